@@ -1,0 +1,36 @@
+package dev.trafficbus.cli;
+
+import picocli.CommandLine;
+
+/** Runs a picocli command the same way for every trafficbus component: user errors exit 2 with one line. */
+public final class CommandRunner {
+    /** Exit code for bad input or configuration. */
+    public static final int EXIT_USER_ERROR = 2;
+
+    private CommandRunner() {
+    }
+
+    /** Parses {@code args}, runs the command and returns its exit code. */
+    public static int run(Object command, String... args) {
+        CommandLine cl = new CommandLine(command);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            Throwable cause = ex;
+            while (!(cause instanceof UserInputException) && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof UserInputException) {
+                line.getErr().println("trafficbus " + line.getCommandName() + ": " + cause.getMessage());
+                return EXIT_USER_ERROR;
+            }
+            throw ex;
+        });
+        cl.setParameterExceptionHandler((ex, params) -> {
+            CommandLine line = ex.getCommandLine();
+            line.getErr().println("trafficbus " + line.getCommandName() + ": " + ex.getMessage());
+            line.getErr().println("Run 'trafficbus " + line.getCommandName() + " --help' for the options.");
+            return EXIT_USER_ERROR;
+        });
+        return cl.execute(args);
+    }
+}
