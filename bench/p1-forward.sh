@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# P1: how fast `forward --pcap` publishes a big capture, against Kafka's own ProducerPerformance sending
+# records of the same count and average size with the same producer settings to the same broker.
+# Goal: forward >= 0.8 x ProducerPerformance (records/s, median of P1_RUNS runs each).
+#
+#   bench/p1-forward.sh            # makes bench/out/p1/load.pcap once (~1.5 M packets), then measures
+# Environment: P1_PACKETS (1500000), P1_RUNS (3), P1_BATCH_SIZES ("": also time forward at these batch.size values)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/bench/out/p1"
+PACKETS="${P1_PACKETS:-1500000}"
+RUNS="${P1_RUNS:-3}"
+BATCH_SIZES="${P1_BATCH_SIZES:-}"
+PCAP="$OUT/load.pcap"
+mkdir -p "$OUT"
+WORK="$(mktemp -d "$OUT/run.XXXXXX")"
+PIDS=()
+
+cleanup() {
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "p1: $*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { log "nothing listens on $1 after $2 s"; return 1; }
+    sleep 0.2
+  done
+}
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# --- build -------------------------------------------------------------------------------------------
+cd "$ROOT"
+log "building capture-forwarder"
+flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder package -DskipTests
+if ! ls standalone/target/lib/kafka-tools-*.jar >/dev/null 2>&1 || ! ls standalone/target/lib/kafka_2.13-*.jar >/dev/null 2>&1; then
+  log "building standalone (for the broker and kafka-tools jars)"
+  flock /tmp/tb-build.lock mvn -B -q -o -pl standalone -am package -DskipTests
+fi
+FWD_CP="$(ls capture-forwarder/target/trafficbus-capture-forwarder-*.jar | head -1):capture-forwarder/target/lib/*"
+KAFKA_CP="standalone/target/lib/*"
+
+# --- the capture: real HTTP load on loopback, recorded by tcpdump --------------------------------------
+HTTP_PORT_FILE="$OUT/load.port"
+if [ ! -s "$PCAP" ] || [ ! -s "$HTTP_PORT_FILE" ]; then
+  command -v tcpdump >/dev/null && command -v ab >/dev/null || { log "needs tcpdump and ab (apache2-utils)"; exit 1; }
+  HTTP_PORT="$(free_port)"
+  cat > "$WORK/LoadServer.java" <<'EOF'
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+public class LoadServer {
+    public static void main(String[] args) throws Exception {
+        byte[] body = "{\"status\":\"ok\",\"items\":[1,2,3,4,5],\"note\":\"p1 load server response body\"}\n"
+                .getBytes(StandardCharsets.UTF_8);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 1024);
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+}
+EOF
+  java -Xmx256m "$WORK/LoadServer.java" "$HTTP_PORT" > "$WORK/server.log" 2>&1 &
+  SERVER_PID=$!; PIDS+=("$SERVER_PID")
+  wait_port "$HTTP_PORT" 60
+  log "capturing $PACKETS packets of ab load on 127.0.0.1:$HTTP_PORT"
+  tcpdump -i lo -n -s 0 -B 65536 -c "$PACKETS" -w "$PCAP.part" "tcp port $HTTP_PORT" 2> "$WORK/tcpdump.log" &
+  TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
+  for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
+  # Half the requests on fresh connections, half keep-alive: many flows, and long ones.
+  ab -q -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=1" > "$WORK/ab1.log" 2>&1 &
+  AB1=$!; PIDS+=("$AB1")
+  ab -q -k -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=2" > "$WORK/ab2.log" 2>&1 &
+  AB2=$!; PIDS+=("$AB2")
+  deadline=$((SECONDS + 300))
+  while kill -0 "$TCPDUMP_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
+  kill "$AB1" "$AB2" "$TCPDUMP_PID" "$SERVER_PID" 2>/dev/null || true
+  wait "$TCPDUMP_PID" 2>/dev/null || true
+  mv "$PCAP.part" "$PCAP"
+  echo "$HTTP_PORT" > "$HTTP_PORT_FILE"
+fi
+HTTP_PORT="$(cat "$HTTP_PORT_FILE")"
+log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $HTTP_PORT)"
+
+# --- a real single-node KRaft broker: `trafficbus broker` when the launcher has it, else kafka.Kafka ------
+BROKER_PORT="$(free_port)"
+if [ -x bin/trafficbus ] && bin/trafficbus broker --help >/dev/null 2>&1; then
+  JAVA_OPTS="-Xms1g -Xmx1g" bin/trafficbus broker --listen "127.0.0.1:$BROKER_PORT" --data-dir "$WORK/data" \
+    > "$WORK/broker.log" 2>&1 &
+  BROKER_PID=$!; PIDS+=("$BROKER_PID")
+else
+  CONTROLLER_PORT="$(free_port)"
+  cat > "$WORK/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$WORK/data
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  CLUSTER_ID="$(java -cp "$KAFKA_CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+  java -cp "$KAFKA_CP" kafka.tools.StorageTool format --standalone -t "$CLUSTER_ID" -c "$WORK/server.properties" \
+    > "$WORK/format.log" 2>&1
+  java -Xms1g -Xmx1g -cp "$KAFKA_CP" kafka.Kafka "$WORK/server.properties" > "$WORK/broker.log" 2>&1 &
+  BROKER_PID=$!; PIDS+=("$BROKER_PID")
+fi
+wait_port "$BROKER_PORT" 90
+BOOTSTRAP="127.0.0.1:$BROKER_PORT"
+log "broker on $BOOTSTRAP"
+
+if [ -x bin/trafficbus ]; then FORWARD=(bin/trafficbus forward); else FORWARD=(java -cp "$FWD_CP" dev.trafficbus.capture.ForwardMain); fi
+PRODUCER_PROPS=(acks=all enable.idempotence=true compression.type=lz4 linger.ms=20 batch.size=262144)
+
+# forward_run SOURCE [--producer-property k=v ...] -> prints "published seconds bytes"
+forward_run() {
+  local source=$1; shift
+  local line
+  line="$("${FORWARD[@]}" --pcap "$PCAP" --port "$HTTP_PORT" \
+      --source "$source" --bootstrap-servers "$BOOTSTRAP" "$@" 2> "$WORK/forward-$source.err")" \
+    || { log "forward failed:"; cat "$WORK/forward-$source.err" >&2; exit 1; }
+  echo "$line" >&2
+  # "forward S: N packets read, M published to T (X MB) in S s; ..."
+  echo "$line" | sed -E 's/.* ([0-9]+) published to [^ ]+ \(([0-9.]+) (MB|KB)\) in ([0-9.]+) s.*/\1 \4 \2 \3/' \
+    | awk '{ mult = ($4 == "MB") ? 1e6 : 1e3; printf "%d %s %d\n", $1, $2, $3 * mult }'
+}
+
+# perf_run TOPIC RECORDS SIZE -> prints records/s; the topic gets the 6 partitions forward gives its topics.
+perf_run() {
+  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create --topic "$1" \
+    --partitions 6 --replication-factor 1 > "$WORK/topic-$1.log" 2>&1 \
+    || { log "cannot create $1:"; cat "$WORK/topic-$1.log" >&2; exit 1; }
+  java -cp "$KAFKA_CP" org.apache.kafka.tools.ProducerPerformance --topic "$1" --num-records "$2" --record-size "$3" \
+    --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" "${PRODUCER_PROPS[@]}" > "$WORK/perf-$1.log" 2>&1 \
+    || { log "ProducerPerformance failed:"; tail -5 "$WORK/perf-$1.log" >&2; exit 1; }
+  tail -1 "$WORK/perf-$1.log" >&2
+  tail -1 "$WORK/perf-$1.log" | sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/'
+}
+
+# Warm-up: the first import also tells the record count and average record size (key + value).
+read -r RECORDS _ BYTES < <(forward_run "p1-warmup")
+RECORD_SIZE=$(( BYTES / RECORDS ))
+log "$RECORDS records of $RECORD_SIZE bytes on average"
+
+FWD_RATES=(); PERF_RATES=()
+for i in $(seq 1 "$RUNS"); do
+  read -r published seconds _ < <(forward_run "p1-run$i")
+  FWD_RATES+=("$(awk -v n="$published" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')")
+  PERF_RATES+=("$(perf_run "p1-perf$i" "$RECORDS" "$RECORD_SIZE")")
+done
+
+for size in $BATCH_SIZES; do
+  read -r published seconds _ < <(forward_run "p1-batch$size" --producer-property "batch.size=$size")
+  log "forward with batch.size=$size: $(awk -v n="$published" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}') records/s"
+done
+
+FWD_MEDIAN="$(printf '%s\n' "${FWD_RATES[@]}" | median)"
+PERF_MEDIAN="$(printf '%s\n' "${PERF_RATES[@]}" | median)"
+echo "P1 forward --pcap:       median $(printf '%.0f' "$FWD_MEDIAN") records/s  (runs: ${FWD_RATES[*]})"
+echo "P1 ProducerPerformance:  median $(printf '%.0f' "$PERF_MEDIAN") records/s  (runs: ${PERF_RATES[*]})"
+echo "P1 records: $RECORDS of $RECORD_SIZE bytes; producer: ${PRODUCER_PROPS[*]}"
+awk -v f="$FWD_MEDIAN" -v p="$PERF_MEDIAN" 'BEGIN {
+  r = f / p; printf "P1 ratio forward/ProducerPerformance: %.2f (goal >= 0.80) %s\n", r, (r >= 0.8 ? "OK" : "BELOW GOAL") }'

@@ -1,0 +1,171 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketView;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Publishes accepted packets of one source to its capture topic: flow key, {@link CapturedPacketCodec}
+ * value, source and schema headers, a gapless per-source sequence. Counts what the broker acknowledged
+ * and what failed; never throws for a failed record.
+ */
+public final class CapturePublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CapturePublisher.class);
+    /** Default bound on how long a send may block on metadata or a full buffer. */
+    public static final int DEFAULT_MAX_BLOCK_MS = 30_000;
+
+    private final String topic;
+    private final KafkaProducer<byte[], byte[]> producer;
+    // Shared by every record: ProducerRecord copies the references, and the producer only reads them.
+    private final RecordHeaders headers;
+    private final Callback callback = this::onCompletion;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong bytesPublished = new AtomicLong();
+    private final AtomicReference<String> firstError = new AtomicReference<>();
+    private long sequence; // touched only by the thread that builds records
+
+    /**
+     * Opens a producer with {@link #producerSettings} of {@code producerConfig}; a setting Kafka rejects
+     * is a {@link UserInputException}.
+     */
+    public CapturePublisher(String topic, String source, Properties producerConfig) {
+        this.topic = topic;
+        this.headers = new RecordHeaders(new Header[] {
+            new RecordHeader(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8)),
+            new RecordHeader(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue())
+        });
+        try {
+            this.producer = new KafkaProducer<>(producerSettings(producerConfig, "trafficbus-forward-" + source));
+        } catch (KafkaException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new UserInputException("Kafka producer settings refused: " + cause.getMessage(), e);
+        }
+    }
+
+    /**
+     * The producer configuration: the user's, with the serializers and delivery guarantees the bus
+     * relies on forced, and tuning defaults (compression, batching, blocking bound) the user may override.
+     */
+    public static Properties producerSettings(Properties producerConfig, String clientId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        // At import rates a 16 KB batch (the default) fills in a few ms and multiplies produce requests;
+        // P1_BATCH_SIZES in bench/p1-forward.sh compares sizes on a given machine.
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(DEFAULT_MAX_BLOCK_MS));
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        p.putAll(producerConfig);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        // Per-flow order and no duplicates are part of the bus contract; a user setting cannot weaken them.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return p;
+    }
+
+    /**
+     * Builds the record of the packet in {@code view} and gives it the next sequence number; call
+     * {@link #send} with every record built, in order, possibly from another thread.
+     */
+    public ProducerRecord<byte[], byte[]> record(long timestampMicros, boolean clientToServer, PacketView view) {
+        byte[] key = FlowKey.keyBytes(view, clientToServer);
+        int length = view.ipLength();
+        byte[] value = CapturedPacketCodec.encode(timestampMicros,
+                clientToServer ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
+                view.array(), view.ipOffset(), length, length, sequence++);
+        // The record time is the capture time, so consumers can seek a time range with offsetsForTimes.
+        return new ProducerRecord<>(topic, null, Math.floorDiv(timestampMicros, 1000L), key, value, headers);
+    }
+
+    /** Hands a record to the producer; false (and counted as failed) when the producer refused it at once. */
+    public boolean send(ProducerRecord<byte[], byte[]> record) {
+        try {
+            producer.send(record, callback);
+            return true;
+        } catch (KafkaException e) {
+            recordFailure(e);
+            return false;
+        }
+    }
+
+    private void onCompletion(RecordMetadata metadata, Exception e) {
+        if (e == null) {
+            published.incrementAndGet();
+            bytesPublished.addAndGet(Math.max(0, metadata.serializedKeySize()) + Math.max(0, metadata.serializedValueSize()));
+        } else {
+            recordFailure(e);
+        }
+    }
+
+    /** Counts records that were built but never handed to the producer (publishing stopped first). */
+    public void countUnsent(long records) {
+        failed.addAndGet(records);
+    }
+
+    private void recordFailure(Exception e) {
+        failed.incrementAndGet();
+        String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+        if (firstError.compareAndSet(null, reason)) {
+            LOG.warn("publishing to {} failed: {} (further failures are counted, not logged)", topic, reason);
+        }
+    }
+
+    /** Waits until every sent record is acknowledged or failed. */
+    public void flush() {
+        producer.flush();
+    }
+
+    /** Records built so far (the next sequence number). */
+    public long built() {
+        return sequence;
+    }
+
+    /** Records the broker acknowledged. */
+    public long published() {
+        return published.get();
+    }
+
+    /** Records that failed, at send or on delivery. */
+    public long failed() {
+        return failed.get();
+    }
+
+    /** Key plus value bytes of the acknowledged records. */
+    public long bytesPublished() {
+        return bytesPublished.get();
+    }
+
+    /** The first failure's reason, or null. */
+    public String firstError() {
+        return firstError.get();
+    }
+
+    /** Closes the producer, giving records still in flight up to 30 s. */
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,32 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.cli.CommandRunner;
+
+/** Entry point of {@code trafficbus forward}; arguments come without the subcommand name. */
+public final class ForwardMain {
+    private ForwardMain() {
+    }
+
+    /** Runs {@link ForwardCommand} and exits with its code (0 done, 1 publish errors, 2 bad input). */
+    public static void main(String[] args) {
+        quietClientLogs();
+        System.exit(CommandRunner.run(new ForwardCommand(), args));
+    }
+
+    /**
+     * The forwarder reports an unreachable broker and every failed record itself; the client's warnings
+     * about connection attempts and retried requests (e.g. the first sends to a brand-new topic) are noise.
+     * Takes effect for loggers created afterwards.
+     */
+    static void quietClientLogs() {
+        quiet("org.apache.kafka.clients.NetworkClient");
+        quiet("org.apache.kafka.clients.producer.internals.Sender");
+    }
+
+    private static void quiet(String logger) {
+        String key = "org.slf4j.simpleLogger.log." + logger;
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, "error");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.bus.Topics;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The counters of one pcap import.
+ *
+ * @param topic            the capture topic written to
+ * @param packetsRead      frames read from the file
+ * @param packetsPublished records the broker acknowledged
+ * @param publishErrors    records that could not be published
+ * @param skippedByReason  frames not published, by {@link SkipReason#label()} (every reason present, in order)
+ * @param bytesPublished   key plus value bytes acknowledged
+ * @param seconds          wall time from the first read to the last acknowledgement
+ * @param fileTruncated    libpcap stopped before the end of the file (cut mid-record or damaged)
+ */
+public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long publishErrors,
+                             Map<String, Long> skippedByReason, long bytesPublished, double seconds,
+                             boolean fileTruncated) {
+
+    public ForwardSummary {
+        skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
+    }
+
+    /** Frames skipped for any reason. */
+    public long packetsSkipped() {
+        return skippedByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** One human line: "forward web1: 1234 packets read, 1200 published to tb.capture.web1 (1.2 MB) in 0.8 s; skipped: not-tcp 20, not-port 14". */
+    public String summaryLine() {
+        String source = topic.startsWith(Topics.CAPTURE_PREFIX) ? topic.substring(Topics.CAPTURE_PREFIX.length()) : topic;
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "forward %s: %d packets read, %d published to %s (%s) in %.1f s",
+                source, packetsRead, packetsPublished, topic, megabytes(bytesPublished), seconds));
+        String separator = "; skipped: ";
+        for (Map.Entry<String, Long> e : skippedByReason.entrySet()) {
+            if (e.getValue() > 0) {
+                sb.append(separator).append(e.getKey()).append(' ').append(e.getValue());
+                separator = ", ";
+            }
+        }
+        if (publishErrors > 0) {
+            sb.append("; ").append(publishErrors).append(" publish errors");
+        }
+        if (fileTruncated) {
+            sb.append("; file truncated");
+        }
+        return sb.toString();
+    }
+
+    private static String megabytes(long bytes) {
+        return bytes < 100_000 ? String.format(Locale.ROOT, "%.1f KB", bytes / 1e3)
+                : String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}

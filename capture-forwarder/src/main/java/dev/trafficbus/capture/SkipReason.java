@@ -1,0 +1,28 @@
+package dev.trafficbus.capture;
+
+/** Why the forwarder did not publish a captured frame; {@link #label()} is the stable name in counters and output. */
+public enum SkipReason {
+    /** Not IPv4 or IPv6 (ARP, LLDP, other link-layer protocols). */
+    NOT_IP("not-ip"),
+    /** IP, but not TCP (UDP, ICMP, ...). */
+    NOT_TCP("not-tcp"),
+    /** An IP fragment: the TCP segment cannot be read from it alone. */
+    IP_FRAGMENT("ip-fragment"),
+    /** The capture's snaplen cut the frame short. */
+    TRUNCATED("truncated"),
+    /** Header fields that contradict each other. */
+    MALFORMED("malformed"),
+    /** TCP, but neither port is a service port. */
+    NOT_PORT("not-port");
+
+    private final String label;
+
+    SkipReason(String label) {
+        this.label = label;
+    }
+
+    /** The stable name, e.g. {@code not-tcp}. */
+    public String label() {
+        return label;
+    }
+}

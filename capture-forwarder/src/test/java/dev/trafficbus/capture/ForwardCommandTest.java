@@ -1,0 +1,124 @@
+package dev.trafficbus.capture;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bad input never reaches Kafka: one line on stderr, exit code 2 (the broker address here is never dialled). */
+class ForwardCommandTest {
+    private static final String NO_BROKER = "127.0.0.1:1";
+
+    @TempDir
+    Path temp;
+
+    private static String[] run(String... args) {
+        String[] out = new String[3];
+        int code = PcapForwarderKafkaTest.runCommand(out, args);
+        out[2] = Integer.toString(code);
+        return out;
+    }
+
+    private static void assertUserError(String[] out, String expectedLine) {
+        assertThat(out[2]).as("exit code").isEqualTo("2");
+        assertThat(out[1].strip()).isEqualTo(expectedLine);
+        assertThat(out[0]).isEmpty();
+    }
+
+    @Test
+    void missingFile() {
+        Path missing = temp.resolve("nothere.pcap");
+        assertUserError(run("--pcap", missing.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER),
+                "trafficbus forward: " + missing + ": no such file");
+    }
+
+    @Test
+    void textFileIsNotAPcap() throws Exception {
+        Path text = temp.resolve("notes.txt");
+        Files.writeString(text, "GET / HTTP/1.1\r\nHost: example\r\n\r\nthis is not a capture at all\n");
+        String[] out = run("--pcap", text.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER);
+        assertThat(out[2]).isEqualTo("2");
+        // libpcap's own words follow in parentheses.
+        assertThat(out[1].strip()).startsWith("trafficbus forward: " + text + " is not a pcap file (")
+                .contains("unknown file format").endsWith(")").doesNotContain("\n");
+    }
+
+    @Test
+    void emptyFileIsNotAPcap() throws Exception {
+        Path empty = Files.createFile(temp.resolve("empty.pcap"));
+        String[] out = run("--pcap", empty.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER);
+        assertThat(out[2]).isEqualTo("2");
+        assertThat(out[1].strip()).startsWith("trafficbus forward: " + empty + " is not a pcap file (").doesNotContain("\n");
+    }
+
+    @Test
+    void directory() {
+        assertUserError(run("--pcap", temp.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER),
+                "trafficbus forward: " + temp + " is a directory, not a pcap file");
+    }
+
+    @Test
+    void unsupportedLinkTypeIsNamed() throws Exception {
+        // The real Ethernet capture with its header's link type changed to 802.11 (105), which forward cannot strip.
+        byte[] bytes = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
+        bytes[20] = (byte) 105;
+        Path wifi = temp.resolve("wifi.pcap");
+        Files.write(wifi, bytes);
+        assertUserError(run("--pcap", wifi.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER),
+                "trafficbus forward: " + wifi + " has link type IEEE802_11 (DLT 105), which forward cannot read;"
+                        + " it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback and raw IP captures");
+    }
+
+    @Test
+    void portOutOfRange() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80,70000",
+                "--bootstrap-servers", NO_BROKER), "trafficbus forward: port 70000 is not a TCP port (1-65535)");
+    }
+
+    @Test
+    void portThatIsNotANumberAndMissingOptionsPointToHelp() {
+        String[] out = run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "http", "--bootstrap-servers", NO_BROKER);
+        assertThat(out[2]).isEqualTo("2");
+        assertThat(out[1]).startsWith("trafficbus forward: Invalid value for option '--port'")
+                .contains("Run 'trafficbus forward --help' for the options.");
+        String[] missing = run("--pcap", Fixtures.path("raw.pcap").toString());
+        assertThat(missing[2]).isEqualTo("2");
+        assertThat(missing[1]).startsWith("trafficbus forward: Missing required options");
+    }
+
+    @Test
+    void badSourceId() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80", "--source", "web 1",
+                        "--bootstrap-servers", NO_BROKER),
+                "trafficbus forward: source 'web 1' is not valid: use 1-200 characters from letters, digits, '.', '_' and '-'");
+    }
+
+    @Test
+    void producerSettingKafkaRejects() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80",
+                        "--bootstrap-servers", NO_BROKER, "--producer-property", "batch.size=big"),
+                "trafficbus forward: Kafka producer settings refused: Invalid value big for configuration batch.size:"
+                        + " Not a number of type INT");
+    }
+
+    @Test
+    void helpDescribesEveryOptionAndTheDirectionRule() {
+        String[] out = run("--help");
+        assertThat(out[2]).isEqualTo("0");
+        String help = out[0].replaceAll("\\s+", " ");
+        assertThat(help).contains("--pcap=FILE", "--port=PORT", "--source=ID", "--bootstrap-servers=",
+                "--producer-property=KEY=VALUE", "--help", "--version", "a packet to a service port is client-to-server, one from it server-to-client");
+    }
+
+    @Test
+    void defaultSourceIsTheFileNameMadeTopicSafe() {
+        assertThat(ForwardCommand.defaultSource(Path.of("/data/web1.pcap"))).isEqualTo("web1");
+        assertThat(ForwardCommand.defaultSource(Path.of("web1.eth0.pcapng"))).isEqualTo("web1.eth0");
+        assertThat(ForwardCommand.defaultSource(Path.of("my capture (2).pcap"))).isEqualTo("my-capture-2");
+        assertThat(ForwardCommand.defaultSource(Path.of("capture"))).isEqualTo("capture");
+        assertThat(ForwardCommand.defaultSource(Path.of("ûñï.pcap"))).isEqualTo("pcap");
+    }
+}

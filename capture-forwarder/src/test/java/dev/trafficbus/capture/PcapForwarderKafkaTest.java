@@ -1,0 +1,319 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Imports the real fixtures into a real single-node KRaft broker and reads them back with a plain consumer. */
+class PcapForwarderKafkaTest {
+    private static KafkaClusterTestKit cluster;
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        ForwardMain.quietClientLogs(); // as bin/trafficbus forward runs, so stderr holds what a user sees
+        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true)
+                .setNumBrokerNodes(1).setNumControllerNodes(1).build();
+        cluster = new KafkaClusterTestKit.Builder(nodes)
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+                .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static Properties kafka() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        return p;
+    }
+
+    private static ForwardSummary forward(String fixture, String source, Set<Integer> ports) {
+        return PcapForwarder.forward(new PcapForwardRequest(Fixtures.path(fixture), ports, source, kafka(), false));
+    }
+
+    @Test
+    void ethernetMixIsPublishedPacketForPacketWithKeysSequencesAndHeaders() throws Exception {
+        Fixtures.Expected e = Fixtures.ETHERNET;
+        ForwardSummary s = forward(e.file(), "eth", Set.of(8080));
+
+        assertThat(s.topic()).isEqualTo("tb.capture.eth");
+        assertThat(s.packetsRead()).isEqualTo(e.total());
+        assertThat(s.packetsPublished()).isEqualTo(e.published());
+        assertThat(s.publishErrors()).isZero();
+        assertThat(s.fileTruncated()).isFalse();
+        assertThat(s.skippedByReason()).containsExactly(
+                Map.entry("not-ip", (long) e.notIp()), Map.entry("not-tcp", (long) e.notTcp()),
+                Map.entry("ip-fragment", (long) e.fragments()), Map.entry("truncated", 0L),
+                Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()));
+        assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(s.packetsRead());
+        assertThat(s.summaryLine()).startsWith("forward eth: 79 packets read, 50 published to tb.capture.eth (")
+                .endsWith("; skipped: not-ip 2, not-tcp 11, ip-fragment 4, not-port 12");
+
+        List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture.eth");
+        assertThat(records).hasSize(e.published());
+        assertThat(s.bytesPublished()).isEqualTo(records.stream()
+                .mapToLong(r -> r.key().length + r.value().length).sum());
+
+        // Sequence numbers are 0..n-1 without gaps, across partitions.
+        CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+        List<Long> sequences = records.stream().map(r -> reader.read(r.value()).sequence()).sorted().toList();
+        assertThat(sequences).isEqualTo(java.util.stream.LongStream.range(0, e.published()).boxed().toList());
+
+        PacketView view = new PacketView();
+        Map<FlowKey, Set<Direction>> directionsByFlow = new HashMap<>();
+        Map<FlowKey, Integer> partitionByFlow = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            assertThat(header(r, RecordHeaderNames.SOURCE)).isEqualTo("eth".getBytes(StandardCharsets.UTF_8));
+            assertThat(header(r, RecordHeaderNames.SCHEMA_FINGERPRINT)).isEqualTo(CapturedPacketCodec.fingerprintHeaderValue());
+            reader.read(r.value());
+            assertThat(view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength())).isEqualTo(PacketStatus.TCP);
+            assertThat(reader.originalLength()).isEqualTo(reader.packetLength()).isEqualTo(view.ipLength());
+            assertThat(r.timestamp()).isEqualTo(reader.timestampMicros() / 1000);
+            boolean c2s = reader.direction() == Direction.CLIENT_TO_SERVER;
+            assertThat(c2s ? view.dstPort() : view.srcPort()).isEqualTo(8080);
+            // The key computed from the packet itself, in its own direction, is the record key.
+            assertThat(r.key()).isEqualTo(FlowKey.keyBytes(view, c2s));
+            FlowKey flow = FlowKey.parse(r.key());
+            assertThat(flow.serverPort()).isEqualTo(8080);
+            directionsByFlow.computeIfAbsent(flow, k -> new HashSet<>()).add(reader.direction());
+            assertThat(partitionByFlow.computeIfAbsent(flow, k -> r.partition())).isEqualTo(r.partition());
+        }
+        // Both directions of each connection share one key: 3 IPv4 connections and 1 IPv6 one.
+        assertThat(directionsByFlow).hasSize(e.connections());
+        assertThat(directionsByFlow.values()).allSatisfy(d ->
+                assertThat(d).containsExactlyInAnyOrder(Direction.CLIENT_TO_SERVER, Direction.SERVER_TO_CLIENT));
+        assertThat(directionsByFlow.keySet().stream().map(FlowKey::ipVersion).collect(Collectors.toSet()))
+                .containsExactlyInAnyOrder(4, 6);
+
+        // Within a flow, records keep capture order.
+        Map<FlowKey, List<ConsumerRecord<byte[], byte[]>>> byFlow = records.stream()
+                .collect(Collectors.groupingBy(r -> FlowKey.parse(r.key())));
+        for (List<ConsumerRecord<byte[], byte[]>> flowRecords : byFlow.values()) {
+            List<Long> seqInOffsetOrder = flowRecords.stream().sorted(Comparator.comparingLong(ConsumerRecord::offset))
+                    .map(r -> new CapturedPacketCodec.Reader().read(r.value()).sequence()).toList();
+            assertThat(seqInOffsetOrder).isSorted();
+        }
+    }
+
+    @Test
+    void everyLinkTypeFixtureImportsItsServicePackets() throws Exception {
+        for (Fixtures.Expected e : Fixtures.ALL) {
+            if (e == Fixtures.ETHERNET) {
+                continue; // checked record by record above
+            }
+            String source = e.file().replace('.', '-');
+            ForwardSummary s = forward(e.file(), source, Set.of(8080));
+            assertThat(s.packetsRead()).as(e.file()).isEqualTo(e.total());
+            assertThat(s.packetsPublished()).as(e.file()).isEqualTo(e.published());
+            assertThat(s.skippedByReason().get("not-port")).as(e.file()).isEqualTo(e.notPort());
+            assertThat(s.skippedByReason().get("truncated")).as(e.file()).isEqualTo(e.truncated());
+            List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture." + source);
+            assertThat(records).as(e.file()).hasSize(e.published());
+            assertThat(records.stream().map(r -> FlowKey.parse(r.key())).distinct().count())
+                    .as(e.file()).isEqualTo(e.connections());
+        }
+    }
+
+    @Test
+    void twoServicePortsTakeBothServersAndAnExistingTopicIsAppendedTo() throws Exception {
+        Fixtures.Expected e = Fixtures.SLL2;
+        ForwardSummary first = forward(e.file(), "two-ports", Set.of(8080, 9000));
+        assertThat(first.packetsPublished()).isEqualTo(e.published() + e.notPort());
+        assertThat(first.skippedByReason().get("not-port")).isZero();
+        ForwardSummary second = forward(e.file(), "two-ports", Set.of(8080, 9000));
+        assertThat(second.packetsPublished()).isEqualTo(first.packetsPublished());
+        List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture.two-ports");
+        assertThat(records).hasSize(2 * (e.published() + e.notPort()));
+        Set<Integer> serverPorts = records.stream().map(r -> FlowKey.parse(r.key()).serverPort()).collect(Collectors.toSet());
+        assertThat(serverPorts).containsExactlyInAnyOrder(8080, 9000);
+    }
+
+    @Test
+    void commandPrintsTheSummaryAndExitsZero() {
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", Fixtures.path("raw.pcap").toString(), "--port", "8080",
+                "--bootstrap-servers", cluster.bootstrapServers());
+        assertThat(code).isZero();
+        // The source defaults to the file name without extension.
+        assertThat(out[0].strip()).startsWith("forward raw: 42 packets read, 27 published to tb.capture.raw (")
+                .endsWith("; skipped: not-tcp 2, not-port 13");
+        assertThat(out[1]).isEmpty();
+    }
+
+    @Test
+    void truncatedFilePublishesWhatWasCompleteAndExitsTwo() throws Exception {
+        // Cut ethernet.pcap in the middle of its 30th record; the 29 records before it are complete.
+        byte[] whole = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
+        int keep = 29;
+        int offset = 24;
+        for (int i = 0; i < keep; i++) {
+            offset += 16 + littleEndianInt(whole, offset + 8);
+        }
+        Path cut = temp.resolve("cut.pcap");
+        Files.write(cut, Arrays.copyOf(whole, offset + 16 + 10));
+        int expectedPublished = 0;
+        PacketClassifier classifier = new PacketClassifier(LinkLayer.ETHERNET, Set.of(8080));
+        for (Fixtures.Frame f : Fixtures.frames("ethernet.pcap").subList(0, keep)) {
+            expectedPublished += classifier.classify(f.bytes(), f.bytes().length, f.wireLength()) == null ? 1 : 0;
+        }
+
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", cut.toString(), "--port", "8080", "--source", "cut",
+                "--bootstrap-servers", cluster.bootstrapServers());
+        assertThat(code).isEqualTo(2);
+        assertThat(out[1].strip()).isEqualTo("trafficbus forward: file " + cut + " is truncated after " + keep
+                + " packets; published what was complete");
+        assertThat(out[0]).contains("forward cut: " + keep + " packets read, " + expectedPublished + " published")
+                .contains("file truncated");
+        assertThat(readAll("tb.capture.cut")).hasSize(expectedPublished);
+    }
+
+    @Test
+    void recordsTheBrokerRefusesAreCountedAndTheCommandExitsOne() throws Exception {
+        // A topic whose batches may hold at most 400 bytes, and no compression: the broker refuses the
+        // records of the bigger HTTP segments and takes the rest (the producer splits batches first).
+        try (var admin = cluster.admin()) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("tb.capture.small", 6, (short) 1)
+                    .configs(Map.of("max.message.bytes", "400")))).all().get();
+        }
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", Fixtures.path("ethernet.pcap").toString(), "--port", "8080",
+                "--source", "small", "--bootstrap-servers", cluster.bootstrapServers(),
+                "--producer-property", "compression.type=none");
+        assertThat(code).isEqualTo(1);
+        String summary = out[0].strip();
+        long published = Long.parseLong(summary.replaceAll(".* (\\d+) published .*", "$1"));
+        long errors = Long.parseLong(summary.replaceAll(".*; (\\d+) publish errors.*", "$1"));
+        assertThat(errors).isPositive();
+        assertThat(published).isPositive();
+        assertThat(published + errors).isEqualTo(Fixtures.ETHERNET.published());
+        // The first failure's reason, then the verdict: two lines, no stack trace.
+        List<String> errLines = out[1].strip().lines().toList();
+        assertThat(errLines).hasSize(2);
+        assertThat(errLines.get(0)).contains("WARN CapturePublisher - publishing to tb.capture.small failed: RecordTooLargeException");
+        assertThat(errLines.get(1)).isEqualTo("trafficbus forward: " + errors
+                + " packets could not be published to tb.capture.small (see the warning above)");
+        assertThat(readAll("tb.capture.small")).hasSize((int) published);
+    }
+
+    @Test
+    void unreachableBrokerIsAUserErrorWithinTheBlockBound() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Properties p = new Properties();
+        p.put("bootstrap.servers", "127.0.0.1:" + closedPort);
+        p.put("max.block.ms", "2000");
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> PcapForwarder.forward(new PcapForwardRequest(Fixtures.path("raw.pcap"), Set.of(8080),
+                "nowhere", p, false)))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageStartingWith("cannot reach Kafka at 127.0.0.1:" + closedPort + " within 2 s");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    }
+
+    /** Runs the command as bin/trafficbus would (without System.exit); out[0] = stdout, out[1] = stderr. */
+    static int runCommand(String[] out, String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+            return CommandRunner.run(new ForwardCommand(), args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            out[0] = stdout.toString(StandardCharsets.UTF_8);
+            out[1] = stderr.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private static int littleEndianInt(byte[] b, int p) {
+        return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF) << 16 | (b[p + 3] & 0xFF) << 24;
+    }
+
+    private static byte[] header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        assertThat(h).as("header " + name).isNotNull();
+        return h.value();
+    }
+
+    /** Every record of the topic, read up to the end offsets taken now. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Properties p = kafka();
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            assertThat(partitions).hasSize(CaptureTopic.PARTITIONS);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(10));
+            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("read " + topic + " to its end within 30 s").isLessThan(deadline);
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+            return records;
+        }
+    }
+}
