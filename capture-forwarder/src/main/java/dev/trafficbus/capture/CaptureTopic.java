@@ -4,18 +4,29 @@ import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Makes sure a capture topic exists before publishing; doubles as the check that the broker answers. */
+/**
+ * Makes sure a capture topic exists and is served before publishing; doubles as the check that the broker
+ * answers. The wait matters: Kafka 4.3.1 can drop an idempotent producer's first batch to a partition the
+ * broker is still creating (the retried batch is rejected as out of order until it times out), so nothing
+ * is published before every partition's leader answers.
+ */
 public final class CaptureTopic {
     /** Partitions of a topic the forwarder creates; flows spread over them by key. */
     public static final int PARTITIONS = 6;
@@ -24,7 +35,8 @@ public final class CaptureTopic {
     }
 
     /**
-     * Creates {@code topic} unless it exists, waiting at most {@code timeout}. Throws
+     * Creates {@code topic} unless it exists and waits until every partition's leader answers, at most
+     * {@code timeout} in all. Throws
      * {@link UserInputException} when the broker cannot be reached or refuses.
      */
     public static void ensure(String topic, Properties clientConfig, Duration timeout) {
@@ -45,13 +57,17 @@ public final class CaptureTopic {
         } catch (KafkaException e) {
             throw new UserInputException("cannot use Kafka at " + servers + ": " + rootMessage(e), e);
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (admin) {
-            NewTopic newTopic = new NewTopic(topic, Optional.of(PARTITIONS), Optional.empty());
-            admin.createTopics(List.of(newTopic)).all().get(millis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TopicExistsException) {
-                return;
+            create(admin, topic, millis);
+            while (!served(admin, topic)) {
+                if (System.nanoTime() > deadline) {
+                    throw new UserInputException("Kafka at " + servers + " did not serve every partition of "
+                            + topic + " within " + timeout.toSeconds() + " s; check the broker's health");
+                }
+                Thread.sleep(50);
             }
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw unreachable(servers, timeout, e.getCause());
             }
@@ -62,6 +78,37 @@ public final class CaptureTopic {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserInputException("interrupted while connecting to Kafka at " + servers, e);
+        }
+    }
+
+    private static void create(Admin admin, String topic, int millis)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        try {
+            NewTopic newTopic = new NewTopic(topic, Optional.of(PARTITIONS), Optional.empty());
+            admin.createTopics(List.of(newTopic)).all().get(millis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+    }
+
+    /** A partition's leader answers ListOffsets only once it has applied the partition's creation. */
+    private static boolean served(Admin admin, String topic) throws InterruptedException {
+        try {
+            TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(5, TimeUnit.SECONDS).get(topic);
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+            for (TopicPartitionInfo p : description.partitions()) {
+                if (p.leader() == null || p.leader().isEmpty()) {
+                    return false;
+                }
+                request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+            admin.listOffsets(request).all().get(5, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
         }
     }
 

@@ -1,0 +1,258 @@
+package dev.trafficbus.standalone;
+
+import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplaySpeed;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code trafficbus standalone}: broker, forward and replay in one process, with one summary at the end. */
+@Command(name = "standalone", mixinStandardHelpOptions = true, version = "trafficbus standalone 0.1.0",
+        sortOptions = false,
+        description = {"Replays a pcap file against a test server through a real Kafka broker embedded in this "
+                + "process: the capture's TCP packets of --port are published to tb.capture.<source>, then every "
+                + "captured session is replayed as one connection to the target, and a summary is printed.",
+            "Packets whose destination port is a --port go client to server; the others of that port come back."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every session was replayed", "1:a session failed, a packet could not be published, "
+                + "or nothing was replayed", "2:bad input (the summary is still printed for a truncated pcap)"})
+public final class StandaloneCommand implements Callable<Integer> {
+    static final int EXIT_FAILED = 1;
+
+    @Option(names = "--pcap", required = true, paramLabel = "FILE", description = "The capture to replay (pcap or pcapng).")
+    Path pcap;
+
+    @Option(names = "--port", required = true, split = ",", paramLabel = "PORT",
+            description = "The service's TCP port(s) in the capture, comma separated.")
+    List<Integer> ports;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--target", paramLabel = "HOST:PORT", description = "The test server to replay against.")
+        String address;
+
+        @Option(names = "--demo-server",
+                description = "Replay against a small built-in HTTP server on 127.0.0.1 that answers 200 to "
+                        + "everything (for trying trafficbus out).")
+        boolean demo;
+    }
+
+    @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
+            description = "1 keeps the capture's timing, 2.5 is 2.5 times faster, max sends as fast as the target "
+                    + "answers (default: ${DEFAULT-VALUE}).")
+    String speed;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "Also write the summary as JSON to FILE.")
+    Path report;
+
+    @Option(names = "--source", paramLabel = "ID",
+            description = "Source id naming the topic tb.capture.<ID> (default: the pcap's file name).")
+    String source;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Keep the embedded broker's data here (default: a temporary directory deleted at the end).")
+    Path dataDir;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    /** Prints to System.out/err as they are when the command runs. */
+    public StandaloneCommand() {
+        this(null, null);
+    }
+
+    /** Prints the summary to {@code out} and warnings to {@code err}; null means System.out/err at run time. */
+    public StandaloneCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+        PrintStream out = this.out != null ? this.out : System.out;
+        PrintStream err = this.err != null ? this.err : System.err;
+        ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
+        Set<Integer> servicePorts = checkPorts(ports);
+        checkPcap(pcap);
+        String sourceId = source != null ? source : sourceFromFileName(pcap);
+        try {
+            Topics.capture(sourceId);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("--" + e.getMessage());
+        }
+        checkReportPath(report);
+        try (DemoHttpServer demo = target.demo ? DemoHttpServer.start() : null) {
+            InetSocketAddress targetAddress = demo != null ? demo.address() : parseTarget(target.address);
+            checkReachable(targetAddress);
+            StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
+                    replaySpeed, dataDir, true));
+            CountDownLatch reported = new CountDownLatch(1);
+            Thread hook = stopHook(run, reported);
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                StandaloneResult result = run.run();
+                int exit = exitCode(result);
+                StandaloneReport.lines(result).forEach(out::println);
+                if (demo != null) {
+                    out.println("  demo server answered " + demo.requests() + " requests");
+                }
+                out.flush();
+                if (report != null) {
+                    StandaloneReport.write(report, result, exit);
+                }
+                if (result.forward().fileTruncated()) {
+                    err.println("trafficbus standalone: " + pcap + " is truncated after "
+                            + result.forward().packetsRead() + " packets; replayed what was complete");
+                } else if (result.failure() != null) {
+                    err.println("trafficbus standalone: " + result.failure());
+                }
+                err.flush();
+                return exit;
+            } finally {
+                reported.countDown();
+                removeQuietly(hook);
+            }
+        } catch (IllegalStateException e) {
+            err.println("trafficbus standalone: " + e.getMessage());
+            return EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Ctrl-C or SIGTERM stops the replay gracefully and holds the JVM's exit until the summary of what was done
+     * is printed and the broker stopped (the JVM halts as soon as its shutdown hooks return).
+     */
+    private static Thread stopHook(StandaloneRun run, CountDownLatch reported) {
+        return new Thread(() -> {
+            run.stop();
+            try {
+                reported.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "trafficbus-standalone-stop");
+    }
+
+    private static void removeQuietly(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting: the hook is running and waited for the summary
+        }
+    }
+
+    /** A report that cannot be written should fail now, not after the whole run. */
+    private static void checkReportPath(Path file) {
+        if (file == null) {
+            return;
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (Files.isDirectory(file) || (parent != null && Files.exists(parent) && !Files.isWritable(parent))
+                || (parent != null && Files.exists(parent) && !Files.isDirectory(parent))) {
+            throw new UserInputException("cannot write the report to " + file);
+        }
+    }
+
+    static int exitCode(StandaloneResult result) {
+        if (result.forward().fileTruncated()) {
+            return CommandRunner.EXIT_USER_ERROR;
+        }
+        return result.failure() != null ? EXIT_FAILED : 0;
+    }
+
+    private static Set<Integer> checkPorts(List<Integer> ports) {
+        Set<Integer> set = new LinkedHashSet<>();
+        for (Integer p : ports) {
+            if (p == null || p < 1 || p > 65535) {
+                throw new UserInputException("--port " + p + " is not a TCP port (1-65535)");
+            }
+            set.add(p);
+        }
+        return set;
+    }
+
+    /** Fails before the broker starts (5 s) on a file that cannot be a capture. */
+    private static void checkPcap(Path file) {
+        if (!Files.exists(file)) {
+            throw new UserInputException(file + ": no such file");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new UserInputException(file + " is not a readable file");
+        }
+        byte[] head = new byte[4];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, 4);
+        } catch (IOException e) {
+            throw new UserInputException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        int magic = ByteBuffer.wrap(head).getInt();
+        boolean known = n == 4 && (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d
+                || magic == 0x4d3cb2a1 || magic == 0x0a0d0d0a);
+        if (!known) {
+            throw new UserInputException(file + " is not a pcap file (it does not start with a pcap or pcapng header)");
+        }
+    }
+
+    static InetSocketAddress parseTarget(String text) {
+        ListenAddress a;
+        try {
+            a = ListenAddress.parse(text);
+        } catch (UserInputException e) {
+            throw new UserInputException("--target " + e.getMessage());
+        }
+        if (a.port() == 0) {
+            throw new UserInputException("--target '" + text + "' has no valid port (1-65535)");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(a.host()), a.port());
+        } catch (UnknownHostException e) {
+            throw new UserInputException("--target host '" + a.host() + "' cannot be resolved", e);
+        }
+    }
+
+    /** One connection to the target first, so a wrong address fails in a second, not after the broker started. */
+    static void checkReachable(InetSocketAddress target) {
+        try (Socket s = new Socket()) {
+            s.connect(target, 5000);
+        } catch (IOException e) {
+            throw new UserInputException("cannot connect to --target " + StandaloneReport.show(target) + " ("
+                    + e.getMessage() + "); start the test server, fix the address, or use --demo-server", e);
+        }
+    }
+
+    /** The file name without its extension, reduced to the characters a topic name allows. */
+    static String sourceFromFileName(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        if (dot > 0) {
+            name = name.substring(0, dot);
+        }
+        name = name.replaceAll("[^a-zA-Z0-9._-]+", "-").replaceAll("^-+|-+$", "");
+        if (name.length() > 200) {
+            name = name.substring(0, 200);
+        }
+        return name.isEmpty() || name.equals(".") || name.equals("..") ? "pcap" : name;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.trafficbus.standalone;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.trafficbus.capture.ForwardSummary;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplaySummary;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+
+/** Renders a {@link StandaloneResult} as the human summary and as the JSON report (stable keys). */
+public final class StandaloneReport {
+    private StandaloneReport() {
+    }
+
+    /** The summary printed at the end of a run, a few aligned lines. */
+    public static List<String> lines(StandaloneResult result) {
+        StandaloneRequest req = result.request();
+        ForwardSummary f = result.forward();
+        ReplaySummary r = result.replay();
+        return List.of(
+                String.format(Locale.ROOT, "standalone: %s (port %s) replayed against %s at speed %s",
+                        req.pcap(), joinPorts(req), show(req.target()), req.speed()),
+                String.format(Locale.ROOT, "  packets   %d read, %d published to %s%s; skipped: %s",
+                        f.packetsRead(), f.packetsPublished(), f.topic(),
+                        f.publishErrors() > 0 ? ", " + f.publishErrors() + " publish errors" : "",
+                        reasons(f.skippedByReason())),
+                String.format(Locale.ROOT, "  sessions  %d seen, %d replayed, %d incomplete, %d failed, %d not replayed",
+                        r.sessionsSeen(), r.sessionsReplayed(), r.sessionsIncomplete(), r.sessionsFailed(),
+                        r.sessionsNotReplayed()),
+                String.format(Locale.ROOT, "  messages  %d sent, %d answered", r.messagesSent(), r.messagesAnswered()),
+                String.format(Locale.ROOT, "  bytes     %d sent, %d received", r.bytesSent(), r.bytesReceived()),
+                String.format(Locale.ROOT, "  problems  %s", reasons(r.problemsByReason())),
+                String.format(Locale.ROOT, "  time      %.1f s (broker start %.1f s, forward %.1f s, replay %.1f s)",
+                        result.wallSeconds(), result.brokerStartSeconds(), f.seconds(), r.seconds()));
+    }
+
+    /** The report as an ordered map: {"pcap", "ports", "target", "speed", "forward", "replay", "wallSeconds", ...}. */
+    public static Map<String, Object> toMap(StandaloneResult result, int exitCode) {
+        StandaloneRequest req = result.request();
+        ForwardSummary f = result.forward();
+        Map<String, Object> forward = new LinkedHashMap<>();
+        forward.put("topic", f.topic());
+        forward.put("packetsRead", f.packetsRead());
+        forward.put("packetsPublished", f.packetsPublished());
+        forward.put("publishErrors", f.publishErrors());
+        forward.put("skippedByReason", new LinkedHashMap<>(f.skippedByReason()));
+        forward.put("bytesPublished", f.bytesPublished());
+        forward.put("seconds", round(f.seconds()));
+        forward.put("fileTruncated", f.fileTruncated());
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("pcap", req.pcap().toString());
+        report.put("ports", req.servicePorts().stream().sorted().toList());
+        report.put("target", show(req.target()));
+        report.put("speed", req.speed().toString());
+        report.put("forward", forward);
+        report.put("replay", result.replay().toReport());
+        report.put("brokerStartSeconds", round(result.brokerStartSeconds()));
+        report.put("wallSeconds", round(result.wallSeconds()));
+        report.put("exitCode", exitCode);
+        return report;
+    }
+
+    /** Writes the JSON report; an unwritable path is the user's to fix. */
+    public static void write(Path file, StandaloneResult result, int exitCode) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(file.toFile(), toMap(result, exitCode));
+        } catch (IOException e) {
+            throw new UserInputException("cannot write the report to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String reasons(Map<String, Long> counts) {
+        StringJoiner j = new StringJoiner(", ");
+        new TreeMap<>(counts).forEach((k, v) -> {
+            if (v > 0) {
+                j.add(k + " " + v);
+            }
+        });
+        return j.length() == 0 ? "none" : j.toString();
+    }
+
+    private static String joinPorts(StandaloneRequest req) {
+        StringJoiner j = new StringJoiner(",");
+        req.servicePorts().stream().sorted().forEach(p -> j.add(String.valueOf(p)));
+        return j.toString();
+    }
+
+    static String show(InetSocketAddress a) {
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private static double round(double seconds) {
+        return Math.round(seconds * 1000) / 1000.0;
+    }
+}

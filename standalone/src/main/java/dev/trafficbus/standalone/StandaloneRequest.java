@@ -1,0 +1,22 @@
+package dev.trafficbus.standalone;
+
+import dev.trafficbus.replay.ReplaySpeed;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * One all-in-one run.
+ *
+ * @param pcap         the capture to replay
+ * @param servicePorts the service's TCP ports in the capture (they decide the direction of packets)
+ * @param source       source id, naming the topic tb.capture.&lt;source&gt;
+ * @param target       the server the sessions are replayed against
+ * @param speed        replay pacing
+ * @param dataDir      the broker's data dir to keep, or null for a temporary one
+ * @param showProgress draw progress lines when stderr is a terminal
+ */
+public record StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
+                                ReplaySpeed speed, Path dataDir, boolean showProgress) {
+}
