@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# P5: replay throughput. A capture of many short HTTP keep-alive sessions (ab -k against nginx-light on
+# loopback, recorded by tcpdump) is published with `forward --pcap`, then `replay --speed max --until-end`
+# sends it to another nginx-light, pinned to 2 cores. Goal: 20,000 requests/s (median of P5_RUNS runs).
+#
+#   bench/p5-replay.sh          # makes bench/out/p5/capture.pcap once, then measures
+# Environment: P5_REQUESTS (300000 requests in the capture: long enough that JIT warm-up is a small part), P5_PER_SESSION (10 requests per connection),
+#              P5_CONCURRENCY (50 ab connections), P5_RUNS (3), P5_MAX_CONNECTIONS (replay --max-connections, 2000)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/bench/out/p5"
+REQUESTS="${P5_REQUESTS:-300000}"
+PER_SESSION="${P5_PER_SESSION:-10}"
+CONCURRENCY="${P5_CONCURRENCY:-50}"
+RUNS="${P5_RUNS:-3}"
+MAX_CONNECTIONS="${P5_MAX_CONNECTIONS:-2000}"
+GOAL=20000
+PCAP="$OUT/capture.pcap"
+mkdir -p "$OUT"
+WORK="$(mktemp -d "$OUT/run.XXXXXX")"
+PIDS=()
+
+cleanup() {
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "p5: $*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { log "nothing listens on $1 after $2 s"; return 1; }
+    sleep 0.2
+  done
+}
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# start_nginx NAME PORT KEEPALIVE_REQUESTS: a foreground nginx-light with its own prefix directory
+start_nginx() {
+  local dir="$WORK/nginx-$1"
+  mkdir -p "$dir"
+  sed -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
+  PIDS+=("$!")
+  wait_port "$2" 20
+}
+
+for tool in nginx ab tcpdump taskset python3; do
+  command -v "$tool" >/dev/null || { log "needs $tool (Debian: nginx-light, apache2-utils, tcpdump, util-linux, python3)"; exit 1; }
+done
+
+# --- build -------------------------------------------------------------------------------------------
+cd "$ROOT"
+log "building replayer"
+flock /tmp/tb-build.lock mvn -B -q -o -pl replayer package -DskipTests
+if ! ls capture-forwarder/target/trafficbus-capture-forwarder-*.jar >/dev/null 2>&1 \
+    || ! ls standalone/target/trafficbus-standalone-*.jar >/dev/null 2>&1 || [ ! -d standalone/target/lib ]; then
+  log "building capture-forwarder and standalone (forward and broker commands)"
+  flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder,standalone -am package -DskipTests
+fi
+
+# --- the capture: real HTTP keep-alive load on loopback, recorded by tcpdump ---------------------------
+CAPTURE_KEY="requests=$REQUESTS per-session=$PER_SESSION concurrency=$CONCURRENCY"
+if [ ! -s "$PCAP" ] || [ ! -s "$OUT/capture.port" ] || [ "$(cat "$OUT/capture.key" 2>/dev/null)" != "$CAPTURE_KEY" ]; then
+  rm -f "$PCAP" "$OUT/capture.port" "$OUT/capture.key"
+  CAPTURE_PORT="$(free_port)"
+  # nginx ends each connection after P5_PER_SESSION requests, so ab opens many short keep-alive sessions.
+  start_nginx capture "$CAPTURE_PORT" "$PER_SESSION"
+  log "capturing $REQUESTS requests (ab -k -c $CONCURRENCY, $PER_SESSION per connection) on 127.0.0.1:$CAPTURE_PORT"
+  tcpdump -i lo -n -s 0 -B 262144 -w "$PCAP.part" "tcp port $CAPTURE_PORT" 2> "$WORK/tcpdump.log" &
+  TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
+  for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
+  timeout 600 ab -q -k -c "$CONCURRENCY" -n "$REQUESTS" "http://127.0.0.1:$CAPTURE_PORT/api/items?page=1" > "$WORK/ab.log" 2>&1 \
+    || { log "ab failed:"; tail -5 "$WORK/ab.log" >&2; exit 1; }
+  sleep 1
+  kill -INT "$TCPDUMP_PID"
+  wait "$TCPDUMP_PID" 2>/dev/null || true
+  grep -E 'packets (captured|received|dropped)' "$WORK/tcpdump.log" | sed 's/^/p5: tcpdump: /' >&2
+  dropped="$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")"
+  [ "${dropped:-0}" = 0 ] || log "warning: tcpdump lost $dropped packets; the replay will count them as gaps"
+  grep -E '^(Complete requests|Failed requests|Requests per second)' "$WORK/ab.log" | sed 's/^/p5: ab: /' >&2
+  mv "$PCAP.part" "$PCAP"
+  echo "$CAPTURE_PORT" > "$OUT/capture.port"
+  echo "$CAPTURE_KEY" > "$OUT/capture.key"
+fi
+CAPTURE_PORT="$(cat "$OUT/capture.port")"
+log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $CAPTURE_PORT)"
+
+# --- broker, topic, target -----------------------------------------------------------------------------
+BROKER_PORT="$(free_port)"
+"$ROOT/bin/trafficbus" broker --listen "127.0.0.1:$BROKER_PORT" > "$WORK/broker.log" 2>&1 &
+PIDS+=("$!")
+wait_port "$BROKER_PORT" 90
+BOOTSTRAP="127.0.0.1:$BROKER_PORT"
+log "broker on $BOOTSTRAP"
+
+"$ROOT/bin/trafficbus" forward --pcap "$PCAP" --port "$CAPTURE_PORT" --source p5 --bootstrap-servers "$BOOTSTRAP" \
+  > "$WORK/forward.log" 2>&1 || { log "forward failed:"; cat "$WORK/forward.log" >&2; exit 1; }
+sed 's/^/p5: /' "$WORK/forward.log" >&2
+
+TARGET_PORT="$(free_port)"
+start_nginx target "$TARGET_PORT" 1000000
+log "target nginx on 127.0.0.1:$TARGET_PORT"
+
+# --- replay runs -------------------------------------------------------------------------------------------
+RATES=()
+for i in $(seq 1 "$RUNS"); do
+  report="$OUT/replay-run$i.json"
+  taskset -c 0,1 "$ROOT/bin/trafficbus" replay --topic tb.capture.p5 --target "127.0.0.1:$TARGET_PORT" \
+      --bootstrap-servers "$BOOTSTRAP" --speed max --until-end --group "p5-run$i-$$" \
+      --max-connections "$MAX_CONNECTIONS" --report "$report" > "$WORK/replay$i.out" 2> "$WORK/replay$i.err" \
+    || { log "replay run $i failed (exit $?):"; cat "$WORK/replay$i.out" "$WORK/replay$i.err" >&2; exit 1; }
+  sed 's/^/p5: run '"$i"': /' "$WORK/replay$i.out" >&2
+  RATES+=("$(python3 - "$report" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+sent, answered, failed = r["messages"]["sent"], r["messages"]["answered"], r["sessions"]["failed"]
+if failed or answered != sent:
+    print(f"p5: warning: {failed} sessions failed, {answered} of {sent} requests answered", file=sys.stderr)
+print(f'{sent / r["seconds"]:.0f}')
+PY
+)")
+done
+
+MEDIAN="$(printf '%s\n' "${RATES[@]}" | median)"
+echo "P5 replay --speed max --until-end (taskset -c 0,1): median $(printf '%.0f' "$MEDIAN") requests/s  (runs: ${RATES[*]})"
+echo "P5 capture: $REQUESTS requests, $PER_SESSION per keep-alive session; rate = requests sent / whole run time (start-up included)"
+awk -v m="$MEDIAN" -v g="$GOAL" 'BEGIN {
+  r = m / g; printf "P5 ratio to the goal of %d requests/s: %.2f %s\n", g, r, (r >= 1 ? "OK" : "BELOW GOAL") }'

@@ -1,0 +1,48 @@
+package dev.trafficbus.replay;
+
+import io.netty.channel.EventLoop;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Collects the consumer thread's events for the event loops and hands each loop one batch per poll, so a
+ * loop wakes once per batch instead of once per event. Events of one loop keep their order. Used by the
+ * consumer thread only.
+ */
+final class LoopMailbox {
+    private final Map<EventLoop, ArrayList<Runnable>> pending = new IdentityHashMap<>();
+    private int size;
+
+    /** Queues {@code event} for {@code loop}; it runs after the next {@link #flush()}. */
+    void post(EventLoop loop, Runnable event) {
+        pending.computeIfAbsent(loop, l -> new ArrayList<>()).add(event);
+        size++;
+    }
+
+    /** Events queued and not flushed. */
+    int size() {
+        return size;
+    }
+
+    /** Hands every loop its queued events as one task. */
+    void flush() {
+        if (size == 0) {
+            return;
+        }
+        for (Map.Entry<EventLoop, ArrayList<Runnable>> e : pending.entrySet()) {
+            ArrayList<Runnable> batch = e.getValue();
+            if (batch.isEmpty()) {
+                continue;
+            }
+            e.setValue(new ArrayList<>(batch.size()));
+            e.getKey().execute(() -> {
+                for (Runnable r : batch) {
+                    r.run();
+                }
+            });
+        }
+        size = 0;
+    }
+}

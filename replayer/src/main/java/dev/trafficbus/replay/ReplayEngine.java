@@ -1,0 +1,106 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.SessionTable;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The socket engine: Netty event loops, the connection cap, the pacing clock and the counters that every
+ * {@link ReplaySession} shares. Opens one replay session per captured session.
+ */
+final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
+    final ReplayCounters counters;
+    final ReplayClock clock;
+    final ReplayTuning tuning;
+    final ConnectionLimiter limiter;
+    final InetSocketAddress target;
+    /** Captured message bytes handed to sessions and not yet written or dropped. */
+    final AtomicLong pendingBytes = new AtomicLong();
+    /** The consumer thread's events for the sessions, handed over once per poll. */
+    final LoopMailbox mailbox = new LoopMailbox();
+    final long quietNanos;
+    final long responseTimeoutNanos;
+
+    private final EventLoopGroup group;
+    private final Bootstrap template;
+    private final boolean nativeTransport;
+    private final Set<ReplaySession> live = ConcurrentHashMap.newKeySet();
+
+    ReplayEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, ReplayCounters counters) {
+        this.target = target;
+        this.tuning = tuning;
+        this.counters = counters;
+        this.clock = new ReplayClock(speed);
+        this.limiter = new ConnectionLimiter(tuning.maxConnections());
+        this.quietNanos = tuning.quietPeriod().toNanos();
+        this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
+        nativeTransport = Epoll.isAvailable();
+        IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends Channel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
+        int threads = tuning.ioThreads() > 0 ? tuning.ioThreads() : Runtime.getRuntime().availableProcessors();
+        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("trafficbus-replay-io", true), io);
+        template = new Bootstrap()
+                .channel(channelType)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        tuning.connectTimeout().toMillis()));
+    }
+
+    /** True when the native epoll transport is in use (else NIO). */
+    boolean nativeTransport() {
+        return nativeTransport;
+    }
+
+    @Override
+    public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
+        counters.sessionsSeen.increment();
+        ReplaySession s = new ReplaySession(this, group.next(), key, firstTsMicros);
+        live.add(s);
+        return s;
+    }
+
+    /** A connect bootstrap whose channel lives on {@code loop}. */
+    Bootstrap bootstrap(EventLoop loop) {
+        return template.clone(loop);
+    }
+
+    void finished(ReplaySession s) {
+        live.remove(s);
+    }
+
+    /** Sessions opened that have not reached an outcome. */
+    int liveSessions() {
+        return live.size();
+    }
+
+    /** Ends every session still running, counting it as interrupted. */
+    void interruptAll() {
+        for (ReplaySession s : live) {
+            s.interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

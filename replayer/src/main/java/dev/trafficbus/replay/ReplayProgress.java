@@ -1,0 +1,58 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.cli.ProgressDisplay;
+
+import java.util.Locale;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Feeds the one-line progress display: sessions done, message rate, and with until-end the ETA. Reading
+ * runs ahead of replaying, so the bar estimates all sessions as those seen so far divided by the share of
+ * the topic's offsets read, and shows the share of that estimate done.
+ */
+final class ReplayProgress {
+    private final ProgressDisplay display;
+    private final ReplayCounters counters;
+    private final DoubleSupplier consumedFraction;
+    private final long startNanos = System.nanoTime();
+    private long lastNanos = startNanos;
+    private long lastMessages;
+    private double rate;
+
+    ReplayProgress(ProgressDisplay display, ReplayCounters counters, DoubleSupplier consumedFraction) {
+        this.display = display;
+        this.counters = counters;
+        this.consumedFraction = consumedFraction;
+    }
+
+    void update() {
+        if (!display.enabled()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastNanos >= 1_000_000_000L) {
+            long sent = counters.messagesSent.sum();
+            rate = (sent - lastMessages) * 1e9 / (now - lastNanos);
+            lastMessages = sent;
+            lastNanos = now;
+        }
+        long done = counters.sessionsDone();
+        long seen = counters.sessionsSeen.sum();
+        String text = String.format(Locale.ROOT, "sessions %d/%d done (%d failed), %.0f msg/s", done, seen,
+                counters.sessionsFailed.sum(), rate);
+        double read = consumedFraction.getAsDouble();
+        if (read > 0 && seen > 0) {
+            double share = Math.min(1.0, done / (seen / read));
+            double elapsed = (now - startNanos) / 1e9;
+            text += ", read " + Math.round(read * 100) + "%, ETA "
+                    + ProgressDisplay.eta(share > 0 ? elapsed * (1 - share) / share : Double.NaN);
+            display.update(share, 1, text);
+        } else {
+            display.update(0, 0, text);
+        }
+    }
+
+    void finish() {
+        display.finish();
+    }
+}

@@ -1,0 +1,426 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.session.SessionEvents;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.util.ArrayList;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Replays one captured session over one ordinary TCP connection to the target: writes message k, waits for
+ * its answer, then message k+1, keeping the capture's pacing. Bound to one event loop: the consumer thread
+ * only posts events ({@link SessionEvents} methods), and every state change happens on the loop, so the
+ * session needs no locks. Event handlers record facts; {@link #advance()} alone moves between states.
+ */
+final class ReplaySession implements SessionEvents {
+    enum State {
+        /** Waiting for the first message (or the end of an empty session) and for its start time. */
+        WAITING_START,
+        /** Waiting for a free connection slot. */
+        WAITING_SLOT,
+        CONNECTING,
+        /** Connected; the next message is not ready or not due yet. */
+        SENDING,
+        /** A message (or the server's greeting, index -1) was sent; waiting for the answer. */
+        AWAITING_RESPONSE,
+        CLOSING,
+        DONE,
+        FAILED
+    }
+
+    private enum Answer { WAIT, ANSWERED, TIMED_OUT, CLOSED_UNANSWERED }
+
+    private static final class Message {
+        byte[] bytes;
+        final long tsMicros;
+        long expected;
+        boolean settled;
+
+        Message(byte[] bytes, long tsMicros) {
+            this.bytes = bytes;
+            this.tsMicros = tsMicros;
+        }
+    }
+
+    private final ReplayEngine engine;
+    private final EventLoop loop;
+    private final FlowKey key;
+    private final long firstTsMicros;
+
+    private State state = State.WAITING_START;
+    // messages.get(i) is message (i + firstKept); answered ones are dropped from the front now and then.
+    private final ArrayList<Message> messages = new ArrayList<>(4);
+    private int firstKept;
+    private int messageCount;
+    private long greetingExpected;
+    private boolean greetingSettled;
+    private SessionEnd end;
+
+    private Channel channel;
+    private boolean slotHeld;
+    private long startNanos;
+    private int nextToSend;
+    private int awaiting = -1;
+    private long sentAtNanos;
+    private long received;
+    private long lastReadNanos;
+    private boolean targetClosed;
+    private String closeReason = "closed-by-target";
+
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+    private long waitUntil;
+
+    ReplaySession(ReplayEngine engine, EventLoop loop, FlowKey key, long firstTsMicros) {
+        this.engine = engine;
+        this.loop = loop;
+        this.key = key;
+        this.firstTsMicros = firstTsMicros;
+    }
+
+    // ---- events from the consumer thread: posted to the loop in batches ----
+
+    @Override
+    public void message(int index, byte[] bytes, long captureTimeMicros) {
+        engine.pendingBytes.addAndGet(bytes.length);
+        engine.mailbox.post(loop, () -> onMessage(bytes, captureTimeMicros));
+    }
+
+    @Override
+    public void expectedResponse(int index, long bytes, boolean settled) {
+        engine.mailbox.post(loop, () -> onExpected(index, bytes, settled));
+    }
+
+    @Override
+    public void end(SessionEnd end) {
+        engine.mailbox.post(loop, () -> onEnd(end));
+    }
+
+    /** Called by the connection limiter (any thread) when this session's turn came. */
+    void slotGranted() {
+        loop.execute(() -> {
+            if (state != State.WAITING_SLOT) {
+                engine.limiter.release(); // gave up meanwhile; pass the slot on
+                return;
+            }
+            slotHeld = true;
+            connect();
+        });
+    }
+
+    /** Ends the session now, whatever it was doing (stop after the drain time ran out). */
+    void interrupt() {
+        loop.execute(() -> {
+            if (state != State.DONE && state != State.FAILED) {
+                engine.counters.problem("interrupted");
+                finish(State.DONE, Outcome.NOT_REPLAYED);
+            }
+        });
+    }
+
+    // ---- events on the loop ----
+
+    private void onMessage(byte[] bytes, long tsMicros) {
+        messageCount++;
+        if (finished()) {
+            engine.pendingBytes.addAndGet(-bytes.length);
+            return;
+        }
+        messages.add(new Message(bytes, tsMicros));
+        advance();
+    }
+
+    private void onExpected(int index, long bytes, boolean settled) {
+        if (index < 0) {
+            greetingExpected = bytes;
+            greetingSettled |= settled;
+        } else if (index >= firstKept && index - firstKept < messages.size()) {
+            Message m = messages.get(index - firstKept);
+            m.expected = bytes;
+            m.settled |= settled;
+        }
+        if (state == State.AWAITING_RESPONSE && index == awaiting) {
+            advance();
+        }
+    }
+
+    private void onEnd(SessionEnd e) {
+        end = e;
+        engine.counters.problem("gap", e.gaps());
+        if (!finished()) {
+            advance();
+        }
+    }
+
+    void onRead(int bytes) {
+        engine.counters.bytesReceived.add(bytes);
+        received += bytes;
+        lastReadNanos = System.nanoTime();
+        if (state == State.AWAITING_RESPONSE) {
+            advance();
+        }
+    }
+
+    void onInactive() {
+        targetClosed = true;
+        if (!finished() && state != State.CLOSING) {
+            advance();
+        }
+    }
+
+    void onError(Throwable cause) {
+        if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("reset")) {
+            closeReason = "reset-by-target";
+        } else if (!(cause instanceof IOException)) {
+            closeReason = "target-error";
+        }
+        targetClosed = true;
+        if (channel != null) {
+            channel.close();
+        }
+        if (!finished() && state != State.CLOSING) {
+            advance();
+        }
+    }
+
+    private void onConnected(ChannelFuture f) {
+        if (finished()) {
+            f.channel().close();
+            return;
+        }
+        if (!f.isSuccess()) {
+            Throwable c = f.cause();
+            fail(c instanceof ConnectTimeoutException ? "connect-timeout"
+                    : c instanceof NoRouteToHostException ? "connect-unreachable"
+                    : c instanceof ConnectException ? "connect-refused" : "connect-error");
+            return;
+        }
+        channel = f.channel();
+        // The first wait is for whatever the server says before the client's first message (a greeting).
+        state = State.AWAITING_RESPONSE;
+        awaiting = -1;
+        sentAtNanos = System.nanoTime();
+        advance();
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (!finished()) {
+            advance();
+        }
+    }
+
+    // ---- the state machine ----
+
+    private void advance() {
+        while (true) {
+            long now = System.nanoTime();
+            switch (state) {
+                case WAITING_START -> {
+                    if (messages.isEmpty() && end == null) {
+                        return;
+                    }
+                    if (messages.isEmpty() && messageCount == 0 && !end.synSeen()) {
+                        engine.counters.problem("no-client-data");
+                        finish(State.DONE, Outcome.NOT_REPLAYED);
+                        return;
+                    }
+                    long due = engine.clock.sessionStartDue(firstTsMicros);
+                    if (notYet(due, now)) {
+                        arm(due);
+                        return;
+                    }
+                    state = State.WAITING_SLOT;
+                    if (engine.limiter.acquireOrWait(this)) {
+                        slotHeld = true;
+                        connect();
+                    }
+                    return;
+                }
+                case AWAITING_RESPONSE -> {
+                    Answer a = answer(now);
+                    switch (a) {
+                        case WAIT -> {
+                            arm(waitUntil);
+                            return;
+                        }
+                        case ANSWERED -> {
+                            if (awaiting >= 0) {
+                                engine.counters.messagesAnswered.increment();
+                            }
+                        }
+                        case TIMED_OUT -> engine.counters.problem("response-timeout");
+                        case CLOSED_UNANSWERED -> {
+                            fail(closeReason);
+                            return;
+                        }
+                    }
+                    state = State.SENDING;
+                }
+                case SENDING -> {
+                    if (nextToSend < firstKept + messages.size()) {
+                        if (targetClosed) {
+                            fail(closeReason);
+                            return;
+                        }
+                        Message m = messages.get(nextToSend - firstKept);
+                        long due = engine.clock.dueAfter(startNanos, m.tsMicros - firstTsMicros);
+                        if (notYet(due, now)) {
+                            arm(due);
+                            return;
+                        }
+                        send(m, now);
+                        state = State.AWAITING_RESPONSE;
+                    } else if (end != null) {
+                        state = State.CLOSING;
+                        channel.close().addListener(f -> finish(State.DONE,
+                                end.incomplete() ? Outcome.INCOMPLETE : Outcome.REPLAYED));
+                        return;
+                    } else {
+                        return; // the next message is not captured yet
+                    }
+                }
+                default -> {
+                    return; // WAITING_SLOT, CONNECTING, CLOSING, DONE, FAILED move on events only
+                }
+            }
+        }
+    }
+
+    private Answer answer(long now) {
+        long expected;
+        boolean settled;
+        if (awaiting < 0) {
+            expected = greetingExpected;
+            settled = greetingSettled || !messages.isEmpty() || end != null;
+        } else {
+            Message m = messages.get(awaiting - firstKept);
+            expected = m.expected;
+            settled = m.settled;
+        }
+        if (expected == 0 && settled) {
+            return Answer.ANSWERED; // the captured server sent nothing back
+        }
+        if (expected > 0 && received >= expected) {
+            return Answer.ANSWERED;
+        }
+        if (targetClosed) {
+            return received > 0 ? Answer.ANSWERED : Answer.CLOSED_UNANSWERED;
+        }
+        // A different length than captured, or not known yet: an answer that went quiet is complete.
+        if (received > 0 && now - lastReadNanos >= engine.quietNanos) {
+            return Answer.ANSWERED;
+        }
+        if (now - sentAtNanos >= engine.responseTimeoutNanos) {
+            return Answer.TIMED_OUT;
+        }
+        waitUntil = sentAtNanos + engine.responseTimeoutNanos;
+        if (received > 0 && lastReadNanos + engine.quietNanos - waitUntil < 0) {
+            waitUntil = lastReadNanos + engine.quietNanos;
+        }
+        return Answer.WAIT;
+    }
+
+    private void connect() {
+        state = State.CONNECTING;
+        startNanos = System.nanoTime();
+        engine.bootstrap(loop).handler(new TargetHandler(this)).connect(engine.target)
+                .addListener((ChannelFutureListener) this::onConnected);
+    }
+
+    private void send(Message m, long now) {
+        awaiting = nextToSend++;
+        received = 0;
+        sentAtNanos = now;
+        int len = m.bytes.length;
+        // A failed write shows up as exceptionCaught, like any other error on the connection.
+        channel.writeAndFlush(Unpooled.wrappedBuffer(m.bytes), channel.voidPromise());
+        m.bytes = null;
+        engine.pendingBytes.addAndGet(-len);
+        engine.counters.messagesSent.increment();
+        engine.counters.bytesSent.add(len);
+        if (awaiting - firstKept > 64) {
+            messages.subList(0, awaiting - firstKept).clear();
+            firstKept = awaiting;
+        }
+    }
+
+    private void fail(String reason) {
+        engine.counters.problem(reason);
+        finish(State.FAILED, Outcome.FAILED);
+    }
+
+    private enum Outcome { REPLAYED, INCOMPLETE, FAILED, NOT_REPLAYED }
+
+    private void finish(State terminal, Outcome outcome) {
+        if (finished()) {
+            return;
+        }
+        State before = state;
+        state = terminal;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        if (before == State.WAITING_SLOT) {
+            engine.limiter.cancel(this); // if the grant is already on its way, slotGranted() hands it on
+        }
+        if (channel != null && channel.isOpen()) {
+            channel.close();
+        }
+        if (slotHeld) {
+            slotHeld = false;
+            engine.limiter.release();
+        }
+        for (Message m : messages) {
+            if (m.bytes != null) {
+                engine.pendingBytes.addAndGet(-m.bytes.length);
+                m.bytes = null;
+            }
+        }
+        switch (outcome) {
+            case REPLAYED -> engine.counters.sessionsReplayed.increment();
+            case INCOMPLETE -> engine.counters.sessionsIncomplete.increment();
+            case FAILED -> engine.counters.sessionsFailed.increment();
+            case NOT_REPLAYED -> engine.counters.sessionsNotReplayed.increment();
+        }
+        engine.finished(this);
+    }
+
+    private boolean finished() {
+        return state == State.DONE || state == State.FAILED;
+    }
+
+    private static boolean notYet(long due, long now) {
+        return due != Long.MIN_VALUE && due - now > 0;
+    }
+
+    /** Makes sure {@link #advance()} runs again by {@code at} (nanoTime); an earlier wake-up already set is kept. */
+    private void arm(long at) {
+        if (timer != null && at - timerAt >= 0) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerAt = at;
+        timer = loop.schedule(this::onTimer, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public String toString() {
+        return key + " " + state;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.trafficbus.replay;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The ledger of one replay run. Every session seen ends as exactly one of replayed, incomplete (replayed,
+ * but the capture missed some of the client's bytes), failed, or not replayed (counted in
+ * {@code problemsByReason} as {@code no-client-data} or {@code interrupted}).
+ *
+ * @param sessionsSeen       captured connections found in the topic
+ * @param sessionsReplayed   replayed to their end with every captured byte
+ * @param sessionsFailed     the connection to the target could not be made or broke
+ * @param sessionsIncomplete replayed to their end, with holes in the captured client stream
+ * @param messagesSent       client messages written to the target
+ * @param messagesAnswered   messages whose answer arrived (or that expected none)
+ * @param bytesSent          bytes written to the target
+ * @param bytesReceived      bytes the target sent back
+ * @param problemsByReason   counts by reason: skipped records, gaps, timeouts, connection failures, ...
+ * @param recordsConsumed    Kafka records read
+ * @param recordsSkipped     records that were not usable packets (their reasons are in problemsByReason)
+ * @param seconds            wall time of the run
+ */
+public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessionsFailed, long sessionsIncomplete,
+                            long messagesSent, long messagesAnswered, long bytesSent, long bytesReceived,
+                            Map<String, Long> problemsByReason, long recordsConsumed, long recordsSkipped,
+                            double seconds) {
+    public ReplaySummary {
+        problemsByReason = Map.copyOf(problemsByReason);
+    }
+
+    /** Sessions seen that were neither replayed, incomplete nor failed. */
+    public long sessionsNotReplayed() {
+        return sessionsSeen - sessionsReplayed - sessionsIncomplete - sessionsFailed;
+    }
+
+    /** Messages sent per second of the run. */
+    public double messagesPerSecond() {
+        return seconds > 0 ? messagesSent / seconds : 0;
+    }
+
+    /** One human line, e.g. for the end of a command. */
+    public String summaryLine() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "replayed %d of %d sessions (%d incomplete, %d failed, %d not replayed); ",
+                sessionsReplayed, sessionsSeen, sessionsIncomplete, sessionsFailed, sessionsNotReplayed()));
+        sb.append(String.format(Locale.ROOT, "%d messages sent, %d answered; %s sent, %s received; ",
+                messagesSent, messagesAnswered, size(bytesSent), size(bytesReceived)));
+        sb.append(String.format(Locale.ROOT, "%.1f s, %.0f msg/s; records %d consumed, %d skipped",
+                seconds, messagesPerSecond(), recordsConsumed, recordsSkipped));
+        if (!problemsByReason.isEmpty()) {
+            sb.append("; problems:");
+            new TreeMap<>(problemsByReason).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
+        }
+        return sb.toString();
+    }
+
+    /** The ledger as an ordered map, ready for a JSON writer. */
+    public Map<String, Object> toReport() {
+        Map<String, Object> report = new LinkedHashMap<>();
+        Map<String, Object> sessions = new LinkedHashMap<>();
+        sessions.put("seen", sessionsSeen);
+        sessions.put("replayed", sessionsReplayed);
+        sessions.put("incomplete", sessionsIncomplete);
+        sessions.put("failed", sessionsFailed);
+        sessions.put("notReplayed", sessionsNotReplayed());
+        report.put("sessions", sessions);
+        Map<String, Object> messages = new LinkedHashMap<>();
+        messages.put("sent", messagesSent);
+        messages.put("answered", messagesAnswered);
+        messages.put("perSecond", Math.round(messagesPerSecond() * 10) / 10.0);
+        report.put("messages", messages);
+        Map<String, Object> bytes = new LinkedHashMap<>();
+        bytes.put("sent", bytesSent);
+        bytes.put("received", bytesReceived);
+        report.put("bytes", bytes);
+        Map<String, Object> records = new LinkedHashMap<>();
+        records.put("consumed", recordsConsumed);
+        records.put("skipped", recordsSkipped);
+        report.put("records", records);
+        report.put("problems", new TreeMap<>(problemsByReason));
+        report.put("seconds", Math.round(seconds * 1000) / 1000.0);
+        return report;
+    }
+
+    private static String size(long bytes) {
+        if (bytes < 10_000) {
+            return bytes + " B";
+        }
+        if (bytes < 10_000_000) {
+            return String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
+        }
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}

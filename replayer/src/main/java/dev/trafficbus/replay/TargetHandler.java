@@ -1,0 +1,32 @@
+package dev.trafficbus.replay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+/** Passes what happens on one connection to the target to its {@link ReplaySession}; answers are only counted. */
+final class TargetHandler extends ChannelInboundHandlerAdapter {
+    private final ReplaySession session;
+
+    TargetHandler(ReplaySession session) {
+        this.session = session;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        int n = msg instanceof ByteBuf b ? b.readableBytes() : 0;
+        ReferenceCountUtil.release(msg);
+        session.onRead(n);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        session.onInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        session.onError(cause);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.trafficbus.session;
+
+/**
+ * What a {@link CapturedSession} tells the engine that replays it, in order. Called on the thread that
+ * feeds the session; implementations hand the events to wherever the replay runs.
+ */
+public interface SessionEvents {
+    /**
+     * Message {@code index} (0, 1, ...) is complete: the bytes the client sent before waiting for an
+     * answer, and the capture time of its first byte.
+     */
+    void message(int index, byte[] bytes, long captureTimeMicros);
+
+    /**
+     * How many bytes the server sent in answer to message {@code index} ({@code -1}: before the first
+     * message, e.g. a greeting). Not {@code settled}: a lower bound that may still grow.
+     */
+    void expectedResponse(int index, long bytes, boolean settled);
+
+    /** The captured connection is over; no event follows. */
+    void end(SessionEnd end);
+}

@@ -1,0 +1,157 @@
+package dev.trafficbus.session;
+
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketView;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.function.IntPredicate;
+
+/**
+ * The captured connections currently being read, by flow key: routes each packet to its session, opens a
+ * new session for a new connection on a reused 4-tuple, and ends sessions that went quiet. A session that
+ * ended stays as a tombstone for a while so trailing ACKs and FIN retransmissions do not open a new one.
+ * Single-threaded.
+ */
+public final class SessionTable {
+    /** Creates the receiver of a new session's events. */
+    public interface Opener {
+        SessionEvents open(FlowKey key, long firstTsMicros, int partition);
+    }
+
+    /** What happened to one packet. */
+    public enum Outcome {
+        /** Given to a session. */
+        ACCEPTED,
+        /** A packet without payload that belongs to no session (e.g. the tail of a connection captured late). */
+        NO_SESSION,
+        /** Payload after the connection was closed or reset: not replayed. */
+        DATA_AFTER_CLOSE
+    }
+
+    private static final class Entry {
+        final CapturedSession session;
+        final int partition;
+        long lastSeen;
+        boolean flushed;
+
+        Entry(CapturedSession session, int partition, long now) {
+            this.session = session;
+            this.partition = partition;
+            this.lastSeen = now;
+        }
+    }
+
+    private final Opener opener;
+    private final long maxBufferedPerSession;
+    private final HashMap<FlowKey, Entry> sessions = new HashMap<>();
+    private int live;
+
+    /** A table that opens sessions through {@code opener}, each buffering at most {@code maxBufferedPerSession}. */
+    public SessionTable(Opener opener, long maxBufferedPerSession) {
+        this.opener = opener;
+        this.maxBufferedPerSession = maxBufferedPerSession;
+    }
+
+    /** Sessions not ended yet. */
+    public int liveSessions() {
+        return live;
+    }
+
+    /**
+     * Routes one TCP packet ({@code v} wrapped on it) of flow {@code key}; {@code nowNanos} is the clock the
+     * idle rules of {@link #sweep} use.
+     */
+    public Outcome accept(FlowKey key, int partition, boolean clientToServer, PacketView v, long tsMicros,
+                          long nowNanos) {
+        Entry e = sessions.get(key);
+        int flags = v.flags();
+        boolean clientSyn = clientToServer && (flags & PacketView.SYN) != 0 && (flags & PacketView.ACK) == 0;
+        if (e != null && clientSyn && !e.session.ended() && e.session.isNewConnection(v.seq())) {
+            // The capture missed the close of the previous connection on this 4-tuple.
+            e.session.finish(SessionEnd.How.END_OF_INPUT);
+            live--;
+        }
+        if (e != null && e.session.ended()) {
+            if (!clientSyn) {
+                e.lastSeen = nowNanos;
+                return v.payloadLength() > 0 ? Outcome.DATA_AFTER_CLOSE : Outcome.ACCEPTED;
+            }
+            e = null;
+        }
+        if (e == null) {
+            if (!clientSyn && v.payloadLength() == 0) {
+                return Outcome.NO_SESSION;
+            }
+            e = new Entry(new CapturedSession(opener.open(key, tsMicros, partition), maxBufferedPerSession),
+                    partition, nowNanos);
+            sessions.put(key, e);
+            live++;
+        }
+        e.lastSeen = nowNanos;
+        e.flushed = false;
+        if (clientToServer) {
+            e.session.clientPacket(v, tsMicros);
+        } else {
+            e.session.serverPacket(v, tsMicros);
+        }
+        if (e.session.ended()) {
+            live--;
+        }
+        return Outcome.ACCEPTED;
+    }
+
+    /**
+     * Applies the idle rules at {@code nowNanos}: sessions quiet for {@code flushAfterNanos} have their
+     * message in progress flushed (≤ 0: never), sessions quiet for {@code endAfterNanos} are ended (≤ 0:
+     * never), and tombstones quiet for {@code forgetAfterNanos} are dropped.
+     */
+    public void sweep(long nowNanos, long flushAfterNanos, long endAfterNanos, long forgetAfterNanos) {
+        Iterator<Entry> it = sessions.values().iterator();
+        while (it.hasNext()) {
+            Entry e = it.next();
+            long quiet = nowNanos - e.lastSeen;
+            if (e.session.ended()) {
+                if (quiet >= forgetAfterNanos) {
+                    it.remove();
+                }
+                continue;
+            }
+            if (endAfterNanos > 0 && quiet >= endAfterNanos) {
+                e.session.finish(SessionEnd.How.IDLE);
+                live--;
+            } else if (flushAfterNanos > 0 && quiet >= flushAfterNanos && !e.flushed) {
+                e.flushed = true;
+                e.session.idleFlush();
+                if (e.session.ended()) {
+                    live--;
+                }
+            }
+        }
+    }
+
+    /** Ends every live session of the partitions {@code partitions} accepts (end of input) and forgets them. */
+    public void finishPartitions(IntPredicate partitions) {
+        Iterator<Entry> it = sessions.values().iterator();
+        while (it.hasNext()) {
+            Entry e = it.next();
+            if (partitions.test(e.partition)) {
+                if (!e.session.ended()) {
+                    e.session.finish(SessionEnd.How.END_OF_INPUT);
+                    live--;
+                }
+                it.remove();
+            }
+        }
+    }
+
+    /** Ends every live session (end of input). */
+    public void finishAll() {
+        finishPartitions(p -> true);
+    }
+
+    /** All entries kept, live or tombstones. */
+    public int size() {
+        return sessions.size();
+    }
+}

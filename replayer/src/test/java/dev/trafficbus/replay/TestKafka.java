@@ -1,0 +1,97 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.session.Conversation;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** A real single-node Kafka cluster (broker + controller in one node) for the engine tests. */
+final class TestKafka implements AutoCloseable {
+    private final KafkaClusterTestKit cluster;
+    private long sequence;
+
+    TestKafka() throws Exception {
+        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
+                .setNumControllerNodes(1).build();
+        cluster = new KafkaClusterTestKit.Builder(nodes)
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+                .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+    }
+
+    String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    Properties consumerConfig() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers());
+        return p;
+    }
+
+    void createTopic(String topic, int partitions) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    /** Publishes the packets of all conversations in capture-time order, as a forwarder would. */
+    void publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues) {
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            List<Conversation.Packet> ordered = packets.stream()
+                    .sorted(Comparator.comparingLong(Conversation.Packet::tsMicros)).toList();
+            for (Conversation.Packet p : ordered) {
+                PacketView v = p.view();
+                byte[] key = FlowKey.keyBytes(v, p.clientToServer());
+                byte[] value = CapturedPacketCodec.encode(p.tsMicros(),
+                        p.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
+                        p.bytes(), 0, p.bytes().length, p.bytes().length, sequence++);
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, key, value);
+                r.headers().add(RecordHeaderNames.SOURCE, "test".getBytes(StandardCharsets.UTF_8));
+                r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
+                producer.send(r);
+            }
+            for (byte[] value : extraValues) {
+                producer.send(new ProducerRecord<>(topic, new byte[] {4}, value));
+            }
+            producer.flush();
+        }
+    }
+
+    private KafkaProducer<byte[], byte[]> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(p);
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+}
