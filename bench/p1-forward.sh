@@ -7,34 +7,12 @@
 # Environment: P1_PACKETS (1500000), P1_RUNS (3), P1_BATCH_SIZES ("": also time forward at these batch.size values)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/bench/out/p1"
+BENCH=p1
+source "$(dirname "$0")/harness.sh"
 PACKETS="${P1_PACKETS:-1500000}"
 RUNS="${P1_RUNS:-3}"
 BATCH_SIZES="${P1_BATCH_SIZES:-}"
 PCAP="$OUT/load.pcap"
-mkdir -p "$OUT"
-WORK="$(mktemp -d "$OUT/run.XXXXXX")"
-PIDS=()
-
-cleanup() {
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-log() { echo "p1: $*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # port seconds
-  local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { log "nothing listens on $1 after $2 s"; return 1; }
-    sleep 0.2
-  done
-}
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # --- build -------------------------------------------------------------------------------------------
 cd "$ROOT"
@@ -44,7 +22,6 @@ if ! ls standalone/target/lib/kafka-tools-*.jar >/dev/null 2>&1 || ! ls standalo
   log "building standalone (for the broker and kafka-tools jars)"
   flock /tmp/tb-build.lock mvn -B -q -o -pl standalone -am package -DskipTests
 fi
-FWD_CP="$(ls capture-forwarder/target/trafficbus-capture-forwarder-*.jar | head -1):capture-forwarder/target/lib/*"
 KAFKA_CP="standalone/target/lib/*"
 
 # --- the capture: real HTTP load on loopback, recorded by tcpdump --------------------------------------
@@ -97,41 +74,10 @@ fi
 HTTP_PORT="$(cat "$HTTP_PORT_FILE")"
 log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $HTTP_PORT)"
 
-# --- a real single-node KRaft broker: `trafficbus broker` when the launcher has it, else kafka.Kafka ------
-BROKER_PORT="$(free_port)"
-if [ -x bin/trafficbus ] && bin/trafficbus broker --help >/dev/null 2>&1; then
-  JAVA_OPTS="-Xms1g -Xmx1g" bin/trafficbus broker --listen "127.0.0.1:$BROKER_PORT" --data-dir "$WORK/data" \
-    > "$WORK/broker.log" 2>&1 &
-  BROKER_PID=$!; PIDS+=("$BROKER_PID")
-else
-  CONTROLLER_PORT="$(free_port)"
-  cat > "$WORK/server.properties" <<EOF
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$BROKER_PORT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$WORK/data
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-EOF
-  CLUSTER_ID="$(java -cp "$KAFKA_CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
-  java -cp "$KAFKA_CP" kafka.tools.StorageTool format --standalone -t "$CLUSTER_ID" -c "$WORK/server.properties" \
-    > "$WORK/format.log" 2>&1
-  java -Xms1g -Xmx1g -cp "$KAFKA_CP" kafka.Kafka "$WORK/server.properties" > "$WORK/broker.log" 2>&1 &
-  BROKER_PID=$!; PIDS+=("$BROKER_PID")
-fi
-wait_port "$BROKER_PORT" 90
-BOOTSTRAP="127.0.0.1:$BROKER_PORT"
-log "broker on $BOOTSTRAP"
+# --- a real single-node KRaft broker ---------------------------------------------------------------------
+start_broker
 
-if [ -x bin/trafficbus ]; then FORWARD=(bin/trafficbus forward); else FORWARD=(java -cp "$FWD_CP" dev.trafficbus.capture.ForwardMain); fi
+FORWARD=(bin/trafficbus forward)
 PRODUCER_PROPS=(acks=all enable.idempotence=true compression.type=lz4 linger.ms=20 batch.size=262144)
 
 # forward_run SOURCE [--producer-property k=v ...] -> prints "published seconds bytes"

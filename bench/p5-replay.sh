@@ -8,8 +8,8 @@
 #              P5_CONCURRENCY (50 ab connections), P5_RUNS (3), P5_MAX_CONNECTIONS (replay --max-connections, 2000)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/bench/out/p5"
+BENCH=p5
+source "$(dirname "$0")/harness.sh"
 REQUESTS="${P5_REQUESTS:-300000}"
 PER_SESSION="${P5_PER_SESSION:-10}"
 CONCURRENCY="${P5_CONCURRENCY:-50}"
@@ -17,29 +17,6 @@ RUNS="${P5_RUNS:-3}"
 MAX_CONNECTIONS="${P5_MAX_CONNECTIONS:-2000}"
 GOAL=20000
 PCAP="$OUT/capture.pcap"
-mkdir -p "$OUT"
-WORK="$(mktemp -d "$OUT/run.XXXXXX")"
-PIDS=()
-
-cleanup() {
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "p5: $*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # port seconds
-  local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { log "nothing listens on $1 after $2 s"; return 1; }
-    sleep 0.2
-  done
-}
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # start_nginx NAME PORT KEEPALIVE_REQUESTS: a foreground nginx-light with its own prefix directory
 start_nginx() {
@@ -93,12 +70,7 @@ CAPTURE_PORT="$(cat "$OUT/capture.port")"
 log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $CAPTURE_PORT)"
 
 # --- broker, topic, target -----------------------------------------------------------------------------
-BROKER_PORT="$(free_port)"
-"$ROOT/bin/trafficbus" broker --listen "127.0.0.1:$BROKER_PORT" > "$WORK/broker.log" 2>&1 &
-PIDS+=("$!")
-wait_port "$BROKER_PORT" 90
-BOOTSTRAP="127.0.0.1:$BROKER_PORT"
-log "broker on $BOOTSTRAP"
+start_broker
 
 "$ROOT/bin/trafficbus" forward --pcap "$PCAP" --port "$CAPTURE_PORT" --source p5 --bootstrap-servers "$BOOTSTRAP" \
   > "$WORK/forward.log" 2>&1 || { log "forward failed:"; cat "$WORK/forward.log" >&2; exit 1; }

@@ -57,7 +57,7 @@ public final class ForwardCommand implements Callable<Integer> {
         Properties config = new Properties();
         config.putAll(producerProperties);
         config.put("bootstrap.servers", bootstrapServers);
-        String id = source != null ? source : defaultSource(pcap);
+        String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         ForwardSummary summary = PcapForwarder.forward(
                 new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true));
         PrintWriter out = spec.commandLine().getOut();
@@ -77,19 +77,6 @@ public final class ForwardCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The file name without its extension, reduced to the characters a topic name allows. */
-    static String defaultSource(Path file) {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        if (dot > 0) {
-            name = name.substring(0, dot);
-        }
-        name = name.replaceAll("[^a-zA-Z0-9._-]+", "-").replaceAll("^-+|-+$", "");
-        if (name.length() > 200) {
-            name = name.substring(0, 200);
-        }
-        return name.isEmpty() || name.equals(".") || name.equals("..") ? "pcap" : name;
-    }
 
     /** The version from the jar manifest. */
     static final class Version implements IVersionProvider {

@@ -16,4 +16,18 @@ import java.util.Set;
  */
 public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source,
                                  Properties producerConfig, boolean showProgress) {
+
+    /** The default source id of a file: its name without the extension, reduced to what a topic name allows. */
+    public static String sourceFromFileName(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        if (dot > 0) {
+            name = name.substring(0, dot);
+        }
+        name = name.replaceAll("[^a-zA-Z0-9._-]+", "-").replaceAll("^-+|-+$", "");
+        if (name.length() > 200) {
+            name = name.substring(0, 200);
+        }
+        return name.isEmpty() || name.equals(".") || name.equals("..") ? "pcap" : name;
+    }
 }

@@ -115,10 +115,10 @@ class ForwardCommandTest {
 
     @Test
     void defaultSourceIsTheFileNameMadeTopicSafe() {
-        assertThat(ForwardCommand.defaultSource(Path.of("/data/web1.pcap"))).isEqualTo("web1");
-        assertThat(ForwardCommand.defaultSource(Path.of("web1.eth0.pcapng"))).isEqualTo("web1.eth0");
-        assertThat(ForwardCommand.defaultSource(Path.of("my capture (2).pcap"))).isEqualTo("my-capture-2");
-        assertThat(ForwardCommand.defaultSource(Path.of("capture"))).isEqualTo("capture");
-        assertThat(ForwardCommand.defaultSource(Path.of("ûñï.pcap"))).isEqualTo("pcap");
+        assertThat(PcapForwardRequest.sourceFromFileName(Path.of("/data/web1.pcap"))).isEqualTo("web1");
+        assertThat(PcapForwardRequest.sourceFromFileName(Path.of("web1.eth0.pcapng"))).isEqualTo("web1.eth0");
+        assertThat(PcapForwardRequest.sourceFromFileName(Path.of("my capture (2).pcap"))).isEqualTo("my-capture-2");
+        assertThat(PcapForwardRequest.sourceFromFileName(Path.of("capture"))).isEqualTo("capture");
+        assertThat(PcapForwardRequest.sourceFromFileName(Path.of("ûñï.pcap"))).isEqualTo("pcap");
     }
 }

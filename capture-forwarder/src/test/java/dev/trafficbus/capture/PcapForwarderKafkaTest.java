@@ -14,8 +14,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
+import dev.trafficbus.bus.TestKafkaCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Imports the real fixtures into a real single-node KRaft broker and reads them back with a plain consumer. */
 class PcapForwarderKafkaTest {
-    private static KafkaClusterTestKit cluster;
+    private static TestKafkaCluster cluster;
 
     @TempDir
     Path temp;
@@ -52,19 +51,7 @@ class PcapForwarderKafkaTest {
     @BeforeAll
     static void startBroker() throws Exception {
         ForwardMain.quietClientLogs(); // as bin/trafficbus forward runs, so stderr holds what a user sees
-        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true)
-                .setNumBrokerNodes(1).setNumControllerNodes(1).build();
-        cluster = new KafkaClusterTestKit.Builder(nodes)
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
-                .setConfigProp("share.coordinator.state.topic.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        cluster.format();
-        cluster.startup();
-        cluster.waitForReadyBrokers();
+        cluster = TestKafkaCluster.start();
     }
 
     @AfterAll
@@ -225,7 +212,7 @@ class PcapForwarderKafkaTest {
     void recordsTheBrokerRefusesAreCountedAndTheCommandExitsOne() throws Exception {
         // A topic whose batches may hold at most 400 bytes, and no compression: the broker refuses the
         // records of the bigger HTTP segments and takes the rest (the producer splits batches first).
-        try (var admin = cluster.admin()) {
+        try (var admin = cluster.kit().admin()) {
             admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("tb.capture.small", 6, (short) 1)
                     .configs(Map.of("max.message.bytes", "400")))).all().get();
         }

@@ -10,11 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import org.junit.jupiter.api.Assumptions;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -200,49 +196,6 @@ class SocketReplayTest {
      * Real traffic: the shared fixture recorded by tcpdump from curl against nginx (testdata/make-captures.sh),
      * read here by a small pcap reader instead of the forwarder, then replayed to this test's HTTP server.
      */
-    @Test
-    void replaysARealCaptureAsCurlSentIt() throws Exception {
-        Path pcap = Path.of("..", "testdata", "http-sessions.pcap");
-        Path expected = Path.of("..", "testdata", "http-sessions.expected");
-        Assumptions.assumeTrue(Files.isReadable(pcap) && Files.isReadable(expected),
-                "the shared fixture testdata/http-sessions.pcap is not there (make it with testdata/make-captures.sh)");
-        String topic = "tb.capture.fixture";
-        kafka.createTopic(topic, 3);
-        List<Conversation.Packet> packets = PcapFixture.read(pcap, 8080);
-        kafka.publish(topic, packets, List.of());
-
-        ReplaySummary s = replay(topic, "fixture", http.address(), ReplaySpeed.MAX);
-
-        // client-port method path body-bytes body-sha256, in the order curl sent them
-        List<String[]> sent = Files.readAllLines(expected).stream().filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> l.split(" ")).toList();
-        List<RecordingHttpServer.Request> got = http.requests.stream().filter(r -> r.path().matches("/s\\d+/r\\d+"))
-                .toList();
-        assertThat(got).hasSameSizeAs(sent);
-        Map<String, List<String[]>> sentBySession = sent.stream().collect(Collectors.groupingBy(l -> l[0]));
-        for (List<String[]> session : sentBySession.values()) {
-            String prefix = session.get(0)[2].substring(0, session.get(0)[2].lastIndexOf("/r") + 2);
-            assertInOrderOnOneConnection(got, prefix, session.stream()
-                    .mapToInt(l -> Integer.parseInt(l[2].substring(l[2].lastIndexOf("/r") + 2))).toArray());
-            for (String[] l : session) {
-                RecordingHttpServer.Request r = got.stream().filter(g -> g.path().equals(l[2])).findFirst().orElseThrow();
-                assertThat(r.method()).isEqualTo(l[1]);
-                assertThat(r.body()).hasSize(Integer.parseInt(l[3]));
-                if (!l[4].equals("-")) {
-                    assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(r.body())))
-                            .isEqualTo(l[4]);
-                }
-            }
-        }
-        assertThat(s.sessionsSeen()).isEqualTo(sentBySession.size());
-        assertThat(s.sessionsReplayed()).isEqualTo(sentBySession.size());
-        assertThat(s.messagesSent()).isEqualTo(sent.size());
-        assertThat(s.messagesAnswered()).isEqualTo(sent.size());
-        assertThat(s.recordsConsumed()).isEqualTo(packets.size());
-        assertThat(s.recordsSkipped()).isZero();
-        assertThat(s.problemsByReason()).isEmpty();
-    }
-
     @Test
     void aTargetThatRefusesConnectionsFailsEverySessionByReason() throws Exception {
         String topic = "tb.capture.refused";

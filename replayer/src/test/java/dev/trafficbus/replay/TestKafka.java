@@ -12,8 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
+import dev.trafficbus.bus.TestKafkaCluster;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
@@ -21,25 +20,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
-/** A real single-node Kafka cluster (broker + controller in one node) for the engine tests. */
+/** A real single-node Kafka cluster for the engine tests, and a producer that publishes test conversations to it. */
 final class TestKafka implements AutoCloseable {
-    private final KafkaClusterTestKit cluster;
+    private final TestKafkaCluster cluster;
     private long sequence;
 
     TestKafka() throws Exception {
-        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-                .setNumControllerNodes(1).build();
-        cluster = new KafkaClusterTestKit.Builder(nodes)
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
-                .setConfigProp("share.coordinator.state.topic.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        cluster.format();
-        cluster.startup();
-        cluster.waitForReadyBrokers();
+        cluster = TestKafkaCluster.start();
     }
 
     String bootstrapServers() {

@@ -1,6 +1,7 @@
 package dev.trafficbus.standalone;
 
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySpeed;
@@ -95,7 +96,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         Set<Integer> servicePorts = checkPorts(ports);
         checkPcap(pcap);
-        String sourceId = source != null ? source : sourceFromFileName(pcap);
+        String sourceId = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         try {
             Topics.capture(sourceId);
         } catch (IllegalArgumentException e) {
@@ -240,19 +241,5 @@ public final class StandaloneCommand implements Callable<Integer> {
             throw new UserInputException("cannot connect to --target " + StandaloneReport.show(target) + " ("
                     + e.getMessage() + "); start the test server, fix the address, or use --demo-server", e);
         }
-    }
-
-    /** The file name without its extension, reduced to the characters a topic name allows. */
-    static String sourceFromFileName(Path file) {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        if (dot > 0) {
-            name = name.substring(0, dot);
-        }
-        name = name.replaceAll("[^a-zA-Z0-9._-]+", "-").replaceAll("^-+|-+$", "");
-        if (name.length() > 200) {
-            name = name.substring(0, 200);
-        }
-        return name.isEmpty() || name.equals(".") || name.equals("..") ? "pcap" : name;
     }
 }
