@@ -3,7 +3,7 @@ package dev.trafficbus.capture;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
-import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
@@ -20,8 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -255,20 +253,10 @@ class PcapForwarderKafkaTest {
 
     /** Runs the command as bin/trafficbus would (without System.exit); out[0] = stdout, out[1] = stderr. */
     static int runCommand(String[] out, String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-            return CommandRunner.run(new ForwardCommand(), args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            out[0] = stdout.toString(StandardCharsets.UTF_8);
-            out[1] = stderr.toString(StandardCharsets.UTF_8);
-        }
+        CommandOutput run = CommandOutput.run(new ForwardCommand(), args);
+        out[0] = run.out();
+        out[1] = run.err();
+        return run.exitCode();
     }
 
     private static int littleEndianInt(byte[] b, int p) {

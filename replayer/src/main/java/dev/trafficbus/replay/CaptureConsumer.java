@@ -228,7 +228,7 @@ final class CaptureConsumer implements AutoCloseable {
         engine.clock.anchor(reader.timestampMicros(), System.nanoTime());
         boolean clientToServer = reader.direction() == Direction.CLIENT_TO_SERVER;
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
-        FlowKey key = FlowKey.parse(FlowKey.keyBytes(view, clientToServer));
+        FlowKey key = FlowKey.of(view, clientToServer);
         SessionTable.Outcome o = table.accept(key, r.partition(), clientToServer, view, reader.timestampMicros(),
                 activeNanos(System.nanoTime()));
         if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {

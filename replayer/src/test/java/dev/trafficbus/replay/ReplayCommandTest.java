@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
 import org.junit.jupiter.api.Test;
 
@@ -49,17 +50,17 @@ class ReplayCommandTest {
 
     @Test
     void badOptionsExitWithCode2AndOneLine() {
-        CommandOutput o = CommandOutput.run("--topic", "t", "--target", "127.0.0.1:1", "--bootstrap-servers", "x:1",
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1", "--bootstrap-servers", "x:1",
                 "--speed", "fast");
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).isEqualTo("trafficbus replay: speed 'fast' is not valid: use a positive number such as 1 or 2.5, or 'max'"
                 + System.lineSeparator());
 
-        o = CommandOutput.run("--topic", "t", "--target", "nowhere", "--bootstrap-servers", "x:1");
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "nowhere", "--bootstrap-servers", "x:1");
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).startsWith("trafficbus replay: --target 'nowhere' is not valid");
 
-        o = CommandOutput.run("--target", "127.0.0.1:1");
+        o = CommandOutput.run(new ReplayCommand(), "--target", "127.0.0.1:1");
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).contains("Missing required options");
     }
@@ -70,7 +71,7 @@ class ReplayCommandTest {
         try (ServerSocket ss = new ServerSocket(0)) {
             port = ss.getLocalPort();
         }
-        CommandOutput o = CommandOutput.run("--topic", "t", "--target", "127.0.0.1:" + port,
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:" + port,
                 "--bootstrap-servers", "127.0.0.1:1");
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).isEqualTo("trafficbus replay: cannot connect to --target 127.0.0.1:" + port
@@ -79,7 +80,7 @@ class ReplayCommandTest {
 
     @Test
     void helpDescribesEveryOption() {
-        CommandOutput o = CommandOutput.run("--help");
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--help");
         assertThat(o.exitCode()).isZero();
         for (String option : new String[] {"--topic", "--target", "--bootstrap-servers", "--speed", "--group",
                 "--until-end", "--report", "--response-timeout", "--max-connections", "--drain-timeout"}) {

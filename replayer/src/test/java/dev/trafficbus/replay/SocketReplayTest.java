@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.session.Conversation;
 import dev.trafficbus.session.TestPackets;
@@ -336,7 +337,7 @@ class SocketReplayTest {
         }
         kafka.publish(topic, packets, List.of());
         Path report = dir.resolve("run.json");
-        CommandOutput o = CommandOutput.run("--topic", topic, "--target", TargetAddress.show(http.address()),
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", topic, "--target", TargetAddress.show(http.address()),
                 "--bootstrap-servers", kafka.bootstrapServers(), "--speed", "max", "--until-end",
                 "--report", report.toString());
         assertThat(o.exitCode()).as(o.err()).isZero();
@@ -349,12 +350,12 @@ class SocketReplayTest {
         assertThat(requestsUnder("/cli/")).hasSize(3);
 
         // Everything was consumed by the group: a second run finds nothing, which is exit code 1.
-        o = CommandOutput.run("--topic", topic, "--target", TargetAddress.show(http.address()),
+        o = CommandOutput.run(new ReplayCommand(), "--topic", topic, "--target", TargetAddress.show(http.address()),
                 "--bootstrap-servers", kafka.bootstrapServers(), "--speed", "max", "--until-end");
         assertThat(o.exitCode()).isEqualTo(1);
         assertThat(o.out()).startsWith("replayed 0 of 0 sessions");
 
-        o = CommandOutput.run("--topic", "tb.capture.typo", "--target", TargetAddress.show(http.address()),
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "tb.capture.typo", "--target", TargetAddress.show(http.address()),
                 "--bootstrap-servers", kafka.bootstrapServers(), "--until-end");
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).isEqualTo("trafficbus replay: topic tb.capture.typo does not exist; forward something "

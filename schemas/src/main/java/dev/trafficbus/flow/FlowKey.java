@@ -37,6 +37,11 @@ public final class FlowKey {
         return key;
     }
 
+    /** The flow key of the packet in {@code view}, whose sender is the client when {@code clientToServer}. */
+    public static FlowKey of(PacketView view, boolean clientToServer) {
+        return new FlowKey(keyBytes(view, clientToServer));
+    }
+
     /** Reads key bytes; throws {@link IllegalArgumentException} when they are not a flow key. */
     public static FlowKey parse(byte[] key) {
         if (key == null || key.length == 0) {

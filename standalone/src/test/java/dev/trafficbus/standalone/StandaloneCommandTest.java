@@ -1,5 +1,6 @@
 package dev.trafficbus.standalone;
 
+import dev.trafficbus.cli.CommandOutput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.standalone.Fixtures.SentRequest;

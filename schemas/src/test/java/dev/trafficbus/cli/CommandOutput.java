@@ -1,16 +1,14 @@
-package dev.trafficbus.standalone;
-
-import dev.trafficbus.cli.CommandRunner;
+package dev.trafficbus.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Runs a command the way its main does, capturing what a user would see on stdout and stderr. */
-record CommandOutput(int exitCode, String out, String err) {
+/** Runs a trafficbus command in-process the way its main does, capturing what a user would see on stdout and stderr. */
+public record CommandOutput(int exitCode, String out, String err) {
 
     /** System.out/err are swapped for the run (logs and picocli's errors go there), so runs must not overlap. */
-    static synchronized CommandOutput run(Object command, String... args) {
+    public static synchronized CommandOutput run(Object command, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -34,7 +32,7 @@ record CommandOutput(int exitCode, String out, String err) {
     }
 
     /** True when stderr shows a Java stack trace, which a user must never see. */
-    boolean hasStackTrace() {
+    public boolean hasStackTrace() {
         return err.contains("\tat ") || err.contains("Exception in thread")
                 || java.util.regex.Pattern.compile("(?m)^[\\w.$]+(Exception|Error)(: .*)?$").matcher(err).find();
     }
