@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code trafficbus forward}: imports a pcap file into the source's capture topic. */
 @Command(name = "forward", mixinStandardHelpOptions = true, versionProvider = ForwardCommand.Version.class,
@@ -28,6 +31,8 @@ import java.util.concurrent.Callable;
 public final class ForwardCommand implements Callable<Integer> {
     /** Exit code when some records could not be published. */
     public static final int EXIT_PUBLISH_ERRORS = 1;
+    /** How long a stop signal waits for what was read to be published and the counters printed. */
+    private static final int STOP_GRACE_SECONDS = 30;
 
     @Spec
     private CommandSpec spec;
@@ -58,8 +63,32 @@ public final class ForwardCommand implements Callable<Integer> {
         config.putAll(producerProperties);
         config.put("bootstrap.servers", bootstrapServers);
         String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
-        ForwardSummary summary = PcapForwarder.forward(
-                new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true));
+        PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true);
+        // Ctrl-C/SIGTERM: stop reading, publish and flush what was read, print the counters, then let the JVM go.
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch reported = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            try {
+                reported.await(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "trafficbus-forward-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return report(PcapForwarder.forward(request, stop::get));
+        } finally {
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down: the hook is running and now returns.
+            }
+        }
+    }
+
+    private int report(ForwardSummary summary) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         out.println(summary.summaryLine());

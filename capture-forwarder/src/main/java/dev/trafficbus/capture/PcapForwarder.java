@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /** Imports a pcap file into the capture topic of a source: the whole file, then flush, then the counters. */
 public final class PcapForwarder {
@@ -34,6 +35,14 @@ public final class PcapForwarder {
      * what was complete is published and {@link ForwardSummary#fileTruncated()} is set.
      */
     public static ForwardSummary forward(PcapForwardRequest request) {
+        return forward(request, () -> false);
+    }
+
+    /**
+     * As {@link #forward(PcapForwardRequest)}, but stops reading at the next packet once {@code stopRequested}
+     * says so; what was read is still published and flushed, and the counters cover exactly that.
+     */
+    public static ForwardSummary forward(PcapForwardRequest request, BooleanSupplier stopRequested) {
         Path pcap = request.pcap();
         if (pcap == null) {
             throw new UserInputException("no pcap file given");
@@ -61,18 +70,19 @@ public final class PcapForwarder {
             // The producer first: it checks the settings without a broker; then the broker must answer.
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
                 CaptureTopic.ensure(topic, config, connectTimeout);
-                return run(handle, pcap, topic, classifier, publisher, progress);
+                return run(handle, pcap, topic, classifier, publisher, progress, stopRequested);
             }
         }
     }
 
     private static ForwardSummary run(PcapHandle handle, Path pcap, String topic, PacketClassifier classifier,
-                                      CapturePublisher publisher, ProgressDisplay progress) {
+                                      CapturePublisher publisher, ProgressDisplay progress,
+                                      BooleanSupplier stopRequested) {
         long start = System.nanoTime();
         boolean truncated;
         PcapImportLoop loop;
         try (SendPipeline pipeline = new SendPipeline(publisher, "trafficbus-send-" + topic)) {
-            loop = new PcapImportLoop(handle, classifier, publisher, pipeline, progress, fileSize(pcap), start);
+            loop = new PcapImportLoop(handle, classifier, publisher, pipeline, progress, fileSize(pcap), start, stopRequested);
             truncated = readAll(handle, pcap, loop);
             if (loop.failure() != null) {
                 throw loop.failure();
@@ -87,6 +97,10 @@ public final class PcapForwarder {
         if (loop.stoppedBecause() != null) {
             LOG.error("stopped reading {} after {} packets: Kafka did not take records ({})",
                     pcap, loop.packetsRead(), loop.stoppedBecause());
+        }
+        if (loop.stoppedOnRequest()) {
+            LOG.warn("stopped reading {} on request after {} packets; they are published or counted below",
+                    pcap, loop.packetsRead());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, Long> skipped = new LinkedHashMap<>();
@@ -110,7 +124,7 @@ public final class PcapForwarder {
             return true;
         } catch (InterruptedException e) {
             // breakLoop: the listener stopped the read and says why.
-            if (loop.failure() == null && loop.stoppedBecause() == null) {
+            if (loop.failure() == null && loop.stoppedBecause() == null && !loop.stoppedOnRequest()) {
                 Thread.currentThread().interrupt();
             }
             return false;

@@ -7,6 +7,7 @@ import org.pcap4j.core.RawPacketListener;
 
 import java.sql.Timestamp;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 
 /**
  * The per-packet work of a pcap import, called by libpcap's loop: classify, publish or count the skip,
@@ -25,14 +26,16 @@ final class PcapImportLoop implements RawPacketListener {
     private final ProgressDisplay progress;
     private final long fileSize;
     private final long startNanos;
+    private final BooleanSupplier stopRequested;
     private final long[] skipped = new long[SkipReason.values().length];
     private long packetsRead;
     private long bytesRead = PCAP_FILE_HEADER;
     private RuntimeException failure;
     private String stoppedBecause;
+    private boolean stoppedOnRequest;
 
     PcapImportLoop(PcapHandle handle, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
-                   ProgressDisplay progress, long fileSize, long startNanos) {
+                   ProgressDisplay progress, long fileSize, long startNanos, BooleanSupplier stopRequested) {
         this.handle = handle;
         this.classifier = classifier;
         this.publisher = publisher;
@@ -40,11 +43,18 @@ final class PcapImportLoop implements RawPacketListener {
         this.progress = progress;
         this.fileSize = fileSize;
         this.startNanos = startNanos;
+        this.stopRequested = stopRequested;
     }
 
     @Override
     public void gotPacket(byte[] frame) {
         try {
+            if (stopRequested.getAsBoolean()) {
+                // This packet is not read: it is neither published nor counted, like the rest of the file.
+                stoppedOnRequest = true;
+                handle.breakLoop();
+                return;
+            }
             packetsRead++;
             bytesRead += frame.length + PCAP_RECORD_HEADER;
             int wireLength = handle.getOriginalLength();
@@ -104,6 +114,11 @@ final class PcapImportLoop implements RawPacketListener {
     /** An unexpected exception raised while handling a packet, or null. */
     RuntimeException failure() {
         return failure;
+    }
+
+    /** True when the read stopped early because a stop was asked for (SIGINT/SIGTERM). */
+    boolean stoppedOnRequest() {
+        return stoppedOnRequest;
     }
 
     /** Why publishing stopped the read early, or null. */

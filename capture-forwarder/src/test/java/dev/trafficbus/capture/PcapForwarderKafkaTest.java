@@ -179,6 +179,19 @@ class PcapForwarderKafkaTest {
     }
 
     @Test
+    void aStopMidFilePublishesExactlyWhatWasReadAndCountsIt() throws Exception {
+        // What Ctrl-C/SIGTERM does to `forward`: stop reading at the next packet, publish and count what was read.
+        int[] asked = {0};
+        ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(Fixtures.path(Fixtures.ETHERNET.file()),
+                Set.of(8080), "stopped", kafka(), false), () -> ++asked[0] > 30);
+
+        assertThat(s.packetsRead()).isEqualTo(30);
+        assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(30);
+        assertThat(s.publishErrors()).isZero();
+        assertThat(readAll("tb.capture.stopped")).hasSize((int) s.packetsPublished());
+    }
+
+    @Test
     void truncatedFilePublishesWhatWasCompleteAndExitsTwo() throws Exception {
         // Cut ethernet.pcap in the middle of its 30th record; the 29 records before it are complete.
         byte[] whole = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
