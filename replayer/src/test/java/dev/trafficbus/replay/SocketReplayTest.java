@@ -193,10 +193,6 @@ class SocketReplayTest {
                 .as("one connection for " + prefix).isEqualTo(1);
     }
 
-    /**
-     * Real traffic: the shared fixture recorded by tcpdump from curl against nginx (testdata/make-captures.sh),
-     * read here by a small pcap reader instead of the forwarder, then replayed to this test's HTTP server.
-     */
     @Test
     void aTargetThatRefusesConnectionsFailsEverySessionByReason() throws Exception {
         String topic = "tb.capture.refused";
