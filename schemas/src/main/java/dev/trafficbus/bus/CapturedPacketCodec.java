@@ -15,8 +15,6 @@ public final class CapturedPacketCodec {
     /** CRC-64-AVRO parsing fingerprint of the {@link CapturedPacket} schema. */
     public static final long SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(CapturedPacket.getClassSchema());
 
-    private static final int MAX_FIXED_OVERHEAD = 10 + 5 + 5 + 5 + 10;
-
     private CapturedPacketCodec() {
     }
 
@@ -28,20 +26,28 @@ public final class CapturedPacketCodec {
     /** Encodes one captured packet; {@code packet[off, off+len)} is the IP packet. */
     public static byte[] encode(long timestampMicros, Direction direction, byte[] packet, int off, int len,
                                 int originalLength, long sequence) {
-        byte[] out = new byte[MAX_FIXED_OVERHEAD + len];
+        // Sized exactly up front: one allocation and one copy of the packet per record.
+        byte[] out = new byte[varLongSize(timestampMicros) + varLongSize(direction.ordinal()) + varLongSize(len) + len
+                + varLongSize(originalLength) + varLongSize(sequence)];
         int p = writeLong(out, 0, timestampMicros);
         p = writeLong(out, p, direction.ordinal());
         p = writeLong(out, p, len);
         System.arraycopy(packet, off, out, p, len);
         p += len;
         p = writeLong(out, p, originalLength);
-        p = writeLong(out, p, sequence);
-        if (p == out.length) {
-            return out;
+        writeLong(out, p, sequence);
+        return out;
+    }
+
+    /** Bytes of Avro's zig-zag varint encoding of {@code value}. */
+    private static int varLongSize(long value) {
+        long n = (value << 1) ^ (value >> 63);
+        int size = 1;
+        while ((n & ~0x7FL) != 0) {
+            n >>>= 7;
+            size++;
         }
-        byte[] exact = new byte[p];
-        System.arraycopy(out, 0, exact, 0, p);
-        return exact;
+        return size;
     }
 
     private static int writeLong(byte[] out, int p, long value) {
