@@ -44,6 +44,7 @@ public final class CapturePublisher implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong bytesPublished = new AtomicLong();
     private final AtomicReference<String> firstError = new AtomicReference<>();
+    private volatile boolean brokerUnavailable;
     private long sequence; // touched only by the thread that builds records
 
     /**
@@ -127,10 +128,21 @@ public final class CapturePublisher implements AutoCloseable {
 
     private void recordFailure(Exception e) {
         failed.incrementAndGet();
+        if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+            // No broker took records for max.block.ms or delivery.timeout.ms (this covers a full buffer too).
+            // send() reports this only through the callback; without the flag every further record would block
+            // for max.block.ms again.
+            brokerUnavailable = true;
+        }
         String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
         if (firstError.compareAndSet(null, reason)) {
             LOG.warn("publishing to {} failed: {} (further failures are counted, not logged)", topic, reason);
         }
+    }
+
+    /** True once a record timed out waiting for Kafka: sending more only waits and fails the same way. */
+    public boolean brokerUnavailable() {
+        return brokerUnavailable;
     }
 
     /** Waits until every sent record is acknowledged or failed. */

@@ -3,6 +3,8 @@ package dev.trafficbus.capture;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
+import com.sun.jna.Callback;
+import com.sun.jna.Native;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -113,6 +115,9 @@ public final class PcapForwarder {
 
     /** Runs libpcap's loop to the end of the file; true when it stopped early at a record it could not read. */
     private static boolean readAll(PcapHandle handle, Path pcap, PcapImportLoop loop) {
+        // An exception thrown inside libpcap's callback never reaches our listener; JNA hands it here instead.
+        Callback.UncaughtExceptionHandler jnaDefault = Native.getCallbackExceptionHandler();
+        Native.setCallbackExceptionHandler((callback, e) -> loop.countUndeliverableRecord());
         try {
             handle.loop(-1, loop);
             return false;
@@ -130,6 +135,8 @@ public final class PcapForwarder {
             return false;
         } catch (NotOpenException e) {
             throw new IllegalStateException("pcap handle closed while reading", e);
+        } finally {
+            Native.setCallbackExceptionHandler(jnaDefault);
         }
     }
 

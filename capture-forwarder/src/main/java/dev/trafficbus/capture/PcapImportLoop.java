@@ -58,11 +58,13 @@ final class PcapImportLoop implements RawPacketListener {
             packetsRead++;
             bytesRead += frame.length + PCAP_RECORD_HEADER;
             int wireLength = handle.getOriginalLength();
-            SkipReason reason = classifier.classify(frame, frame.length, wireLength);
+            long micros = micros(handle.getTimestamp());
+            // A time before 1970 comes from a corrupt record header (pcap seconds are signed 32-bit), and Kafka
+            // refuses negative record times: the packet cannot be trusted, so it is skipped as malformed.
+            SkipReason reason = micros < 0 ? SkipReason.MALFORMED : classifier.classify(frame, frame.length, wireLength);
             if (reason != null) {
                 skipped[reason.ordinal()]++;
-            } else if (!pipeline.put(publisher.record(micros(handle.getTimestamp()), classifier.clientToServer(),
-                    classifier.view()))) {
+            } else if (!pipeline.put(publisher.record(micros, classifier.clientToServer(), classifier.view()))) {
                 stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
                 handle.breakLoop();
                 return;
@@ -80,6 +82,15 @@ final class PcapImportLoop implements RawPacketListener {
         } catch (NotOpenException e) {
             failure = new IllegalStateException("pcap handle closed while reading", e);
         }
+    }
+
+    /**
+     * A record libpcap read but pcap4j could not hand over (it throws building the timestamp of a record whose
+     * microseconds field is out of range, inside the native callback): counted as read and malformed.
+     */
+    void countUndeliverableRecord() {
+        packetsRead++;
+        skipped[SkipReason.MALFORMED.ordinal()]++;
     }
 
     private void showProgress() {

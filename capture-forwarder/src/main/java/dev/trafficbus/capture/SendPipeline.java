@@ -45,7 +45,7 @@ final class SendPipeline implements AutoCloseable {
 
     /** Queues one record; returns false once the producer has refused a record (the caller should stop). */
     boolean put(ProducerRecord<byte[], byte[]> record) throws InterruptedException {
-        if (refused) {
+        if (refused()) {
             publisher.countUnsent(1);
             return false;
         }
@@ -77,9 +77,9 @@ final class SendPipeline implements AutoCloseable {
         }
     }
 
-    /** True when the producer refused a record at once, e.g. because no broker answered for max.block.ms. */
+    /** True when the producer refused a record, at once or by timing out, e.g. because no broker answered. */
     boolean refused() {
-        return refused;
+        return refused || publisher.brokerUnavailable();
     }
 
     private void sendLoop() {
@@ -104,7 +104,7 @@ final class SendPipeline implements AutoCloseable {
     private void send(ProducerRecord<byte[], byte[]> record) {
         // After a refusal the rest is counted as failed, without waiting max.block.ms for each record; the
         // thread keeps draining so the reading side never waits for a batch that does not come back.
-        if (refused) {
+        if (refused()) {
             publisher.countUnsent(1);
             return;
         }

@@ -192,6 +192,42 @@ class PcapForwarderKafkaTest {
     }
 
     @Test
+    void recordsWithImpossibleTimestampsAreCountedAsMalformedNotLost() throws Exception {
+        // Record 0: microseconds field of 2,000,000 (pcap4j throws inside libpcap's callback);
+        // record 1: seconds field 0x80000000, a time before 1970 that Kafka would refuse.
+        byte[] bytes = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
+        int first = 24;
+        int second = first + 16 + littleEndianInt(bytes, first + 8);
+        putLittleEndianInt(bytes, first + 4, 2_000_000);
+        putLittleEndianInt(bytes, second, 0x80000000);
+        Path bad = temp.resolve("bad-times.pcap");
+        Files.write(bad, bytes);
+        PacketClassifier classifier = new PacketClassifier(LinkLayer.ETHERNET, Set.of(8080));
+        List<Fixtures.Frame> frames = Fixtures.frames("ethernet.pcap");
+        long expectedPublished = 0;
+        for (Fixtures.Frame f : frames.subList(2, frames.size())) {
+            expectedPublished += classifier.classify(f.bytes(), f.bytes().length, f.wireLength()) == null ? 1 : 0;
+        }
+
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", bad.toString(), "--port", "8080", "--source", "badtimes",
+                "--bootstrap-servers", cluster.bootstrapServers());
+
+        assertThat(code).isZero();
+        assertThat(out[1]).doesNotContain("Exception");
+        assertThat(out[0]).contains("forward badtimes: " + frames.size() + " packets read, " + expectedPublished
+                + " published").contains("malformed 2");
+        assertThat(readAll("tb.capture.badtimes")).hasSize((int) expectedPublished);
+    }
+
+    private static void putLittleEndianInt(byte[] b, int p, int v) {
+        b[p] = (byte) v;
+        b[p + 1] = (byte) (v >>> 8);
+        b[p + 2] = (byte) (v >>> 16);
+        b[p + 3] = (byte) (v >>> 24);
+    }
+
+    @Test
     void truncatedFilePublishesWhatWasCompleteAndExitsTwo() throws Exception {
         // Cut ethernet.pcap in the middle of its 30th record; the 29 records before it are complete.
         byte[] whole = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
