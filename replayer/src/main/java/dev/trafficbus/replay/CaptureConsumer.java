@@ -143,15 +143,20 @@ final class CaptureConsumer implements AutoCloseable {
         List<ConsumerRecord<byte[], byte[]>> early = new ArrayList<>();
         Set<TopicPartition> seen = new HashSet<>();
         long deadline = System.nanoTime() + WARM_UP_NANOS;
-        while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
-            ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                early.add(r);
+        try {
+            while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    early.add(r);
+                }
+                seen.addAll(records.partitions());
+                if (assignedOnce && everyPartitionWithRecordsSeen(seen)) {
+                    break;
+                }
             }
-            seen.addAll(records.partitions());
-            if (assignedOnce && everyPartitionWithRecordsSeen(seen)) {
-                break;
-            }
+        } catch (WakeupException e) {
+            // stop() came: the records gathered are already past the position that will be committed, so
+            // they must still be handled (run() skips its loop since stopping is set before the wake-up).
         }
         long earliest = Long.MAX_VALUE;
         for (TopicPartition tp : seen) {
@@ -238,10 +243,14 @@ final class CaptureConsumer implements AutoCloseable {
 
     private void flowControl(long now) {
         long pending = engine.pendingBytes.get();
-        if (!paused && pending > tuning.maxBufferedBytes()) {
+        // Every slot held by a session waiting for its next captured message while others queue for a slot:
+        // the queued bytes can only drain after more input, so a pause would never end. Memory is then bounded
+        // by the capture up to the next message (or end) of one starved session, otherwise by maxBufferedBytes.
+        boolean stuck = engine.starvedSlots.get() >= tuning.maxConnections() && engine.limiter.waiting() > 0;
+        if (!paused && pending > tuning.maxBufferedBytes() && !stuck) {
             paused = true;
             pausedSince = now;
-        } else if (paused && pending <= tuning.maxBufferedBytes() / 2) {
+        } else if (paused && (pending <= tuning.maxBufferedBytes() / 2 || stuck)) {
             paused = false;
             pausedTotal += now - pausedSince;
             consumer.resume(consumer.paused());

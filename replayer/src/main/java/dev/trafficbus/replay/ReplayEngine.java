@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,6 +36,8 @@ final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
     final InetSocketAddress target;
     /** Captured message bytes handed to sessions and not yet written or dropped. */
     final AtomicLong pendingBytes = new AtomicLong();
+    /** Sessions holding a connection slot that cannot go on until more of the capture is consumed. */
+    final AtomicInteger starvedSlots = new AtomicInteger();
     /** The consumer thread's events for the sessions, handed over once per poll. */
     final LoopMailbox mailbox = new LoopMailbox();
     final long quietNanos;

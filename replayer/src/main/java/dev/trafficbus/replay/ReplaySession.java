@@ -70,6 +70,7 @@ final class ReplaySession implements SessionEvents {
 
     private Channel channel;
     private boolean slotHeld;
+    private boolean starved;
     private long startNanos;
     private int nextToSend;
     private int awaiting = -1;
@@ -225,6 +226,7 @@ final class ReplaySession implements SessionEvents {
     // ---- the state machine ----
 
     private void advance() {
+        setStarved(false);
         while (true) {
             long now = System.nanoTime();
             switch (state) {
@@ -289,7 +291,8 @@ final class ReplaySession implements SessionEvents {
                                 end.incomplete() ? Outcome.INCOMPLETE : Outcome.REPLAYED));
                         return;
                     } else {
-                        return; // the next message is not captured yet
+                        setStarved(true); // the next message is not captured yet
+                        return;
                     }
                 }
                 default -> {
@@ -370,6 +373,7 @@ final class ReplaySession implements SessionEvents {
         }
         State before = state;
         state = terminal;
+        setStarved(false);
         if (timer != null) {
             timer.cancel(false);
             timer = null;
@@ -397,6 +401,14 @@ final class ReplaySession implements SessionEvents {
             case NOT_REPLAYED -> engine.counters.sessionsNotReplayed.increment();
         }
         engine.finished(this);
+    }
+
+    /** Keeps {@link ReplayEngine#starvedSlots} in step: the consumer must not pause while every slot starves. */
+    private void setStarved(boolean now) {
+        if (starved != now) {
+            starved = now;
+            engine.starvedSlots.addAndGet(now ? 1 : -1);
+        }
     }
 
     private boolean finished() {

@@ -76,7 +76,8 @@ public final class CapturedSession implements StreamReassembler.Sink {
 
     /** True when a client SYN with this sequence number opens a different connection on the same 4-tuple. */
     public boolean isNewConnection(long clientSynSeq) {
-        return dataSeen || closing() || !synSeen || synSeq != clientSynSeq;
+        // The sequence decides first: a retransmitted SYN (with TCP Fast Open data, even after data) is no new connection.
+        return !synSeen || synSeq != clientSynSeq;
     }
 
     /** A packet the client sent (the view must be wrapped on a TCP packet). */

@@ -10,7 +10,8 @@ import java.util.function.IntPredicate;
 /**
  * The captured connections currently being read, by flow key: routes each packet to its session, opens a
  * new session for a new connection on a reused 4-tuple, and ends sessions that went quiet. A session that
- * ended stays as a tombstone for a while so trailing ACKs and FIN retransmissions do not open a new one.
+ * ended stays as a tombstone for a while so trailing ACKs and FIN retransmissions do not open a new one;
+ * client data after an idle end opens a new one.
  * Single-threaded.
  */
 public final class SessionTable {
@@ -73,7 +74,10 @@ public final class SessionTable {
             live--;
         }
         if (e != null && e.session.ended()) {
-            if (!clientSyn) {
+            // Ended without FIN or RST (idle): the connection is still open, so new client data continues it
+            // as a mid-connection session rather than being dropped.
+            boolean reopen = clientSyn || (clientToServer && v.payloadLength() > 0 && !e.session.closing());
+            if (!reopen) {
                 e.lastSeen = nowNanos;
                 return v.payloadLength() > 0 ? Outcome.DATA_AFTER_CLOSE : Outcome.ACCEPTED;
             }

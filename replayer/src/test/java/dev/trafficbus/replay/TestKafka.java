@@ -68,6 +68,24 @@ final class TestKafka implements AutoCloseable {
         }
     }
 
+    /** Writes one record to each partition in a transaction that is then aborted (read_committed skips them). */
+    void publishAborted(String topic, int partitions) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "aborted-" + topic);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < partitions; i++) {
+                producer.send(new ProducerRecord<>(topic, i, new byte[] {1}, new byte[] {2}));
+            }
+            producer.flush();
+            producer.abortTransaction();
+        }
+    }
+
     private KafkaProducer<byte[], byte[]> producer() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());

@@ -113,4 +113,36 @@ class SessionTableTest {
         assertThat(opened.get(0).end.how()).isEqualTo(SessionEnd.How.END_OF_INPUT);
         assertThat(table.liveSessions()).isZero();
     }
+
+    @Test
+    void clientDataAfterAnIdleEndOpensAMidConnectionSession() throws Exception {
+        Conversation c = connection(100).handshake().clientSends("one").serverSends(new byte[5], 1460);
+        feed(c.packets());
+        table.sweep(now + 60_000_000_000L, 1_000_000_000L, 60_000_000_000L, 10_000_000_000L);
+        assertThat(opened.get(0).end.how()).isEqualTo(SessionEnd.How.IDLE);
+        int before = c.packets().size();
+        c.clientSends("two").serverSends(new byte[5], 1460).clientSends("three");
+        assertThat(feed(c.packets().subList(before, c.packets().size())))
+                .doesNotContain(SessionTable.Outcome.DATA_AFTER_CLOSE);
+        assertThat(opened).hasSize(2);
+        assertThat(table.liveSessions()).isEqualTo(1);
+        table.finishAll();
+        assertThat(opened.get(0).messages).containsExactly("one");
+        assertThat(opened.get(1).messages).containsExactly("two", "three");
+        assertThat(opened.get(1).end.synSeen()).isFalse();
+    }
+
+    @Test
+    void aRetransmittedSynWithFastOpenDataIsTheSameSession() throws Exception {
+        int syn = dev.trafficbus.packet.PacketView.SYN;
+        byte[] tfo = "hello".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        List<Conversation.Packet> p = List.of(
+                new Conversation.Packet(true, TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 80, 100, 0, syn, tfo), 0),
+                new Conversation.Packet(true, TestPackets.tcp("10.0.0.2", 40000, "10.0.0.1", 80, 100, 0, syn, tfo), 10));
+        feed(p);
+        assertThat(opened).hasSize(1);
+        assertThat(table.liveSessions()).isEqualTo(1);
+        table.finishAll();
+        assertThat(opened.get(0).messages).containsExactly("hello");
+    }
 }
