@@ -19,14 +19,7 @@ public final class ForwardMain {
      * Takes effect for loggers created afterwards.
      */
     static void quietClientLogs() {
-        quiet("org.apache.kafka.clients.NetworkClient");
-        quiet("org.apache.kafka.clients.producer.internals.Sender");
-    }
-
-    private static void quiet(String logger) {
-        String key = "org.slf4j.simpleLogger.log." + logger;
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, "error");
-        }
+        CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient",
+                "org.apache.kafka.clients.producer.internals.Sender");
     }
 }

@@ -18,9 +18,6 @@ public final class ReplayMain {
      * is noise. Takes effect for loggers created afterwards, unless the user set the level.
      */
     static void quietClientLogs() {
-        String key = "org.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient";
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, "error");
-        }
+        CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
     }
 }

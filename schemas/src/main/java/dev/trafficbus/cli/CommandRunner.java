@@ -10,6 +10,19 @@ public final class CommandRunner {
     private CommandRunner() {
     }
 
+    /**
+     * Sets the given slf4j-simple loggers to error level unless the user chose a level: for library
+     * warnings a command already reports in its own words. Takes effect for loggers created afterwards.
+     */
+    public static void quietLoggers(String... loggerNames) {
+        for (String logger : loggerNames) {
+            String key = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "error");
+            }
+        }
+    }
+
     /** Parses {@code args}, runs the command and returns its exit code. */
     public static int run(Object command, String... args) {
         CommandLine cl = new CommandLine(command);
