@@ -77,6 +77,18 @@ public final class PcapForwarder {
         }
     }
 
+    /**
+     * The checks {@link #forward} makes before it needs Kafka: ports, a readable file libpcap opens, a link type
+     * it can strip. Lets a caller fail fast before starting anything expensive.
+     */
+    public static void checkInput(Path pcap, Set<Integer> servicePorts) {
+        checkPorts(servicePorts);
+        checkReadable(pcap);
+        try (PcapHandle handle = open(pcap)) {
+            linkLayerOf(handle, pcap);
+        }
+    }
+
     private static ForwardSummary run(PcapHandle handle, Path pcap, String topic, PacketClassifier classifier,
                                       CapturePublisher publisher, ProgressDisplay progress,
                                       BooleanSupplier stopRequested) {

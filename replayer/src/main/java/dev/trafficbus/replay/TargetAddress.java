@@ -11,12 +11,12 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 
 /** Parses and checks the {@code --target HOST:PORT} of a replay. */
-final class TargetAddress {
+public final class TargetAddress {
     private TargetAddress() {
     }
 
     /** "host:port", "1.2.3.4:80" or "[::1]:80", resolved; anything else is a {@link UserInputException}. */
-    static InetSocketAddress parse(String text) {
+    public static InetSocketAddress parse(String text) {
         String t = text == null ? "" : text.trim();
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
@@ -46,11 +46,16 @@ final class TargetAddress {
 
     /** Opens and closes one connection, so a wrong target fails before anything is consumed. */
     static void checkReachable(InetSocketAddress target, int timeoutMillis) {
+        checkReachable(target, timeoutMillis, "start the test server or fix the address");
+    }
+
+    /** As {@link #checkReachable(InetSocketAddress, int)}, with {@code fix} telling the user what to do when refused. */
+    public static void checkReachable(InetSocketAddress target, int timeoutMillis, String fix) {
         try (Socket s = new Socket()) {
             s.connect(target, timeoutMillis);
         } catch (ConnectException e) {
             throw new UserInputException("cannot connect to --target " + show(target)
-                    + " (connection refused); start the test server or fix the address", e);
+                    + " (connection refused); " + fix, e);
         } catch (SocketTimeoutException e) {
             throw new UserInputException("cannot connect to --target " + show(target) + " within "
                     + timeoutMillis + " ms", e);
@@ -59,7 +64,8 @@ final class TargetAddress {
         }
     }
 
-    static String show(InetSocketAddress a) {
+    /** host:port of a resolved address, with brackets around an IPv6 host. */
+    public static String show(InetSocketAddress a) {
         String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }

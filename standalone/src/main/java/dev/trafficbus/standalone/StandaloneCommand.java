@@ -2,21 +2,17 @@ package dev.trafficbus.standalone;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.capture.PcapForwardRequest;
+import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.TargetAddress;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -94,8 +90,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         PrintStream out = this.out != null ? this.out : System.out;
         PrintStream err = this.err != null ? this.err : System.err;
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
-        Set<Integer> servicePorts = checkPorts(ports);
-        checkPcap(pcap);
+        Set<Integer> servicePorts = new LinkedHashSet<>(ports);
+        PcapForwarder.checkInput(pcap, servicePorts); // before the broker's few seconds of start-up
         String sourceId = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         try {
             Topics.capture(sourceId);
@@ -104,8 +100,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         }
         checkReportPath(report);
         try (DemoHttpServer demo = target.demo ? DemoHttpServer.start() : null) {
-            InetSocketAddress targetAddress = demo != null ? demo.address() : parseTarget(target.address);
-            checkReachable(targetAddress);
+            InetSocketAddress targetAddress = demo != null ? demo.address() : TargetAddress.parse(target.address);
+            TargetAddress.checkReachable(targetAddress, 5000,
+                    "start the test server, fix the address, or use --demo-server");
             StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
                     replaySpeed, dataDir, true));
             CountDownLatch reported = new CountDownLatch(1);
@@ -180,66 +177,5 @@ public final class StandaloneCommand implements Callable<Integer> {
             return CommandRunner.EXIT_USER_ERROR;
         }
         return result.failure() != null ? EXIT_FAILED : 0;
-    }
-
-    private static Set<Integer> checkPorts(List<Integer> ports) {
-        Set<Integer> set = new LinkedHashSet<>();
-        for (Integer p : ports) {
-            if (p == null || p < 1 || p > 65535) {
-                throw new UserInputException("--port " + p + " is not a TCP port (1-65535)");
-            }
-            set.add(p);
-        }
-        return set;
-    }
-
-    /** Fails before the broker starts (5 s) on a file that cannot be a capture. */
-    private static void checkPcap(Path file) {
-        if (!Files.exists(file)) {
-            throw new UserInputException(file + ": no such file");
-        }
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw new UserInputException(file + " is not a readable file");
-        }
-        byte[] head = new byte[4];
-        int n;
-        try (InputStream in = Files.newInputStream(file)) {
-            n = in.readNBytes(head, 0, 4);
-        } catch (IOException e) {
-            throw new UserInputException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        int magic = ByteBuffer.wrap(head).getInt();
-        boolean known = n == 4 && (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d
-                || magic == 0x4d3cb2a1 || magic == 0x0a0d0d0a);
-        if (!known) {
-            throw new UserInputException(file + " is not a pcap file (it does not start with a pcap or pcapng header)");
-        }
-    }
-
-    static InetSocketAddress parseTarget(String text) {
-        ListenAddress a;
-        try {
-            a = ListenAddress.parse(text);
-        } catch (UserInputException e) {
-            throw new UserInputException("--target " + e.getMessage());
-        }
-        if (a.port() == 0) {
-            throw new UserInputException("--target '" + text + "' has no valid port (1-65535)");
-        }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(a.host()), a.port());
-        } catch (UnknownHostException e) {
-            throw new UserInputException("--target host '" + a.host() + "' cannot be resolved", e);
-        }
-    }
-
-    /** One connection to the target first, so a wrong address fails in a second, not after the broker started. */
-    static void checkReachable(InetSocketAddress target) {
-        try (Socket s = new Socket()) {
-            s.connect(target, 5000);
-        } catch (IOException e) {
-            throw new UserInputException("cannot connect to --target " + StandaloneReport.show(target) + " ("
-                    + e.getMessage() + "); start the test server, fix the address, or use --demo-server", e);
-        }
     }
 }

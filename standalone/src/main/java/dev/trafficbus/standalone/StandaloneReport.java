@@ -1,5 +1,6 @@
 package dev.trafficbus.standalone;
 
+import dev.trafficbus.replay.TargetAddress;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.trafficbus.capture.ForwardSummary;
@@ -7,7 +8,6 @@ import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySummary;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -29,7 +29,7 @@ public final class StandaloneReport {
         ReplaySummary r = result.replay();
         return List.of(
                 String.format(Locale.ROOT, "standalone: %s (port %s) replayed against %s at speed %s",
-                        req.pcap(), joinPorts(req), show(req.target()), req.speed()),
+                        req.pcap(), joinPorts(req), TargetAddress.show(req.target()), req.speed()),
                 String.format(Locale.ROOT, "  packets   %d read, %d published to %s%s; skipped: %s",
                         f.packetsRead(), f.packetsPublished(), f.topic(),
                         f.publishErrors() > 0 ? ", " + f.publishErrors() + " publish errors" : "",
@@ -61,7 +61,7 @@ public final class StandaloneReport {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("pcap", req.pcap().toString());
         report.put("ports", req.servicePorts().stream().sorted().toList());
-        report.put("target", show(req.target()));
+        report.put("target", TargetAddress.show(req.target()));
         report.put("speed", req.speed().toString());
         report.put("forward", forward);
         report.put("replay", result.replay().toReport());
@@ -99,11 +99,6 @@ public final class StandaloneReport {
         StringJoiner j = new StringJoiner(",");
         req.servicePorts().stream().sorted().forEach(p -> j.add(String.valueOf(p)));
         return j.toString();
-    }
-
-    static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static double round(double seconds) {
