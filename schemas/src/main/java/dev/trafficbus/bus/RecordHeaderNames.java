@@ -7,6 +7,14 @@ public final class RecordHeaderNames {
     /** 8-byte big-endian CRC-64-AVRO parsing fingerprint of the value's writer schema. */
     public static final String SCHEMA_FINGERPRINT = "tb.schema";
 
+    /**
+     * Amplification copy index (4-byte big-endian int, 0-based) set by the processor on subscription topics;
+     * absent means copy 0. Replayers treat each copy as its own session with its own client endpoint.
+     */
+    public static final String COPY = "tb.copy";
+    /** Name of the subscription that produced the record (UTF-8), on subscription topics. */
+    public static final String SUBSCRIPTION = "tb.subscription";
+
     private RecordHeaderNames() {
     }
 }
