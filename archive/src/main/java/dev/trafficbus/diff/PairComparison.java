@@ -1,0 +1,134 @@
+package dev.trafficbus.diff;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Compares the replayed response of one record with the production one: status, headers, then body. */
+public final class PairComparison {
+    /** Kinds of result; every pair has exactly one. */
+    public enum Outcome { EQUAL, DIFFERENT, MISSING_PRODUCTION, MISSING_REPLAY }
+
+    /**
+     * @param missingReason for {@link Outcome#MISSING_REPLAY}: the record's error, or {@code no-answer} when it gave none
+     */
+    public record Result(Outcome outcome, List<Difference> differences, String missingReason) {
+    }
+
+    /** Body differences listed per pair; more are not shown (the first ones tell the story). */
+    static final int MAX_BODY_DIFFERENCES = 20;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final ComparisonRules rules;
+    private final JsonComparison json;
+
+    public PairComparison(ComparisonRules rules) {
+        this.rules = rules;
+        this.json = new JsonComparison(rules.ignoredJsonPaths(), MAX_BODY_DIFFERENCES);
+    }
+
+    public Result compare(ResponseRecord r) {
+        // No replayed response decides first: the replay failed whatever the capture holds.
+        if (r.replayed() == null) {
+            return new Result(Outcome.MISSING_REPLAY, List.of(), r.error() == null ? "no-answer" : r.error());
+        }
+        if (r.production() == null) {
+            return new Result(Outcome.MISSING_PRODUCTION, List.of(), null);
+        }
+        List<Difference> diffs = new ArrayList<>();
+        if (r.production().status() != r.replayed().status()) {
+            diffs.add(Difference.of("status", String.valueOf(r.production().status()), String.valueOf(r.replayed().status())));
+        }
+        compareHeaders(r.production().headers(), r.replayed().headers(), diffs);
+        compareBodies(r.production(), r.replayed(), diffs);
+        return new Result(diffs.isEmpty() ? Outcome.EQUAL : Outcome.DIFFERENT, List.copyOf(diffs), null);
+    }
+
+    private void compareHeaders(List<HttpSide.Header> production, List<HttpSide.Header> replayed, List<Difference> out) {
+        Map<String, List<String>> p = byName(production);
+        Map<String, List<String>> r = byName(replayed);
+        Map<String, Boolean> names = new LinkedHashMap<>();
+        p.keySet().forEach(n -> names.put(n, true));
+        r.keySet().forEach(n -> names.put(n, true));
+        for (String name : names.keySet()) {
+            List<String> pv = p.get(name);
+            List<String> rv = r.get(name);
+            if (pv == null || !pv.equals(rv)) {
+                out.add(Difference.of("header " + name, pv == null ? null : String.join(", ", pv),
+                        rv == null ? null : String.join(", ", rv)));
+            }
+        }
+    }
+
+    private Map<String, List<String>> byName(List<HttpSide.Header> headers) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (HttpSide.Header h : headers) {
+            if (!rules.ignoresHeader(h.name())) {
+                m.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.value());
+            }
+        }
+        return m;
+    }
+
+    private void compareBodies(HttpSide production, HttpSide replayed, List<Difference> out) {
+        byte[] p = production.body();
+        byte[] r = replayed.body();
+        if (Arrays.equals(p, r)) {
+            return;
+        }
+        JsonNode pj = parseJson(p);
+        JsonNode rj = pj == null ? null : parseJson(r);
+        if (pj != null && rj != null) {
+            out.addAll(json.compare(pj, rj));
+            return;
+        }
+        int at = Arrays.mismatch(p, r);
+        out.add(Difference.of("body", describe(p, production.bodyTruncated(), at), describe(r, replayed.bodyTruncated(), at)));
+    }
+
+    /** The body as a JSON tree when it is a JSON object or array, else null. */
+    private static JsonNode parseJson(byte[] body) {
+        int i = 0;
+        while (i < body.length && Character.isWhitespace(body[i])) {
+            i++;
+        }
+        if (i == body.length || body[i] != '{' && body[i] != '[') {
+            return null;
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** "120 bytes, from byte 17: \"...\"": the length and the text around the first difference. */
+    private static String describe(byte[] body, boolean truncated, int at) {
+        StringBuilder sb = new StringBuilder().append(body.length).append(" bytes");
+        if (truncated) {
+            sb.append(" (cut at the 1 MiB cap)");
+        }
+        if (at >= 0 && at < body.length) {
+            int from = Math.max(0, at - 20);
+            int to = Math.min(body.length, at + 40);
+            String text = new String(body, from, to - from, StandardCharsets.UTF_8);
+            StringBuilder shown = new StringBuilder();
+            for (char c : text.toCharArray()) {
+                shown.append(c >= 0x20 && c != 0x7F && c != '\uFFFD' ? c : '.');
+            }
+            sb.append(String.format(Locale.ROOT, ", first difference at byte %d: \"%s%s%s\"", at,
+                    from > 0 ? "…" : "", shown, to < body.length ? "…" : ""));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.trafficbus.export;
+
+import java.util.ArrayDeque;
+
+/**
+ * The k-way merge of partitions by capture time. Each partition is in capture order already (one forwarder appends
+ * its packets in the order it read them), so the earliest packet overall is always one of the partition heads; it
+ * may only be taken once every partition that can still deliver has a head, or a later-read packet could be earlier.
+ * Memory stays bounded because the reader stops fetching a partition whose queue is full ({@link #buffered}).
+ */
+final class TimestampMerge {
+    /** One packet waiting for its turn; the bytes stay in the record value. */
+    record Entry(long timestampMicros, boolean clientToServer, byte[] value, int offset, int length, int originalLength) {
+    }
+
+    private final ArrayDeque<Entry>[] queues;
+    private final boolean[] finished;
+
+    @SuppressWarnings("unchecked")
+    TimestampMerge(int partitions) {
+        queues = new ArrayDeque[partitions];
+        finished = new boolean[partitions];
+        for (int i = 0; i < partitions; i++) {
+            queues[i] = new ArrayDeque<>();
+        }
+    }
+
+    void add(int partition, Entry entry) {
+        queues[partition].addLast(entry);
+    }
+
+    /** The partition will deliver nothing more. */
+    void finish(int partition) {
+        finished[partition] = true;
+    }
+
+    boolean finished(int partition) {
+        return finished[partition];
+    }
+
+    int buffered(int partition) {
+        return queues[partition].size();
+    }
+
+    /**
+     * The earliest packet (ties: lowest partition), or null when a partition that is not finished has nothing
+     * buffered (read more first) or everything is drained.
+     */
+    Entry poll() {
+        int best = -1;
+        long bestTs = Long.MAX_VALUE;
+        // A linear scan: topics have a handful to a few dozen partitions, fewer than a heap would pay off for.
+        for (int i = 0; i < queues.length; i++) {
+            Entry head = queues[i].peekFirst();
+            if (head == null) {
+                if (!finished[i]) {
+                    return null;
+                }
+            } else if (best < 0 || head.timestampMicros() < bestTs) {
+                best = i;
+                bestTs = head.timestampMicros();
+            }
+        }
+        return best < 0 ? null : queues[best].pollFirst();
+    }
+
+    /** Every partition finished and every queue empty. */
+    boolean drained() {
+        for (int i = 0; i < queues.length; i++) {
+            if (!finished[i] || !queues[i].isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

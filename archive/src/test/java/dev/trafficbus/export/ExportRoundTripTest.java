@@ -1,0 +1,193 @@
+package dev.trafficbus.export;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.TestKafkaCluster;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.capture.ForwardSummary;
+import dev.trafficbus.capture.PcapForwardRequest;
+import dev.trafficbus.capture.PcapForwarder;
+import dev.trafficbus.cli.CommandOutput;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * pcap → forwarder → real Kafka → export → pcap: every TCP packet of the service port comes back byte for byte with
+ * its capture time, merged over the topic's 6 partitions, and libpcap and tcpdump read the file.
+ */
+class ExportRoundTripTest {
+    private static final int PORT = 8080;
+    private static TestKafkaCluster cluster;
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void startBrokerAndForward() throws Exception {
+        ExportMain.quietClientLogs();
+        cluster = TestKafkaCluster.start();
+        forward(PcapFiles.testdata("http-sessions.pcap"), "http");
+        forward(PcapFiles.testdata("mixed-frames.pcap"), "mixed");
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static void forward(Path pcap, String source) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(pcap, Set.of(PORT), source, p, false));
+        assertThat(s.publishErrors()).isZero();
+    }
+
+    private CommandOutput export(String... args) {
+        String[] all = Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "--bootstrap-servers";
+        all[args.length + 1] = cluster.bootstrapServers();
+        return CommandOutput.run(new ExportCommand(), all);
+    }
+
+    @Test
+    void httpSessionsComeBackByteForByteInTimeOrderAndTcpdumpReadsThem() throws Exception {
+        Path in = PcapFiles.testdata("http-sessions.pcap");
+        Path out = temp.resolve("http.pcap");
+        CommandOutput r = export("--topic", "tb.capture.http", "-o", out.toString());
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.hasStackTrace()).isFalse();
+
+        List<PcapFiles.Frame> expected = PcapFiles.tcpOfPort(PcapFiles.read(in), PORT);
+        List<PcapFiles.Frame> actual = PcapFiles.read(out);
+        assertThat(expected).hasSize(210);
+        assertSameFrames(actual, expected);
+        assertThat(r.out()).contains("export tb.capture.http (start to end): 210 records read, 210 packets written to " + out);
+
+        assertThat(PcapFiles.tcpdumpCount(out, null)).isEqualTo(210);
+        assertThat(PcapFiles.tcpdumpCount(out, "tcp port 8080")).isEqualTo(210);
+        assertThat(PcapFiles.tcpdumpCount(out, "tcp[tcpflags] & tcp-syn != 0")).isEqualTo(
+                PcapFiles.tcpdumpCount(in, "tcp[tcpflags] & tcp-syn != 0"));
+    }
+
+    @Test
+    void ipv4AndIpv6PacketsOfTheServicePortSurviveAMixedCapture() throws Exception {
+        Path in = PcapFiles.testdata("mixed-frames.pcap");
+        Path out = temp.resolve("mixed.pcap");
+        assertThat(export("--topic", "tb.capture.mixed", "-o", out.toString()).exitCode()).isZero();
+
+        List<PcapFiles.Frame> expected = PcapFiles.tcpOfPort(PcapFiles.read(in), PORT);
+        List<PcapFiles.Frame> actual = PcapFiles.read(out);
+        // Counts from testdata/mixed-frames.expected: 22 TCP packets of port 8080, 10 of them IPv6.
+        assertThat(expected).hasSize(22);
+        assertSameFrames(actual, expected);
+        assertThat(actual.stream().filter(f -> f.etherType() == 0x86DD)).hasSize(10);
+        assertThat(PcapFiles.tcpdumpCount(out, "ip6 and tcp port 8080")).isEqualTo(10);
+        assertThat(PcapFiles.tcpdumpCount(out, "ip and tcp port 8080")).isEqualTo(12);
+    }
+
+    @Test
+    void aWindowExportsExactlyThePacketsCapturedInsideIt() throws Exception {
+        List<PcapFiles.Frame> all = PcapFiles.tcpOfPort(PcapFiles.read(PcapFiles.testdata("http-sessions.pcap")), PORT);
+        long from = all.get(40).micros();
+        long to = all.get(150).micros();
+        List<PcapFiles.Frame> expected = all.stream().filter(f -> f.micros() >= from && f.micros() < to).toList();
+        assertThat(expected.size()).isBetween(100, 120);
+        Path out = temp.resolve("window.pcap");
+
+        CommandOutput r = export("--topic", "tb.capture.http", "--from", iso(from), "--to", iso(to), "-o", out.toString());
+
+        assertThat(r.exitCode()).isZero();
+        assertSameFrames(PcapFiles.read(out), expected);
+        assertThat(r.out()).contains("(" + iso(from) + " to " + iso(to) + ")")
+                .contains(expected.size() + " packets written");
+        assertThat(PcapFiles.tcpdumpCount(out, null)).isEqualTo(expected.size());
+    }
+
+    @Test
+    void recordsThatAreNotCapturedIpPacketsAreCountedBySkipReason() throws Exception {
+        byte[] ip = PcapFiles.tcpOfPort(PcapFiles.read(PcapFiles.testdata("http-sessions.pcap")), PORT).get(0).ip();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            String topic = "tb.capture.junk";
+            producer.send(new ProducerRecord<>(topic, CapturedPacketCodec.encode(1_000_000L, Direction.CLIENT_TO_SERVER,
+                    ip, 0, ip.length, ip.length, 0))).get();
+            producer.send(new ProducerRecord<>(topic, "not a captured packet".getBytes())).get();
+            byte[] arp = new byte[28];
+            producer.send(new ProducerRecord<>(topic, CapturedPacketCodec.encode(2_000_000L, Direction.CLIENT_TO_SERVER,
+                    arp, 0, arp.length, arp.length, 1))).get();
+        }
+        Path out = temp.resolve("junk.pcap");
+        CommandOutput r = export("--topic", "tb.capture.junk", "-o", out.toString());
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("3 records read, 1 packets written").contains("skipped: undecodable 1, not-ip 1");
+        assertThat(PcapFiles.read(out)).singleElement().satisfies(f -> {
+            assertThat(f.ip()).isEqualTo(ip);
+            assertThat(f.micros()).isEqualTo(1_000_000L);
+        });
+    }
+
+    @Test
+    void badInputIsOneLineWithExitCode2() {
+        Path out = temp.resolve("x.pcap");
+        CommandOutput missing = export("--topic", "tb.capture.nope", "-o", out.toString());
+        assertUserError(missing, "trafficbus export: topic tb.capture.nope does not exist at ");
+        assertThat(out).doesNotExist();
+
+        assertUserError(export("--topic", "tb.capture.http", "--from", "yesterday", "-o", out.toString()),
+                "trafficbus export: --from 'yesterday' is not an ISO-8601 time with a zone");
+        assertUserError(export("--topic", "tb.capture.http", "--to", "2026-11-21T14:00:00", "-o", out.toString()),
+                "trafficbus export: --to '2026-11-21T14:00:00' is not an ISO-8601 time with a zone");
+        assertUserError(export("--topic", "tb.capture.http", "--from", "2026-11-21T14:05:00Z",
+                "--to", "2026-11-21T14:00:00Z", "-o", out.toString()), "is not before --to");
+        assertUserError(export("--topic", "tb.capture.http", "-o", temp.resolve("no/such/dir/x.pcap").toString()),
+                "does not exist");
+        assertUserError(export("--topic", "tb.capture.http", "-o", temp.toString()), "is a directory");
+    }
+
+    private static void assertUserError(CommandOutput r, String text) {
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains(text);
+        assertThat(r.err().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
+        assertThat(r.hasStackTrace()).isFalse();
+    }
+
+    /** Same packets (bytes from the IP header on, capture time, length on the wire), in capture-time order. */
+    private static void assertSameFrames(List<PcapFiles.Frame> actual, List<PcapFiles.Frame> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 1; i < actual.size(); i++) {
+            assertThat(actual.get(i).micros()).isGreaterThanOrEqualTo(actual.get(i - 1).micros());
+        }
+        List<PcapFiles.Frame> a = actual.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
+        List<PcapFiles.Frame> e = expected.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(a.get(i).micros()).as("time of packet %d", i).isEqualTo(e.get(i).micros());
+            assertThat(a.get(i).ip()).as("bytes of packet %d", i).isEqualTo(e.get(i).ip());
+            assertThat(a.get(i).wireLength()).as("wire length of packet %d", i).isEqualTo(e.get(i).wireLength());
+            assertThat(a.get(i).etherType()).isEqualTo((a.get(i).ip()[0] & 0xF0) == 0x60 ? 0x86DD : 0x0800);
+        }
+    }
+
+    private static String iso(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L).toString();
+    }
+}

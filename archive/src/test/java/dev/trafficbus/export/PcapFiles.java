@@ -1,0 +1,95 @@
+package dev.trafficbus.export;
+
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.Pcaps;
+
+import java.io.EOFException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+/** Reads pcap files with pcap4j (libpcap) the way a user's tool would, and finds the shared fixtures. */
+final class PcapFiles {
+    /** One Ethernet frame: its capture time, the bytes from the IP header on, and its length on the wire. */
+    record Frame(long micros, int etherType, byte[] srcMac, byte[] ip, int wireLength) {
+        /** Sort key that makes ties in time deterministic. */
+        String key() {
+            return String.format("%020d/%s", micros, HexFormat.of().formatHex(ip));
+        }
+    }
+
+    private PcapFiles() {
+    }
+
+    static Path testdata(String name) {
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("testdata/make-captures.sh"))) {
+                return p.resolve("testdata").resolve(name);
+            }
+        }
+        throw new IllegalStateException("testdata/ not found above " + here);
+    }
+
+    /** Every frame of an Ethernet pcap file, in file order. */
+    static List<Frame> read(Path file) throws Exception {
+        List<Frame> frames = new ArrayList<>();
+        try (PcapHandle h = Pcaps.openOffline(file.toString(), PcapHandle.TimestampPrecision.MICRO)) {
+            if (h.getDlt().value() != 1) {
+                throw new IllegalStateException(file + " is not Ethernet but DLT " + h.getDlt().value());
+            }
+            while (true) {
+                byte[] b;
+                try {
+                    b = h.getNextRawPacketEx();
+                } catch (EOFException e) {
+                    break;
+                }
+                Timestamp t = h.getTimestamp();
+                long micros = Math.floorDiv(t.getTime(), 1000L) * 1_000_000L + t.getNanos() / 1000;
+                int etherType = ((b[12] & 0xFF) << 8) | (b[13] & 0xFF);
+                frames.add(new Frame(micros, etherType, Arrays.copyOfRange(b, 6, 12),
+                        Arrays.copyOfRange(b, 14, b.length), h.getOriginalLength() - 14));
+            }
+        }
+        return frames;
+    }
+
+    /** The frames that are TCP to or from {@code port} over IPv4 or IPv6 (whole, not fragments). */
+    static List<Frame> tcpOfPort(List<Frame> frames, int port) {
+        PacketView view = new PacketView();
+        List<Frame> out = new ArrayList<>();
+        for (Frame f : frames) {
+            if ((f.etherType() == 0x0800 || f.etherType() == 0x86DD)
+                    && view.wrap(f.ip(), 0, f.ip().length, f.wireLength()) == PacketStatus.TCP
+                    && (view.srcPort() == port || view.dstPort() == port)) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /** Runs tcpdump -r on the file with an optional filter and returns the number of packets it printed. */
+    static int tcpdumpCount(Path file, String filter) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("tcpdump", "-nn", "-r", file.toString()));
+        if (filter != null) {
+            cmd.add(filter);
+        }
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("tcpdump -r " + file + " failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + ")");
+            }
+            return (int) out.lines().filter(l -> !l.isBlank()).count();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}
