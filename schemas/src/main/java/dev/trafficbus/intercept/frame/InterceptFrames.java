@@ -19,11 +19,12 @@ package dev.trafficbus.intercept.frame;
  *       from the IP header on (IP + TCP headers, plus payload when WELCOME said so).</li>
  *   <li>{@link #PING} either way, empty body: keep-alive; the peer answers nothing.</li>
  * </ul>
+ * {@link FrameWriter} and {@link FrameReader} encode and decode these frames over {@link java.nio.ByteBuffer}.
  */
 public final class InterceptFrames {
     /** Protocol version carried in HELLO and WELCOME. */
     public static final int VERSION = 1;
-    /** Largest frame body accepted; a bigger length is a protocol error and closes the channel. */
+    /** Largest length prefix accepted (type byte + body); a bigger or zero length is a protocol error and closes the channel. */
     public static final int MAX_FRAME = 1 << 20;
     /** Default TCP port intercept listens on. */
     public static final int DEFAULT_PORT = 36524;

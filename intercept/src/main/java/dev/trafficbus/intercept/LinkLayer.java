@@ -1,0 +1,134 @@
+package dev.trafficbus.intercept;
+
+/**
+ * The link-layer headers intercept can strip, by libpcap link type (DLT). {@link #ipOffset} finds where the IP
+ * packet starts in a captured frame without allocating. Same rules as the forwarder's capture; kept here because
+ * intercept must not depend on the forwarder (both should share one copy in schemas).
+ */
+public enum LinkLayer {
+    /** DLT_EN10MB: Ethernet II, with any number of 802.1Q / 802.1ad tags. */
+    ETHERNET("Ethernet"),
+    /** DLT_LINUX_SLL: Linux cooked capture v1 ({@code tcpdump -i any}), 16-byte header. */
+    LINUX_SLL("Linux cooked v1"),
+    /** DLT_LINUX_SLL2: Linux cooked capture v2, 20-byte header. */
+    LINUX_SLL2("Linux cooked v2"),
+    /** DLT_NULL: BSD loopback, 4-byte address family in the capturing host's byte order. */
+    BSD_NULL("BSD loopback"),
+    /** DLT_LOOP: OpenBSD loopback, 4-byte address family in network byte order. */
+    BSD_LOOP("OpenBSD loopback"),
+    /** DLT_RAW and friends: the frame is the IP packet. */
+    RAW_IP("raw IP"),
+    /** LINKTYPE_IPV4: the frame is an IPv4 packet. */
+    IPV4("raw IPv4"),
+    /** LINKTYPE_IPV6: the frame is an IPv6 packet. */
+    IPV6("raw IPv6");
+
+    /** {@link #ipOffset} result: the frame does not carry IPv4 or IPv6. */
+    public static final int NOT_IP = -1;
+    /** {@link #ipOffset} result: the capture cut the frame inside its link-layer header. */
+    public static final int TRUNCATED = -2;
+
+    private static final int ETHERTYPE_IPV4 = 0x0800;
+    private static final int ETHERTYPE_IPV6 = 0x86DD;
+    private static final int ETHERTYPE_8021Q = 0x8100;
+    private static final int ETHERTYPE_8021AD = 0x88A8;
+    private static final int ETHERTYPE_QINQ_OLD = 0x9100;
+    // More tags than this is not a real frame; bounding the walk keeps a hostile frame cheap.
+    private static final int MAX_VLAN_TAGS = 8;
+
+    private final String description;
+
+    LinkLayer(String description) {
+        this.description = description;
+    }
+
+    /** A short human name, e.g. "Linux cooked v2". */
+    public String description() {
+        return description;
+    }
+
+    /** The layer for a libpcap DLT value, or null when intercept cannot read that link type. */
+    public static LinkLayer forDlt(int dlt) {
+        switch (dlt) {
+            case 0: return BSD_NULL;
+            case 1: return ETHERNET;
+            case 12: case 14: case 101: return RAW_IP; // DLT_RAW differs between platforms; 101 is LINKTYPE_RAW
+            case 108: return BSD_LOOP;
+            case 113: return LINUX_SLL;
+            case 228: return IPV4;
+            case 229: return IPV6;
+            case 276: return LINUX_SLL2;
+            default: return null;
+        }
+    }
+
+    /**
+     * Offset of the IP header in {@code frame[0, capturedLength)}, or {@link #NOT_IP} / {@link #TRUNCATED}.
+     * The IP version itself is checked later by the packet view.
+     */
+    public int ipOffset(byte[] frame, int capturedLength) {
+        switch (this) {
+            case ETHERNET:
+                return afterEthertype(frame, capturedLength, 12);
+            case LINUX_SLL:
+                return afterEthertype(frame, capturedLength, 14);
+            case LINUX_SLL2:
+                if (capturedLength < 20) {
+                    return TRUNCATED;
+                }
+                // SLL2 keeps the protocol first and the rest of its 20-byte header after it.
+                return ipEthertype(u16(frame, 0)) ? 20 : NOT_IP;
+            case BSD_NULL:
+                return capturedLength < 4 ? TRUNCATED : bsdFamily(hostOrderFamily(frame));
+            case BSD_LOOP:
+                return capturedLength < 4 ? TRUNCATED : bsdFamily(u32(frame, 0));
+            default:
+                return 0;
+        }
+    }
+
+    /** Reads the ethertype at {@code typeOffset}, steps over VLAN tags, returns where IP starts. */
+    private static int afterEthertype(byte[] frame, int capturedLength, int typeOffset) {
+        int p = typeOffset;
+        for (int tags = 0; tags <= MAX_VLAN_TAGS; tags++) {
+            if (p + 2 > capturedLength) {
+                return TRUNCATED;
+            }
+            int type = u16(frame, p);
+            if (ipEthertype(type)) {
+                return p + 2;
+            }
+            if (type != ETHERTYPE_8021Q && type != ETHERTYPE_8021AD && type != ETHERTYPE_QINQ_OLD) {
+                return NOT_IP;
+            }
+            p += 4; // 2 bytes of tag control information, then the next ethertype
+        }
+        return NOT_IP;
+    }
+
+    private static boolean ipEthertype(int type) {
+        return type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6;
+    }
+
+    /**
+     * DLT_NULL writes the family in the byte order of the host that captured, which the file does not
+     * record; families fit in the low byte, so whichever end holds the non-zero byte is the right one.
+     */
+    private static long hostOrderFamily(byte[] frame) {
+        long bigEndian = u32(frame, 0);
+        return (bigEndian & 0xFFFF0000L) != 0 ? Long.reverseBytes(bigEndian) >>> 32 : bigEndian;
+    }
+
+    private static int bsdFamily(long family) {
+        // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD) or 30 (macOS).
+        return family == 2 || family == 24 || family == 28 || family == 30 ? 4 : NOT_IP;
+    }
+
+    private static int u16(byte[] b, int p) {
+        return ((b[p] & 0xFF) << 8) | (b[p + 1] & 0xFF);
+    }
+
+    private static long u32(byte[] b, int p) {
+        return ((long) (b[p] & 0xFF) << 24) | ((b[p + 1] & 0xFF) << 16) | ((b[p + 2] & 0xFF) << 8) | (b[p + 3] & 0xFF);
+    }
+}

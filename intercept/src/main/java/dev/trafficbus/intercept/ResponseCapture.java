@@ -1,0 +1,204 @@
+package dev.trafficbus.intercept;
+
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import org.pcap4j.core.BpfProgram;
+import org.pcap4j.core.NotOpenException;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.PcapNativeException;
+import org.pcap4j.core.PcapNetworkInterface;
+import org.pcap4j.core.Pcaps;
+import org.pcap4j.core.RawPacketListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Live capture of the test server's responses on one interface: libpcap with the user's BPF filter, link layer
+ * stripped and IP/TCP headers read from the raw bytes, each TCP packet handed to the {@link ResponseRouter}.
+ * {@link #open} must run in the network namespace to capture in; {@link #run} blocks until {@link #stop}.
+ */
+final class ResponseCapture implements RawPacketListener, AutoCloseable {
+    /** Whole packets even when the sender used segmentation offload (super-packets of up to 64 KiB and more). */
+    static final int SNAPLEN = 262144;
+    private static final int BUFFER_BYTES = 32 << 20;
+    private static final long ERROR_LOG_NANOS = 10_000_000_000L;
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseCapture.class);
+
+    private final PcapHandle handle;
+    private final LinkLayer linkLayer;
+    private final ResponseRouter router;
+    private final InterceptCounters counters;
+    private final boolean withPayload;
+    private final PacketView view = new PacketView();
+    private volatile boolean stopping;
+    private long lastErrorLog = System.nanoTime() - ERROR_LOG_NANOS;
+
+    private ResponseCapture(PcapHandle handle, LinkLayer linkLayer, ResponseRouter router, InterceptCounters counters,
+                            boolean withPayload) {
+        this.handle = handle;
+        this.linkLayer = linkLayer;
+        this.router = router;
+        this.counters = counters;
+        this.withPayload = withPayload;
+    }
+
+    /** Opens {@code interfaceName} with {@code filter}; every problem a user can fix is a UserInputException. */
+    static ResponseCapture open(String interfaceName, String filter, ResponseRouter router, InterceptCounters counters,
+                                boolean withPayload) {
+        PcapNetworkInterface nif;
+        try {
+            nif = Pcaps.getDevByName(interfaceName);
+        } catch (PcapNativeException e) {
+            throw new UserInputException("--interface " + interfaceName + ": " + message(e));
+        }
+        if (nif == null) {
+            throw new UserInputException("--interface " + interfaceName + ": no such interface (available: "
+                    + String.join(", ", interfaceNames()) + ")");
+        }
+        PcapHandle handle;
+        try {
+            handle = new PcapHandle.Builder(interfaceName)
+                    .snaplen(SNAPLEN)
+                    .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
+                    // immediate mode hands packets over as they come; the timeout only paces idle wake-ups
+                    .timeoutMillis(100)
+                    .immediateMode(true)
+                    .bufferSize(BUFFER_BYTES)
+                    .build();
+        } catch (PcapNativeException e) {
+            String m = message(e);
+            if (m.contains("ermission") || m.contains("not permitted")) {
+                throw new UserInputException("--interface " + interfaceName + ": capturing needs root or CAP_NET_RAW ("
+                        + m + ")");
+            }
+            throw new UserInputException("--interface " + interfaceName + ": cannot capture: " + m);
+        }
+        try {
+            LinkLayer layer = LinkLayer.forDlt(handle.getDlt().value());
+            if (layer == null) {
+                throw new UserInputException("--interface " + interfaceName + ": link type "
+                        + handle.getDlt() + " is not supported (Ethernet, Linux cooked, loopback and raw IP are)");
+            }
+            handle.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
+            return new ResponseCapture(handle, layer, router, counters, withPayload);
+        } catch (PcapNativeException e) {
+            handle.close();
+            throw new UserInputException("--filter '" + filter + "': libpcap cannot use it: " + message(e));
+        } catch (NotOpenException | RuntimeException e) {
+            handle.close();
+            if (e instanceof UserInputException u) {
+                throw u;
+            }
+            throw new IllegalStateException("capture handle closed while opening", e);
+        }
+    }
+
+    /** Captures until {@link #stop}; returns normally then, throws when libpcap fails (e.g. the interface went away). */
+    void run() throws PcapNativeException {
+        try {
+            handle.loop(-1, this);
+        } catch (InterruptedException e) {
+            if (!stopping) {
+                Thread.currentThread().interrupt();
+            }
+        } catch (NotOpenException e) {
+            if (!stopping) {
+                throw new IllegalStateException("capture handle closed unexpectedly", e);
+            }
+        }
+    }
+
+    /** Makes {@link #run} return; callable from any thread. */
+    void stop() {
+        stopping = true;
+        try {
+            handle.breakLoop();
+        } catch (NotOpenException e) {
+            // already closed: nothing is looping
+        }
+    }
+
+    @Override
+    public void gotPacket(byte[] frame) {
+        counters.countCaptured();
+        int ipOffset = linkLayer.ipOffset(frame, frame.length);
+        if (ipOffset < 0) {
+            counters.countDropped(ipOffset == LinkLayer.TRUNCATED ? DropReason.TRUNCATED : DropReason.NOT_IP);
+            return;
+        }
+        Integer original = handle.getOriginalLength();
+        int captured = frame.length - ipOffset;
+        int wire = original == null ? captured : Math.max(captured, original - ipOffset);
+        PacketStatus status = view.wrap(frame, ipOffset, captured, wire);
+        if (status != PacketStatus.TCP) {
+            counters.countDropped(dropReason(status));
+            return;
+        }
+        int length = withPayload ? view.ipLength() : view.payloadOffset() - ipOffset;
+        if (length > 0xFFFF) {
+            counters.countDropped(DropReason.TOO_LARGE);
+            return;
+        }
+        try {
+            router.route(frame, ipOffset, length, view.dstAddressOffset(), view.addressLength(), view.dstPort(),
+                    System.nanoTime());
+        } catch (RuntimeException e) {
+            // Thrown into libpcap's callback it would be lost; count it and keep capturing.
+            counters.countDropped(DropReason.RELAY_ERROR);
+            long now = System.nanoTime();
+            if (now - lastErrorLog > ERROR_LOG_NANOS) {
+                lastErrorLog = now;
+                LOG.error("relaying a captured packet failed", e);
+            }
+        }
+    }
+
+    private static DropReason dropReason(PacketStatus status) {
+        switch (status) {
+            case NOT_IP: return DropReason.NOT_IP;
+            case NOT_TCP: return DropReason.NOT_TCP;
+            case FRAGMENT: return DropReason.FRAGMENT;
+            case TRUNCATED: return DropReason.TRUNCATED;
+            default: return DropReason.MALFORMED;
+        }
+    }
+
+    /** Packets the kernel dropped before libpcap read them (its buffer was full), or -1 when unknown. */
+    synchronized long kernelDrops() {
+        try {
+            return handle.getStats().getNumPacketsDropped();
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    String linkDescription() {
+        return linkLayer.description();
+    }
+
+    @Override
+    public void close() {
+        handle.close();
+    }
+
+    private static List<String> interfaceNames() {
+        List<String> names = new ArrayList<>();
+        try {
+            for (PcapNetworkInterface n : Pcaps.findAllDevs()) {
+                names.add(n.getName());
+            }
+        } catch (PcapNativeException e) {
+            names.add("none found: " + message(e));
+        }
+        return names;
+    }
+
+    private static String message(PcapNativeException e) {
+        String m = e.getMessage() == null ? "libpcap refused it" : e.getMessage();
+        return m.replaceFirst("^Error occurred( in \\w+)?: ", "");
+    }
+}
