@@ -1,20 +1,29 @@
 package dev.trafficbus.archive;
 
 import dev.trafficbus.cli.UserInputException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A topic read as an archive: a plain consumer without a group (nothing committed, nothing rebalanced), assigned
@@ -24,7 +33,7 @@ public final class ArchiveTopic {
     private ArchiveTopic() {
     }
 
-    /** A byte-array consumer built from the user's client settings; it never creates topics. */
+    /** A byte-array consumer built from the user's client settings; it never creates topics and reads committed records. */
     public static KafkaConsumer<byte[], byte[]> openConsumer(Properties clientConfig, String clientId) {
         Properties p = new Properties();
         p.putAll(clientConfig);
@@ -34,6 +43,9 @@ public final class ArchiveTopic {
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         // Never jump silently: records deleted by retention while being read must surface, not vanish.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        // Transactional writers (a processor run with --exactly-once) leave aborted records behind: they were never
+        // part of the stream and must not be exported or compared. The end offsets then stop at the last stable one.
+        p.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         try {
@@ -79,6 +91,38 @@ public final class ArchiveTopic {
             return consumer.endOffsets(partitions);
         } catch (TimeoutException e) {
             throw new UserInputException("Kafka at " + servers + " did not tell the end offsets in time; is the broker healthy?", e);
+        }
+    }
+
+    /**
+     * True when the topic stamps its records with the broker's append time (message.timestamp.type=LogAppendTime):
+     * its Kafka timestamps then say nothing about capture times and a time window cannot be found by seeking.
+     * False when it uses the producer's time, or when the broker does not tell (no DescribeConfigs right).
+     */
+    public static boolean stampedAtAppend(Properties clientConfig, String topic) {
+        Properties p = new Properties();
+        for (String name : AdminClientConfig.configNames()) {
+            if (clientConfig.containsKey(name)) {
+                p.put(name, clientConfig.get(name));
+            }
+        }
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Admin admin = null;
+        try {
+            admin = Admin.create(p);
+            Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+            ConfigEntry type = config == null ? null : config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+            return type != null && "LogAppendTime".equals(type.value());
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            if (admin != null) {
+                // Bounded: a call still in flight after the timeout above must not hold the command.
+                admin.close(Duration.ofSeconds(5));
+            }
         }
     }
 

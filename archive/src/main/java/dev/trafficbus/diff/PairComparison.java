@@ -3,6 +3,8 @@ package dev.trafficbus.diff;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +15,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Compares the replayed response of one record with the production one: status, headers, then body. */
+/**
+ * Compares the replayed response of one record with the production one: status, headers, then body (with its
+ * gzip/deflate Content-Encoding undone).
+ */
 public final class PairComparison {
     /** Kinds of result; every pair has exactly one. */
     public enum Outcome { EQUAL, DIFFERENT, MISSING_PRODUCTION, MISSING_REPLAY }
@@ -26,8 +31,15 @@ public final class PairComparison {
 
     /** Body differences listed per pair; more are not shown (the first ones tell the story). */
     static final int MAX_BODY_DIFFERENCES = 20;
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * Decimals parsed exactly: as doubles, 1e400 would be infinite (no value to compare) and 0.1 would equal
+     * 0.10000000000000001. Trailing zeros stay so a number shows as the response wrote it.
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
 
     private final ComparisonRules rules;
     private final JsonComparison json;
@@ -63,11 +75,22 @@ public final class PairComparison {
         for (String name : names.keySet()) {
             List<String> pv = p.get(name);
             List<String> rv = r.get(name);
-            if (pv == null || !pv.equals(rv)) {
+            if (pv == null || rv == null || !sameField(name, pv, rv)) {
                 out.add(Difference.of("header " + name, pv == null ? null : String.join(", ", pv),
                         rv == null ? null : String.join(", ", rv)));
             }
         }
+    }
+
+    /**
+     * RFC 9110 §5.3: repeated field lines are one value joined by commas, so "Vary: a, b" equals "Vary: a" plus
+     * "Vary: b". Set-Cookie is the exception its values' commas force: each line is one cookie.
+     */
+    private static boolean sameField(String name, List<String> production, List<String> replayed) {
+        if (name.equals("set-cookie")) {
+            return production.equals(replayed);
+        }
+        return String.join(", ", production).equals(String.join(", ", replayed));
     }
 
     private Map<String, List<String>> byName(List<HttpSide.Header> headers) {
@@ -81,8 +104,13 @@ public final class PairComparison {
     }
 
     private void compareBodies(HttpSide production, HttpSide replayed, List<Difference> out) {
-        byte[] p = production.body();
-        byte[] r = replayed.body();
+        if (Arrays.equals(production.body(), replayed.body())) {
+            return;
+        }
+        ContentDecoding.Body pb = ContentDecoding.decode(production);
+        ContentDecoding.Body rb = ContentDecoding.decode(replayed);
+        byte[] p = pb.bytes();
+        byte[] r = rb.bytes();
         if (Arrays.equals(p, r)) {
             return;
         }
@@ -93,7 +121,7 @@ public final class PairComparison {
             return;
         }
         int at = Arrays.mismatch(p, r);
-        out.add(Difference.of("body", describe(p, production.bodyTruncated(), at), describe(r, replayed.bodyTruncated(), at)));
+        out.add(Difference.of("body", describe(pb, production.bodyTruncated(), at), describe(rb, replayed.bodyTruncated(), at)));
     }
 
     /** The body as a JSON tree when it is a JSON object or array, else null. */
@@ -113,8 +141,12 @@ public final class PairComparison {
     }
 
     /** "120 bytes, from byte 17: \"...\"": the length and the text around the first difference. */
-    private static String describe(byte[] body, boolean truncated, int at) {
+    private static String describe(ContentDecoding.Body decoded, boolean truncated, int at) {
+        byte[] body = decoded.bytes();
         StringBuilder sb = new StringBuilder().append(body.length).append(" bytes");
+        if (decoded.coding() != null) {
+            sb.append(" (").append(decoded.coding()).append("-decoded)");
+        }
         if (truncated) {
             sb.append(" (cut at the 1 MiB cap)");
         }

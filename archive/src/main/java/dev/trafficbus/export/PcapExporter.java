@@ -10,6 +10,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,8 +32,11 @@ import java.util.function.BooleanSupplier;
  * partitions are merged by {@link TimestampMerge}.
  */
 public final class PcapExporter {
-    /** Records a partition may hold in memory before it is paused; bounds memory to a few MB per partition. */
+    private static final Logger log = LoggerFactory.getLogger(PcapExporter.class);
+    /** Records a partition may hold in memory before it is paused. */
     private static final int MAX_BUFFERED = 5_000;
+    /** Packet bytes all partitions together may hold before they are paused (shared out per partition, 1 MB at least). */
+    private static final long MAX_BUFFERED_BYTES = 64L << 20;
     /** How long the broker may deliver nothing while partitions still have records before the export gives up. */
     private static final Duration STALL_LIMIT = Duration.ofSeconds(30);
 
@@ -73,8 +78,13 @@ public final class PcapExporter {
             List<TopicPartition> partitions = ArchiveTopic.partitions(consumer, topic, servers,
                     "check --topic (capture topics are tb.capture.<source>)");
             consumer.assign(partitions);
-            Map<TopicPartition, Long> end = endOffsets(consumer, partitions, servers);
-            Map<TopicPartition, Long> begin = startOffsets(consumer, partitions, end);
+            boolean seekByTime = (window.hasFrom() || window.hasTo()) && !ArchiveTopic.stampedAtAppend(clientConfig, topic);
+            if (!seekByTime && (window.hasFrom() || window.hasTo())) {
+                log.info("{} stamps records with the broker's append time, not the capture time: reading it whole"
+                        + " and keeping the packets captured in the window", topic);
+            }
+            Map<TopicPartition, Long> end = endOffsets(consumer, partitions, servers, seekByTime);
+            Map<TopicPartition, Long> begin = startOffsets(consumer, partitions, end, seekByTime);
             try (PcapWriter writer = open(output)) {
                 boolean stopped = copy(consumer, partitions, begin, end, writer, start);
                 writer.close();
@@ -98,7 +108,7 @@ public final class PcapExporter {
                          Map<TopicPartition, Long> begin, Map<TopicPartition, Long> end, PcapWriter writer,
                          long startNanos) throws IOException {
         int n = partitions.size();
-        TimestampMerge merge = new TimestampMerge(n);
+        TimestampMerge merge = new TimestampMerge(n, MAX_BUFFERED, Math.max(1L << 20, MAX_BUFFERED_BYTES / n));
         // Per-record lookups by partition number into arrays: no map entry or key object per record.
         int[] index = new int[partitions.get(n - 1).partition() + 1];
         long[] endOffset = new long[n];
@@ -119,17 +129,21 @@ public final class PcapExporter {
         boolean[] paused = new boolean[n];
         long lastProgress = System.nanoTime();
         while (!merge.drained()) {
-            for (TimestampMerge.Entry e = merge.poll(); e != null; e = merge.poll()) {
-                writer.write(e.timestampMicros(), e.clientToServer(), e.value(), e.offset(), e.length(), e.originalLength());
-            }
+            writeReady(merge, writer);
             if (merge.drained()) {
                 break;
             }
             if (stopRequested.getAsBoolean()) {
+                // What was read is written: every partition's unread records are later than what the merge already
+                // emitted, so the buffered ones still go out in time order and the counters add up.
+                for (int i = 0; i < n; i++) {
+                    merge.finish(i);
+                }
+                writeReady(merge, writer);
                 return true;
             }
             for (int i = 0; i < n; i++) {
-                boolean full = merge.finished(i) || merge.buffered(i) >= MAX_BUFFERED;
+                boolean full = merge.finished(i) || merge.full(i);
                 if (full != paused[i]) {
                     if (full) {
                         consumer.pause(List.of(partitions.get(i)));
@@ -171,6 +185,13 @@ public final class PcapExporter {
             showProgress(total, startNanos, writer.packets());
         }
         return false;
+    }
+
+    /** Writes every packet the merge can release now. */
+    private static void writeReady(TimestampMerge merge, PcapWriter writer) throws IOException {
+        for (TimestampMerge.Entry e = merge.poll(); e != null; e = merge.poll()) {
+            writer.write(e.timestampMicros(), e.clientToServer(), e.value(), e.offset(), e.length(), e.originalLength());
+        }
     }
 
     /** The packet as a merge entry, or null when it is counted as outside the window or skipped. */
@@ -223,9 +244,9 @@ public final class PcapExporter {
 
     /** The end offsets now, or earlier where the window ends: the first offset stamped at or after its end. */
     private Map<TopicPartition, Long> endOffsets(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions,
-                                                 String servers) {
+                                                 String servers, boolean seekByTime) {
         Map<TopicPartition, Long> end = new HashMap<>(ArchiveTopic.endOffsets(consumer, partitions, servers));
-        if (window.hasTo()) {
+        if (seekByTime && window.hasTo()) {
             for (Map.Entry<TopicPartition, OffsetAndTimestamp> e : offsetsForTime(consumer, partitions,
                     window.toMillisExclusive()).entrySet()) {
                 if (e.getValue() != null) {
@@ -238,8 +259,9 @@ public final class PcapExporter {
 
     /** The beginning, or the first offset stamped at or after the window's start (none: nothing to read). */
     private Map<TopicPartition, Long> startOffsets(KafkaConsumer<byte[], byte[]> consumer,
-                                                   List<TopicPartition> partitions, Map<TopicPartition, Long> end) {
-        if (!window.hasFrom()) {
+                                                   List<TopicPartition> partitions, Map<TopicPartition, Long> end,
+                                                   boolean seekByTime) {
+        if (!seekByTime || !window.hasFrom()) {
             return consumer.beginningOffsets(partitions);
         }
         Map<TopicPartition, OffsetAndTimestamp> found = offsetsForTime(consumer, partitions, window.fromMillis());

@@ -11,7 +11,10 @@ import java.io.OutputStream;
  * MAC addresses for the server and the client side (direction tells which is which) and the ethertype of its IP version.
  */
 public final class PcapWriter implements Closeable {
-    /** Largest frame a record may hold; IP packets (≤ 65535 bytes) plus the Ethernet header always fit. */
+    /**
+     * Largest frame a record may hold. IPv4 packets (≤ 65535 bytes) always fit; a longer one (an IPv6 jumbogram) is
+     * cut to it with its length on the wire kept, as a capture would: libpcap rejects a file holding a longer record.
+     */
     public static final int SNAPLEN = 262_144;
     private static final int LINKTYPE_ETHERNET = 1;
     private static final int ETHERNET_HEADER = 14;
@@ -41,15 +44,18 @@ public final class PcapWriter implements Closeable {
 
     /**
      * Appends one IP packet {@code packet[off, off+len)} captured at {@code timestampMicros} (≥ 0, before 2106), whose
-     * length on the wire was {@code originalLength}.
+     * length on the wire was {@code originalLength}; bytes beyond {@link #SNAPLEN} are left out.
      */
     public void write(long timestampMicros, boolean clientToServer, byte[] packet, int off, int len, int originalLength)
             throws IOException {
         int ipVersion = len > 0 ? (packet[off] & 0xF0) >>> 4 : 0;
+        int wire = Math.max(len, originalLength);
+        len = Math.min(len, SNAPLEN - ETHERNET_HEADER);
         putInt(header, 0, (int) (timestampMicros / 1_000_000L));
         putInt(header, 4, (int) (timestampMicros % 1_000_000L));
         putInt(header, 8, len + ETHERNET_HEADER);
-        putInt(header, 12, Math.max(len, originalLength) + ETHERNET_HEADER);
+        // Unsigned in the file: a length near 2^31 wraps to the right 32-bit value.
+        putInt(header, 12, wire + ETHERNET_HEADER);
         System.arraycopy(clientToServer ? SERVER_MAC : CLIENT_MAC, 0, header, 16, 6);
         System.arraycopy(clientToServer ? CLIENT_MAC : SERVER_MAC, 0, header, 22, 6);
         int ethertype = ipVersion == 6 ? 0x86DD : 0x0800;

@@ -25,7 +25,7 @@ public record TimeWindow(long fromMicros, long toMicros) {
         return new TimeWindow(f, t);
     }
 
-    /** Microseconds since the epoch of an ISO-8601 time with a zone, e.g. 2026-11-21T14:00:00Z or ...+01:00. */
+    /** Microseconds since the epoch of an ISO-8601 time with a zone, e.g. 2026-11-21T14:00:00Z or ...+01:00, rounded up. */
     static long micros(String option, String text) {
         Instant instant;
         try {
@@ -35,7 +35,9 @@ public record TimeWindow(long fromMicros, long toMicros) {
                     + " e.g. 2026-11-21T14:00:00Z or 2026-11-21T15:00:00.250+01:00", e);
         }
         try {
-            return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1000);
+            // Rounded up: capture times are whole microseconds, and the first one at or after a finer bound is
+            // where both the inclusive start and the exclusive end fall.
+            return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), (instant.getNano() + 999) / 1000);
         } catch (ArithmeticException e) {
             throw new UserInputException(option + " '" + text + "' is out of range", e);
         }

@@ -6,7 +6,8 @@ import java.util.ArrayDeque;
  * The k-way merge of partitions by capture time. Each partition is in capture order already (one forwarder appends
  * its packets in the order it read them), so the earliest packet overall is always one of the partition heads; it
  * may only be taken once every partition that can still deliver has a head, or a later-read packet could be earlier.
- * Memory stays bounded because the reader stops fetching a partition whose queue is full ({@link #buffered}).
+ * Memory stays bounded because the reader stops fetching a partition whose queue is {@link #full}: by record count
+ * and by bytes, since packets range from 40 bytes to 64 KB (offloaded segments) and a count alone bounds nothing.
  */
 final class TimestampMerge {
     /** One packet waiting for its turn; the bytes stay in the record value. */
@@ -14,11 +15,23 @@ final class TimestampMerge {
     }
 
     private final ArrayDeque<Entry>[] queues;
+    private final long[] bytes;
     private final boolean[] finished;
+    private final int maxRecords;
+    private final long maxBytes;
 
-    @SuppressWarnings("unchecked")
+    /** A merge without limits on what a partition may buffer. */
     TimestampMerge(int partitions) {
+        this(partitions, Integer.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /** A merge whose partitions count as {@link #full} at {@code maxRecords} records or {@code maxBytes} packet bytes. */
+    @SuppressWarnings("unchecked")
+    TimestampMerge(int partitions, int maxRecords, long maxBytes) {
+        this.maxRecords = maxRecords;
+        this.maxBytes = maxBytes;
         queues = new ArrayDeque[partitions];
+        bytes = new long[partitions];
         finished = new boolean[partitions];
         for (int i = 0; i < partitions; i++) {
             queues[i] = new ArrayDeque<>();
@@ -27,6 +40,7 @@ final class TimestampMerge {
 
     void add(int partition, Entry entry) {
         queues[partition].addLast(entry);
+        bytes[partition] += entry.length();
     }
 
     /** The partition will deliver nothing more. */
@@ -38,8 +52,9 @@ final class TimestampMerge {
         return finished[partition];
     }
 
-    int buffered(int partition) {
-        return queues[partition].size();
+    /** The partition holds as much as it may: stop fetching it until the merge has taken some. */
+    boolean full(int partition) {
+        return queues[partition].size() >= maxRecords || bytes[partition] >= maxBytes;
     }
 
     /**
@@ -61,7 +76,12 @@ final class TimestampMerge {
                 bestTs = head.timestampMicros();
             }
         }
-        return best < 0 ? null : queues[best].pollFirst();
+        if (best < 0) {
+            return null;
+        }
+        Entry e = queues[best].pollFirst();
+        bytes[best] -= e.length();
+        return e;
     }
 
     /** Every partition finished and every queue empty. */

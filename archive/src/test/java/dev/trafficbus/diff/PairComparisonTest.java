@@ -74,4 +74,60 @@ class PairComparisonTest {
         assertThat(cmp.compare(pair(null, side(200, ""), null)).outcome())
                 .isEqualTo(PairComparison.Outcome.MISSING_PRODUCTION);
     }
+
+    @Test
+    void jsonNumbersCompareByExactValueWhateverTheirSize() {
+        // Valid JSON numbers beyond the range of a double, and ones a double would round to the same value.
+        assertThat(compare(side(200, "{\"a\":1e400,\"b\":1}"), side(200, "{\"b\":1.0,\"a\":10E399}")).outcome())
+                .isEqualTo(PairComparison.Outcome.EQUAL);
+        assertThat(compare(side(200, "{\"a\":1e400}"), side(200, "{\"a\":2e400}")).differences())
+                .extracting(Difference::describe).containsExactly("body $.a: production 1E+400, replayed 2E+400");
+        assertThat(compare(side(200, "[0.1]"), side(200, "[0.10000000000000001]")).differences())
+                .extracting(Difference::describe).containsExactly("body $[0]: production 0.1, replayed 0.10000000000000001");
+        assertThat(compare(side(200, "{\"price\":10.0}"), side(200, "{\"price\":12.50}")).differences())
+                .extracting(Difference::describe).containsExactly("body $.price: production 10.0, replayed 12.50");
+        assertThat(compare(side(200, "[12345678901234567890123]"), side(200, "[1.2345678901234567890123e22]")).outcome())
+                .isEqualTo(PairComparison.Outcome.EQUAL);
+    }
+
+    @Test
+    void aHeaderSentAsOneLineOrAsRepeatedLinesIsTheSameField() {
+        // RFC 9110 5.3: "Vary: a, b" and two lines "Vary: a" + "Vary: b" are one field value; a report that called
+        // them different would show the same text on both sides.
+        assertThat(compare(side(200, "", "Vary", "Accept-Encoding, Origin"),
+                side(200, "", "vary", "Accept-Encoding", "Vary", "Origin")).outcome())
+                .isEqualTo(PairComparison.Outcome.EQUAL);
+        assertThat(compare(side(200, "", "Vary", "Accept-Encoding, Origin"), side(200, "", "Vary", "Origin, Accept-Encoding"))
+                .differences()).extracting(Difference::describe)
+                .containsExactly("header vary: production Accept-Encoding, Origin, replayed Origin, Accept-Encoding");
+        // Set-Cookie is the exception (its values hold commas): each line is its own cookie.
+        assertThat(compare(side(200, "", "Set-Cookie", "a=1, b=2"), side(200, "", "Set-Cookie", "a=1", "Set-Cookie", "b=2"))
+                .outcome()).isEqualTo(PairComparison.Outcome.DIFFERENT);
+    }
+
+    private static HttpSide gzipped(String body, int level) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes) {
+            {
+                def.setLevel(level);
+            }
+        }) {
+            gz.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+        return new HttpSide(200, List.of(new HttpSide.Header("Content-Encoding", "gzip")), bytes.toByteArray(), false, -1);
+    }
+
+    @Test
+    void compressedBodiesCompareByWhatTheyHoldNotByTheirCompressedBytes() throws Exception {
+        // The replayed request keeps the client's Accept-Encoding, so both servers may compress, each its own way.
+        String doc = "{\"items\":[" + "{\"id\":1,\"name\":\"item\"},".repeat(50) + "{\"id\":2}],\"n\":1}";
+        assertThat(compare(gzipped(doc, 9), gzipped(doc.replace("\"n\":1", "\"n\":1.0"), 1)).outcome())
+                .isEqualTo(PairComparison.Outcome.EQUAL);
+        assertThat(compare(gzipped("{\"price\":10}", 6), gzipped("{\"price\":12}", 6)).differences())
+                .extracting(Difference::describe).containsExactly("body $.price: production 10, replayed 12");
+        assertThat(compare(gzipped("hello world", 9), gzipped("hello there", 1)).differences())
+                .extracting(Difference::describe).containsExactly(
+                        "body: production 11 bytes (gzip-decoded), first difference at byte 6: \"hello world\","
+                                + " replayed 11 bytes (gzip-decoded), first difference at byte 6: \"hello there\"");
+    }
 }

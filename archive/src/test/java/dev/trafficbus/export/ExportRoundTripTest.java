@@ -7,6 +7,9 @@ import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.cli.ProgressDisplay;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -20,8 +23,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,6 +45,12 @@ class ExportRoundTripTest {
     static void startBrokerAndForward() throws Exception {
         ExportMain.quietClientLogs();
         cluster = TestKafkaCluster.start();
+        // The fixtures' capture times become the records' timestamps: without this, time-based retention (7 days by
+        // default, first checked 30 s after the broker starts) would delete them once the fixtures are a week old.
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+            admin.createTopics(List.of(keptForever("tb.capture.http", 6), keptForever("tb.capture.mixed", 6),
+                    keptForever("tb.sub.txn", 2))).all().get();
+        }
         forward(PcapFiles.testdata("http-sessions.pcap"), "http");
         forward(PcapFiles.testdata("mixed-frames.pcap"), "mixed");
     }
@@ -49,6 +60,10 @@ class ExportRoundTripTest {
         if (cluster != null) {
             cluster.close();
         }
+    }
+
+    private static NewTopic keptForever(String topic, int partitions) {
+        return new NewTopic(topic, partitions, (short) 1).configs(Map.of("retention.ms", "-1"));
     }
 
     private static void forward(Path pcap, String source) {
@@ -144,6 +159,98 @@ class ExportRoundTripTest {
             assertThat(f.ip()).isEqualTo(ip);
             assertThat(f.micros()).isEqualTo(1_000_000L);
         });
+    }
+
+    @Test
+    void abortedTransactionsAreNotExportedAndPartitionsEndingInMarkersFinish() throws Exception {
+        // tb.sub.<name> topics of a processor run with --exactly-once are written in transactions. Partition 0 holds
+        // only an aborted transaction, partition 1 an aborted then a committed one: both end in a control marker.
+        String topic = "tb.sub.txn"; // 2 partitions, created with the others
+        List<PcapFiles.Frame> frames = PcapFiles.tcpOfPort(PcapFiles.read(PcapFiles.testdata("http-sessions.pcap")), PORT);
+        Properties p = producerConfig();
+        p.put("transactional.id", "export-test");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(packetRecord(topic, 0, frames.get(0))).get();
+            producer.send(packetRecord(topic, 0, frames.get(1))).get();
+            producer.send(packetRecord(topic, 1, frames.get(2))).get();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(packetRecord(topic, 1, frames.get(3))).get();
+            producer.send(packetRecord(topic, 1, frames.get(4))).get();
+            producer.commitTransaction();
+        }
+        Path out = temp.resolve("txn.pcap");
+        CommandOutput r = export("--topic", topic, "-o", out.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("2 records read, 2 packets written");
+        assertSameFrames(PcapFiles.read(out), frames.subList(3, 5));
+    }
+
+    @Test
+    void aStopRequestWritesEveryRecordAlreadyReadAndSaysItStopped() throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        // One record per poll: the stop comes while the merge still holds records it has read (210 records need
+        // 210 polls; 60 leave time for a slow first fetch on a busy machine).
+        p.put("max.poll.records", "1");
+        AtomicInteger checks = new AtomicInteger();
+        Path out = temp.resolve("stopped.pcap");
+        ExportSummary s = new PcapExporter(p, "tb.capture.http", TimeWindow.ALL, out,
+                new ProgressDisplay(System.err, false), () -> checks.incrementAndGet() > 60).run();
+
+        assertThat(s.stoppedEarly()).isTrue();
+        assertThat(s.recordsRead()).isBetween(1L, 209L);
+        assertThat(s.packetsWritten() + s.outsideWindow() + s.skipped()).isEqualTo(s.recordsRead());
+        List<PcapFiles.Frame> written = PcapFiles.read(out);
+        assertThat(written).hasSize((int) s.packetsWritten());
+        for (int i = 1; i < written.size(); i++) {
+            assertThat(written.get(i).micros()).isGreaterThanOrEqualTo(written.get(i - 1).micros());
+        }
+        assertThat(s.summaryLine()).contains("stopped on request before the end of the window");
+    }
+
+    @Test
+    void aTopicStampedWithAppendTimeIsReadWholeForAWindowInsteadOfSoughtByTime() throws Exception {
+        // With message.timestamp.type=LogAppendTime the Kafka timestamps say when the broker stored a record, not when
+        // it was captured: seeking by them would find no record of a window in the past.
+        String topic = "tb.capture.appendtime";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1)
+                    .configs(Map.of("message.timestamp.type", "LogAppendTime")))).all().get();
+        }
+        List<PcapFiles.Frame> frames = PcapFiles.tcpOfPort(PcapFiles.read(PcapFiles.testdata("http-sessions.pcap")), PORT);
+        long t2020 = Instant.parse("2020-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig())) {
+            for (int i = 0; i < 3; i++) {
+                byte[] ip = frames.get(i).ip();
+                producer.send(new ProducerRecord<>(topic, 0, (t2020 + i * 1_000_000L) / 1000, null, CapturedPacketCodec.encode(
+                        t2020 + i * 1_000_000L, Direction.CLIENT_TO_SERVER, ip, 0, ip.length, ip.length, i))).get();
+            }
+        }
+        Path out = temp.resolve("appendtime.pcap");
+        CommandOutput r = export("--topic", topic, "--from", "2020-01-01T00:00:00Z", "--to", "2020-01-01T00:00:02Z",
+                "-o", out.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("3 records read, 2 packets written").contains("outside the window 1");
+        assertThat(PcapFiles.read(out)).extracting(PcapFiles.Frame::micros).containsExactly(t2020, t2020 + 1_000_000L);
+    }
+
+    private static Properties producerConfig() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        return p;
+    }
+
+    private static ProducerRecord<byte[], byte[]> packetRecord(String topic, int partition, PcapFiles.Frame f) {
+        byte[] value = CapturedPacketCodec.encode(f.micros(), Direction.CLIENT_TO_SERVER, f.ip(), 0, f.ip().length,
+                f.wireLength(), 0);
+        return new ProducerRecord<>(topic, partition, Math.floorDiv(f.micros(), 1000L), null, value);
     }
 
     @Test

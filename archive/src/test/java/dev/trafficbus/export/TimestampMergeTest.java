@@ -50,4 +50,26 @@ class TimestampMergeTest {
         assertThat(drain(m)).containsExactly(7L, 7L);
         assertThat(m.drained()).isTrue();
     }
+
+    @Test
+    void aPartitionIsFullByRecordsOrByBytesWhicheverComesFirst() {
+        TimestampMerge m = new TimestampMerge(2, 10, 1000);
+        m.add(0, new TimestampMerge.Entry(1, true, new byte[600], 0, 600, 600));
+        assertThat(m.full(0)).isFalse();
+        m.add(0, new TimestampMerge.Entry(2, true, new byte[600], 0, 600, 600));
+        // Two 64 KB packets count as much as 128 KB, not as two records: large packets must not blow the heap.
+        assertThat(m.full(0)).isTrue();
+        for (int i = 0; i < 9; i++) {
+            m.add(1, at(i));
+        }
+        assertThat(m.full(1)).isFalse();
+        m.add(1, at(9));
+        assertThat(m.full(1)).isTrue();
+        assertThat(m.poll().timestampMicros()).isEqualTo(0);
+        assertThat(m.full(1)).isFalse();
+        m.finish(0);
+        m.finish(1);
+        assertThat(drain(m)).containsExactly(1L, 1L, 2L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(m.full(0)).isFalse();
+    }
 }

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Publishes accepted packets of one source to its capture topic: flow key, {@link CapturedPacketCodec}
- * value, source and schema headers, a gapless per-source sequence. Counts what the broker acknowledged
+ * value, source and schema headers, a per-source sequence (see {@link SequenceNumbers}). Counts what the broker acknowledged
  * and what failed; never throws for a failed record.
  */
 public final class CapturePublisher implements AutoCloseable {
@@ -45,6 +45,7 @@ public final class CapturePublisher implements AutoCloseable {
     private final AtomicLong bytesPublished = new AtomicLong();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private volatile boolean brokerUnavailable;
+    private final long firstSequence;
     private long sequence; // touched only by the thread that builds records
 
     /**
@@ -53,6 +54,8 @@ public final class CapturePublisher implements AutoCloseable {
      */
     public CapturePublisher(String topic, String source, Properties producerConfig) {
         this.topic = topic;
+        this.firstSequence = SequenceNumbers.runBase(System.currentTimeMillis());
+        this.sequence = firstSequence;
         this.headers = new RecordHeaders(new Header[] {
             new RecordHeader(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8)),
             new RecordHeader(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue())
@@ -93,12 +96,17 @@ public final class CapturePublisher implements AutoCloseable {
      */
     public ProducerRecord<byte[], byte[]> record(long timestampMicros, boolean clientToServer, PacketView view) {
         byte[] key = FlowKey.keyBytes(view, clientToServer);
-        int length = view.ipLength();
-        byte[] value = CapturedPacketCodec.encode(timestampMicros,
-                clientToServer ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                view.array(), view.ipOffset(), length, length, sequence++);
+        byte[] value = value(timestampMicros, clientToServer, view, sequence++);
         // The record time is the capture time, so consumers can seek a time range with offsetsForTimes.
         return new ProducerRecord<>(topic, null, Math.floorDiv(timestampMicros, 1000L), key, value, headers);
+    }
+
+    /** The record value of the whole IP packet in {@code view}: straight from the frame bytes, one allocation. */
+    static byte[] value(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
+        int length = view.ipLength();
+        return CapturedPacketCodec.encode(timestampMicros,
+                clientToServer ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
+                view.array(), view.ipOffset(), length, length, sequence);
     }
 
     /** Hands a record to the producer; false (and counted as failed) when the producer refused it at once. */
@@ -118,6 +126,57 @@ public final class CapturePublisher implements AutoCloseable {
             bytesPublished.addAndGet(Math.max(0, metadata.serializedKeySize()) + Math.max(0, metadata.serializedValueSize()));
         } else {
             recordFailure(e);
+        }
+    }
+
+    /**
+     * Live capture: publishes one record built from an encoded key and value, telling {@code listener} its fate
+     * (exactly once, possibly on the producer's thread). Never throws for a refused record.
+     */
+    public void send(byte[] key, byte[] value, long timestampMicros, DeliveryListener listener) {
+        int bytes = key.length + value.length;
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, Math.floorDiv(timestampMicros, 1000L),
+                key, value, headers);
+        try {
+            producer.send(record, new TrackedDelivery(bytes, timestampMicros, listener));
+        } catch (KafkaException | IllegalStateException e) {
+            // IllegalStateException: the producer was closed because the flush time after a stop ran out.
+            recordFailure(e);
+            listener.failed(bytes);
+        }
+    }
+
+    /** What a live capture learns about each record it handed over: how many bytes it no longer holds. */
+    public interface DeliveryListener {
+        /** The broker acknowledged a record of {@code bytes} key plus value, captured at {@code timestampMicros}. */
+        void acknowledged(int bytes, long timestampMicros);
+
+        /** The record of {@code bytes} failed (counted in {@link #failed()}). */
+        void failed(int bytes);
+    }
+
+    /** The per-record callback of {@link #send(byte[], byte[], long, DeliveryListener)}. */
+    private final class TrackedDelivery implements Callback {
+        private final int bytes;
+        private final long timestampMicros;
+        private final DeliveryListener listener;
+
+        TrackedDelivery(int bytes, long timestampMicros, DeliveryListener listener) {
+            this.bytes = bytes;
+            this.timestampMicros = timestampMicros;
+            this.listener = listener;
+        }
+
+        @Override
+        public void onCompletion(RecordMetadata metadata, Exception e) {
+            if (e == null) {
+                published.incrementAndGet();
+                bytesPublished.addAndGet(bytes);
+                listener.acknowledged(bytes, timestampMicros);
+            } else {
+                recordFailure(e);
+                listener.failed(bytes);
+            }
         }
     }
 
@@ -145,14 +204,36 @@ public final class CapturePublisher implements AutoCloseable {
         return brokerUnavailable;
     }
 
+    /**
+     * Fetches the topic's partitions now, so later sends never wait for metadata: a live capture that starts
+     * just before the broker goes away then keeps its records pending instead of failing them.
+     */
+    public void loadMetadata() {
+        try {
+            producer.partitionsFor(topic);
+        } catch (KafkaException e) {
+            throw new UserInputException("cannot read the partitions of " + topic + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Waits until every sent record is acknowledged or failed. */
     public void flush() {
         producer.flush();
     }
 
-    /** Records built so far (the next sequence number). */
+    /** Records built so far. */
     public long built() {
-        return sequence;
+        return sequence - firstSequence;
+    }
+
+    /** The sequence number of this run's first record (see {@link SequenceNumbers}). */
+    public long firstSequence() {
+        return firstSequence;
+    }
+
+    /** Takes the next sequence number: for a packet that gets a record, or that is dropped before (leaving a gap). */
+    public long nextSequence() {
+        return sequence++;
     }
 
     /** Records the broker acknowledged. */
@@ -179,5 +260,13 @@ public final class CapturePublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Closes the producer, giving records still queued or in flight up to {@code grace}; those left then fail
+     * (counted in {@link #failed()}, their listeners told) before this returns.
+     */
+    public void close(Duration grace) {
+        producer.close(grace.isNegative() ? Duration.ZERO : grace);
     }
 }

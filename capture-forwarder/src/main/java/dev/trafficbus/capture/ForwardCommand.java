@@ -1,83 +1,181 @@
 package dev.trafficbus.capture;
 
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.UserInputException;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** {@code trafficbus forward}: imports a pcap file into the source's capture topic. */
+/** {@code trafficbus forward}: captures an interface live, or imports a pcap file, into the source's capture topic. */
 @Command(name = "forward", mixinStandardHelpOptions = true, versionProvider = ForwardCommand.Version.class,
         sortOptions = false,
         description = {
-            "Publishes the TCP packets of a pcap file to the Kafka topic tb.capture.<source>, one record per packet, keyed by connection.",
+            "Publishes the TCP packets of a live interface (--interface) or of a pcap file (--pcap) to the Kafka topic"
+                + " tb.capture.<source>, one record per packet, keyed by connection.",
             "The service port(s) decide direction: a packet to a service port is client-to-server, one from it server-to-client;"
                 + " TCP packets of other ports, non-TCP packets and IP fragments are counted and skipped.",
-            "Exit codes: 0 done, 1 some packets could not be published, 2 bad input (also a file cut short: what was complete is published)."
+            "A live capture runs until SIGINT/SIGTERM, never waits for Kafka (past --max-pending it drops and counts),"
+                + " then publishes what is pending within --flush-timeout and prints the counters.",
+            "Exit codes: 0 done, 1 some packets could not be published, 2 bad input (also a file cut short: what was complete is published),"
+                + " 3 a live capture ended by itself (e.g. the interface went away)."
         })
 public final class ForwardCommand implements Callable<Integer> {
     /** Exit code when some records could not be published. */
     public static final int EXIT_PUBLISH_ERRORS = 1;
-    /** How long a stop signal waits for what was read to be published and the counters printed. */
+    /** Exit code when a live capture ended by itself (e.g. the interface went away). */
+    public static final int EXIT_CAPTURE_FAILED = 3;
+    /** How long a stop signal waits for what was read to be published and the counters printed (file import). */
     private static final int STOP_GRACE_SECONDS = 30;
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--pcap", required = true, paramLabel = "FILE",
-            description = "pcap or pcapng file to import (e.g. written by tcpdump -w).")
-    private Path pcap;
+    /** Where the packets come from: exactly one of a file and an interface. */
+    static final class Input {
+        @Option(names = "--pcap", required = true, paramLabel = "FILE",
+                description = "pcap or pcapng file to import (e.g. written by tcpdump -w).")
+        Path pcap;
+
+        @Option(names = "--interface", required = true, paramLabel = "IF",
+                description = "Network interface to capture live (e.g. eth0, or any); needs root or CAP_NET_RAW+CAP_NET_ADMIN.")
+        String interfaceName;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    private Input input;
 
     @Option(names = "--port", required = true, split = ",", paramLabel = "PORT",
             description = "Service TCP port(s), comma-separated, e.g. 80,8080.")
     private List<Integer> ports;
 
     @Option(names = "--source", paramLabel = "ID",
-            description = "Source id; records go to tb.capture.<ID> (default: the file name without extension).")
+            description = "Source id; records go to tb.capture.<ID> (default: the file name without extension, or the host name for --interface).")
     private String source;
 
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
-            description = "Kafka brokers to connect to.")
-    private String bootstrapServers;
+    @Mixin
+    private KafkaClientOptions kafka;
 
-    @Option(names = "--producer-property", paramLabel = "KEY=VALUE",
-            description = "Extra Kafka producer setting (repeatable), e.g. security.protocol=SSL or batch.size=65536.")
-    private Map<String, String> producerProperties = new LinkedHashMap<>();
+    @Option(names = "--producer-property", hidden = true, paramLabel = "KEY=VALUE",
+            description = "Same as --kafka-property (kept for existing scripts).")
+    private List<String> producerProperties = new ArrayList<>();
+
+    @Option(names = "--filter", paramLabel = "BPF",
+            description = "Live: BPF expression (tcpdump syntax) ANDed with the generated filter, e.g. 'net 10.1.0.0/16'.")
+    private String filter;
+
+    @Option(names = "--requests-only",
+            description = "Live: capture only client-to-server packets (default: both directions).")
+    private boolean requestsOnly;
+
+    @Option(names = "--snaplen", paramLabel = "BYTES",
+            description = "Live: bytes kept of each frame (default: ${DEFAULT-VALUE}).")
+    private int snaplen = LiveCaptureRequest.DEFAULT_SNAPLEN;
+
+    @Option(names = "--buffer-size", paramLabel = "SIZE",
+            description = "Live: libpcap's kernel capture buffer, e.g. 64MB (default: ${DEFAULT-VALUE}).")
+    private String bufferSize = "64MB";
+
+    @Option(names = "--promisc",
+            description = "Live: put the interface in promiscuous mode.")
+    private boolean promiscuous;
+
+    @Option(names = "--max-pending", paramLabel = "SIZE",
+            description = "Live: captured bytes held while Kafka is slow or down before packets are dropped"
+                    + " (counted as pending-full), e.g. 256MB; the heap needs about twice this (default: ${DEFAULT-VALUE}).")
+    private String maxPending = "256MB";
+
+    @Option(names = "--flush-timeout", paramLabel = "DURATION",
+            description = "Live: how long a stop waits for pending packets to reach Kafka, e.g. 10s (default: ${DEFAULT-VALUE}).")
+    private String flushTimeout = "10s";
+
+    @Option(names = "--status-interval", paramLabel = "DURATION",
+            description = "Live: period of the status log line, e.g. 10s; 0 for none (default: ${DEFAULT-VALUE}).")
+    private String statusInterval = "10s";
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Live: serve Prometheus metrics on http://*:PORT/metrics and /health (default: none).")
+    private Integer metricsPort;
 
     @Override
     public Integer call() {
-        Properties config = new Properties();
-        config.putAll(producerProperties);
-        config.put("bootstrap.servers", bootstrapServers);
+        producerProperties.forEach(kafka::property);
+        Properties config = kafka.toProperties();
+        return input.pcap != null ? importFile(config) : captureLive(config);
+    }
+
+    private int importFile(Properties config) {
+        for (String live : List.of("--filter", "--requests-only", "--snaplen", "--buffer-size", "--promisc",
+                "--max-pending", "--flush-timeout", "--status-interval", "--metrics-port")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(live)) {
+                throw new UserInputException(live + " applies to a live capture (--interface), not to --pcap");
+            }
+        }
+        Path pcap = input.pcap;
         String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true);
-        // Ctrl-C/SIGTERM: stop reading, publish and flush what was read, print the counters, then let the JVM go.
         AtomicBoolean stop = new AtomicBoolean();
+        return whileStoppable(stop::set, STOP_GRACE_SECONDS, () -> reportImport(PcapForwarder.forward(request, stop::get)));
+    }
+
+    private int captureLive(Properties config) {
+        long bufferBytes = ByteSize.parse("--buffer-size", bufferSize);
+        if (bufferBytes > Integer.MAX_VALUE) {
+            throw new UserInputException("--buffer-size " + bufferSize + " is too large; at most 2047MB");
+        }
+        Duration flush = TimeSpan.parse("--flush-timeout", flushTimeout);
+        LiveCaptureRequest request = new LiveCaptureRequest(input.interfaceName, new LinkedHashSet<>(ports),
+                source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
+                promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
+                TimeSpan.parse("--status-interval", statusInterval), metricsPort == null ? -1 : metricsPort);
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
+        }
+        try (LiveCapture capture = LiveCapture.open(request)) {
+            long grace = flush.toSeconds() + 15;
+            return whileStoppable(stopping -> capture.stop(), grace, () -> reportLive(capture.run()));
+        }
+    }
+
+    /**
+     * Runs {@code work}; Ctrl-C/SIGTERM calls {@code onStop} and holds the JVM until {@code work} has reported
+     * (at most {@code graceSeconds}), so what was captured is published and the counters printed.
+     */
+    private static int whileStoppable(java.util.function.Consumer<Boolean> onStop, long graceSeconds,
+                                      Callable<Integer> work) {
         CountDownLatch reported = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
-            stop.set(true);
+            onStop.accept(true);
             try {
-                reported.await(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+                reported.await(graceSeconds, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "trafficbus-forward-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return report(PcapForwarder.forward(request, stop::get));
+            return work.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         } finally {
             reported.countDown();
             try {
@@ -88,7 +186,7 @@ public final class ForwardCommand implements Callable<Integer> {
         }
     }
 
-    private int report(ForwardSummary summary) {
+    private int reportImport(ForwardSummary summary) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         out.println(summary.summaryLine());
@@ -99,13 +197,49 @@ public final class ForwardCommand implements Callable<Integer> {
             return EXIT_PUBLISH_ERRORS;
         }
         if (summary.fileTruncated()) {
-            err.println("trafficbus forward: file " + pcap + " is truncated after " + summary.packetsRead()
+            err.println("trafficbus forward: file " + input.pcap + " is truncated after " + summary.packetsRead()
                     + " packets; published what was complete");
             return CommandRunner.EXIT_USER_ERROR;
         }
         return 0;
     }
 
+    private int reportLive(LiveSummary summary) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(summary.summaryLine());
+        out.flush();
+        if (summary.stoppedBecause() != null) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("trafficbus forward: capturing on " + summary.interfaceName() + " stopped: "
+                    + summary.stoppedBecause() + "; what was captured is published or counted above");
+            err.flush();
+            return EXIT_CAPTURE_FAILED;
+        }
+        if (summary.publishErrors() > 0) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("trafficbus forward: " + summary.publishErrors()
+                    + " packets could not be published to " + summary.topic() + " (see the warning above)");
+            err.flush();
+            return EXIT_PUBLISH_ERRORS;
+        }
+        return 0;
+    }
+
+    /** The default source of a live capture: this host's short name, reduced to what a topic name allows. */
+    static String hostSource() {
+        String name;
+        try {
+            name = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            name = "";
+        }
+        int dot = name.indexOf('.');
+        if (dot > 0) {
+            name = name.substring(0, dot);
+        }
+        name = name.replaceAll("[^a-zA-Z0-9_-]+", "-").replaceAll("^-+|-+$", "");
+        return name.isEmpty() ? "live" : name;
+    }
 
     /** The version from the jar manifest. */
     static final class Version implements IVersionProvider {

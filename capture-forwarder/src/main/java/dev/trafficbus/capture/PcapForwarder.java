@@ -152,7 +152,7 @@ public final class PcapForwarder {
         }
     }
 
-    private static Set<Integer> checkPorts(Set<Integer> ports) {
+    static Set<Integer> checkPorts(Set<Integer> ports) {
         if (ports == null || ports.isEmpty()) {
             throw new UserInputException("no service port given: name the server's TCP port(s)");
         }

@@ -109,8 +109,73 @@ class ForwardCommandTest {
         String[] out = run("--help");
         assertThat(out[2]).isEqualTo("0");
         String help = out[0].replaceAll("\\s+", " ");
-        assertThat(help).contains("--pcap=FILE", "--port=PORT", "--source=ID", "--bootstrap-servers=",
-                "--producer-property=KEY=VALUE", "--help", "--version", "a packet to a service port is client-to-server, one from it server-to-client");
+        assertThat(help).contains("--pcap=FILE", "--interface=IF", "--port=PORT", "--source=ID", "--bootstrap-servers=",
+                "--kafka-property=KEY=VALUE", "--kafka-config=FILE", "--filter=BPF", "--requests-only", "--snaplen=BYTES",
+                "--buffer-size=SIZE", "--promisc", "--max-pending=SIZE", "--flush-timeout=DURATION",
+                "--status-interval=DURATION", "--metrics-port=PORT", "--help", "--version",
+                "a packet to a service port is client-to-server, one from it server-to-client");
+        // The old spelling still works (see producerSettingKafkaRejects) but is no longer advertised.
+        assertThat(help).doesNotContain("--producer-property");
+    }
+
+    @Test
+    void kafkaPropertyReachesTheProducerLikeTheOldProducerProperty() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80",
+                        "--bootstrap-servers", NO_BROKER, "--kafka-property", "batch.size=big"),
+                "trafficbus forward: Kafka producer settings refused: Invalid value big for configuration batch.size:"
+                        + " Not a number of type INT");
+    }
+
+    @Test
+    void pcapAndInterfaceExcludeEachOtherAndOneIsNeeded() {
+        String[] both = run("--pcap", Fixtures.path("raw.pcap").toString(), "--interface", "lo", "--port", "80",
+                "--bootstrap-servers", NO_BROKER);
+        assertThat(both[2]).isEqualTo("2");
+        assertThat(both[1]).startsWith("trafficbus forward: Error: --pcap=FILE, --interface=IF are mutually exclusive");
+        String[] none = run("--port", "80", "--bootstrap-servers", NO_BROKER);
+        assertThat(none[2]).isEqualTo("2");
+        assertThat(none[1]).contains("Missing required argument", "--pcap=FILE", "--interface=IF");
+    }
+
+    @Test
+    void liveOptionsAreRefusedForAFile() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80",
+                        "--bootstrap-servers", NO_BROKER, "--max-pending", "1MB"),
+                "trafficbus forward: --max-pending applies to a live capture (--interface), not to --pcap");
+    }
+
+    @Test
+    void filterThatDoesNotCompileIsNamedBeforeAnythingOpens() {
+        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--filter", "port and and"),
+                "trafficbus forward: --filter 'port and and' is not a valid BPF filter (can't parse filter expression:"
+                        + " syntax error); use tcpdump's filter syntax, e.g. --filter 'net 10.0.0.0/8'");
+    }
+
+    @Test
+    void badSizesAndDurationsAreUserErrors() {
+        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--max-pending", "lots"),
+                "trafficbus forward: --max-pending 'lots' is not a size; use e.g. 64MB, 512KB or 1GB");
+        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--flush-timeout", "soon"),
+                "trafficbus forward: --flush-timeout 'soon' is not a duration; use e.g. 10s, 500ms or 1m");
+        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--max-pending", "1KB"),
+                "trafficbus forward: --max-pending must be at least 64KB");
+    }
+
+    @Test
+    void missingLibpcapNamesThePackage() throws Exception {
+        // pcap4j loads the library by this name; a path that does not exist is what a host without libpcap shows.
+        java.util.List<String> cmd = LiveCaptureTest.forwardCommand(java.util.List.of(), "--interface", "lo", "--port", "80",
+                "--bootstrap-servers", NO_BROKER);
+        cmd.add(1, "-Dorg.pcap4j.core.pcapLibName=/nonexistent/libpcap.so.0.8");
+        NetnsLab.Result r = NetnsLab.exec(cmd, java.time.Duration.ofSeconds(60));
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.output().strip()).startsWith("trafficbus forward: libpcap is not installed or cannot be loaded (")
+                .endsWith("); install it, e.g. apt-get install libpcap0.8 (Debian/Ubuntu) or dnf install libpcap")
+                .doesNotContain("\n", "Exception");
     }
 
     @Test

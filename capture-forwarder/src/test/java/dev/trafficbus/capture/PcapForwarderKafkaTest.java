@@ -92,10 +92,14 @@ class PcapForwarderKafkaTest {
         assertThat(s.bytesPublished()).isEqualTo(records.stream()
                 .mapToLong(r -> r.key().length + r.value().length).sum());
 
-        // Sequence numbers are 0..n-1 without gaps, across partitions.
+        // Sequence numbers are consecutive without gaps across partitions, from this run's base (its start time).
         CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
         List<Long> sequences = records.stream().map(r -> reader.read(r.value()).sequence()).sorted().toList();
-        assertThat(sequences).isEqualTo(java.util.stream.LongStream.range(0, e.published()).boxed().toList());
+        long first = sequences.get(0);
+        assertThat(first).isEqualTo(SequenceNumbers.runBase(SequenceNumbers.runStartMillis(first)));
+        assertThat(SequenceNumbers.runStartMillis(first)).isBetween(System.currentTimeMillis() - 600_000,
+                System.currentTimeMillis());
+        assertThat(sequences).isEqualTo(java.util.stream.LongStream.range(first, first + e.published()).boxed().toList());
 
         PacketView view = new PacketView();
         Map<FlowKey, Set<Direction>> directionsByFlow = new HashMap<>();

@@ -3,6 +3,7 @@ package dev.trafficbus.intercept;
 import dev.trafficbus.cli.UserInputException;
 
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,10 +25,14 @@ public final class AccessToken {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new UserInputException(option + " " + file + ": no such file");
+        } catch (MalformedInputException e) {
+            throw new UserInputException(option + " " + file + ": not UTF-8 text; put a printable token in it"
+                    + " (e.g. head -c 32 /dev/urandom | base64)");
         } catch (IOException e) {
             throw new UserInputException(option + " " + file + ": cannot read: " + e.getMessage());
         }
-        byte[] bytes = text.strip().getBytes(StandardCharsets.UTF_8);
+        // trim(), as the replayer does with the same file: both must present the same bytes
+        byte[] bytes = text.trim().getBytes(StandardCharsets.UTF_8);
         if (bytes.length == 0) {
             throw new UserInputException(option + " " + file + ": the file is empty; put the shared token in it");
         }

@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -165,13 +166,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (cause instanceof TooLongFrameException) {
-            refuse(ctx, RefusalReason.PROTOCOL, "protocol error: frame longer than " + InterceptFrames.MAX_FRAME
-                    + " bytes");
+            refuse(ctx, RefusalReason.PROTOCOL, "protocol error: frame longer than "
+                    + InterceptServer.MAX_INBOUND_FRAME + " bytes, more than any replayer frame");
             return;
         }
-        if (cause instanceof io.netty.handler.codec.DecoderException
-                && cause.getCause() instanceof javax.net.ssl.SSLException) {
-            return; // reported by the handshake event
+        if (cause instanceof DecoderException) {
+            if (cause.getCause() instanceof javax.net.ssl.SSLException) {
+                return; // reported by the handshake event
+            }
+            // e.g. a negative length prefix: as much a protocol error as a frame too long
+            refuse(ctx, RefusalReason.PROTOCOL, "protocol error: " + rootMessage(cause));
+            return;
         }
         LOG.warn("connection from {} failed: {}", ctx.channel().remoteAddress(), rootMessage(cause));
         ctx.close();

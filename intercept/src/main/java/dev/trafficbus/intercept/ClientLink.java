@@ -90,13 +90,14 @@ final class ClientLink {
         inFlight.addAndGet(count);
         inFlightBytes.addAndGet(bytes);
         channel.writeAndFlush(frame).addListener(f -> {
-            inFlight.addAndGet(-count);
-            inFlightBytes.addAndGet(-bytes);
+            // Counted before they leave the queue, so captured = relayed + dropped + held + queued never comes up short.
             if (f.isSuccess()) {
                 counters.countRelayed(count);
             } else {
                 counters.countDropped(DropReason.CLIENT_GONE, count);
             }
+            inFlight.addAndGet(-count);
+            inFlightBytes.addAndGet(-bytes);
         });
     }
 

@@ -29,6 +29,7 @@ public final class Intercept implements AutoCloseable {
     private final RelayFlusher flusher;
     private final Thread captureThread;
     private final CountDownLatch captureEnded = new CountDownLatch(1);
+    private final String description;
     private volatile Throwable failure;
     private boolean stopped;
 
@@ -43,6 +44,7 @@ public final class Intercept implements AutoCloseable {
             srv = new InterceptServer();
             this.bound = srv.bind(settings.listen(), settings.tls(), settings.token(), settings.withPayload(),
                     settings.helloTimeout().toMillis(), settings.maxQueue(), router, counters);
+            capture.excludeOwnChannel(bound);
         } catch (RuntimeException e) {
             if (srv != null) {
                 srv.close();
@@ -67,9 +69,17 @@ public final class Intercept implements AutoCloseable {
         this.captureThread = new Thread(this::captureLoop, "trafficbus-intercept-capture");
         captureThread.setDaemon(true);
         captureThread.start();
-        LOG.info("intercept capturing on {} ({}) with filter '{}', listening on {}{}{}", settings.interfaceName(),
-                capture.linkDescription(), settings.filter(), bound, settings.tls() != null ? " (TLS)" : "",
-                settings.token() == null ? " without authentication" : "");
+        this.description = "intercept capturing on " + settings.interfaceName() + " (" + capture.linkDescription()
+                + ") with filter '" + settings.filter() + "', listening on " + bound
+                + (settings.tls() != null ? " (TLS)" : "") + (settings.token() == null ? " without authentication" : "");
+    }
+
+    /**
+     * What runs where, in one line ("intercept capturing on IF (...) with filter '...', listening on /IP:PORT").
+     * The command logs it once it can also be stopped cleanly: supervisors take it as the readiness signal.
+     */
+    public String description() {
+        return description;
     }
 
     /** Opens the capture and the listener (in the calling thread's network namespace) and starts relaying. */
@@ -136,6 +146,7 @@ public final class Intercept implements AutoCloseable {
             return;
         }
         stopped = true;
+        long t0 = System.nanoTime();
         capture.stop();
         try {
             if (!captureEnded.await(5, TimeUnit.SECONDS)) {
@@ -144,6 +155,7 @@ public final class Intercept implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        long captureStopped = System.nanoTime();
         timers.shutdownNow();
         flusher.stop();
         router.drain();
@@ -156,10 +168,17 @@ public final class Intercept implements AutoCloseable {
                 break;
             }
         }
+        long drained = System.nanoTime();
         server.close();
         if (captureEnded.getCount() == 0) {
             capture.close();
         }
+        LOG.debug("stopped in {} ms: capture {} ms, drain {} ms, connections {} ms", millis(t0, System.nanoTime()),
+                millis(t0, captureStopped), millis(captureStopped, drained), millis(drained, System.nanoTime()));
+    }
+
+    private static long millis(long fromNanos, long toNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
     }
 
     @Override

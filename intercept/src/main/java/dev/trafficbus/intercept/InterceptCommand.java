@@ -5,6 +5,8 @@ import dev.trafficbus.intercept.frame.InterceptFrames;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
             "Runs until SIGINT/SIGTERM, then prints the counters. Exit codes: 0 stopped, 1 the capture failed, 2 bad input."
         })
 public final class InterceptCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(InterceptCommand.class);
     /** Exit code when the capture stopped on its own (e.g. the interface went away). */
     public static final int EXIT_CAPTURE_FAILED = 1;
 
@@ -127,6 +130,8 @@ public final class InterceptCommand implements Callable<Integer> {
             }
         }, "trafficbus-intercept-stop");
         Runtime.getRuntime().addShutdownHook(hook);
+        // Only now: a SIGTERM sent as soon as this line appears must find the hook that prints the counters.
+        LOG.info(intercept.description());
         try {
             while (!intercept.awaitCaptureEnd(Duration.ofSeconds(1))) {
                 // wait: the capture ends on stop or on failure

@@ -1,7 +1,6 @@
 package dev.trafficbus.intercept;
 
 import dev.trafficbus.cli.UserInputException;
-import dev.trafficbus.intercept.frame.InterceptFrames;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -36,6 +35,12 @@ import java.util.concurrent.TimeUnit;
 final class InterceptServer implements AutoCloseable {
     /** A connected replayer gets a PING after this much silence, so dead peers are noticed. */
     static final int PING_SECONDS = 10;
+    /**
+     * Largest length prefix accepted from a replayer: a HELLO with the longest token and name. Replayers send
+     * nothing bigger, so buffering up to the protocol's 1 MiB for a peer that has not even authenticated would only
+     * let strangers make intercept hold memory.
+     */
+    static final int MAX_INBOUND_FRAME = 1 + 2 + 2 + 0xFFFF + 2 + 0xFFFF;
 
     private final EventLoopGroup group;
     private final ChannelGroup clients = new DefaultChannelGroup("intercept-clients", GlobalEventExecutor.INSTANCE);
@@ -66,7 +71,7 @@ final class InterceptServer implements AutoCloseable {
                         if (tls != null) {
                             p.addLast(tls.newHandler(ch.alloc()));
                         }
-                        p.addLast(new LengthFieldBasedFrameDecoder(4 + InterceptFrames.MAX_FRAME, 0, 4, 0, 0));
+                        p.addLast(new LengthFieldBasedFrameDecoder(4 + MAX_INBOUND_FRAME, 0, 4, 0, 0));
                         p.addLast(new IdleStateHandler(0, PING_SECONDS, 0, TimeUnit.SECONDS));
                         p.addLast(new ClientHandler(token, withPayload, helloTimeoutMillis, maxQueue, router, counters));
                     }

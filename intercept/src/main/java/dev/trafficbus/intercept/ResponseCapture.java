@@ -5,6 +5,7 @@ import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import org.pcap4j.core.BpfProgram;
 import org.pcap4j.core.NotOpenException;
+import org.pcap4j.core.PcapAddress;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.PcapNativeException;
 import org.pcap4j.core.PcapNetworkInterface;
@@ -13,6 +14,8 @@ import org.pcap4j.core.RawPacketListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,13 +36,18 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
     private final ResponseRouter router;
     private final InterceptCounters counters;
     private final boolean withPayload;
+    private final String filter;
     private final PacketView view = new PacketView();
     private volatile boolean stopping;
+    /** libpcap's kernel drop count read just before the handle closed; -1 while it is open. */
+    private long kernelDropsAtClose = -1;
+    private boolean closed;
     private long lastErrorLog = System.nanoTime() - ERROR_LOG_NANOS;
 
     private ResponseCapture(PcapHandle handle, LinkLayer linkLayer, ResponseRouter router, InterceptCounters counters,
-                            boolean withPayload) {
+                            boolean withPayload, String filter) {
         this.handle = handle;
+        this.filter = filter;
         this.linkLayer = linkLayer;
         this.router = router;
         this.counters = counters;
@@ -84,7 +92,7 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
                         + handle.getDlt() + " is not supported (Ethernet, Linux cooked, loopback and raw IP are)");
             }
             handle.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
-            return new ResponseCapture(handle, layer, router, counters, withPayload);
+            return new ResponseCapture(handle, layer, router, counters, withPayload, filter);
         } catch (PcapNativeException e) {
             handle.close();
             throw new UserInputException("--filter '" + filter + "': libpcap cannot use it: " + message(e));
@@ -95,6 +103,39 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
             }
             throw new IllegalStateException("capture handle closed while opening", e);
         }
+    }
+
+    /**
+     * Leaves intercept's own channel, listening on {@code listen}, out of the capture (see {@link OwnChannelFilter}).
+     * Call before {@link #run}, in the capture's network namespace.
+     */
+    void excludeOwnChannel(InetSocketAddress listen) {
+        String combined = OwnChannelFilter.exclude(filter, listen, localAddresses());
+        if (combined.equals(filter)) {
+            return;
+        }
+        try {
+            handle.setFilter(combined, BpfProgram.BpfCompileMode.OPTIMIZE);
+        } catch (PcapNativeException | NotOpenException e) {
+            LOG.warn("cannot keep intercept's own channel out of the capture ({}); with a filter that matches it, its"
+                    + " packets are counted as no-route", e.getMessage());
+        }
+    }
+
+    private static List<InetAddress> localAddresses() {
+        List<InetAddress> out = new ArrayList<>();
+        try {
+            for (PcapNetworkInterface n : Pcaps.findAllDevs()) {
+                for (PcapAddress a : n.getAddresses()) {
+                    if (a.getAddress() != null) {
+                        out.add(a.getAddress());
+                    }
+                }
+            }
+        } catch (PcapNativeException e) {
+            LOG.warn("cannot list this host's addresses: {}", message(e));
+        }
+        return out;
     }
 
     /** Captures until {@link #stop}; returns normally then, throws when libpcap fails (e.g. the interface went away). */
@@ -169,6 +210,9 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
 
     /** Packets the kernel dropped before libpcap read them (its buffer was full), or -1 when unknown. */
     synchronized long kernelDrops() {
+        if (closed) {
+            return kernelDropsAtClose; // the final summary is printed after the handle closed
+        }
         try {
             return handle.getStats().getNumPacketsDropped();
         } catch (PcapNativeException | NotOpenException | RuntimeException e) {
@@ -181,7 +225,12 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        kernelDropsAtClose = kernelDrops();
+        closed = true;
         handle.close();
     }
 

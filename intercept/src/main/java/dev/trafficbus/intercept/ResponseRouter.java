@@ -106,8 +106,11 @@ final class ResponseRouter {
         return routes.unregister(route, link);
     }
 
-    /** At shutdown: sends open batches and counts what is still held as no-route. */
+    /** At shutdown: sends open batches and held packets whose route arrived, counts the rest as no-route. */
     synchronized void drain() {
+        if (!held.isEmpty() && heldCheckedVersion != routes.version()) {
+            releaseHeld(); // a route registered after the last tick still gets what waited for it
+        }
         for (ClientLink link : links) {
             link.flush();
         }

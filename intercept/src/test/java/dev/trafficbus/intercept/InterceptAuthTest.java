@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trafficbus.intercept.frame.FrameReader;
+import dev.trafficbus.intercept.frame.FrameWriter;
 import dev.trafficbus.intercept.frame.InterceptFrames;
+import dev.trafficbus.intercept.frame.Route;
 import io.netty.handler.ssl.SslContextBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -101,6 +103,35 @@ class InterceptAuthTest {
     }
 
     @Test
+    void framesSplitAcrossReadsOrSharingOneAreEachHandled() throws Exception {
+        byte[] token = TOKEN.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer hello = ByteBuffer.allocate(FrameWriter.helloSize(token, "split"));
+        FrameWriter.hello(hello, token, "split");
+        Route route = Route.parse("10.99.0.0/16");
+        ByteBuffer two = ByteBuffer.allocate(FrameWriter.routeSize(route) + FrameWriter.HEADER);
+        FrameWriter.register(two, route);
+        FrameWriter.ping(two);
+        try (Intercept intercept = start(null); FrameClient c = plain(intercept)) {
+            byte[] h = java.util.Arrays.copyOf(hello.array(), hello.position());
+            c.sendRaw(java.util.Arrays.copyOfRange(h, 0, 2)); // inside the length prefix
+            Thread.sleep(50);
+            c.sendRaw(java.util.Arrays.copyOfRange(h, 2, 9));
+            Thread.sleep(50);
+            c.sendRaw(java.util.Arrays.copyOfRange(h, 9, h.length));
+            ByteBuffer w = c.next(3000);
+            assertThat(FrameReader.type(w)).as(FrameClient.describe(w)).isEqualTo(InterceptFrames.WELCOME);
+            c.sendRaw(java.util.Arrays.copyOf(two.array(), two.position())); // REGISTER and PING in one write
+            long deadline = System.currentTimeMillis() + 3000;
+            while (intercept.statusLine().contains("routes 0") && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(intercept.statusLine()).contains("routes 1");
+            assertThat(c.closedWithin(200)).as("still connected after the PING").isFalse();
+            assertThat(intercept.counters().refused(RefusalReason.PROTOCOL)).isZero();
+        }
+    }
+
+    @Test
     void aConnectionMustStartWithHelloInTime() throws Exception {
         try (Intercept intercept = start(null, Duration.ofMillis(700))) {
             try (FrameClient c = plain(intercept)) {
@@ -111,11 +142,21 @@ class InterceptAuthTest {
                 c.sendRaw(new byte[] {(byte) 0x7f, 0, 0, 0}); // a length far over the limit
                 assertThat(refusal(c)).contains("protocol error");
             }
+            try (FrameClient c = plain(intercept)) {
+                c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xf0}); // a negative length
+                assertThat(refusal(c)).contains("protocol error");
+            }
+            try (FrameClient c = plain(intercept)) {
+                // within the protocol's 1 MiB but larger than any HELLO: refused at once, not buffered until the
+                // HELLO deadline
+                c.sendRaw(new byte[] {0, 3, 0, 0, InterceptFrames.HELLO});
+                assertThat(refusal(c)).contains("protocol error: frame longer than");
+            }
             try (FrameClient c = plain(intercept)) { // says nothing
                 assertThat(refusal(c)).contains("no HELLO within 700 ms");
             }
             InterceptCounters counters = intercept.counters();
-            assertThat(counters.refused(RefusalReason.PROTOCOL)).isEqualTo(2);
+            assertThat(counters.refused(RefusalReason.PROTOCOL)).isEqualTo(4);
             assertThat(counters.refused(RefusalReason.NO_HELLO)).isEqualTo(1);
         }
     }

@@ -195,6 +195,21 @@ class InterceptRelayTest {
     }
 
     @Test
+    void theReplayerChannelItselfIsNotCapturedEvenByTheDefaultFilter() throws Exception {
+        try (Intercept intercept = start(settings("tcp", Duration.ZERO, 1000));
+             FrameClient replayer = welcomed(intercept)) {
+            replayer.register(Route.parse("10.99.0.0/16"));
+            for (int i = 0; i < 5; i++) {
+                replayer.sendRaw(new byte[] {0, 0, 0, 1, InterceptFrames.PING});
+            }
+            Thread.sleep(300);
+            intercept.stop();
+            // The handshake, HELLO, WELCOME and PINGs crossed the captured interface: none is an answer to relay.
+            assertThat(intercept.counters().captured()).as(intercept.statusLine()).isZero();
+        }
+    }
+
+    @Test
     void answersWaitForTheirRouteUpToTheHoldTimeThenAreCountedAsNoRoute() throws Exception {
         try (ServerSocket server = NetNamespaces.in(net.server,
                 () -> new ServerSocket(8080, 50, InetAddress.getByName(AssistNetwork.SERVER_IP)));
@@ -221,6 +236,8 @@ class InterceptRelayTest {
             assertThat(c.captured()).as("captured = relayed + dropped").isEqualTo(c.relayed() + c.droppedTotal());
             assertThat(c.relayed()).isPositive();
             assertThat(c.dropped(DropReason.HOLD_FULL)).isZero();
+            assertThat(intercept.kernelDrops()).as("libpcap's kernel drops, still known for the final summary")
+                    .isZero();
         }
     }
 

@@ -76,6 +76,28 @@ class ResponseRouterTest {
     }
 
     @Test
+    void atShutdownAHeldPacketWhoseRouteJustArrivedIsSentNotDropped() {
+        InterceptCounters counters = new InterceptCounters();
+        ResponseRouter router = new ResponseRouter(new HeldResponses(1_000_000_000L, 10, 1000), counters);
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ClientLink link = new ClientLink(ch, "r", 100, counters);
+        router.add(link);
+        route(router, packet(5, 1), 0);
+        route(router, packet(6, 2), 0);
+        router.register(Route.parse("10.99.0.5/32"), link); // no tick ran since
+        router.drain();
+        ch.runPendingTasks();
+        ByteBuf frame = ch.readOutbound();
+        assertThat(frame).as("a PACKETS frame").isNotNull();
+        List<Integer> markers = new ArrayList<>();
+        FrameReader.readPackets(frame.nioBuffer(), (b, off, len) -> markers.add((int) b.get(off + 4)));
+        frame.release();
+        assertThat(markers).containsExactly(1);
+        assertThat(counters.relayed()).isEqualTo(1);
+        assertThat(counters.dropped(DropReason.NO_ROUTE)).isEqualTo(1);
+    }
+
+    @Test
     void aClosedReplayersRoutesGoAndItsBatchIsCountedAsLost() {
         InterceptCounters counters = new InterceptCounters();
         ResponseRouter router = new ResponseRouter(new HeldResponses(0, 10, 1000), counters);

@@ -1,24 +1,31 @@
 package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.session.CapturedSession;
+import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,41 +39,70 @@ import java.util.Set;
 /**
  * The one consumer thread: polls the topic, decodes each record's packet in place, and feeds the captured
  * sessions, which hand complete messages to the engine. Pauses the topic while too many captured bytes
- * wait to be sent. Offsets are committed for records consumed (every few seconds and at the end), not for
- * sessions replayed: a crash can lose the sessions in flight, so delivery to the target is at-most-once.
+ * wait to be sent. Reads each partition as its {@link PartitionPlan} says (window, resume point, end), once
+ * per loop pass. Commits only up to the first record of the oldest session not finished yet
+ * ({@link OffsetLedger}): a crash loses no session, and may replay a few again (at-least-once).
  */
 final class CaptureConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CaptureConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
-    private static final long COMMIT_EVERY_NANOS = 5_000_000_000L;
+    /** Often, so a crash repeats little: a commit is one small request. */
+    private static final long COMMIT_EVERY_NANOS = 1_000_000_000L;
     private static final long SWEEP_EVERY_NANOS = 200_000_000L;
     private static final long FORGET_CLOSED_NANOS = 10_000_000_000L;
     private static final long WARM_UP_NANOS = 3_000_000_000L;
     private static final int WARM_UP_MAX_RECORDS = 100_000;
 
+    /** Receives the packets of a session that is not replayed (outside the window, already replayed). */
+    private static final SessionEvents LEFT_OUT = new SessionEvents() {
+        @Override
+        public void message(int index, byte[] bytes, long captureTimeMicros) {
+        }
+
+        @Override
+        public void expectedResponse(int index, long bytes, boolean settled) {
+        }
+
+        @Override
+        public void end(SessionEnd end) {
+        }
+    };
+
     private final ReplayRequest request;
+    private final ReplayOptions options;
     private final ReplayTuning tuning;
     private final ReplayEngine engine;
     private final ReplayCounters counters;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final SessionTable table;
+    private final ProductionGuard guard;
+    private final boolean bounded;
     private final PacketView view = new PacketView();
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
-    private final Map<TopicPartition, Long> endOffsets = new HashMap<>();
-    private final Map<TopicPartition, Long> startOffsets = new HashMap<>();
+    private final Map<TopicPartition, PartitionPlan> plans = new HashMap<>();
+    private final Map<Integer, PartitionPlan> plansByNumber = new HashMap<>();
     private volatile boolean stopping;
     private volatile double consumedFraction = -1;
     private boolean assignedOnce;
     private boolean paused;
     private long pausedSince;
     private long pausedTotal;
+    private int pass = 1;
+    private long lastCommitNanos = System.nanoTime();
+    // The record being handled, for the opener of a new session.
+    private ConsumerRecord<byte[], byte[]> current;
+    private PartitionPlan currentPlan;
 
-    CaptureConsumer(ReplayRequest request, ReplayTuning tuning, ReplayEngine engine, ReplayCounters counters) {
+    CaptureConsumer(ReplayRequest request, ReplayOptions options, ReplayTuning tuning, ReplayEngine engine,
+                    ReplayCounters counters) {
         this.request = request;
+        this.options = options;
         this.tuning = tuning;
         this.engine = engine;
         this.counters = counters;
-        this.table = new SessionTable(engine, CapturedSession.DEFAULT_MAX_BUFFERED);
+        this.bounded = request.untilEnd() || options.window().to() != null;
+        this.guard = options.allowProductionTarget() ? null : new ProductionGuard(request.target());
+        this.table = new SessionTable(new Opener(), CapturedSession.DEFAULT_MAX_BUFFERED);
         Properties p = new Properties();
         p.putAll(request.consumerConfig());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, request.groupOrDefault());
@@ -79,59 +115,94 @@ final class CaptureConsumer implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p);
     }
 
-    /** Asks {@link #run()} to return soon (any thread). */
+    /** Asks {@link #run} to return soon (any thread). */
     void stop() {
         stopping = true;
         consumer.wakeup();
     }
 
-    /** Share of the records present at assignment consumed so far (until-end), or -1 when unknown. */
+    /** Share of the records to read consumed so far (bounded runs), or -1 when unknown. */
     double consumedFraction() {
         return consumedFraction;
     }
 
     /**
-     * Consumes until {@link #stop()}, or with until-end until every assigned partition reached the end offset
-     * it had when assigned. Then ends every captured session still open and commits. {@code tick} runs
-     * after every poll.
+     * Consumes until {@link #stop()}, or in a bounded run until every assigned partition reached its end, once
+     * per loop pass, waiting between passes until {@code drained} (the previous pass's sessions finished).
+     * Sessions still being captured when reading ends are ended and marked cut, so their records stay
+     * uncommitted. {@code tick} runs after every poll. Does not commit: call {@link #commit()} after the drain.
      */
     void run(Runnable tick) {
         consumer.subscribe(List.of(request.topic()), new Rebalance());
-        long now = System.nanoTime();
-        long lastCommit = now;
-        long lastSweep = now;
         try {
-            if (!engine.clock.isMax()) {
-                anchorOnEarliestPartition();
-            }
-            while (!stopping) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    handle(r);
+            for (; pass <= options.loops() && !stopping; pass++) {
+                if (pass > 1) {
+                    nextPass(tick);
                 }
-                engine.mailbox.flush();
-                now = System.nanoTime();
-                flowControl(now);
-                if (now - lastSweep >= SWEEP_EVERY_NANOS) {
-                    lastSweep = now;
-                    sweep(now);
-                    engine.mailbox.flush();
+                if (!engine.clock.isMax()) {
+                    anchorOnEarliestPartition();
                 }
-                if (now - lastCommit >= COMMIT_EVERY_NANOS) {
-                    lastCommit = now;
-                    consumer.commitAsync();
-                }
-                tick.run();
-                if (request.untilEnd() && assignedOnce && reachedEnd()) {
-                    break;
-                }
+                readPass(tick);
+                endInput(p -> true);
             }
         } catch (WakeupException e) {
             // stop() was called
         }
-        table.finishAll();
+        endInput(p -> true);
+    }
+
+    private void readPass(Runnable tick) {
+        long now = System.nanoTime();
+        long lastSweep = now;
+        while (!stopping) {
+            ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                handle(r);
+            }
+            engine.mailbox.flush();
+            now = System.nanoTime();
+            flowControl(now);
+            if (now - lastSweep >= SWEEP_EVERY_NANOS) {
+                lastSweep = now;
+                sweep(now);
+                engine.mailbox.flush();
+            }
+            commitNowAndThen(now);
+            tick.run();
+            if (bounded && assignedOnce && passDone()) {
+                return;
+            }
+        }
+    }
+
+    /** Waits for the previous pass's sessions, then seeks every partition back to its start. */
+    private void nextPass(Runnable tick) {
+        consumer.pause(consumer.assignment());
+        while (!stopping && engine.liveSessions() > 0) {
+            consumer.poll(POLL); // keeps the membership alive; paused partitions return nothing
+            commitNowAndThen(System.nanoTime());
+            tick.run();
+        }
+        table.clear();
+        engine.clock.reset();
+        for (PartitionPlan plan : plans.values()) {
+            consumer.seek(plan.tp, plan.start);
+            plan.done = false;
+            plan.lastTsMicros = Long.MIN_VALUE;
+        }
+        paused = false;
+        consumer.resume(consumer.assignment());
+    }
+
+    /** Ends the sessions of the partitions {@code which} accepts, marking those still being captured as cut. */
+    private void endInput(java.util.function.IntPredicate which) {
+        table.forEachLive(which, ev -> {
+            if (ev instanceof ReplaySession s) {
+                s.cut();
+            }
+        });
+        table.finishPartitions(which);
         engine.mailbox.flush();
-        commitConsumed();
     }
 
     /**
@@ -155,8 +226,7 @@ final class CaptureConsumer implements AutoCloseable {
                 }
             }
         } catch (WakeupException e) {
-            // stop() came: the records gathered are already past the position that will be committed, so
-            // they must still be handled (run() skips its loop since stopping is set before the wake-up).
+            // stop() came: the records gathered are past the consumer position, so they are still handled
         }
         long earliest = Long.MAX_VALUE;
         for (TopicPartition tp : seen) {
@@ -179,9 +249,9 @@ final class CaptureConsumer implements AutoCloseable {
 
     private boolean everyPartitionWithRecordsSeen(Set<TopicPartition> seen) {
         for (TopicPartition tp : consumer.assignment()) {
-            Long start = startOffsets.get(tp);
-            Long end = endOffsets.get(tp);
-            if (start != null && end != null && start < end && !seen.contains(tp)) {
+            PartitionPlan plan = plans.get(tp);
+            if (plan != null && plan.start < plan.rangeEnd(bounded) && plan.start < plan.endAtStart
+                    && !seen.contains(tp)) {
                 return false;
             }
         }
@@ -197,22 +267,47 @@ final class CaptureConsumer implements AutoCloseable {
         }
     }
 
-    private void commitConsumed() {
+    /**
+     * Commits without waiting, at most every second, how far sessions are finished; also called while the
+     * replay drains after reading ended (consumer thread only).
+     */
+    void commitNowAndThen(long now) {
+        if (now - lastCommitNanos >= COMMIT_EVERY_NANOS) {
+            lastCommitNanos = now;
+            try {
+                consumer.commitAsync(commitPoints(), null);
+            } catch (KafkaException e) {
+                log.debug("periodic commit failed: {}", e.getMessage()); // the next one or the final one follows
+            }
+        }
+    }
+
+    /** Commits, for every assigned partition, the offset before which every session is finished. */
+    void commit() {
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                consumer.commitSync(Duration.ofSeconds(5));
+                consumer.commitSync(commitPoints(), Duration.ofSeconds(5));
                 return;
             } catch (WakeupException e) {
                 // a stop() that came after the last poll leaves its wake-up pending: it fires here once
             } catch (KafkaException e) {
-                log.warn("could not commit the consumed offsets of {}: {}", request.topic(), e.getMessage());
+                log.warn("could not commit the replayed offsets of {}: {}", request.topic(), e.getMessage());
                 return;
             }
         }
     }
 
+    private Map<TopicPartition, OffsetAndMetadata> commitPoints() {
+        Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            m.put(tp, engine.ledger.commitPoint(tp.partition(), consumer.position(tp)));
+        }
+        return m;
+    }
+
     private void handle(ConsumerRecord<byte[], byte[]> r) {
         counters.recordsConsumed.increment();
+        PartitionPlan plan = plansByNumber.get(r.partition());
         try {
             reader.read(r.value());
         } catch (IllegalArgumentException e) {
@@ -230,14 +325,86 @@ final class CaptureConsumer implements AutoCloseable {
             });
             return;
         }
-        engine.clock.anchor(reader.timestampMicros(), System.nanoTime());
+        long ts = reader.timestampMicros();
+        if (plan != null) {
+            plan.lastTsMicros = Math.max(plan.lastTsMicros, ts);
+        }
+        engine.clock.anchor(ts, System.nanoTime());
         boolean clientToServer = reader.direction() == Direction.CLIENT_TO_SERVER;
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
-        FlowKey key = FlowKey.of(view, clientToServer);
-        SessionTable.Outcome o = table.accept(key, r.partition(), clientToServer, view, reader.timestampMicros(),
+        SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copyOf(r));
+        current = r;
+        currentPlan = plan;
+        SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
                 activeNanos(System.nanoTime()));
+        current = null;
+        if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplaySession s && !s.pastWindowEnd) {
+            s.pastWindowEnd = true; // begun inside the window, captured on past its end: replayed whole
+            counters.sessionsContinuingAfterWindow.increment();
+        }
         if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
             counters.skipRecord("data-after-close");
+        }
+    }
+
+    /** Sessions of {@code partition} being replayed whose capture has not ended (left-out ones do not count). */
+    private int replaysBeingRead(int partition) {
+        if (table.liveSessions(partition) == 0) {
+            return 0;
+        }
+        int[] n = new int[1];
+        table.forEachLive(p -> p == partition, ev -> {
+            if (ev instanceof ReplaySession) {
+                n[0]++;
+            }
+        });
+        return n[0];
+    }
+
+    private static int copyOf(ConsumerRecord<byte[], byte[]> r) {
+        Header h = r.headers().lastHeader(RecordHeaderNames.COPY);
+        if (h == null || h.value() == null || h.value().length != 4) {
+            return 0;
+        }
+        byte[] b = h.value();
+        return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+    }
+
+    private static String sourceOf(ConsumerRecord<byte[], byte[]> r) {
+        Header h = r == null ? null : r.headers().lastHeader(RecordHeaderNames.SOURCE);
+        return h == null || h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** Decides, when a record starts a session, whether it is replayed. */
+    private final class Opener implements SessionTable.Opener {
+        @Override
+        public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
+            return open(new SessionKey(key, 0), firstTsMicros, partition, -1, true);
+        }
+
+        @Override
+        public SessionEvents open(SessionKey key, long ts, int partition, long offset, boolean synStart) {
+            PartitionPlan plan = currentPlan;
+            if (plan != null && offset >= plan.stop) {
+                return LEFT_OUT; // after the window: only sessions begun inside are read on
+            }
+            counters.sessionsCaptured.increment();
+            if (guard != null) {
+                guard.check(key.flow());
+            }
+            String reason = null;
+            if (plan != null && pass == 1 && plan.finishedBefore.contains(offset)) {
+                reason = "already-replayed";
+            } else if (options.window().from() != null && !synStart && plan != null && plan.recordsBefore) {
+                reason = "starts-before-window"; // its start (SYN) is not in the window: never replayed in part
+            } else if (!options.window().contains(ts)) {
+                reason = ts < options.window().fromMicros() ? "starts-before-window" : "starts-after-window";
+            }
+            if (reason != null) {
+                counters.sessionNote(reason);
+                return LEFT_OUT;
+            }
+            return engine.open(key, ts, partition, offset, sourceOf(current));
         }
     }
 
@@ -253,7 +420,13 @@ final class CaptureConsumer implements AutoCloseable {
         } else if (paused && (pending <= tuning.maxBufferedBytes() / 2 || stuck)) {
             paused = false;
             pausedTotal += now - pausedSince;
-            consumer.resume(consumer.paused());
+            Set<TopicPartition> resume = new HashSet<>(consumer.paused());
+            plans.values().forEach(p -> {
+                if (p.done) {
+                    resume.remove(p.tp);
+                }
+            });
+            consumer.resume(resume);
         }
         if (paused) {
             consumer.pause(consumer.assignment()); // again after a rebalance added partitions
@@ -266,34 +439,58 @@ final class CaptureConsumer implements AutoCloseable {
     }
 
     private void sweep(long now) {
-        long flush = request.untilEnd() ? 0 : tuning.idleFlush().toNanos();
-        long end = request.untilEnd() ? 0 : tuning.idleEnd().toNanos();
+        long flush = bounded ? 0 : tuning.idleFlush().toNanos();
+        long end = bounded ? 0 : tuning.idleEnd().toNanos();
         table.sweep(activeNanos(now), paused ? 0 : flush, paused ? 0 : end, FORGET_CLOSED_NANOS);
-        if (request.untilEnd()) {
+        if (bounded) {
             updateFraction();
         }
     }
 
-    private boolean reachedEnd() {
+    /**
+     * True when every assigned partition is done: read to its end offset of assignment time, or past the
+     * window end with no session of it still open (or with the capture gone on for the idle-end time past the
+     * window end: those sessions end there). Done partitions are paused.
+     */
+    private boolean passDone() {
+        boolean all = true;
+        long grace = tuning.idleEnd().toNanos() / 1000;
         for (TopicPartition tp : consumer.assignment()) {
-            Long end = endOffsets.get(tp);
-            if (end == null || consumer.position(tp) < end) {
+            PartitionPlan plan = plans.get(tp);
+            if (plan == null) {
                 return false;
             }
+            if (plan.done) {
+                continue;
+            }
+            long pos = consumer.position(tp);
+            boolean pastStop = pos >= plan.stop;
+            boolean overdue = pastStop && options.window().to() != null
+                    && plan.lastTsMicros - options.window().toMicros() > grace;
+            if (pos >= plan.endAtStart || (pastStop && replaysBeingRead(tp.partition()) == 0) || overdue) {
+                plan.done = true;
+                consumer.pause(List.of(tp));
+            } else {
+                all = false;
+            }
         }
-        return true;
+        return all;
     }
 
     private void updateFraction() {
-        long remaining = 0;
+        long total = 0;
+        long read = 0;
         for (TopicPartition tp : consumer.assignment()) {
-            Long end = endOffsets.get(tp);
-            if (end != null) {
-                remaining += Math.max(0, end - consumer.position(tp));
+            PartitionPlan plan = plans.get(tp);
+            if (plan == null) {
+                continue;
             }
+            long end = plan.rangeEnd(true);
+            total += Math.max(0, end - plan.start);
+            read += Math.max(0, Math.min(end, consumer.position(tp)) - plan.start);
         }
-        long consumed = counters.recordsConsumed.sum();
-        consumedFraction = consumed + remaining == 0 ? (assignedOnce ? 1 : -1) : (double) consumed / (consumed + remaining);
+        double share = total == 0 ? (assignedOnce ? 1 : -1) : (double) read / total;
+        consumedFraction = options.loops() > 1 && share >= 0 ? ((pass - 1) + share) / options.loops() : share;
     }
 
     @Override
@@ -305,40 +502,64 @@ final class CaptureConsumer implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             assignedOnce = true;
-            if (!partitions.isEmpty()) {
-                endOffsets.putAll(consumer.endOffsets(partitions));
-                for (TopicPartition tp : partitions) {
-                    startOffsets.put(tp, consumer.position(tp));
-                }
-            }
-            log.debug("assigned {} with end offsets {}", partitions, endOffsets);
+            Map<TopicPartition, PartitionPlan> added = PartitionPlan.plan(consumer, partitions, options.window(), bounded);
+            plans.putAll(added);
+            added.values().forEach(p -> plansByNumber.put(p.tp.partition(), p));
         }
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            release(partitions);
-            try {
-                consumer.commitSync(Duration.ofSeconds(5));
-            } catch (KafkaException e) {
-                log.warn("could not commit before giving up {}: {}", partitions, e.getMessage());
+            release(partitions, true);
+        }
+
+        /**
+         * Lets the sessions of partitions given up finish before their offsets are committed, so the next owner
+         * does not replay them again; what is still running after the drain timeout is interrupted and left to it.
+         */
+        private void finishInFlight(Set<Integer> numbers) {
+            long deadline = System.nanoTime() + tuning.drainTimeout().toNanos();
+            while (engine.liveSessions(numbers::contains) > 0 && System.nanoTime() - deadline < 0) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (engine.liveSessions(numbers::contains) > 0) {
+                engine.interrupt(numbers::contains);
             }
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            release(partitions);
+            release(partitions, false);
         }
 
-        private void release(Collection<TopicPartition> partitions) {
+        private void release(Collection<TopicPartition> partitions, boolean commit) {
             Set<Integer> numbers = new HashSet<>();
             for (TopicPartition tp : partitions) {
                 numbers.add(tp.partition());
-                endOffsets.remove(tp);
-                startOffsets.remove(tp);
             }
             // Another member continues these partitions from the committed offsets; our part of their sessions ends here.
-            table.finishPartitions(numbers::contains);
-            engine.mailbox.flush();
+            endInput(numbers::contains);
+            if (commit) {
+                finishInFlight(numbers);
+                Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+                for (TopicPartition tp : partitions) {
+                    m.put(tp, engine.ledger.commitPoint(tp.partition(), consumer.position(tp)));
+                }
+                try {
+                    consumer.commitSync(m, Duration.ofSeconds(5));
+                } catch (KafkaException e) {
+                    log.warn("could not commit before giving up {}: {}", partitions, e.getMessage());
+                }
+            }
+            engine.ledger.forget(numbers);
+            for (TopicPartition tp : partitions) {
+                plans.remove(tp);
+                plansByNumber.remove(tp.partition());
+            }
         }
     }
 }

@@ -30,6 +30,11 @@ final class ReplayClock {
         }
     }
 
+    /** Forgets the anchor: the next {@link #anchor} call sets it again (a new loop pass). */
+    void reset() {
+        anchored = false;
+    }
+
     /** Wall time ({@link System#nanoTime}) at which a session whose first packet was captured at {@code tsMicros} starts. */
     long sessionStartDue(long tsMicros) {
         if (isMax() || !anchored) {

@@ -1,31 +1,38 @@
 package dev.trafficbus.replay;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.report.RunTimeline;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /** {@code trafficbus replay}: replays the captured sessions of a topic against a test server. */
 @Command(name = "replay", mixinStandardHelpOptions = true, version = "trafficbus replay 0.1.0",
         description = "Replays every captured TCP session of a topic against a test server over ordinary "
                 + "connections (socket engine), waiting for each answer before the next message. Follows the "
-                + "topic until Ctrl-C/SIGTERM, or with --until-end stops after what the topic held at start. "
+                + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. "
                 + "Exit code 0: all replayed; 1: a session failed or nothing was replayed; 2: bad input.")
 public final class ReplayCommand implements Callable<Integer> {
+    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
     @Option(names = "--topic", required = true, paramLabel = "TOPIC",
             description = "Topic to replay, e.g. tb.capture.web1 or tb.sub.team-a.")
     String topic;
@@ -34,13 +41,28 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Test server that receives the replayed sessions.")
     String target;
 
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT[,...]",
-            description = "Kafka brokers to read from.")
-    String bootstrapServers;
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
             description = "1 keeps the captured timing, 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
     String speed;
+
+    @Option(names = "--from", paramLabel = "TIME",
+            description = "Replay sessions captured from this instant on (ISO-8601, e.g. 2026-11-21T14:00:00Z); default: the group's committed offset, or the earliest.")
+    String from;
+
+    @Option(names = "--to", paramLabel = "TIME",
+            description = "Replay sessions that started before this instant, each whole, then stop.")
+    String to;
+
+    @Option(names = "--rate", paramLabel = "N/s",
+            description = "Cap on session starts per second (N/s, 'N sessions/s') or requests per second ('N requests/s').")
+    String rate;
+
+    @Option(names = "--loop", defaultValue = "1", paramLabel = "N",
+            description = "Replay the window (or the topic up to its end) N times (default: ${DEFAULT-VALUE}).")
+    int loops;
 
     @Option(names = "--group", paramLabel = "NAME",
             description = "Consumer group; replayers in one group share the topic's partitions (default: trafficbus-replay-<topic>).")
@@ -50,8 +72,44 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Stop after replaying everything the topic held at start instead of following it.")
     boolean untilEnd;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "Write the run's ledger as JSON to FILE.")
+    @Option(names = "--http-set-header", paramLabel = "'NAME: VALUE'",
+            description = "Set this header on every HTTP request (repeatable).")
+    List<String> httpSetHeaders = new ArrayList<>();
+
+    @Option(names = "--http-remove-header", paramLabel = "NAME",
+            description = "Remove this header from every HTTP request (repeatable).")
+    List<String> httpRemoveHeaders = new ArrayList<>();
+
+    @Option(names = "--http-rewrite-url", paramLabel = "REGEX=REPLACEMENT",
+            description = "Rewrite HTTP request targets, e.g. '^/v1/(.*)=/v2/$1'.")
+    String httpRewriteUrl;
+
+    @Option(names = "--http-host", paramLabel = "HOST", description = "Replace the Host header of every HTTP request.")
+    String httpHost;
+
+    @Option(names = "--capture-responses",
+            description = "Publish every replayed HTTP request with the target's and the production response to the responses topic.")
+    boolean captureResponses;
+
+    @Option(names = "--responses-topic", paramLabel = "TOPIC",
+            description = "Topic for --capture-responses (default: tb.responses.<run>).")
+    String responsesTopic;
+
+    @Option(names = "--run", paramLabel = "NAME",
+            description = "Run id for reports and response records (default: <topic>-<UTC yyyyMMddTHHmmss>).")
+    String run;
+
+    @Option(names = "--allow-production-target",
+            description = "Replay even when --target is one of the captured servers itself.")
+    boolean allowProductionTarget;
+
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Write the run report: JSON, or a self-contained HTML page (plus the JSON beside it) when FILE ends in .html.")
     Path report;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics on /metrics and liveness on /health at this port (0: any free port).")
+    Integer metricsPort;
 
     @Option(names = "--response-timeout", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Longest wait for one answer before the next message is sent; counted as response-timeout (default: ${DEFAULT-VALUE}).")
@@ -90,21 +148,50 @@ public final class ReplayCommand implements Callable<Integer> {
         if (maxBufferedMb < 1) {
             throw new UserInputException("--max-buffered-mb must be at least 1, got " + maxBufferedMb);
         }
-        checkReportPath();
+        ReplayWindow window = ReplayWindow.parse(from, to);
+        if (loops < 1) {
+            throw new UserInputException("--loop must be at least 1, got " + loops);
+        }
+        if (loops > 1 && !untilEnd && window.to() == null) {
+            throw new UserInputException("--loop " + loops + " needs an end to repeat: add --to TIME or --until-end");
+        }
+        if (responsesTopic != null && !captureResponses) {
+            throw new UserInputException("--responses-topic needs --capture-responses");
+        }
+        String runId = runId();
+        String respTopic = captureResponses ? (responsesTopic != null ? responsesTopic : "tb.responses." + runId) : null;
+        if (respTopic != null && !TOPIC_NAME.matcher(respTopic).matches()) {
+            throw new UserInputException("responses topic '" + respTopic + "' is not a valid topic name; "
+                    + "use --run or --responses-topic with letters, digits, '.', '_' and '-'");
+        }
+        RunReportWriter.checkPath(report);
+        Properties clientConfig = kafka.toProperties();
+        ReplayOptions options = ReplayOptions.defaults().withWindow(window)
+                .withRate(rate == null ? null : ReplayRate.parse(rate)).withLoops(loops).withHttp(httpRules())
+                .withResponses(respTopic, runId).withAllowProductionTarget(allowProductionTarget)
+                .withTimeline(report == null ? null : new RunTimeline());
         TargetAddress.checkReachable(targetAddress, (int) Math.min(connectTimeout.toMillis(), Integer.MAX_VALUE));
-        Properties consumerConfig = new Properties();
-        consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        ReplayRequest request = new ReplayRequest(topic, consumerConfig, targetAddress, replaySpeed, group, untilEnd, true);
+        ReplayRequest request = new ReplayRequest(topic, clientConfig, targetAddress, replaySpeed, group,
+                untilEnd || window.to() != null, true);
         ReplayTuning tuning = ReplayTuning.defaults().withResponseTimeout(responseTimeout)
                 .withConnectTimeout(connectTimeout).withMaxConnections(maxConnections)
                 .withMaxBufferedBytes(maxBufferedMb << 20).withDrainTimeout(drainTimeout).withIoThreads(ioThreads);
 
-        SocketReplay replay = new SocketReplay(request, tuning);
+        try (MetricsEndpoint metrics = metricsPort == null ? null : new MetricsEndpoint("replay").serve(metricsPort)) {
+            if (metrics != null) {
+                options = options.withMetrics(metrics);
+            }
+            return replay(runId, request, tuning, options);
+        }
+    }
+
+    private int replay(String runId, ReplayRequest request, ReplayTuning tuning, ReplayOptions options) {
+        SocketReplay replay = new SocketReplay(request, tuning, options);
         CountDownLatch reported = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             replay.stop();
             try {
-                reported.await(drainTimeout.toMillis() + 15_000, TimeUnit.MILLISECONDS);
+                reported.await(drainTimeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -113,9 +200,14 @@ public final class ReplayCommand implements Callable<Integer> {
         try {
             ReplaySummary summary = replay.run();
             System.out.println(summary.summaryLine());
+            System.out.println("run " + runId + (options.responsesTopic() != null
+                    ? "; responses in " + options.responsesTopic() : ""));
             System.out.flush();
+            Map<String, Object> doc = RunReportWriter.document(runId, request, options, summary, replay.ledger(),
+                    options.timeline());
+            RunReportWriter.publishRun(request.consumerConfig(), runId, doc);
             if (report != null) {
-                writeReport(request, summary);
+                RunReportWriter.write(report, doc);
             }
             return summary.sessionsFailed() > 0 || summary.sessionsReplayed() + summary.sessionsIncomplete() == 0 ? 1 : 0;
         } finally {
@@ -128,31 +220,26 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    private void checkReportPath() {
-        if (report == null) {
-            return;
+    private String runId() {
+        if (run != null) {
+            if (!TOPIC_NAME.matcher(run).matches()) {
+                throw new UserInputException("--run '" + run + "' may only hold letters, digits, '.', '_' and '-'");
+            }
+            return run;
         }
-        Path parent = report.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw new UserInputException("--report " + report + ": directory " + parent + " does not exist");
-        }
-        if (Files.isDirectory(report)) {
-            throw new UserInputException("--report " + report + " is a directory; give a file name");
-        }
+        return topic + "-" + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").format(ZonedDateTime.now(ZoneOffset.UTC));
     }
 
-    private void writeReport(ReplayRequest request, ReplaySummary summary) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("topic", request.topic());
-        doc.put("target", TargetAddress.show(request.target()));
-        doc.put("speed", request.speed().toString());
-        doc.put("group", request.groupOrDefault());
-        doc.put("untilEnd", request.untilEnd());
-        doc.putAll(summary.toReport());
-        try {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), doc);
-        } catch (IOException e) {
-            throw new UserInputException("cannot write --report " + report + ": " + e.getMessage(), e);
+    private HttpRewriteRules httpRules() {
+        HttpRewriteRules rules = HttpRewriteRules.none();
+        httpSetHeaders.forEach(rules::setHeader);
+        httpRemoveHeaders.forEach(rules::removeHeader);
+        if (httpRewriteUrl != null) {
+            rules.rewriteUrl(httpRewriteUrl);
         }
+        if (httpHost != null) {
+            rules.host(httpHost);
+        }
+        return rules;
     }
 }

@@ -1,7 +1,12 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.report.RunTimeline;
+
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -12,6 +17,12 @@ final class ReplayCounters {
     final LongAdder sessionsFailed = new LongAdder();
     final LongAdder sessionsIncomplete = new LongAdder();
     final LongAdder sessionsNotReplayed = new LongAdder();
+    /** Replayed (or incomplete) sessions in which every message got its answer. */
+    final LongAdder sessionsAnswered = new LongAdder();
+    /** Sessions whose start was read, including those left out (window edges, already replayed). */
+    final LongAdder sessionsCaptured = new LongAdder();
+    /** Sessions begun inside the window that went on past its end: replayed whole. */
+    final LongAdder sessionsContinuingAfterWindow = new LongAdder();
     final LongAdder messagesSent = new LongAdder();
     final LongAdder messagesAnswered = new LongAdder();
     final LongAdder bytesSent = new LongAdder();
@@ -19,6 +30,30 @@ final class ReplayCounters {
     final LongAdder recordsConsumed = new LongAdder();
     final LongAdder recordsSkipped = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> problems = new ConcurrentHashMap<>();
+    /** Sessions left out before replay, by reason (starts-before-window, ...), and notes such as continues-after-window. */
+    private final ConcurrentHashMap<String, LongAdder> sessionNotes = new ConcurrentHashMap<>();
+    private volatile RunTimeline timeline;
+    private volatile MetricsEndpoint metrics;
+
+    /** Sends errors to {@code t} and exports every counter to {@code m} (either may be null). */
+    void attach(RunTimeline t, MetricsEndpoint m) {
+        this.timeline = t;
+        this.metrics = m;
+        if (m != null) {
+            m.functionCounter("sessions_seen", sessionsSeen, LongAdder::sum);
+            m.functionCounter("sessions_replayed", sessionsReplayed, LongAdder::sum);
+            m.functionCounter("sessions_incomplete", sessionsIncomplete, LongAdder::sum);
+            m.functionCounter("sessions_failed", sessionsFailed, LongAdder::sum);
+            m.functionCounter("sessions_not_replayed", sessionsNotReplayed, LongAdder::sum);
+            m.functionCounter("requests_sent", messagesSent, LongAdder::sum);
+            m.functionCounter("requests_answered", messagesAnswered, LongAdder::sum);
+            m.functionCounter("bytes_sent", bytesSent, LongAdder::sum);
+            m.functionCounter("bytes_received", bytesReceived, LongAdder::sum);
+            m.functionCounter("records_consumed", recordsConsumed, LongAdder::sum);
+            problems.forEach((r, a) -> m.functionCounter("problems", a, LongAdder::sum, "reason", r));
+            sessionNotes.forEach((r, a) -> m.functionCounter("sessions_left_out", a, LongAdder::sum, "reason", r));
+        }
+    }
 
     void problem(String reason) {
         problem(reason, 1);
@@ -26,8 +61,32 @@ final class ReplayCounters {
 
     void problem(String reason, long n) {
         if (n > 0) {
-            problems.computeIfAbsent(reason, r -> new LongAdder()).add(n);
+            adder(problems, reason, "problems").add(n);
+            RunTimeline t = timeline;
+            if (t != null) {
+                t.error(System.nanoTime(), reason);
+            }
         }
+    }
+
+    /** A session left out before replay (or a note on a replayed one), by reason. */
+    void sessionNote(String reason) {
+        adder(sessionNotes, reason, "sessions_left_out").increment();
+    }
+
+    private LongAdder adder(ConcurrentHashMap<String, LongAdder> map, String reason, String metric) {
+        LongAdder a = map.get(reason);
+        if (a == null) {
+            a = map.computeIfAbsent(reason, r -> {
+                LongAdder n = new LongAdder();
+                MetricsEndpoint m = metrics;
+                if (m != null) {
+                    m.functionCounter(metric, n, LongAdder::sum, "reason", r);
+                }
+                return n;
+            });
+        }
+        return a;
     }
 
     void skipRecord(String reason) {
@@ -38,6 +97,30 @@ final class ReplayCounters {
     /** Sessions that reached an outcome. */
     long sessionsDone() {
         return sessionsReplayed.sum() + sessionsFailed.sum() + sessionsIncomplete.sum() + sessionsNotReplayed.sum();
+    }
+
+    /** The loss ledger: captured → in window → replayed → answered, each step's difference by reason. */
+    Map<String, Object> ledger() {
+        Map<String, Object> l = new LinkedHashMap<>();
+        long captured = sessionsCaptured.sum();
+        long inWindow = sessionsSeen.sum();
+        long replayed = sessionsReplayed.sum() + sessionsIncomplete.sum();
+        long answered = sessionsAnswered.sum();
+        l.put("captured", captured);
+        l.put("inWindow", inWindow);
+        l.put("replayed", replayed);
+        l.put("answered", answered);
+        Map<String, Long> notes = new TreeMap<>();
+        sessionNotes.forEach((k, v) -> notes.put(k, v.sum()));
+        l.put("leftOutByReason", notes);
+        l.put("continuedAfterWindowEnd", sessionsContinuingAfterWindow.sum());
+        Map<String, Long> notReplayed = new TreeMap<>();
+        notReplayed.put("failed", sessionsFailed.sum());
+        notReplayed.put("not-replayed", sessionsNotReplayed.sum());
+        l.put("notReplayedByOutcome", notReplayed);
+        l.put("replayedNotAllAnswered", replayed - answered);
+        l.put("incompleteCaptures", sessionsIncomplete.sum());
+        return l;
     }
 
     ReplaySummary snapshot(double seconds) {

@@ -1,6 +1,9 @@
 package dev.trafficbus.replay;
 
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.replay.http.ResponsePublisher;
+import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionTable;
 import io.netty.bootstrap.Bootstrap;
@@ -42,6 +45,13 @@ final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
     final LoopMailbox mailbox = new LoopMailbox();
     final long quietNanos;
     final long responseTimeoutNanos;
+    final ReplayOptions options;
+    /** Where finished sessions release their records for the commit. */
+    final OffsetLedger ledger;
+    /** Null unless request/response records are published. */
+    final ResponsePublisher responses;
+    /** Null unless a run report is made. */
+    final RunTimeline timeline;
 
     private final EventLoopGroup group;
     private final Bootstrap template;
@@ -49,6 +59,15 @@ final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
     private final Set<ReplaySession> live = ConcurrentHashMap.newKeySet();
 
     ReplayEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, ReplayCounters counters) {
+        this(target, speed, tuning, counters, ReplayOptions.defaults(), new OffsetLedger(), null);
+    }
+
+    ReplayEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, ReplayCounters counters,
+                 ReplayOptions options, OffsetLedger ledger, ResponsePublisher responses) {
+        this.options = options;
+        this.ledger = ledger;
+        this.responses = responses;
+        this.timeline = options.timeline();
         this.target = target;
         this.tuning = tuning;
         this.counters = counters;
@@ -75,10 +94,41 @@ final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
 
     @Override
     public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
+        return open(new SessionKey(key, 0), firstTsMicros, partition, -1, "");
+    }
+
+    /**
+     * Opens the replay of session {@code key} whose first record is {@code offset} of {@code partition}
+     * (-1: not tracked for commits), captured by {@code source}.
+     */
+    ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source) {
         counters.sessionsSeen.increment();
-        ReplaySession s = new ReplaySession(this, group.next(), key, firstTsMicros);
+        if (offset >= 0) {
+            ledger.open(partition, offset);
+        }
+        ReplaySession s = new ReplaySession(this, group.next(), key, firstTsMicros, partition, offset, source);
         live.add(s);
         return s;
+    }
+
+    /** Sessions of the partitions {@code partitions} accepts that have not reached an outcome. */
+    int liveSessions(java.util.function.IntPredicate partitions) {
+        int n = 0;
+        for (ReplaySession s : live) {
+            if (partitions.test(s.partition())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Ends the sessions of the partitions {@code partitions} accepts, counting them as interrupted. */
+    void interrupt(java.util.function.IntPredicate partitions) {
+        for (ReplaySession s : live) {
+            if (partitions.test(s.partition())) {
+                s.interrupt();
+            }
+        }
     }
 
     /** A connect bootstrap whose channel lives on {@code loop}. */

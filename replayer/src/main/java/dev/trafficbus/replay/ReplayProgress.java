@@ -38,9 +38,11 @@ final class ReplayProgress {
         }
         long done = counters.sessionsDone();
         long seen = counters.sessionsSeen.sum();
-        String text = String.format(Locale.ROOT, "sessions %d/%d done (%d failed), %.0f msg/s", done, seen,
-                counters.sessionsFailed.sum(), rate);
         double read = consumedFraction.getAsDouble();
+        // Sessions in the window (or to the end): those seen so far, scaled up by the share of the range read.
+        long total = read > 0 ? Math.round(seen / Math.min(1.0, read)) : seen;
+        String text = String.format(Locale.ROOT, "sessions %d/%s%d done (%d failed), %.0f msg/s", done,
+                read > 0 && read < 1 ? "~" : "", total, counters.sessionsFailed.sum(), rate);
         if (read > 0 && seen > 0) {
             double share = Math.min(1.0, done / (seen / read));
             double elapsed = (now - startNanos) / 1e9;

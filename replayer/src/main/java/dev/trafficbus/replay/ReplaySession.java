@@ -1,8 +1,11 @@
 package dev.trafficbus.replay;
 
-import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.replay.http.HttpExchanges;
+import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionEvents;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -56,8 +59,21 @@ final class ReplaySession implements SessionEvents {
 
     private final ReplayEngine engine;
     private final EventLoop loop;
-    private final FlowKey key;
+    private final SessionKey key;
     private final long firstTsMicros;
+    private final int partition;
+    private final long offset;
+    private final String source;
+    /** Null unless the run reads sessions as HTTP. */
+    private final HttpExchanges http;
+    /** Set when the input stopped before the capture of this session ended: it must be read again next time. */
+    private volatile boolean cut;
+    private boolean interrupted;
+    /** Consumer thread only: a record past the window end was given to this session. */
+    boolean pastWindowEnd;
+    private boolean unanswered;
+    private String failReason;
+    private long rateDue;
 
     private State state = State.WAITING_START;
     // messages.get(i) is message (i + firstKept); answered ones are dropped from the front now and then.
@@ -84,11 +100,30 @@ final class ReplaySession implements SessionEvents {
     private long timerAt;
     private long waitUntil;
 
-    ReplaySession(ReplayEngine engine, EventLoop loop, FlowKey key, long firstTsMicros) {
+    ReplaySession(ReplayEngine engine, EventLoop loop, SessionKey key, long firstTsMicros, int partition,
+                  long offset, String source) {
         this.engine = engine;
         this.loop = loop;
         this.key = key;
         this.firstTsMicros = firstTsMicros;
+        this.partition = partition;
+        this.offset = offset;
+        this.source = source;
+        RunTimeline t = engine.timeline;
+        this.http = engine.options.httpAware()
+                ? new HttpExchanges(engine.options.http(), engine.responses != null, t == null ? null : t::status,
+                        t == null ? null : latency -> t.latency(System.nanoTime(), latency))
+                : null;
+    }
+
+    /** The partition of the session's first record. */
+    int partition() {
+        return partition;
+    }
+
+    /** The input stopped mid-session: its records stay uncommitted so a restart replays it whole (any thread). */
+    void cut() {
+        cut = true;
     }
 
     // ---- events from the consumer thread: posted to the loop in batches ----
@@ -102,6 +137,14 @@ final class ReplaySession implements SessionEvents {
     @Override
     public void expectedResponse(int index, long bytes, boolean settled) {
         engine.mailbox.post(loop, () -> onExpected(index, bytes, settled));
+    }
+
+    @Override
+    public void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
+        if (http != null && engine.responses != null) {
+            byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
+            engine.mailbox.post(loop, () -> http.productionData(copy, 0, copy.length));
+        }
     }
 
     @Override
@@ -125,6 +168,7 @@ final class ReplaySession implements SessionEvents {
     void interrupt() {
         loop.execute(() -> {
             if (state != State.DONE && state != State.FAILED) {
+                interrupted = true;
                 engine.counters.problem("interrupted");
                 finish(State.DONE, Outcome.NOT_REPLAYED);
             }
@@ -165,7 +209,13 @@ final class ReplaySession implements SessionEvents {
         }
     }
 
-    void onRead(int bytes) {
+    void onRead(ByteBuf buf) {
+        int bytes = buf.readableBytes();
+        if (http != null && bytes > 0) {
+            byte[] copy = new byte[bytes];
+            buf.getBytes(buf.readerIndex(), copy);
+            http.replayedData(copy, 0, bytes, System.nanoTime());
+        }
         engine.counters.bytesReceived.add(bytes);
         received += bytes;
         lastReadNanos = System.nanoTime();
@@ -244,6 +294,15 @@ final class ReplaySession implements SessionEvents {
                         arm(due);
                         return;
                     }
+                    if (engine.options.rate() != null && !engine.options.rate().capsRequests()) {
+                        if (rateDue == 0) {
+                            rateDue = engine.options.rate().reserve(now) | 1; // never 0 once reserved
+                        }
+                        if (notYet(rateDue, now)) {
+                            arm(rateDue);
+                            return;
+                        }
+                    }
                     state = State.WAITING_SLOT;
                     if (engine.limiter.acquireOrWait(this)) {
                         slotHeld = true;
@@ -261,9 +320,19 @@ final class ReplaySession implements SessionEvents {
                         case ANSWERED -> {
                             if (awaiting >= 0) {
                                 engine.counters.messagesAnswered.increment();
+                                if (engine.timeline != null) {
+                                    if (http != null && http.isHttp()) {
+                                        engine.timeline.answered(now, -1); // latency recorded per HTTP response
+                                    } else {
+                                        engine.timeline.answered(now, now - sentAtNanos);
+                                    }
+                                }
                             }
                         }
-                        case TIMED_OUT -> engine.counters.problem("response-timeout");
+                        case TIMED_OUT -> {
+                            engine.counters.problem("response-timeout");
+                            unanswered = true;
+                        }
                         case CLOSED_UNANSWERED -> {
                             fail(closeReason);
                             return;
@@ -282,6 +351,16 @@ final class ReplaySession implements SessionEvents {
                         if (notYet(due, now)) {
                             arm(due);
                             return;
+                        }
+                        if (engine.options.rate() != null && engine.options.rate().capsRequests()) {
+                            if (rateDue == 0) {
+                                rateDue = engine.options.rate().reserve(now) | 1;
+                            }
+                            if (notYet(rateDue, now)) {
+                                arm(rateDue);
+                                return;
+                            }
+                            rateDue = 0;
                         }
                         send(m, now);
                         state = State.AWAITING_RESPONSE;
@@ -319,6 +398,9 @@ final class ReplaySession implements SessionEvents {
         if (expected > 0 && received >= expected) {
             return Answer.ANSWERED;
         }
+        if (awaiting >= 0 && http != null && received > 0 && http.allAnswered()) {
+            return Answer.ANSWERED; // HTTP framing says the answer is complete, whatever its size
+        }
         if (targetClosed) {
             return received > 0 ? Answer.ANSWERED : Answer.CLOSED_UNANSWERED;
         }
@@ -348,12 +430,20 @@ final class ReplaySession implements SessionEvents {
         received = 0;
         sentAtNanos = now;
         int len = m.bytes.length;
+        // Rewritten when sent, so the requests it holds are known to be sent now.
+        byte[] out = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
         // A failed write shows up as exceptionCaught, like any other error on the connection.
-        channel.writeAndFlush(Unpooled.wrappedBuffer(m.bytes), channel.voidPromise());
+        channel.writeAndFlush(Unpooled.wrappedBuffer(out), channel.voidPromise());
         m.bytes = null;
         engine.pendingBytes.addAndGet(-len);
+        if (http != null) {
+            http.sent(now);
+        }
+        if (engine.timeline != null) {
+            engine.timeline.sent(now);
+        }
         engine.counters.messagesSent.increment();
-        engine.counters.bytesSent.add(len);
+        engine.counters.bytesSent.add(out.length);
         if (awaiting - firstKept > 64) {
             messages.subList(0, awaiting - firstKept).clear();
             firstKept = awaiting;
@@ -361,6 +451,7 @@ final class ReplaySession implements SessionEvents {
     }
 
     private void fail(String reason) {
+        failReason = reason;
         engine.counters.problem(reason);
         finish(State.FAILED, Outcome.FAILED);
     }
@@ -399,6 +490,23 @@ final class ReplaySession implements SessionEvents {
             case INCOMPLETE -> engine.counters.sessionsIncomplete.increment();
             case FAILED -> engine.counters.sessionsFailed.increment();
             case NOT_REPLAYED -> engine.counters.sessionsNotReplayed.increment();
+        }
+        if ((outcome == Outcome.REPLAYED || outcome == Outcome.INCOMPLETE) && !unanswered) {
+            engine.counters.sessionsAnswered.increment();
+        }
+        if (http != null) {
+            http.closed(System.nanoTime());
+            if (http.passReason() != null && http.isHttp()) {
+                engine.counters.problem(http.passReason());
+            }
+            if (engine.responses != null && http.isHttp()) {
+                String error = failReason != null ? failReason : unanswered ? "response-timeout"
+                        : interrupted ? "interrupted" : null;
+                engine.responses.publish(source, key.id(), key.copy(), http, error);
+            }
+        }
+        if (offset >= 0 && !cut && !interrupted) {
+            engine.ledger.finish(partition, offset);
         }
         engine.finished(this);
     }

@@ -2,6 +2,7 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.http.ResponsePublisher;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -9,6 +10,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The {@code socket} session engine: replays every captured session of a topic over ordinary TCP
@@ -22,6 +25,10 @@ public final class SocketReplay implements AutoCloseable {
 
     private final ReplayRequest request;
     private final ReplayTuning tuning;
+    private final ReplayOptions options;
+    private final ReplayCounters counters = new ReplayCounters();
+    private volatile long responsesPublished;
+    private volatile long responsesFailed;
     private volatile boolean stopRequested;
     private volatile CaptureConsumer consumer;
     private boolean ran;
@@ -33,8 +40,30 @@ public final class SocketReplay implements AutoCloseable {
 
     /** A replay with explicit limits and timeouts. */
     public SocketReplay(ReplayRequest request, ReplayTuning tuning) {
+        this(request, tuning, ReplayOptions.defaults());
+    }
+
+    /** A replay with archive features: window, rate, loops, HTTP rewrites, response records, report timeline. */
+    public SocketReplay(ReplayRequest request, ReplayTuning tuning, ReplayOptions options) {
         this.request = request;
         this.tuning = tuning;
+        this.options = options;
+    }
+
+    /**
+     * The loss ledger after {@link #run()}: sessions captured → in window → replayed → answered, with the
+     * reason for every difference, and the response records published.
+     */
+    public Map<String, Object> ledger() {
+        Map<String, Object> l = counters.ledger();
+        if (options.responsesTopic() != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("topic", options.responsesTopic());
+            r.put("published", responsesPublished);
+            r.put("failed", responsesFailed);
+            l.put("responseRecords", r);
+        }
+        return l;
     }
 
     /** Blocks until the end (untilEnd) or until stop(); returns the counters. */
@@ -51,12 +80,15 @@ public final class SocketReplay implements AutoCloseable {
         log.info("replaying {} ({} partitions) to {} at speed {}, group {}{}", request.topic(), partitions,
                 TargetAddress.show(request.target()), request.speed(), request.groupOrDefault(),
                 request.untilEnd() ? ", until the end" : ", following the topic until stopped");
-        ReplayCounters counters = new ReplayCounters();
+        counters.attach(options.timeline(), options.metrics());
         ReplayProgress progress;
-        try (ReplayEngine engine = new ReplayEngine(request.target(), request.speed(), tuning, counters)) {
+        ResponsePublisher responses = options.responsesTopic() == null ? null
+                : new ResponsePublisher(request.consumerConfig(), options.responsesTopic(), options.run());
+        try (ReplayEngine engine = new ReplayEngine(request.target(), request.speed(), tuning, counters, options,
+                new OffsetLedger(), responses)) {
             CaptureConsumer c;
             try {
-                c = new CaptureConsumer(request, tuning, engine, counters);
+                c = new CaptureConsumer(request, options, tuning, engine, counters);
             } catch (KafkaException e) {
                 throw new UserInputException("cannot create a Kafka consumer: " + e.getMessage(), e);
             }
@@ -68,10 +100,18 @@ public final class SocketReplay implements AutoCloseable {
                 if (!stopRequested) {
                     c.run(progress::update);
                 }
+                drain(engine, progress, c);
+                c.commit(); // after the drain: only finished sessions move the committed offsets
             } finally {
                 c.close();
             }
-            drain(engine, progress);
+        } finally {
+            if (responses != null) {
+                responses.close();
+                responsesPublished = responses.published.sum();
+                responsesFailed = responses.failed.sum();
+                counters.problem("responses-publish-failed", responsesFailed);
+            }
         }
         progress.finish();
         return counters.snapshot((System.nanoTime() - t0) / 1e9);
@@ -93,7 +133,7 @@ public final class SocketReplay implements AutoCloseable {
     }
 
     /** Lets running sessions finish: without limit after until-end, within the drain timeout after a stop. */
-    private void drain(ReplayEngine engine, ReplayProgress progress) {
+    private void drain(ReplayEngine engine, ReplayProgress progress, CaptureConsumer c) {
         long deadline = 0;
         boolean bounded = false;
         while (engine.liveSessions() > 0) {
@@ -111,6 +151,7 @@ public final class SocketReplay implements AutoCloseable {
                 return;
             }
             progress.update();
+            c.commitNowAndThen(now);
             sleep();
         }
     }

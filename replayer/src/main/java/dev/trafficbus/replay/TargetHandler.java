@@ -15,9 +15,13 @@ final class TargetHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        int n = msg instanceof ByteBuf b ? b.readableBytes() : 0;
-        ReferenceCountUtil.release(msg);
-        session.onRead(n);
+        try {
+            if (msg instanceof ByteBuf b) {
+                session.onRead(b);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
     }
 
     @Override

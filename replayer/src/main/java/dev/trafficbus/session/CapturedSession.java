@@ -151,6 +151,7 @@ public final class CapturedSession implements StreamReassembler.Sink {
                 if (!answerFrozen) {
                     serverBytes += fresh;
                 }
+                out.serverData(nextIndex - 1, v.array(), v.payloadOffset() + len - (int) fresh, (int) fresh, tsMicros);
             }
         }
         if ((flags & PacketView.RST) != 0) {

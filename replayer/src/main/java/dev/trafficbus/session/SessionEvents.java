@@ -17,6 +17,13 @@ public interface SessionEvents {
      */
     void expectedResponse(int index, long bytes, boolean settled);
 
+    /**
+     * New bytes the server sent, in stream order (retransmissions left out), after message {@code index}
+     * ({@code -1}: before the first). The array is only valid during the call. Ignored by default.
+     */
+    default void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
+    }
+
     /** The captured connection is over; no event follows. */
     void end(SessionEnd end);
 }

@@ -5,6 +5,7 @@ import dev.trafficbus.packet.PacketView;
 
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -18,6 +19,14 @@ public final class SessionTable {
     /** Creates the receiver of a new session's events. */
     public interface Opener {
         SessionEvents open(FlowKey key, long firstTsMicros, int partition);
+
+        /**
+         * Opens session {@code key} whose first record is at {@code offset} of {@code partition};
+         * {@code synStart}: that record is the client's SYN (the session's start was captured).
+         */
+        default SessionEvents open(SessionKey key, long firstTsMicros, int partition, long offset, boolean synStart) {
+            return open(key.flow(), firstTsMicros, partition);
+        }
     }
 
     /** What happened to one packet. */
@@ -32,12 +41,15 @@ public final class SessionTable {
 
     private static final class Entry {
         final CapturedSession session;
+        final SessionEvents events;
         final int partition;
         long lastSeen;
         boolean flushed;
+        boolean counted;
 
-        Entry(CapturedSession session, int partition, long now) {
-            this.session = session;
+        Entry(SessionEvents events, long maxBuffered, int partition, long now) {
+            this.events = events;
+            this.session = new CapturedSession(events, maxBuffered);
             this.partition = partition;
             this.lastSeen = now;
         }
@@ -45,8 +57,10 @@ public final class SessionTable {
 
     private final Opener opener;
     private final long maxBufferedPerSession;
-    private final HashMap<FlowKey, Entry> sessions = new HashMap<>();
+    private final HashMap<SessionKey, Entry> sessions = new HashMap<>();
+    private final HashMap<Integer, int[]> liveByPartition = new HashMap<>();
     private int live;
+    private SessionEvents lastAccepted;
 
     /** A table that opens sessions through {@code opener}, each buffering at most {@code maxBufferedPerSession}. */
     public SessionTable(Opener opener, long maxBufferedPerSession) {
@@ -65,13 +79,34 @@ public final class SessionTable {
      */
     public Outcome accept(FlowKey key, int partition, boolean clientToServer, PacketView v, long tsMicros,
                           long nowNanos) {
+        return accept(new SessionKey(key, 0), partition, -1, clientToServer, v, tsMicros, nowNanos);
+    }
+
+    /** The receiver of the session the last {@code accept} gave its packet to (null when none took it). */
+    public SessionEvents lastAccepted() {
+        return lastAccepted;
+    }
+
+    /** Live sessions of one partition. */
+    public int liveSessions(int partition) {
+        int[] n = liveByPartition.get(partition);
+        return n == null ? 0 : n[0];
+    }
+
+    /**
+     * As {@link #accept(FlowKey, int, boolean, PacketView, long, long)} for session {@code key} (flow and
+     * copy), with the record's {@code offset} in its partition (passed to the opener of a new session).
+     */
+    public Outcome accept(SessionKey key, int partition, long offset, boolean clientToServer, PacketView v,
+                          long tsMicros, long nowNanos) {
+        lastAccepted = null;
         Entry e = sessions.get(key);
         int flags = v.flags();
         boolean clientSyn = clientToServer && (flags & PacketView.SYN) != 0 && (flags & PacketView.ACK) == 0;
         if (e != null && clientSyn && !e.session.ended() && e.session.isNewConnection(v.seq())) {
             // The capture missed the close of the previous connection on this 4-tuple.
             e.session.finish(SessionEnd.How.END_OF_INPUT);
-            live--;
+            ended(e);
         }
         if (e != null && e.session.ended()) {
             // Ended without FIN or RST (idle): the connection is still open, so new client data continues it
@@ -87,20 +122,23 @@ public final class SessionTable {
             if (!clientSyn && v.payloadLength() == 0) {
                 return Outcome.NO_SESSION;
             }
-            e = new Entry(new CapturedSession(opener.open(key, tsMicros, partition), maxBufferedPerSession),
+            e = new Entry(opener.open(key, tsMicros, partition, offset, clientSyn), maxBufferedPerSession,
                     partition, nowNanos);
             sessions.put(key, e);
             live++;
+            e.counted = true;
+            liveByPartition.computeIfAbsent(partition, p -> new int[1])[0]++;
         }
         e.lastSeen = nowNanos;
         e.flushed = false;
+        lastAccepted = e.events;
         if (clientToServer) {
             e.session.clientPacket(v, tsMicros);
         } else {
             e.session.serverPacket(v, tsMicros);
         }
         if (e.session.ended()) {
-            live--;
+            ended(e);
         }
         return Outcome.ACCEPTED;
     }
@@ -123,12 +161,12 @@ public final class SessionTable {
             }
             if (endAfterNanos > 0 && quiet >= endAfterNanos) {
                 e.session.finish(SessionEnd.How.IDLE);
-                live--;
+                ended(e);
             } else if (flushAfterNanos > 0 && quiet >= flushAfterNanos && !e.flushed) {
                 e.flushed = true;
                 e.session.idleFlush();
                 if (e.session.ended()) {
-                    live--;
+                    ended(e);
                 }
             }
         }
@@ -142,10 +180,33 @@ public final class SessionTable {
             if (partitions.test(e.partition)) {
                 if (!e.session.ended()) {
                     e.session.finish(SessionEnd.How.END_OF_INPUT);
-                    live--;
+                    ended(e);
                 }
                 it.remove();
             }
+        }
+    }
+
+    /** Hands the receivers of every live session of the partitions {@code partitions} accepts to {@code action}. */
+    public void forEachLive(IntPredicate partitions, Consumer<SessionEvents> action) {
+        for (Entry e : sessions.values()) {
+            if (!e.session.ended() && partitions.test(e.partition)) {
+                action.accept(e.events);
+            }
+        }
+    }
+
+    /** Ends every live session (end of input) and forgets every session, tombstones included. */
+    public void clear() {
+        finishAll();
+        sessions.clear();
+    }
+
+    private void ended(Entry e) {
+        if (e.counted) {
+            e.counted = false;
+            live--;
+            liveByPartition.get(e.partition)[0]--;
         }
     }
 

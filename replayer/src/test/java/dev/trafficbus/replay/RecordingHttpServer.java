@@ -24,7 +24,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class RecordingHttpServer implements AutoCloseable {
     /** One request as the server saw it: the client port identifies the connection. */
-    record Request(int clientPort, String method, String path, byte[] body, long arrivedNanos) {
+    record Request(int clientPort, String method, String path, byte[] body, long arrivedNanos, List<String> headers) {
+        /** The value of header {@code name} (case-insensitive), or null. */
+        String header(String name) {
+            for (String h : headers) {
+                int colon = h.indexOf(':');
+                if (colon > 0 && h.substring(0, colon).trim().equalsIgnoreCase(name)) {
+                    return h.substring(colon + 1).trim();
+                }
+            }
+            return null;
+        }
     }
 
     static final int ANSWER_BODY_BYTES = 2;
@@ -80,7 +90,9 @@ final class RecordingHttpServer implements AutoCloseable {
                 int length = 0;
                 boolean close = false;
                 String header;
+                List<String> headers = new ArrayList<>();
                 while ((header = line(in)) != null && !header.isEmpty()) {
+                    headers.add(header);
                     String h = header.toLowerCase(Locale.ROOT);
                     if (h.startsWith("content-length:")) {
                         length = Integer.parseInt(h.substring(15).trim());
@@ -91,7 +103,7 @@ final class RecordingHttpServer implements AutoCloseable {
                 byte[] body = in.readNBytes(length);
                 String[] parts = requestLine.split(" ");
                 requests.add(new Request(s.getPort(), parts[0], parts.length > 1 ? parts[1] : "", body,
-                        System.nanoTime()));
+                        System.nanoTime(), headers));
                 out.write(ANSWER);
                 out.flush();
                 if (close) {

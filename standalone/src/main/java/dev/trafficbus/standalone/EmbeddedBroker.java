@@ -60,6 +60,15 @@ public final class EmbeddedBroker implements AutoCloseable {
      * {@code dataDir} null means a temporary directory that {@link #close()} deletes.
      */
     public static EmbeddedBroker start(ListenAddress listen, Path dataDir) {
+        return start(listen, dataDir, new Properties());
+    }
+
+    /**
+     * Like {@link #start(ListenAddress, Path)} with extra server properties, e.g. a SASL or SSL listener beside the
+     * PLAINTEXT one: entries of {@code listeners}, {@code advertised.listeners} and
+     * {@code listener.security.protocol.map} are added to the built-in ones, any other property replaces the default.
+     */
+    public static EmbeddedBroker start(ListenAddress listen, Path dataDir, Properties extra) {
         ListenAddress bound = listen.port() == 0 ? new ListenAddress(listen.host(), freePort(listen.host()))
                 : requireFree(listen);
         boolean temporary = dataDir == null;
@@ -67,6 +76,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         KafkaRaftServer server = null;
         try {
             Properties props = serverProperties(bound, dir, freePort("127.0.0.1"));
+            addExtra(props, extra);
             if (!Files.exists(dir.resolve("meta.properties"))) {
                 format(props, dir);
             }
@@ -165,6 +175,15 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         return p;
+    }
+
+    private static void addExtra(Properties props, Properties extra) {
+        for (String key : extra.stringPropertyNames()) {
+            String value = extra.getProperty(key);
+            boolean listJoined = key.equals("listeners") || key.equals("advertised.listeners")
+                    || key.equals("listener.security.protocol.map");
+            props.put(key, listJoined && props.containsKey(key) ? props.getProperty(key) + "," + value : value);
+        }
     }
 
     private static void format(Properties props, Path dir) {

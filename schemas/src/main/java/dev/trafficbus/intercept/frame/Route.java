@@ -9,6 +9,9 @@ import java.util.Arrays;
  * and whose destination port lies in {@code [firstPort, lastPort]} belong to it.
  */
 public final class Route {
+    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    private static final String IPV4_LITERAL = OCTET + "\\." + OCTET + "\\." + OCTET + "\\." + OCTET;
+
     private final byte[] address;
     private final int prefixLength;
     private final int firstPort;
@@ -70,14 +73,25 @@ public final class Route {
         } catch (NumberFormatException e) {
             throw new FrameException("bad prefix length in route '" + text + "'");
         }
-        if (host.isEmpty() || !host.matches("[0-9a-fA-F:.]+")) {
-            throw new FrameException("route '" + text + "' needs a literal IP address");
+        boolean v6 = host.indexOf(':') >= 0;
+        // Only full literals: InetAddress would read "10.99" as 10.0.0.99 and resolve "cafe" through DNS.
+        if (v6 ? !host.matches("[0-9a-fA-F:.]+") : !host.matches(IPV4_LITERAL)) {
+            throw new FrameException("route '" + text + "' needs a literal IP address (a.b.c.d or an IPv6 address)");
         }
+        byte[] address;
         try {
-            return new Route(InetAddress.getByName(host).getAddress(), prefix, firstPort, lastPort);
+            address = InetAddress.getByName(host).getAddress();
         } catch (UnknownHostException e) {
             throw new FrameException("bad address in route '" + text + "'");
         }
+        if (v6 && address.length == 4) { // ::ffff:a.b.c.d comes back as IPv4; the prefix counts IPv6 bits
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xFF;
+            mapped[11] = (byte) 0xFF;
+            System.arraycopy(address, 0, mapped, 12, 4);
+            address = mapped;
+        }
+        return new Route(address, prefix, firstPort, lastPort);
     }
 
     private static byte[] masked(byte[] address, int prefixLength) {

@@ -73,6 +73,20 @@ class FrameCodecTest {
     }
 
     @Test
+    void onlyFullLiteralAddressesAreRoutes() {
+        // Java would read "10.99" as 10.0.0.99 (a silently wrong range) and look "cafe" up in DNS
+        assertThatThrownBy(() -> Route.parse("10.99/16")).isInstanceOf(FrameException.class)
+                .hasMessageContaining("literal IP address");
+        assertThatThrownBy(() -> Route.parse("cafe/16")).isInstanceOf(FrameException.class)
+                .hasMessageContaining("literal IP address");
+        assertThatThrownBy(() -> Route.parse("10.99.0.256/16")).isInstanceOf(FrameException.class);
+        assertThat(Route.parse("10.99.0.0/16").family()).isEqualTo(4);
+        Route mapped = Route.parse("::ffff:10.99.0.0/112");
+        assertThat(mapped.family()).isEqualTo(6);
+        assertThat(mapped.prefixLength()).isEqualTo(112);
+    }
+
+    @Test
     void packetsFrameCarriesEveryPacketInOrder() {
         ByteBuffer buf = ByteBuffer.allocate(256);
         int start = FrameWriter.beginPackets(buf);

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# P3: records/s through `trafficbus process` with one pass-through subscription, beside a plain
+# consume->produce loop written with kafka-clients (same broker, same input topic, same client settings,
+# same output partitions). Also measured: 10 pass-through subscriptions on the same input.
+# Goal: process (1 subscription) >= 0.7 x the plain loop (records in per second, median of P3_RUNS runs).
+#
+# Both sides are timed the same way from outside: a watcher polls the end offsets of the output topic(s)
+# every 100 ms and reports records/s between the first and the last output record (start-up excluded).
+#
+#   bench/p3-process.sh            # reuses bench/out/p1/load.pcap when present, else makes bench/out/p3/load.pcap
+# Environment: P3_PACKETS (500000, only when a capture is made), P3_RUNS (3), P3_SUBS (10),
+#   P3_TEN_RUNS (1: the many-subscription case writes P3_SUBS times the records), P3_THREADS (1: process --threads)
+set -euo pipefail
+
+BENCH=p3
+source "$(dirname "$0")/harness.sh"
+PACKETS="${P3_PACKETS:-500000}"
+RUNS="${P3_RUNS:-3}"
+SUBS="${P3_SUBS:-10}"
+TEN_RUNS="${P3_TEN_RUNS:-1}"
+THREADS="${P3_THREADS:-1}"
+CLIENT_PROPS=(linger.ms=20 batch.size=262144 compression.type=lz4 max.poll.records=2000)
+
+# --- build -------------------------------------------------------------------------------------------
+cd "$ROOT"
+log "building processor and capture-forwarder"
+flock /tmp/tb-build.lock mvn -B -q -o -pl processor,capture-forwarder package -DskipTests
+if ! ls standalone/target/lib/kafka-tools-*.jar >/dev/null 2>&1 || ! ls standalone/target/lib/kafka_2.13-*.jar >/dev/null 2>&1; then
+  log "building standalone (for the broker and kafka-tools jars)"
+  flock /tmp/tb-build.lock mvn -B -q -o -pl standalone -am package -DskipTests
+fi
+KAFKA_CP="standalone/target/lib/*"
+TOOL_CP="processor/target/lib/*"
+
+# --- the capture: reuse P1's, else real HTTP load on loopback recorded by tcpdump -------------------------
+if [ -s "$ROOT/bench/out/p1/load.pcap" ] && [ -s "$ROOT/bench/out/p1/load.port" ]; then
+  PCAP="$ROOT/bench/out/p1/load.pcap"; HTTP_PORT="$(cat "$ROOT/bench/out/p1/load.port")"
+else
+  PCAP="$OUT/load.pcap"; PORT_FILE="$OUT/load.port"
+  if [ ! -s "$PCAP" ] || [ ! -s "$PORT_FILE" ]; then
+    command -v tcpdump >/dev/null && command -v ab >/dev/null || { log "needs tcpdump and ab (apache2-utils)"; exit 1; }
+    HTTP_PORT="$(free_port)"
+    cat > "$WORK/LoadServer.java" <<'EOF'
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+public class LoadServer {
+    public static void main(String[] args) throws Exception {
+        byte[] body = "{\"status\":\"ok\",\"items\":[1,2,3]}\n".getBytes(StandardCharsets.UTF_8);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 1024);
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+}
+EOF
+    java -Xmx256m "$WORK/LoadServer.java" "$HTTP_PORT" > "$WORK/server.log" 2>&1 &
+    SERVER_PID=$!; PIDS+=("$SERVER_PID")
+    wait_port "$HTTP_PORT" 60
+    log "capturing $PACKETS packets of ab load on 127.0.0.1:$HTTP_PORT"
+    tcpdump -i lo -n -s 0 -B 65536 -c "$PACKETS" -w "$PCAP.part" "tcp port $HTTP_PORT" 2> "$WORK/tcpdump.log" &
+    TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
+    for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
+    ab -q -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=1" > "$WORK/ab1.log" 2>&1 &
+    AB1=$!; PIDS+=("$AB1")
+    ab -q -k -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=2" > "$WORK/ab2.log" 2>&1 &
+    AB2=$!; PIDS+=("$AB2")
+    deadline=$((SECONDS + 300))
+    while kill -0 "$TCPDUMP_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
+    kill "$AB1" "$AB2" "$TCPDUMP_PID" "$SERVER_PID" 2>/dev/null || true
+    wait "$TCPDUMP_PID" 2>/dev/null || true
+    mv "$PCAP.part" "$PCAP"
+    echo "$HTTP_PORT" > "$PORT_FILE"
+  fi
+  HTTP_PORT="$(cat "$PORT_FILE")"
+fi
+log "capture: $PCAP (service port $HTTP_PORT)"
+
+# --- the plain loop and the output watcher (kafka-clients only) ----------------------------------------
+cat > "$WORK/P3Tool.java" <<'EOF'
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.*;
+import java.time.Duration;
+import java.util.*;
+
+/** copy BOOTSTRAP IN OUT N [k=v...]: plain consume->produce loop. watch BOOTSTRAP TARGET TIMEOUT_S TOPIC...: records/s. */
+public class P3Tool {
+    public static void main(String[] a) throws Exception {
+        if (a[0].equals("copy")) copy(a); else watch(a);
+    }
+
+    static Properties props(String bootstrap, String[] a, int from) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        for (int i = from; i < a.length; i++) { int eq = a[i].indexOf('='); p.put(a[i].substring(0, eq), a[i].substring(eq + 1)); }
+        return p;
+    }
+
+    static void copy(String[] a) {
+        long n = Long.parseLong(a[4]);
+        Properties c = props(a[1], a, 5);
+        c.put("group.id", "p3-plain-" + a[3]); c.put("auto.offset.reset", "earliest"); c.put("enable.auto.commit", "true");
+        Properties p = props(a[1], a, 5);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            consumer.subscribe(List.of(a[2]));
+            long done = 0;
+            long deadline = System.nanoTime() + 600_000_000_000L;
+            while (done < n && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    producer.send(new ProducerRecord<>(a[3], null, r.timestamp(), r.key(), r.value(), r.headers()));
+                    done++;
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    static void watch(String[] a) throws Exception {
+        long target = Long.parseLong(a[2]);
+        long timeout = Long.parseLong(a[3]) * 1_000_000_000L;
+        List<String> topics = Arrays.asList(a).subList(4, a.length);
+        Properties c = props(a[1], new String[0], 0);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            long t0 = System.nanoTime(), first = -1, last = -1, total = 0;
+            List<TopicPartition> parts = new ArrayList<>();
+            while (System.nanoTime() - t0 < timeout) {
+                if (parts.isEmpty() || parts.size() < topics.size()) {
+                    parts.clear();
+                    Map<String, List<org.apache.kafka.common.PartitionInfo>> all = consumer.listTopics();
+                    for (String t : topics) for (var pi : all.getOrDefault(t, List.of())) parts.add(new TopicPartition(t, pi.partition()));
+                }
+                total = 0;
+                if (!parts.isEmpty()) for (long v : consumer.endOffsets(parts).values()) total += v;
+                long now = System.nanoTime();
+                if (total > 0 && first < 0) first = now;
+                if (total >= target) { last = now; break; }
+                Thread.sleep(100);
+            }
+            if (last < 0) { System.err.println("watch: only " + total + " of " + target + " records"); System.exit(1); }
+            double secs = Math.max(0.1, (last - first) / 1e9);
+            System.out.printf(Locale.ROOT, "%.0f %.2f%n", target / secs, secs);
+        }
+    }
+}
+EOF
+tool() { java -Xmx512m -Dorg.slf4j.simpleLogger.log.org.apache.kafka=error -cp "$TOOL_CP" "$WORK/P3Tool.java" "$@"; }
+create_topic() {
+  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create --topic "$1" \
+    --partitions 6 --replication-factor 1 > "$WORK/topic-$1.log" 2>&1 || { log "cannot create $1"; cat "$WORK/topic-$1.log" >&2; exit 1; }
+}
+
+# --- broker and input -------------------------------------------------------------------------------------
+start_broker
+line="$(bin/trafficbus forward --pcap "$PCAP" --port "$HTTP_PORT" --source p3 --bootstrap-servers "$BOOTSTRAP" 2> "$WORK/forward.err")" \
+  || { log "forward failed"; cat "$WORK/forward.err" >&2; exit 1; }
+echo "$line" >&2
+RECORDS="$(echo "$line" | sed -E 's/.* ([0-9]+) published to .*/\1/')"
+log "input: $RECORDS records in tb.capture.p3"
+KPROPS=(); for kv in "${CLIENT_PROPS[@]}"; do KPROPS+=(--kafka-property "$kv"); done
+
+# process_run NAME COUNT -> prints records-in/s; COUNT pass-through subscriptions NAME-1..NAME-COUNT
+process_run() {
+  local name=$1 count=$2 subs="$WORK/$1.yaml" topics=()
+  : > "$subs"
+  for j in $(seq 1 "$count"); do
+    printf -- '- {name: %s-%d, sources: [p3]}\n' "$name" "$j" >> "$subs"; topics+=("tb.sub.$name-$j")
+  done
+  bin/trafficbus process --bootstrap-servers "$BOOTSTRAP" --subscriptions "$subs" --application-id "p3-$name" \
+    --metrics-port -1 --threads "$THREADS" --state-dir "$WORK/state-$name" "${KPROPS[@]}" > "$WORK/process-$name.log" 2>&1 &
+  local pid=$!; PIDS+=("$pid")
+  local result
+  result="$(tool watch "$BOOTSTRAP" $((RECORDS * count)) 900 "${topics[@]}")" || { log "process $name did not finish"; tail -20 "$WORK/process-$name.log" >&2; exit 1; }
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  for j in $(seq 1 "$count"); do bin/trafficbus unsubscribe --bootstrap-servers "$BOOTSTRAP" --name "$name-$j" > /dev/null; done
+  local rate secs; read -r rate secs <<< "$result"
+  log "process $name ($count subscriptions): $((RECORDS * count)) records out in $secs s"
+  awk -v r="$rate" -v c="$count" 'BEGIN {printf "%.0f\n", r / c}'
+}
+
+# plain_run NAME -> prints records/s
+plain_run() {
+  create_topic "p3-$1"
+  tool copy "$BOOTSTRAP" tb.capture.p3 "p3-$1" "$RECORDS" "${CLIENT_PROPS[@]}" > "$WORK/plain-$1.log" 2>&1 &
+  local pid=$!; PIDS+=("$pid")
+  local result
+  result="$(tool watch "$BOOTSTRAP" "$RECORDS" 900 "p3-$1")" || { log "plain loop $1 did not finish"; exit 1; }
+  wait "$pid" || true
+  local rate secs; read -r rate secs <<< "$result"
+  log "plain loop $1: $RECORDS records in $secs s"
+  echo "$rate"
+}
+
+PLAIN=(); ONE=(); TEN=()
+for i in $(seq 1 "$RUNS"); do
+  PLAIN+=("$(plain_run "run$i")")
+  ONE+=("$(process_run "one$i" 1)")
+  if [ "$i" -le "$TEN_RUNS" ]; then TEN+=("$(process_run "ten$i" "$SUBS")"); fi
+done
+
+P="$(printf '%s\n' "${PLAIN[@]}" | median)"; O="$(printf '%s\n' "${ONE[@]}" | median)"; T="$(printf '%s\n' "${TEN[@]}" | median)"
+echo "P3 plain consume->produce: median $(printf '%.0f' "$P") records/s  (runs: ${PLAIN[*]})"
+echo "P3 process, 1 subscription: median $(printf '%.0f' "$O") records in/s  (runs: ${ONE[*]})"
+echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') out/s  (runs: ${TEN[*]})"
+echo "P3 records: $RECORDS; client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v o="$O" -v p="$P" 'BEGIN { r = o / p; printf "P3 ratio process/plain: %.2f (goal >= 0.70) %s\n", r, (r >= 0.7 ? "OK" : "BELOW GOAL") }'

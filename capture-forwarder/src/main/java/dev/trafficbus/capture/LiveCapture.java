@@ -1,0 +1,289 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.metrics.MetricsEndpoint;
+import com.sun.jna.Callback;
+import com.sun.jna.Native;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.pcap4j.core.NotOpenException;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.PcapNativeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A live capture of one interface into the source's capture topic: {@link #open} checks everything and
+ * connects, {@link #run} captures until {@link #stop} (from any thread, e.g. a signal hook), then publishes
+ * what is pending within the flush timeout and returns the counters.
+ */
+public final class LiveCapture implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LiveCapture.class);
+    private static final long KERNEL_STATS_MILLIS = 1000;
+
+    private final LiveCaptureRequest request;
+    private final String topic;
+    private final PcapHandle handle;
+    private final CapturePublisher publisher;
+    private final PendingRing ring;
+    private final LiveCaptureLoop loop;
+    private final KernelStats kernel;
+    private final LiveSender sender;
+    private final LiveCaptureMetrics metrics;
+    private final MetricsEndpoint endpoint;
+    private final AtomicLong flushTimeoutDrops = new AtomicLong();
+    private final ScheduledExecutorService timer;
+    private volatile boolean stopRequested;
+    private volatile boolean capturing;
+    private volatile String stoppedBecause;
+    private boolean ran;
+
+    private LiveCapture(LiveCaptureRequest request, String topic, PcapHandle handle, CapturePublisher publisher,
+                        MetricsEndpoint endpoint) {
+        this.request = request;
+        this.topic = topic;
+        this.handle = handle;
+        this.publisher = publisher;
+        this.endpoint = endpoint;
+        this.ring = new PendingRing(PendingRing.slotsFor(request.maxPendingBytes()), request.maxPendingBytes());
+        this.loop = new LiveCaptureLoop(handle, new PacketClassifier(InterfaceHandle.linkLayer(handle),
+                request.servicePorts()), publisher, ring);
+        this.kernel = new KernelStats(handle);
+        PublishLatency latency = new PublishLatency(endpoint == null ? null
+                : endpoint.timer("publish_latency", "source", request.source()));
+        this.sender = new LiveSender(ring, publisher, latency, "trafficbus-send-" + topic);
+        this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
+                latency);
+        if (endpoint != null) {
+            metrics.register(endpoint, flushTimeoutDrops::get);
+            endpoint.health(() -> capturing, "capturing on " + request.interfaceName());
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "trafficbus-forward-status");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Checks the request, opens the interface with the filter, starts the metrics endpoint and connects to
+     * Kafka (creating the topic). From here on the kernel keeps packets for {@link #run}. Throws
+     * {@link UserInputException} for anything the user must fix.
+     */
+    public static LiveCapture open(LiveCaptureRequest request) {
+        Set<Integer> ports = PcapForwarder.checkPorts(request.servicePorts());
+        String topic;
+        try {
+            topic = Topics.capture(request.source());
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
+        }
+        check(request.snaplen() >= 64 && request.snaplen() <= 262144, "--snaplen " + request.snaplen()
+                + " is out of range; use 64-262144 (65535 keeps whole packets)");
+        check(request.bufferBytes() >= 65536, "--buffer-size must be at least 64KB");
+        check(request.maxPendingBytes() >= 65536, "--max-pending must be at least 64KB");
+        check(!request.flushTimeout().isNegative(), "--flush-timeout must not be negative");
+        Properties config = producerConfig(request);
+        Duration connectTimeout = PcapForwarder.connectTimeout(request.clientConfig() == null ? new Properties()
+                : request.clientConfig());
+        String servers = config.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "").trim();
+        check(!servers.isEmpty(), "no Kafka bootstrap servers given");
+        String filter = CaptureFilter.build(ports, request.requestsOnly(), servers, request.userFilter());
+        PcapHandle handle = InterfaceHandle.open(request, filter);
+        MetricsEndpoint endpoint = null;
+        CapturePublisher publisher = null;
+        try {
+            if (request.metricsPort() >= 0) {
+                endpoint = new MetricsEndpoint("forward").serve(request.metricsPort());
+            }
+            publisher = new CapturePublisher(topic, request.source(), config);
+            CaptureTopic.ensure(topic, config, connectTimeout);
+            publisher.loadMetadata();
+            LOG.info("capturing on {} with filter '{}' into {}", request.interfaceName(), filter, topic);
+            return new LiveCapture(request, topic, handle, publisher, endpoint);
+        } catch (RuntimeException e) {
+            if (publisher != null) {
+                publisher.close(Duration.ZERO);
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            handle.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The producer settings of a live capture: the user's, over defaults that keep a slow or absent broker from
+     * failing records while the pending bound has room (the bound, not the producer's buffer, decides drops):
+     * the sending thread may wait for buffer space as long as it takes, since the capture never waits for it.
+     * Records still fail after delivery.timeout.ms (2 min by default) without a broker; they are counted.
+     */
+    static Properties producerConfig(LiveCaptureRequest request) {
+        Properties config = new Properties();
+        long buffer = Math.max(32L << 20, request.maxPendingBytes());
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(buffer));
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Duration.ofHours(1).toMillis()));
+        config.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        if (request.clientConfig() != null) {
+            config.putAll(request.clientConfig());
+        }
+        return config;
+    }
+
+    /**
+     * Captures until {@link #stop}, then stops capturing, publishes what is pending within the flush timeout
+     * and returns the counters. Runs once.
+     */
+    public LiveSummary run() {
+        if (ran) {
+            throw new IllegalStateException("a live capture runs once");
+        }
+        ran = true;
+        long start = System.nanoTime();
+        sender.start();
+        timer.scheduleAtFixedRate(kernel::sample, KERNEL_STATS_MILLIS, KERNEL_STATS_MILLIS, TimeUnit.MILLISECONDS);
+        long status = request.statusInterval() == null ? 0 : request.statusInterval().toMillis();
+        if (status > 0) {
+            timer.scheduleAtFixedRate(() -> LOG.info(metrics.statusLine()), status, status, TimeUnit.MILLISECONDS);
+        }
+        capture();
+        kernel.sample();
+        try {
+            flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            timer.shutdownNow();
+        }
+        if (loop.failure() != null) {
+            LOG.error("capture on {} stopped by an unexpected error", request.interfaceName(), loop.failure());
+        }
+        LiveSummary summary = summary((System.nanoTime() - start) / 1e9);
+        if (!summary.accounted()) {
+            LOG.warn("counters do not add up: {}", summary);
+        }
+        return summary;
+    }
+
+    private void capture() {
+        // An exception thrown inside libpcap's callback never reaches our listener; JNA hands it here instead.
+        Callback.UncaughtExceptionHandler jnaDefault = Native.getCallbackExceptionHandler();
+        Native.setCallbackExceptionHandler((callback, e) -> LOG.error("packet handling failed", e));
+        capturing = true;
+        try {
+            while (!stopRequested) {
+                try {
+                    handle.loop(-1, loop);
+                } catch (InterruptedException e) {
+                    // breakLoop: a stop, or the listener's failure; loop again unless one of them is set.
+                    if (loop.failure() != null) {
+                        stoppedBecause = "packet handling failed: " + loop.failure();
+                        return;
+                    }
+                } catch (PcapNativeException e) {
+                    stoppedBecause = InterfaceHandle.libpcapMessage(e);
+                    return;
+                } catch (NotOpenException e) {
+                    stoppedBecause = "the capture handle was closed";
+                    return;
+                }
+            }
+        } finally {
+            capturing = false;
+            Native.setCallbackExceptionHandler(jnaDefault);
+        }
+    }
+
+    /** Hands over what is pending, waits for Kafka until the flush timeout, then fails or discards the rest. */
+    private void flush() throws InterruptedException {
+        long deadline = System.nanoTime() + request.flushTimeout().toNanos();
+        boolean drained = sender.finish(deadline);
+        if (!drained) {
+            sender.abort();
+        }
+        publisher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        if (!drained) {
+            long discarded = sender.awaitDiscarded();
+            flushTimeoutDrops.addAndGet(discarded);
+            LOG.warn("the flush time ({} s) ran out: {} captured packets were not handed to Kafka",
+                    request.flushTimeout().toSeconds(), discarded);
+        }
+    }
+
+    /**
+     * Asks {@link #run} to stop capturing; safe from any thread and more than once. Packets still in the
+     * kernel buffer after this are not read.
+     */
+    public void stop() {
+        stopRequested = true;
+        try {
+            handle.breakLoop();
+        } catch (NotOpenException e) {
+            // Already closed: nothing to stop.
+        }
+    }
+
+    /** The counters now (final once {@link #run} has returned). */
+    public LiveSummary summary(double seconds) {
+        Map<String, Long> dropped = new LinkedHashMap<>();
+        dropped.put(LiveSummary.PENDING_FULL, loop.droppedPendingFull());
+        dropped.put(LiveSummary.FLUSH_TIMEOUT, flushTimeoutDrops.get());
+        Map<String, Long> skipped = new LinkedHashMap<>();
+        for (SkipReason reason : SkipReason.values()) {
+            skipped.put(reason.label(), loop.skipped(reason));
+        }
+        return new LiveSummary(topic, request.interfaceName(), loop.captured(), publisher.published(),
+                publisher.failed(), dropped, skipped, publisher.bytesPublished(), kernel.received(), kernel.dropped(),
+                kernel.interfaceDropped(), seconds, stoppedBecause);
+    }
+
+    /** Key plus value bytes captured and not yet acknowledged or failed by Kafka. */
+    public long pendingBytes() {
+        return ring.pendingBytes();
+    }
+
+    /** The sequence number of this run's first packet (see {@link SequenceNumbers}). */
+    public long firstSequence() {
+        return publisher.firstSequence();
+    }
+
+    /** The metrics endpoint's port, or -1 without one. */
+    public int metricsPort() {
+        return endpoint == null ? -1 : endpoint.port();
+    }
+
+    /** The periodic status line as it would be logged now. */
+    public String statusLine() {
+        return metrics.statusLine();
+    }
+
+    /** Releases the interface, the producer and the metrics endpoint (after {@link #run}, or instead of it). */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        if (!ran) {
+            publisher.close(Duration.ZERO);
+        }
+        handle.close();
+        if (endpoint != null) {
+            endpoint.close();
+        }
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new UserInputException(message);
+        }
+    }
+}

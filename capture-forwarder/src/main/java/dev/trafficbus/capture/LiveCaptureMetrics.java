@@ -1,0 +1,77 @@
+package dev.trafficbus.capture;
+
+import dev.trafficbus.metrics.MetricsEndpoint;
+
+import java.util.Locale;
+
+/**
+ * The counters of a live capture as Prometheus meters ({@code trafficbus_forward_*{source=...}}) and as the
+ * periodic status log line. Reads the counters where they are kept; counts nothing itself.
+ */
+final class LiveCaptureMetrics {
+    private final String source;
+    private final String interfaceName;
+    private final LiveCaptureLoop loop;
+    private final CapturePublisher publisher;
+    private final PendingRing ring;
+    private final KernelStats kernel;
+    private final PublishLatency latency;
+    private long lastCaptured;
+    private long lastNanos = System.nanoTime();
+    private long lastLatencyCount;
+    private long lastLatencySum;
+
+    LiveCaptureMetrics(String source, String interfaceName, LiveCaptureLoop loop, CapturePublisher publisher,
+                       PendingRing ring, KernelStats kernel, PublishLatency latency) {
+        this.source = source;
+        this.interfaceName = interfaceName;
+        this.loop = loop;
+        this.publisher = publisher;
+        this.ring = ring;
+        this.kernel = kernel;
+        this.latency = latency;
+    }
+
+    /** Registers every counter on {@code endpoint}; {@code flushTimeoutDrops} reads the drops at stop. */
+    void register(MetricsEndpoint endpoint, java.util.function.LongSupplier flushTimeoutDrops) {
+        String[] src = {"source", source};
+        endpoint.functionCounter("packets_captured", loop, LiveCaptureLoop::captured, src);
+        endpoint.functionCounter("packets_published", publisher, CapturePublisher::published, src);
+        endpoint.functionCounter("bytes_published", publisher, CapturePublisher::bytesPublished, src);
+        endpoint.functionCounter("publish_errors", publisher, CapturePublisher::failed, src);
+        endpoint.functionCounter("packets_dropped", loop, LiveCaptureLoop::droppedPendingFull,
+                "source", source, "reason", LiveSummary.PENDING_FULL);
+        endpoint.functionCounter("packets_dropped", flushTimeoutDrops, s -> s.getAsLong(),
+                "source", source, "reason", LiveSummary.FLUSH_TIMEOUT);
+        for (SkipReason reason : SkipReason.values()) {
+            endpoint.functionCounter("packets_skipped", loop, l -> l.skipped(reason),
+                    "source", source, "reason", reason.label());
+        }
+        endpoint.functionCounter("pcap_received", kernel, KernelStats::received, src);
+        endpoint.functionCounter("pcap_dropped", kernel, KernelStats::dropped, src);
+        endpoint.functionCounter("pcap_interface_dropped", kernel, KernelStats::interfaceDropped, src);
+        endpoint.gauge("pending_bytes", ring, PendingRing::pendingBytes, src);
+        endpoint.gauge("pending_max_bytes", ring, PendingRing::maxPendingBytes, src);
+    }
+
+    /** The status line: totals, the capture rate and publish latency since the previous line. */
+    String statusLine() {
+        long now = System.nanoTime();
+        long captured = loop.captured();
+        double seconds = Math.max(1e-9, (now - lastNanos) / 1e9);
+        double rate = (captured - lastCaptured) / seconds;
+        long[] lat = latency.sampleAndResetMax();
+        long count = lat[0] - lastLatencyCount;
+        double avgMillis = count > 0 ? (lat[1] - lastLatencySum) / 1000.0 / count : 0;
+        lastCaptured = captured;
+        lastNanos = now;
+        lastLatencyCount = lat[0];
+        lastLatencySum = lat[1];
+        return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d, pending %s (%d queued),"
+                        + " dropped pending-full %d, skipped %d, publish errors %d, kernel received %d dropped %d"
+                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms",
+                source, interfaceName, captured, rate, publisher.published(), ByteSize.format(ring.pendingBytes()),
+                ring.queued(), loop.droppedPendingFull(), loop.skippedTotal(), publisher.failed(), kernel.received(),
+                kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0);
+    }
+}

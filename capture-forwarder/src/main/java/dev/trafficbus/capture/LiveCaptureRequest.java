@@ -1,0 +1,59 @@
+package dev.trafficbus.capture;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * What to capture live and where to publish it.
+ *
+ * @param interfaceName   network interface to capture on (libpcap name, e.g. eth0 or any)
+ * @param servicePorts    the service's TCP ports: they make the filter and decide direction
+ * @param source          the source id, naming the topic {@code tb.capture.<source>}
+ * @param clientConfig    Kafka client settings, at least bootstrap.servers
+ * @param userFilter      BPF expression ANDed with the generated one, or null
+ * @param requestsOnly    capture only packets towards the service ports
+ * @param snaplen         bytes kept of each frame
+ * @param bufferBytes     libpcap's kernel buffer
+ * @param promiscuous     put the interface in promiscuous mode
+ * @param maxPendingBytes records captured and not yet acknowledged, in key plus value bytes, before drops
+ * @param flushTimeout    how long a stop waits for pending records to be published
+ * @param statusInterval  period of the status log line; zero for none
+ * @param metricsPort     port of the Prometheus endpoint; -1 for none, 0 for any free port
+ */
+public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts, String source,
+                                 Properties clientConfig, String userFilter, boolean requestsOnly, int snaplen,
+                                 int bufferBytes, boolean promiscuous, long maxPendingBytes, Duration flushTimeout,
+                                 Duration statusInterval, int metricsPort) {
+    /** Default of --snaplen: whole frames of any usual MTU. */
+    public static final int DEFAULT_SNAPLEN = 65535;
+    /** Default of --buffer-size. */
+    public static final int DEFAULT_BUFFER_BYTES = 64 << 20;
+    /** Default of --max-pending. */
+    public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
+
+    /** A request with the defaults for everything but the essentials; no metrics endpoint. */
+    public static LiveCaptureRequest of(String interfaceName, Set<Integer> servicePorts, String source,
+                                        Properties clientConfig) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, null, false, DEFAULT_SNAPLEN,
+                DEFAULT_BUFFER_BYTES, false, DEFAULT_MAX_PENDING_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(10), -1);
+    }
+
+    /** The same request with another user filter. */
+    public LiveCaptureRequest withFilter(String filter) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, filter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort);
+    }
+
+    /** The same request with another pending bound. */
+    public LiveCaptureRequest withMaxPending(long bytes) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort);
+    }
+
+    /** The same request with another metrics port (-1 none, 0 any free port). */
+    public LiveCaptureRequest withMetricsPort(int port) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port);
+    }
+}

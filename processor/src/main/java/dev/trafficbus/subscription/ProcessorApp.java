@@ -1,0 +1,155 @@
+package dev.trafficbus.subscription;
+
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.metrics.MetricsEndpoint;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * One processor instance: makes sure its topics exist, loads the given subscriptions into
+ * {@code tb.subscriptions}, follows that topic, runs the Kafka Streams topology and publishes counters.
+ */
+public final class ProcessorApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessorApp.class);
+
+    /**
+     * How to run.
+     *
+     * @param kafka          client properties from {@code KafkaClientOptions.toProperties()}
+     * @param applicationId  Kafka Streams application id (consumer group, state)
+     * @param initial        subscriptions to load into {@code tb.subscriptions} at start (may be empty)
+     * @param partitions     partitions of subscription topics this instance creates
+     * @param exactlyOnce    processing.guarantee=exactly_once_v2
+     * @param threads        stream threads
+     * @param stateDir       state directory, or null for Kafka Streams' default
+     * @param settings       session state bounds
+     * @param statsInterval  how often counters go to {@code tb.subscription-stats}
+     * @param timeout        how long to wait for the brokers at start
+     */
+    public record Config(Properties kafka, String applicationId, List<Subscription> initial, int partitions,
+                         boolean exactlyOnce, int threads, Path stateDir, ProcessorSettings settings,
+                         Duration statsInterval, Duration timeout) {
+    }
+
+    private final Config config;
+    private final ProcessorCounters counters;
+    private final SubscriptionRegistry registry;
+    private final SubscriptionStore store;
+    private SubscriptionWatcher watcher;
+    private KafkaStreams streams;
+    private StatsPublisher stats;
+
+    /** An instance whose counters go to {@code metrics} (null: none). */
+    public ProcessorApp(Config config, MetricsEndpoint metrics) {
+        this.config = config;
+        this.counters = new ProcessorCounters(metrics);
+        this.registry = new SubscriptionRegistry(counters);
+        this.store = new SubscriptionStore(config.kafka(), config.timeout());
+        if (metrics != null) {
+            metrics.health(() -> streams != null && streams.state().isRunningOrRebalancing(),
+                    "Kafka Streams is not running");
+        }
+    }
+
+    /** Starts everything; returns once the initial subscriptions are in force and the streams are starting. */
+    public ProcessorApp start() throws InterruptedException {
+        store.ensureTopics();
+        if (!config.initial().isEmpty()) {
+            store.ensureOutputTopics(config.initial().stream().map(Subscription::topic).toList(), config.partitions());
+            store.put(config.initial());
+        }
+        watcher = new SubscriptionWatcher(config.kafka(), registry, store, config.partitions());
+        watcher.start();
+        if (!watcher.awaitCaughtUp(config.timeout())) {
+            throw new UserInputException("could not read " + ProcessorTopics.SUBSCRIPTIONS + " within "
+                    + config.timeout().toSeconds() + " s");
+        }
+        streams = SubscriptionStore.client(() -> new KafkaStreams(
+                SubscriptionTopology.build(registry, counters, config.settings()), streamsProps()));
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("stream thread failed; replacing it", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        stats = new StatsPublisher(counters, store, instanceId(), config.statsInterval());
+        return this;
+    }
+
+    private Properties streamsProps() {
+        Properties p = new Properties();
+        p.putAll(config.kafka());
+        p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+        p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+        p.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.threads()));
+        if (config.exactlyOnce()) {
+            p.setProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        }
+        if (config.stateDir() != null) {
+            p.setProperty(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        }
+        // New capture topics are found by metadata refresh; the default 5 minutes is too slow for a new source.
+        p.putIfAbsent("metadata.max.age.ms", "10000");
+        return p;
+    }
+
+    private String instanceId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "host";
+        }
+        return config.applicationId() + "/" + host + "/" + ManagementFactory.getRuntimeMXBean().getPid() + "/"
+                + System.currentTimeMillis();
+    }
+
+    /** True once the streams run (not rebalancing). */
+    public boolean running() {
+        return streams != null && streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** The Kafka Streams state, or null before start. */
+    public KafkaStreams.State state() {
+        return streams == null ? null : streams.state();
+    }
+
+    public ProcessorCounters counters() {
+        return counters;
+    }
+
+    public SubscriptionRegistry registry() {
+        return registry;
+    }
+
+    /** Publishes the counters now (also done periodically). */
+    public void publishStats() {
+        if (stats != null) {
+            stats.publish();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (streams != null) {
+            streams.close(Duration.ofSeconds(30));
+        }
+        if (stats != null) {
+            stats.close();
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.trafficbus.subscription;
+
+import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.KafkaClientOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code trafficbus subscribe}: adds or replaces subscriptions while processors run. */
+@Command(name = "subscribe", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Add or replace subscriptions (YAML file) in tb.subscriptions; running processors apply them at once.")
+public final class SubscribeMain implements Callable<Integer> {
+    @Mixin
+    KafkaClientOptions kafka;
+
+    @Option(names = "--file", required = true, paramLabel = "FILE", description = "YAML file with one subscription or a list.")
+    Path file;
+
+    @Option(names = "--partitions", defaultValue = "6", paramLabel = "N",
+            description = "Partitions of a subscription topic that does not exist yet (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    /** Runs the command and exits with its code. */
+    public static void main(String[] args) {
+        CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
+        System.exit(CommandRunner.run(new SubscribeMain(), args));
+    }
+
+    @Override
+    public Integer call() {
+        List<Subscription> subs = SubscriptionFile.read("--file", file);
+        SubscriptionStore store = new SubscriptionStore(kafka.toProperties(), Duration.ofSeconds(30));
+        store.ensureTopics();
+        store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), Math.max(1, partitions));
+        java.util.Map<String, String> before = store.definitions();
+        store.put(subs);
+        for (Subscription s : subs) {
+            System.out.println((before.containsKey(s.name()) ? "replaced " : "subscribed ") + s.name() + " -> "
+                    + s.topic() + " (sources " + String.join(", ", s.sources().stream().sorted().toList()) + ")");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.trafficbus.subscription;
+
+import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.UserInputException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code trafficbus unsubscribe}: removes one subscription; its topic and data stay. */
+@Command(name = "unsubscribe", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Remove a subscription from tb.subscriptions; running processors stop feeding it at once. "
+                + "Its topic tb.sub.<name> and what it holds are kept.")
+public final class UnsubscribeMain implements Callable<Integer> {
+    @Mixin
+    KafkaClientOptions kafka;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "The subscription to remove.")
+    String name;
+
+    /** Runs the command and exits with its code. */
+    public static void main(String[] args) {
+        CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
+        System.exit(CommandRunner.run(new UnsubscribeMain(), args));
+    }
+
+    @Override
+    public Integer call() {
+        SubscriptionStore store = new SubscriptionStore(kafka.toProperties(), Duration.ofSeconds(30));
+        store.ensureTopics();
+        var defs = store.definitions();
+        if (!defs.containsKey(name)) {
+            throw new UserInputException("no subscription named '" + name + "'"
+                    + (defs.isEmpty() ? " (there are none)" : "; there are: " + String.join(", ", defs.keySet())));
+        }
+        store.remove(name);
+        System.out.println("unsubscribed " + name + " (topic tb.sub." + name + " kept)");
+        return 0;
+    }
+}

@@ -1,0 +1,396 @@
+package dev.trafficbus.subscription;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every subscription rule and their combinations, on the real topology in a TopologyTestDriver. */
+class SubscriptionTopologyTest {
+    @TempDir
+    Path stateDir;
+    private ProcessorCounters counters;
+    private SubscriptionRegistry registry;
+    private TopologyTestDriver driver;
+    private long clock = 1_700_000_000_000_000L;
+
+    @AfterEach
+    void close() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    private void start(String... yamls) {
+        counters = new ProcessorCounters(null);
+        registry = new SubscriptionRegistry(counters);
+        for (String y : yamls) {
+            registry.put(SubscriptionParser.parseOne(y));
+        }
+        Properties p = new Properties();
+        p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
+        p.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        p.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        ProcessorSettings settings = ProcessorSettings.defaults().withHeldIdle(Duration.ofSeconds(30));
+        driver = new TopologyTestDriver(SubscriptionTopology.build(registry, counters, settings), p,
+                Instant.ofEpochMilli(1_000_000));
+    }
+
+    private TestInputTopic<byte[], byte[]> input(String source) {
+        return driver.createInputTopic("tb.capture." + source, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private void pipe(String source, List<TestSession.Packet> packets) {
+        TestInputTopic<byte[], byte[]> in = input(source);
+        for (TestSession.Packet p : packets) {
+            RecordHeaders h = new RecordHeaders();
+            h.add(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8));
+            in.pipeInput(new TestRecord<>(p.key(), p.value(), h, Instant.ofEpochMilli(p.micros() / 1000)));
+        }
+    }
+
+    private void pipe(String source, TestSession... sessions) {
+        for (TestSession s : sessions) {
+            pipe(source, s.packets);
+        }
+    }
+
+    private List<TestRecord<byte[], byte[]>> out(String name) {
+        return driver.createOutputTopic("tb.sub." + name, new ByteArrayDeserializer(), new ByteArrayDeserializer())
+                .readRecordsToList();
+    }
+
+    private TestSession session(int port, String request) {
+        clock += 10_000;
+        return TestSession.exchange(port, clock, request);
+    }
+
+    private static String get(String path) {
+        return "GET " + path + " HTTP/1.1\r\nHost: t\r\nUser-Agent: test/1\r\n\r\n";
+    }
+
+    private static int copy(TestRecord<byte[], byte[]> r) {
+        return ByteBuffer.wrap(r.headers().lastHeader(RecordHeaderNames.COPY).value()).getInt();
+    }
+
+    private static int clientPort(TestRecord<byte[], byte[]> r) {
+        return ((r.key()[11] & 0xFF) << 8) | (r.key()[12] & 0xFF);
+    }
+
+    private static Set<Integer> ports(List<TestRecord<byte[], byte[]>> records) {
+        return records.stream().map(SubscriptionTopologyTest::clientPort).collect(Collectors.toSet());
+    }
+
+    private static String payload(byte[] value) {
+        CapturedPacketCodec.Reader r = new CapturedPacketCodec.Reader().read(value);
+        return new String(r.packetArray(), r.packetOffset() + 40, r.packetLength() - 40, StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void passThroughEmitsEveryPacketOncePerCopyWithHeaders() {
+        start("{name: team-a, sources: [web1], amplify: 3}");
+        TestSession s = session(40000, get("/x"));
+        pipe("web1", s);
+        List<TestRecord<byte[], byte[]>> out = out("team-a");
+        assertThat(out).hasSize(s.packets.size() * 3);
+        for (int i = 0; i < s.packets.size(); i++) {
+            for (int c = 0; c < 3; c++) {
+                TestRecord<byte[], byte[]> r = out.get(i * 3 + c);
+                assertThat(r.value()).isEqualTo(s.packets.get(i).value());
+                assertThat(r.key()).isEqualTo(s.packets.get(i).key());
+                assertThat(copy(r)).isEqualTo(c);
+                assertThat(new String(r.headers().lastHeader(RecordHeaderNames.SUBSCRIPTION).value(),
+                        StandardCharsets.UTF_8)).isEqualTo("team-a");
+                assertThat(r.headers().lastHeader(RecordHeaderNames.SOURCE).value()).isEqualTo("web1".getBytes());
+            }
+        }
+        SubscriptionCounters c = counters.of("team-a");
+        assertThat(c.sessionsIn()).isEqualTo(1);
+        assertThat(c.sessionsKept()).isEqualTo(1);
+        assertThat(c.recordsOut()).isEqualTo(s.packets.size() * 3L);
+    }
+
+    @Test
+    void sourcesSelectTheCaptureTopics() {
+        start("{name: a, sources: [web1]}", "{name: b, sources: [web2, web3]}");
+        pipe("web1", session(40001, get("/1")));
+        pipe("web2", session(40002, get("/2")));
+        pipe("web4", session(40004, get("/4")));
+        assertThat(ports(out("a"))).containsExactly(40001);
+        assertThat(ports(out("b"))).containsExactly(40002);
+    }
+
+    @Test
+    void serverPortsAndClientNetworksFilterWholeSessions() {
+        start("{name: a, sources: [web1], filter: {server-ports: [80], client-cidrs: [10.0.0.0/8]}}");
+        TestSession ok = session(40010, get("/ok"));
+        TestSession otherPort = new TestSession(new int[] {10, 0, 0, 2}, 40011, new int[] {10, 0, 0, 1}, 8080, 5, clock);
+        otherPort.handshake().client(get("/port")).close();
+        TestSession otherNet = new TestSession(new int[] {192, 168, 1, 5}, 40012, new int[] {10, 0, 0, 1}, 80, 9, clock);
+        otherNet.handshake().client(get("/net")).close();
+        pipe("web1", ok, otherPort, otherNet);
+        List<TestRecord<byte[], byte[]>> out = out("a");
+        assertThat(ports(out)).containsExactly(40010);
+        assertThat(out).hasSize(ok.packets.size());
+        SubscriptionCounters c = counters.of("a");
+        assertThat(c.sessionsIn()).isEqualTo(3);
+        assertThat(c.sessionsDropped("filter-server-port")).isEqualTo(1);
+        assertThat(c.sessionsDropped("filter-client-cidr")).isEqualTo(1);
+    }
+
+    @Test
+    void samplingKeepsWholeSessionsDeterministically() {
+        String yaml = "{name: a, sources: [web1], sample: 25%}";
+        List<TestSession> sessions = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            sessions.add(session(20000 + i, get("/s" + i)));
+        }
+        start(yaml);
+        pipe("web1", sessions.toArray(new TestSession[0]));
+        List<TestRecord<byte[], byte[]>> first = out("a");
+        Set<Integer> kept = ports(first);
+        // 200 sessions at 25%: the binomial spread is about 6, so 25..75 holds unless the hash is skewed.
+        assertThat(kept.size()).isBetween(25, 75);
+        int perSession = sessions.get(0).packets.size();
+        assertThat(first).hasSize(kept.size() * perSession);
+        assertThat(counters.of("a").sessionsDropped("sampled-out")).isEqualTo(200 - kept.size());
+        driver.close();
+        driver = null;
+        start(yaml);
+        pipe("web1", sessions.toArray(new TestSession[0]));
+        assertThat(ports(out("a"))).isEqualTo(kept);
+        // Another subscription with the same rate picks another sample.
+        driver.close();
+        driver = null;
+        start("{name: b, sources: [web1], sample: 25%}");
+        pipe("web1", sessions.toArray(new TestSession[0]));
+        assertThat(ports(out("b"))).isNotEqualTo(kept);
+    }
+
+    @Test
+    void httpRulesDecideOnTheFirstRequestSpanningSeveralPackets() {
+        start("""
+                name: a
+                sources: [web1]
+                filter:
+                  http:
+                    methods: [GET, POST]
+                    allow-url: ['^/api/']
+                    deny-url: ['^/api/admin']
+                """);
+        String req = get("/api/items?page=1");
+        // The first request arrives in three segments, the last two swapped.
+        TestSession split = TestSession.of(41000, clock += 10_000).handshake();
+        long base = split.isn + 1;
+        byte[] r = req.getBytes(StandardCharsets.ISO_8859_1);
+        TestSession parts = new TestSession(new int[] {10, 0, 0, 2}, 41000, new int[] {10, 0, 0, 1}, 80, split.isn, clock);
+        parts.handshake();
+        List<TestSession.Packet> packets = new ArrayList<>(parts.packets);
+        TestSession p1 = seg(41000, split.isn, base, Arrays.copyOfRange(r, 0, 10));
+        TestSession p2 = seg(41000, split.isn, base + 10, Arrays.copyOfRange(r, 10, 20));
+        TestSession p3 = seg(41000, split.isn, base + 20, Arrays.copyOfRange(r, 20, r.length));
+        packets.addAll(p1.packets);
+        packets.addAll(p3.packets);
+        pipe("web1", packets);
+        assertThat(out("a")).as("nothing leaves before the head is complete").isEmpty();
+        pipe("web1", p2.packets);
+        List<TestRecord<byte[], byte[]>> released = out("a");
+        assertThat(released).hasSize(packets.size() + 1);
+        assertThat(released.get(0).value()).isEqualTo(packets.get(0).value());
+        // Later packets of a kept session go straight through.
+        TestSession more = seg(41000, split.isn, base + r.length, "GET /api/next HTTP/1.1\r\n\r\n".getBytes());
+        pipe("web1", more.packets);
+        assertThat(out("a")).hasSize(1);
+
+        pipe("web1", session(41001, get("/api/admin/users")), session(41002, get("/other")),
+                session(41003, "DELETE /api/x HTTP/1.1\r\nHost: t\r\n\r\n"),
+                session(41004, "POST /api/form HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
+        assertThat(ports(out("a"))).containsExactly(41004);
+        SubscriptionCounters c = counters.of("a");
+        assertThat(c.sessionsDropped("http-deny-url")).isEqualTo(1);
+        assertThat(c.sessionsDropped("http-allow-url")).isEqualTo(1);
+        assertThat(c.sessionsDropped("http-method")).isEqualTo(1);
+        assertThat(c.sessionsKept()).isEqualTo(2);
+        assertThat(c.sessionsIn()).isEqualTo(5);
+    }
+
+    /** A lone client data segment of session (port, isn) at sequence {@code seq}. */
+    private TestSession seg(int port, long isn, long seq, byte[] data) {
+        TestSession s = new TestSession(new int[] {10, 0, 0, 2}, port, new int[] {10, 0, 0, 1}, 80, seq, clock += 10);
+        return s.client(TestSession.PSH | TestSession.ACK, data);
+    }
+
+    @Test
+    void httpHeaderRuleAndNonHttpSessions() {
+        start("{name: a, sources: [web1], filter: {http: {allow-header: ['User-Agent: .*Mobile.*']}}}");
+        pipe("web1", session(42001, "GET / HTTP/1.1\r\nUser-Agent: Foo Mobile Safari\r\n\r\n"),
+                session(42002, "GET / HTTP/1.1\r\nUser-Agent: Desktop\r\n\r\n"),
+                session(42003, "\u0016\u0003\u0001binary tls hello"));
+        assertThat(ports(out("a"))).containsExactly(42001);
+        assertThat(counters.of("a").sessionsDropped("http-allow-header")).isEqualTo(1);
+        assertThat(counters.of("a").sessionsDropped("http-not-http")).isEqualTo(1);
+    }
+
+    @Test
+    void heldSessionsWithoutRequestExpireOrEndAsNoRequest() {
+        start("{name: a, sources: [web1], filter: {http: {methods: [GET]}}}");
+        TestSession idle = TestSession.of(43001, clock += 10_000).handshake();
+        pipe("web1", idle);
+        TestSession closed = TestSession.of(43002, clock += 10_000).handshake().close();
+        pipe("web1", closed);
+        assertThat(counters.of("a").sessionsDropped("http-no-request")).isEqualTo(1);
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        assertThat(counters.of("a").sessionsDropped("expired")).isZero();
+        driver.advanceWallClockTime(Duration.ofSeconds(31));
+        assertThat(counters.of("a").sessionsDropped("expired")).isEqualTo(1);
+        // A late request of the expired session does not bring it back.
+        TestSession late = seg(43001, idle.isn, idle.isn + 1, get("/late").getBytes());
+        pipe("web1", late.packets);
+        assertThat(out("a")).isEmpty();
+    }
+
+    @Test
+    void rateCapsNewSessionsPerSecondOfCaptureTime() {
+        start("{name: a, sources: [web1], rate: 2 sessions/s}");
+        List<TestSession> burst = new ArrayList<>();
+        long t = clock;
+        for (int i = 0; i < 6; i++) {
+            burst.add(TestSession.exchange(44000 + i, t + i * 1000L, get("/" + i)));
+        }
+        TestSession later = TestSession.exchange(44100, t + 2_000_000L, get("/later"));
+        pipe("web1", burst.toArray(new TestSession[0]));
+        pipe("web1", later);
+        assertThat(ports(out("a"))).containsExactlyInAnyOrder(44000, 44001, 44100);
+        assertThat(counters.of("a").sessionsDropped("rate-limited")).isEqualTo(4);
+    }
+
+    @Test
+    void redactionMasksSameLengthAndKeepsChecksumsValid() {
+        start("""
+                name: a
+                sources: [web1]
+                redact:
+                  headers: [Authorization, cookie]
+                  patterns: ['card=(\\d{16})']
+                """, "{name: plain, sources: [web1]}");
+        String req = "POST /pay HTTP/1.1\r\nAuthorization: Bearer abc.def\r\nCookie: s=1\r\nContent-Length: 21\r\n\r\n"
+                + "card=4111111111111111";
+        TestSession s = session(45000, req);
+        pipe("web1", s);
+        List<TestRecord<byte[], byte[]>> out = out("a");
+        assertThat(out).hasSize(s.packets.size());
+        String masked = payload(out.get(3).value());
+        assertThat(masked).isEqualTo("POST /pay HTTP/1.1\r\nAuthorization: **************\r\nCookie: ***\r\n"
+                + "Content-Length: 21\r\n\r\ncard=****************");
+        for (TestRecord<byte[], byte[]> r : out) {
+            CapturedPacketCodec.Reader rd = new CapturedPacketCodec.Reader().read(r.value());
+            byte[] ip = Arrays.copyOfRange(rd.packetArray(), rd.packetOffset(), rd.packetOffset() + rd.packetLength());
+            assertThat(TestSession.tcpChecksum(ip)).as("checksum over a valid segment sums to 0").isZero();
+        }
+        assertThat(counters.of("a").fieldsRedacted()).isEqualTo(3);
+        assertThat(payload(out("plain").get(3).value())).isEqualTo(req);
+    }
+
+    @Test
+    void undecodableRecordsGoToTheDeadLetterTopicAndProcessingGoesOn() {
+        start("{name: a, sources: [web1]}");
+        TestSession s = session(46000, get("/ok"));
+        TestInputTopic<byte[], byte[]> in = input("web1");
+        in.pipeInput(s.packets.get(0).key(), new byte[] {1, 2, 3});
+        in.pipeInput(new byte[] {9}, s.packets.get(0).value());
+        pipe("web1", s);
+        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(ProcessorTopics.DEADLETTER,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
+        assertThat(dead).hasSize(2);
+        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+                .isEqualTo("undecodable");
+        assertThat(new String(dead.get(1).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+                .isEqualTo("bad-flow-key");
+        assertThat(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_TOPIC).value())
+                .isEqualTo("tb.capture.web1".getBytes());
+        assertThat(counters.deadLettersByReason()).containsEntry("undecodable", 1L).containsEntry("bad-flow-key", 1L);
+        assertThat(out("a")).hasSize(s.packets.size());
+    }
+
+    @Test
+    void aReusedFourTupleStartsANewSession() {
+        start("{name: a, sources: [web1], sample: 50%}");
+        Set<Boolean> outcomes = new HashSet<>();
+        int expectedRecords = 0;
+        for (int i = 0; i < 40; i++) {
+            // Same client port every time, a new initial sequence number: a new session each time.
+            TestSession s = new TestSession(new int[] {10, 0, 0, 2}, 47000, new int[] {10, 0, 0, 1}, 80,
+                    1000L + i * 100_003L, clock += 10_000).handshake().client(get("/" + i)).close();
+            int before = out("a").size();
+            pipe("web1", s);
+            List<TestRecord<byte[], byte[]>> got = out("a");
+            outcomes.add(!got.isEmpty());
+            assertThat(got.size()).isIn(0, s.packets.size());
+            expectedRecords += got.size();
+            assertThat(before).isZero();
+        }
+        assertThat(outcomes).as("decided per session, not once per 4-tuple").containsExactlyInAnyOrder(true, false);
+        assertThat(counters.of("a").sessionsIn()).isEqualTo(40);
+        assertThat(counters.of("a").recordsOut()).isEqualTo(expectedRecords);
+    }
+
+    @Test
+    void combinedRulesAndLiveChanges() {
+        start("""
+                name: combo
+                sources: [web1]
+                filter:
+                  server-ports: [80]
+                  http: {methods: [GET], allow-url: ['^/api/']}
+                sample: 100%
+                amplify: 2
+                redact: {headers: [User-Agent]}
+                """);
+        pipe("web1", session(48001, get("/api/a")), session(48002, get("/home")));
+        List<TestRecord<byte[], byte[]>> out = out("combo");
+        assertThat(ports(out)).containsExactly(48001);
+        assertThat(out.stream().map(SubscriptionTopologyTest::copy).collect(Collectors.toSet())).containsExactly(0, 1);
+        assertThat(out.stream().map(r -> payload(r.value())).filter(p -> p.startsWith("GET")))
+                .containsExactly(get("/api/a").replace("test/1", "******"), get("/api/a").replace("test/1", "******"));
+        // Added while running: takes effect for the next packets; removed: stops.
+        registry.put(SubscriptionParser.parseOne("{name: late, sources: [web1]}"));
+        pipe("web1", session(48003, get("/x")));
+        assertThat(ports(out("late"))).containsExactly(48003);
+        registry.remove("late");
+        pipe("web1", session(48004, get("/y")));
+        assertThat(out("late")).isEmpty();
+    }
+
+    @Test
+    void theSameSessionOnTwoSourcesIsDecidedPerSource() {
+        start("{name: a, sources: [web1, web2], filter: {http: {allow-url: ['^/api/']}}}");
+        TestSession s = session(49000, get("/api/x"));
+        pipe("web1", s);
+        pipe("web2", s);
+        assertThat(out("a")).hasSize(2 * s.packets.size());
+        assertThat(counters.of("a").sessionsKept()).isEqualTo(2);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.report.RunTimeline;
+
+/**
+ * The archive-replay features of a run, beyond {@link ReplayRequest}; {@link #defaults()} turns them all off.
+ *
+ * @param window                capture-time window to replay
+ * @param rate                  cap on sessions or requests per second, or null
+ * @param loops                 how many times the window (or the range to the end) is replayed
+ * @param http                  HTTP request rewrites (empty: none)
+ * @param responsesTopic        topic for request/response records, or null to publish none
+ * @param run                   run id written into response records and reports
+ * @param allowProductionTarget replay even when the target is one of the captured servers
+ * @param timeline              collects per-second figures for the run report, or null
+ * @param metrics               Prometheus endpoint to export the counters to, or null
+ */
+public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, HttpRewriteRules http,
+                            String responsesTopic, String run, boolean allowProductionTarget, RunTimeline timeline,
+                            MetricsEndpoint metrics) {
+    public ReplayOptions {
+        if (loops < 1) {
+            throw new IllegalArgumentException("loops must be >= 1");
+        }
+        window = window == null ? ReplayWindow.ALL : window;
+        http = http == null ? HttpRewriteRules.none() : http;
+    }
+
+    /** No window, no rate cap, one pass, no HTTP handling, nothing published. */
+    public static ReplayOptions defaults() {
+        return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null);
+    }
+
+    /** True when sessions are read as HTTP: to rewrite, record responses or count status codes. */
+    public boolean httpAware() {
+        return !http.isEmpty() || responsesTopic != null || timeline != null;
+    }
+
+    public ReplayOptions withWindow(ReplayWindow w) {
+        return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+    }
+
+    public ReplayOptions withRate(ReplayRate r) {
+        return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+    }
+
+    public ReplayOptions withLoops(int n) {
+        return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+    }
+
+    public ReplayOptions withHttp(HttpRewriteRules h) {
+        return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics);
+    }
+
+    /** Publishes request/response records to {@code topic} under run id {@code runId}. */
+    public ReplayOptions withResponses(String topic, String runId) {
+        return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics);
+    }
+
+    public ReplayOptions withAllowProductionTarget(boolean allow) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics);
+    }
+
+    public ReplayOptions withTimeline(RunTimeline t) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics);
+    }
+
+    public ReplayOptions withMetrics(MetricsEndpoint m) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.trafficbus.replay.http;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * The HTTP side of one replayed session: rewrites its requests, reads the target's responses and, when
+ * recording, the production responses from the capture, and pairs them by order (HTTP/1.x answers in
+ * request order, also when pipelined). Runs on the session's event loop.
+ */
+public final class HttpExchanges implements HttpRequestStream.Listener {
+    /** One request as sent, with when it was captured and sent. */
+    public static final class Request {
+        public final String method;
+        public final String url;
+        public final List<String[]> headers;
+        public final long capturedAtMicros;
+        final ByteArrayOutputStream body;
+        boolean bodyTruncated;
+        long sentNanos = -1;
+
+        Request(String method, String url, List<String[]> headers, long capturedAtMicros, boolean keepBody) {
+            this.method = method;
+            this.url = url;
+            this.headers = headers;
+            this.capturedAtMicros = capturedAtMicros;
+            this.body = keepBody ? new ByteArrayOutputStream() : null;
+        }
+
+        /** The body as sent (de-chunked, capped), or empty when bodies are not kept. */
+        public byte[] body() {
+            return body == null ? new byte[0] : body.toByteArray();
+        }
+
+        /** The body was longer than {@link HttpResponseStream#MAX_BODY}. */
+        public boolean bodyTruncated() {
+            return bodyTruncated;
+        }
+
+        /** {@link System#nanoTime} when the message holding the request was written, or -1. */
+        public long sentNanos() {
+            return sentNanos;
+        }
+    }
+
+    private final HttpRequestStream stream;
+    private final boolean record;
+    private final IntConsumer statusSink;
+    private final java.util.function.LongConsumer latencySink;
+    private int sentRequests;
+    private final List<Request> requests = new ArrayList<>();
+    private final List<HttpResponse> replayed = new ArrayList<>();
+    private final List<HttpResponse> production = new ArrayList<>();
+    private final HttpResponseStream replayedStream;
+    private final HttpResponseStream productionStream;
+    private long messageTsMicros;
+
+    /**
+     * @param rules      rewrites to apply
+     * @param record     keep bodies and production responses for response records
+     * @param statusSink receives the status code of every replayed response (may be null)
+     */
+    public HttpExchanges(HttpRewriteRules rules, boolean record, IntConsumer statusSink) {
+        this(rules, record, statusSink, null);
+    }
+
+    /** As above; {@code latencySink} receives each answer's latency in nanoseconds (may be null). */
+    public HttpExchanges(HttpRewriteRules rules, boolean record, IntConsumer statusSink,
+                         java.util.function.LongConsumer latencySink) {
+        this.stream = new HttpRequestStream(rules, this);
+        this.record = record;
+        this.statusSink = statusSink;
+        this.latencySink = latencySink;
+        this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
+        this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
+    }
+
+    /** Rewrites one captured client message (captured at {@code tsMicros}). */
+    public byte[] rewrite(byte[] message, long tsMicros) {
+        messageTsMicros = tsMicros;
+        return stream.rewrite(message);
+    }
+
+    /** The requests rewritten so far and not sent yet were written now. */
+    public void sent(long nowNanos) {
+        for (int i = sentRequests; i < requests.size(); i++) {
+            requests.get(i).sentNanos = nowNanos;
+        }
+        sentRequests = requests.size();
+    }
+
+    /** Bytes the target answered. */
+    public void replayedData(byte[] b, int off, int len, long nowNanos) {
+        replayedStream.feed(b, off, len, nowNanos);
+    }
+
+    /** Bytes the production server answered, from the capture. */
+    public void productionData(byte[] b, int off, int len) {
+        if (productionStream != null) {
+            productionStream.feed(b, off, len, 0);
+        }
+    }
+
+    /** The connection to the target and the captured one are over. */
+    public void closed(long nowNanos) {
+        replayedStream.closed(nowNanos);
+        if (productionStream != null) {
+            productionStream.closed(0);
+        }
+    }
+
+    /** True once a request was recognised in the client stream. */
+    public boolean isHttp() {
+        return stream.isHttp();
+    }
+
+    /** Why the client stream was passed through untouched, or null. */
+    public String passReason() {
+        return stream.passReason();
+    }
+
+    public List<Request> requests() {
+        return requests;
+    }
+
+    public List<HttpResponse> replayed() {
+        return replayed;
+    }
+
+    public List<HttpResponse> production() {
+        return production;
+    }
+
+    private String methodOf(int index) {
+        return index < requests.size() ? requests.get(index).method : null;
+    }
+
+    /**
+     * True when the stream is HTTP, requests were sent and every one of them has its complete response: the
+     * answer is over, whatever its size (no need to wait for silence).
+     */
+    public boolean allAnswered() {
+        return stream.isHttp() && sentRequests > 0 && replayedStream.responses() >= sentRequests
+                && stream.passReason() == null;
+    }
+
+    private void onReplayed(HttpResponse r) {
+        if (statusSink != null) {
+            statusSink.accept(r.status());
+        }
+        int i = replayedStream.responses() - 1;
+        if (latencySink != null && i >= 0 && i < requests.size() && requests.get(i).sentNanos >= 0) {
+            latencySink.accept(r.completeNanos() - requests.get(i).sentNanos);
+        }
+        if (record) {
+            replayed.add(r);
+        } else {
+            replayed.add(new HttpResponse(r.status(), List.of(), new byte[0], false, r.completeNanos()));
+        }
+    }
+
+    @Override
+    public void request(String method, String url, String version, List<String[]> headers) {
+        requests.add(new Request(method, url, record ? headers : List.of(), messageTsMicros, record));
+    }
+
+    @Override
+    public void body(byte[] b, int off, int len) {
+        Request r = requests.get(requests.size() - 1);
+        if (r.body == null) {
+            return;
+        }
+        int room = HttpResponseStream.MAX_BODY - r.body.size();
+        if (len > room) {
+            r.bodyTruncated = true;
+        }
+        r.body.write(b, off, Math.min(len, Math.max(0, room)));
+    }
+
+    @Override
+    public void end() {
+        // requests are paired with responses by order; nothing to do at a request's end
+    }
+}

@@ -1,0 +1,90 @@
+package dev.trafficbus.replay.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Publishes a run's final ledger to the compacted topic {@value #TOPIC} (key = run id), where {@code status}
+ * finds the latest runs. Best effort: a failure is returned as a reason, never thrown.
+ */
+public final class RunRecordPublisher {
+    /** The compacted topic of run ledgers. */
+    public static final String TOPIC = "tb.runs";
+    private static final long WAIT_SECONDS = 10;
+
+    private RunRecordPublisher() {
+    }
+
+    /** Publishes {@code ledger} under {@code runId}; returns null on success, else why it failed. */
+    public static String publish(Properties clientConfig, String runId, Map<String, Object> ledger) {
+        String created;
+        try {
+            createTopic(clientConfig);
+            created = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } catch (Exception e) {
+            // Perhaps only creating topics is not allowed and the topic exists: try to publish anyway.
+            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            created = "cannot create it (" + c.getMessage() + ")";
+        }
+        try {
+            Properties p = new Properties();
+            p.putAll(clientConfig);
+            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "trafficbus-replay-run");
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(WAIT_SECONDS * 1000));
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(WAIT_SECONDS * 1000));
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(WAIT_SECONDS * 1000 - 1000));
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+                byte[] value = new ObjectMapper().writeValueAsBytes(ledger);
+                producer.send(new ProducerRecord<>(TOPIC, runId.getBytes(StandardCharsets.UTF_8), value))
+                        .get(WAIT_SECONDS + 2, TimeUnit.SECONDS);
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } catch (Exception e) {
+            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            return c.getClass().getSimpleName() + ": " + c.getMessage() + (created == null ? "" : "; " + created);
+        }
+    }
+
+    private static void createTopic(Properties clientConfig) throws Exception {
+        Properties p = new Properties();
+        for (String name : AdminClientConfig.configNames()) {
+            if (clientConfig.containsKey(name)) {
+                p.put(name, clientConfig.get(name));
+            }
+        }
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000));
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000) - 1000);
+        try (Admin admin = Admin.create(p)) {
+            NewTopic t = new NewTopic(TOPIC, 1, (short) -1)
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+            admin.createTopics(List.of(t)).all().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+    }
+}

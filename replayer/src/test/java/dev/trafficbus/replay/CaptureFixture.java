@@ -1,0 +1,146 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.Pcaps;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A real capture from testdata/ (made by tcpdump of curl against nginx), read with pcap4j and published the
+ * way the forwarder does: IP packet in the value, flow key, record time = capture time, source header.
+ */
+final class CaptureFixture {
+    /** One TCP packet of the service port. */
+    record Packet(long micros, byte[] ip, boolean clientToServer, int clientPort, boolean clientSyn) {
+    }
+
+    /** One request line of the .expected file. */
+    record Expected(int clientPort, String method, String path, long bodyBytes, String bodySha256) {
+    }
+
+    static final int SERVICE_PORT = 8080;
+    final List<Packet> packets;
+    final List<Expected> expected;
+
+    private CaptureFixture(List<Packet> packets, List<Expected> expected) {
+        this.packets = packets;
+        this.expected = expected;
+    }
+
+    static Path testdata() {
+        Path here = Paths.get("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("testdata/http-sessions.pcap"))) {
+                return p.resolve("testdata");
+            }
+        }
+        throw new IllegalStateException("testdata/ not found above " + here);
+    }
+
+    /** Reads {@code name}.pcap and {@code name}.expected. */
+    static CaptureFixture load(String name) throws Exception {
+        List<Packet> packets = new ArrayList<>();
+        PacketView v = new PacketView();
+        try (PcapHandle h = Pcaps.openOffline(testdata().resolve(name + ".pcap").toString(),
+                PcapHandle.TimestampPrecision.MICRO)) {
+            while (true) {
+                byte[] b;
+                try {
+                    b = h.getNextRawPacketEx();
+                } catch (EOFException e) {
+                    break;
+                }
+                Timestamp t = h.getTimestamp();
+                long micros = Math.floorDiv(t.getTime(), 1000L) * 1_000_000L + t.getNanos() / 1000;
+                int etherType = ((b[12] & 0xFF) << 8) | (b[13] & 0xFF);
+                if (etherType != 0x0800 && etherType != 0x86DD) {
+                    continue;
+                }
+                byte[] ip = Arrays.copyOfRange(b, 14, b.length);
+                if (v.wrap(ip, 0, ip.length, ip.length) != PacketStatus.TCP) {
+                    continue;
+                }
+                boolean c2s = v.dstPort() == SERVICE_PORT;
+                if (!c2s && v.srcPort() != SERVICE_PORT) {
+                    continue;
+                }
+                boolean syn = c2s && v.hasFlag(PacketView.SYN) && !v.hasFlag(PacketView.ACK);
+                packets.add(new Packet(micros, ip, c2s, c2s ? v.srcPort() : v.dstPort(), syn));
+            }
+        }
+        List<Expected> expected = new ArrayList<>();
+        for (String line : Files.readAllLines(testdata().resolve(name + ".expected"))) {
+            if (line.startsWith("#") || line.isBlank()) {
+                continue;
+            }
+            String[] f = line.trim().split("\\s+");
+            String path = f[2].replaceFirst("^https?://[^/]+", "");
+            expected.add(new Expected(Integer.parseInt(f[0]), f[1], path, Long.parseLong(f[3]), f[4]));
+        }
+        return new CaptureFixture(packets, expected);
+    }
+
+    /** Capture time of each session's SYN by client port, in capture order. */
+    Map<Integer, Long> synTimes() {
+        Map<Integer, Long> m = new LinkedHashMap<>();
+        for (Packet p : packets) {
+            if (p.clientSyn()) {
+                m.putIfAbsent(p.clientPort(), p.micros());
+            }
+        }
+        return m;
+    }
+
+    /** Publishes every packet; with {@code copies} > 1 each packet also as copies 1.. with the tb.copy header. */
+    void publish(String bootstrap, String topic, String source, int copies) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        PacketView v = new PacketView();
+        long seq = 0;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (Packet pk : packets) {
+                v.wrap(pk.ip(), 0, pk.ip().length, pk.ip().length);
+                byte[] key = FlowKey.keyBytes(v, pk.clientToServer());
+                byte[] value = CapturedPacketCodec.encode(pk.micros(),
+                        pk.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
+                        pk.ip(), 0, pk.ip().length, pk.ip().length, seq++);
+                for (int copy = 0; copy < copies; copy++) {
+                    ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,
+                            Math.floorDiv(pk.micros(), 1000L), key, value);
+                    r.headers().add(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8));
+                    r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
+                    if (copy > 0) {
+                        r.headers().add(RecordHeaderNames.COPY, ByteBuffer.allocate(4).putInt(copy).array());
+                    }
+                    producer.send(r);
+                }
+            }
+            producer.flush();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.trafficbus.replay.tcp;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+
+/** Reads a committed tcpdump fixture (Ethernet link type) and publishes its TCP packets as a forwarder would. */
+final class PcapFixture {
+    record Packet(long tsMicros, byte[] ip, boolean clientToServer) {
+    }
+
+    private PcapFixture() {
+    }
+
+    /** The IPv4/IPv6 TCP packets of {@code resource}; server→client is decided by {@code serverPort}. */
+    static List<Packet> read(String resource, int serverPort) throws IOException {
+        byte[] all;
+        try (InputStream in = PcapFixture.class.getResourceAsStream("/tcp/" + resource)) {
+            if (in == null) {
+                throw new IOException("no fixture " + resource);
+            }
+            all = in.readAllBytes();
+        }
+        ByteBuffer b = ByteBuffer.wrap(all);
+        int magic = b.getInt(0);
+        if (magic == 0xd4c3b2a1) {
+            b.order(ByteOrder.LITTLE_ENDIAN);
+        } else if (magic != 0xa1b2c3d4) {
+            throw new IOException(resource + " is not a microsecond pcap file");
+        }
+        int linkType = b.getInt(20);
+        if (linkType != 1) {
+            throw new IOException(resource + ": link type " + linkType + ", expected Ethernet");
+        }
+        List<Packet> out = new ArrayList<>();
+        PacketView v = new PacketView();
+        int p = 24;
+        while (p + 16 <= all.length) {
+            long ts = (b.getInt(p) & 0xffffffffL) * 1_000_000L + (b.getInt(p + 4) & 0xffffffffL);
+            int caplen = b.getInt(p + 8);
+            int frame = p + 16;
+            p = frame + caplen;
+            int etherType = ((all[frame + 12] & 0xff) << 8) | (all[frame + 13] & 0xff);
+            if (etherType != 0x0800 && etherType != 0x86dd) {
+                continue;
+            }
+            byte[] ip = Arrays.copyOfRange(all, frame + 14, frame + caplen);
+            if (v.wrap(ip, 0, ip.length) != PacketStatus.TCP) {
+                continue;
+            }
+            out.add(new Packet(ts, ip, v.srcPort() != serverPort));
+        }
+        return out;
+    }
+
+    /** Publishes the packets to {@code topic}, with header {@code tb.copy} = copy when copy > 0. */
+    static void publish(String bootstrap, String topic, List<Packet> packets, int copy) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        PacketView v = new PacketView();
+        long seq = 0;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (Packet pk : packets) {
+                v.wrap(pk.ip(), 0, pk.ip().length);
+                byte[] key = FlowKey.keyBytes(v, pk.clientToServer());
+                byte[] value = CapturedPacketCodec.encode(pk.tsMicros(),
+                        pk.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
+                        pk.ip(), 0, pk.ip().length, pk.ip().length, seq++);
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, key, value);
+                r.headers().add(RecordHeaderNames.SOURCE, "fixture".getBytes(StandardCharsets.UTF_8));
+                r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
+                if (copy > 0) {
+                    r.headers().add(RecordHeaderNames.COPY, ByteBuffer.allocate(4).putInt(copy).array());
+                }
+                producer.send(r);
+            }
+            producer.flush();
+        }
+    }
+}

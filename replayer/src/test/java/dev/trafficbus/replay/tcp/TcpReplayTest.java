@@ -1,0 +1,302 @@
+package dev.trafficbus.replay.tcp;
+
+import dev.trafficbus.bus.TestKafkaCluster;
+import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.ReplayTuning;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The tcp engine end to end: real captures (tcpdump fixtures) published to a real Kafka broker, replayed as
+ * raw packets from fake client addresses into real nginx / redis-server in another namespace, answers
+ * relayed by the real intercept from a third namespace.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(120)
+class TcpReplayTest {
+    private static final AtomicInteger TOPICS = new AtomicInteger();
+    private TestKafkaCluster kafka;
+    private TcpTestNet net;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "needs root: network namespaces, raw sockets");
+        Assumptions.assumeTrue(TcpTestNet.interceptBuilt(),
+                "the intercept module is not built (intercept/target/classes); build it first");
+        kafka = TestKafkaCluster.start();
+        net = new TcpTestNet();
+        net.startIntercept();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @BeforeEach
+    void freshServers() throws Exception {
+        net.stopServers();
+        net.startNginx();
+    }
+
+    @Test
+    void shortAndKeepAliveHttpSessionsReachTheServerOnceFromTheClientRange() throws Exception {
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-short.pcap", 80), 0);
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-keepalive.pcap", 80), 0);
+        long rxBefore = TcpTestNet.replayerRxPackets();
+
+        ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, options(1));
+
+        assertThat(s.sessionsSeen()).isEqualTo(21);
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(21);
+        assertThat(s.sessionsFailed()).isZero();
+        assertThat(s.messagesSent()).isEqualTo(30);
+        assertThat(s.messagesAnswered()).isEqualTo(30);
+        Map<String, Integer> uris = countUris(net.accessLog());
+        for (int i = 1; i <= 20; i++) {
+            assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(1);
+        }
+        for (int i = 1; i <= 10; i++) {
+            assertThat(uris.get("/keep?i=" + i)).as("/keep?i=" + i).isEqualTo(1);
+        }
+        assertThat(uris.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(30);
+        for (String line : net.accessLog()) {
+            assertThat(line).startsWith("10.99.");
+        }
+        // Answers went to the assist host; at most a few ARP packets came back to the replayer.
+        assertThat(TcpTestNet.replayerRxPackets() - rxBefore).isLessThan(10);
+    }
+
+    @Test
+    void redisCounterIncrementedNTimesReadsN() throws Exception {
+        net.startRedis();
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("redis-incr.pcap", 6379), 0);
+
+        ReplaySummary s = replay(topic, 6379, ReplaySpeed.MAX, options(2));
+
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(1);
+        assertThat(net.redisCli("GET", "tb:counter")).isEqualTo("30");
+    }
+
+    @Test
+    void captureStartedMidConnectionStillReplaysItsRequests() throws Exception {
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-mid.pcap", 80), 0);
+
+        ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, options(3));
+
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(1);
+        Map<String, Integer> uris = countUris(net.accessLog());
+        assertThat(uris).containsOnlyKeys("/mid?i=2", "/mid?i=3", "/mid?i=4");
+        assertThat(uris.values()).containsOnly(1);
+    }
+
+    @Test
+    void threeAmplifiedCopiesUseDistinctEndpointsWithoutResets() throws Exception {
+        String topic = topic();
+        List<PcapFixture.Packet> packets = PcapFixture.read("http-short.pcap", 80);
+        for (int copy = 0; copy < 3; copy++) {
+            PcapFixture.publish(kafka.bootstrapServers(), topic, packets, copy);
+        }
+
+        ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, options(4));
+
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(60);
+        assertThat(s.problemsByReason()).doesNotContainKeys("target-reset", "connection-refused");
+        List<String> log = net.accessLog();
+        assertThat(log).hasSize(60);
+        Set<String> endpoints = new HashSet<>();
+        for (String line : log) {
+            endpoints.add(line.substring(0, line.indexOf(' ')));
+        }
+        assertThat(endpoints).hasSize(60);
+        Map<String, Integer> uris = countUris(log);
+        for (int i = 1; i <= 20; i++) {
+            assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aMissingTokenIsRefusedWithAClearMessage() throws Exception {
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-mid.pcap", 80), 0);
+        TcpEngineOptions noToken = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
+                List.of(TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT), null, 5);
+
+        assertThatThrownBy(() -> replay(topic, 80, ReplaySpeed.MAX, noToken))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageStartingWith("intercept " + TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT + " refused: ");
+        assertThat(net.accessLog()).isEmpty();
+    }
+
+    @Test
+    void aRunSurvivesAnInterceptRestart() throws Exception {
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-short.pcap", 80), 0);
+        Thread restarter = new Thread(() -> {
+            try {
+                Thread.sleep(2000);
+                net.killIntercept();
+                Thread.sleep(700);
+                net.startIntercept();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        restarter.start();
+        // 1.25 s of capture at a quarter of the speed: sessions start before, during and after the restart.
+        ReplaySummary s = replay(topic, 80, new ReplaySpeed(0.25), options(6));
+        restarter.join();
+
+        assertThat(s.problemsByReason()).containsKey("intercept-disconnected");
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(20);
+        Map<String, Integer> uris = countUris(net.accessLog());
+        for (int i = 1; i <= 20; i++) {
+            assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void ipv6TargetsAreReplayedFromTheIpv6Range() throws Exception {
+        net.enableIpv6();
+        try {
+            String topic = topic();
+            PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-short.pcap", 80), 0);
+            TcpEngineOptions o = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE6,
+                    List.of(TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT), net.token.toFile(), 7);
+            Properties c = new Properties();
+            c.put("bootstrap.servers", kafka.bootstrapServers());
+            ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP6, 80), ReplaySpeed.MAX,
+                    "g-" + topic, true, false);
+            ReplaySummary s = new TcpReplay(r, ReplayTuning.defaults(), o).run();
+            System.out.println("tcp replay of " + topic + " over IPv6: " + s.summaryLine());
+
+            assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(20);
+            List<String> log = net.accessLog();
+            assertThat(log).hasSize(20);
+            for (String line : log) {
+                assertThat(line).startsWith("fd99::");
+            }
+        } finally {
+            net.disableIpv6();
+        }
+    }
+
+    @Test
+    void aRequestLargerThanTheMtuIsSplitAndArrivesWhole() throws Exception {
+        String topic = topic();
+        List<PcapFixture.Packet> packets = PcapFixture.read("http-post.pcap", 80);
+        PcapFixture.publish(kafka.bootstrapServers(), topic, packets, 0);
+        long requestBytes = 0;
+        dev.trafficbus.packet.PacketView v = new dev.trafficbus.packet.PacketView();
+        for (PcapFixture.Packet p : packets) {
+            if (p.clientToServer()) {
+                v.wrap(p.ip(), 0, p.ip().length);
+                requestBytes += v.payloadLength();
+            }
+        }
+        assertThat(requestBytes).isGreaterThan(5000);
+        // The path really is this small: an unsplit 1500-byte segment (DF set) could not be sent at all.
+        net.setReplayerMtu(576);
+        try {
+            TcpEngineOptions o = options(8);
+            o.mtu = 576;
+            ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, o);
+
+            assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(1);
+            assertThat(s.problemsByReason()).doesNotContainKey("raw-send-failed");
+            assertThat(net.accessLog()).hasSize(1);
+            assertThat(net.accessLog().get(0)).endsWith(" /post?i=1 " + requestBytes);
+        } finally {
+            net.setReplayerMtu(1500);
+        }
+    }
+
+    @Test
+    void theInterceptChannelCanUseTlsAndRefusesAnUntrustedServer() throws Exception {
+        int port = TcpTestNet.INTERCEPT_PORT + 1;
+        java.nio.file.Path ca = net.startTlsIntercept(port);
+        String topic = topic();
+        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-mid.pcap", 80), 0);
+        TcpEngineOptions stranger = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
+                List.of(TcpTestNet.INTERCEPT_IP + ":" + port), net.token.toFile(), 10);
+        stranger.interceptCa = net.strangerCertificate().toFile();
+
+        assertThatThrownBy(() -> replay(topic, 80, ReplaySpeed.MAX, stranger))
+                .isInstanceOf(UserInputException.class)
+                .hasMessageContaining("intercept " + TcpTestNet.INTERCEPT_IP + ":" + port);
+        assertThat(net.accessLog()).isEmpty();
+
+        TcpEngineOptions trusted = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
+                List.of(TcpTestNet.INTERCEPT_IP + ":" + port), net.token.toFile(), 11);
+        trusted.interceptCa = ca.toFile();
+        ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, trusted);
+
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(1);
+        assertThat(countUris(net.accessLog())).containsOnlyKeys("/mid?i=2", "/mid?i=3", "/mid?i=4");
+    }
+
+    private TcpEngineOptions options(int instance) {
+        TcpEngineOptions o = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
+                List.of(TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT), net.token.toFile(), instance);
+        o.handshakeTimeout = java.time.Duration.ofSeconds(15);
+        return o;
+    }
+
+    private ReplaySummary replay(String topic, int port, ReplaySpeed speed, TcpEngineOptions tcp) {
+        Properties c = new Properties();
+        c.put("bootstrap.servers", kafka.bootstrapServers());
+        ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, port), speed,
+                "g-" + topic, true, false);
+        ReplaySummary s = new TcpReplay(r, ReplayTuning.defaults().withDrainTimeout(java.time.Duration.ofSeconds(20)), tcp).run();
+        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
+        return s;
+    }
+
+    private String topic() throws Exception {
+        String t = "tb.capture.tcp" + TOPICS.incrementAndGet();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(t, 1, (short) 1))).all().get();
+        }
+        return t;
+    }
+
+    /** Requests by URI from access-log lines "addr:port uri length". */
+    private static Map<String, Integer> countUris(List<String> log) {
+        Map<String, Integer> m = new HashMap<>();
+        for (String line : log) {
+            m.merge(line.split(" ")[1], 1, Integer::sum);
+        }
+        return m;
+    }
+}
