@@ -96,7 +96,7 @@ published_all() {
 
 # forward_run RATE TAG -> "actual_pps captured published dropped kernel_dropped if_dropped errors cpu_s_per_M bytes"
 forward_run() {
-  local rate=$1 tag=$2 port out err pid t0 t1 captured published deadline line
+  local rate=$1 tag=$2 port out err pid t0 t1 line
   port="$(free_port)"; out="$WORK/fwd-$tag.out"; err="$WORK/fwd-$tag.err"
   JAVA_OPTS="${P2_FORWARD_JAVA_OPTS:--Xms768m -Xmx768m}" bin/trafficbus forward --interface "$VB" --port "$HTTP_PORT" \
     --source "p2-$tag" --bootstrap-servers "$BOOTSTRAP" --metrics-port "$port" --status-interval 0 \

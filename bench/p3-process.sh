@@ -207,9 +207,12 @@ for i in $(seq 1 "$RUNS"); do
   if [ "$i" -le "$TEN_RUNS" ]; then TEN+=("$(process_run "ten$i" "$SUBS")"); fi
 done
 
-P="$(printf '%s\n' "${PLAIN[@]}" | median)"; O="$(printf '%s\n' "${ONE[@]}" | median)"; T="$(printf '%s\n' "${TEN[@]}" | median)"
+P="$(printf '%s\n' "${PLAIN[@]}" | median)"; O="$(printf '%s\n' "${ONE[@]}" | median)"
+T="$(printf '%s\n' "${TEN[@]}" | median)"
 echo "P3 plain consume->produce: median $(printf '%.0f' "$P") records/s  (runs: ${PLAIN[*]})"
 echo "P3 process, 1 subscription: median $(printf '%.0f' "$O") records in/s  (runs: ${ONE[*]})"
-echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') out/s  (runs: ${TEN[*]})"
+if [ "${#TEN[@]}" -gt 0 ]; then
+  echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') out/s  (runs: ${TEN[*]})"
+fi
 echo "P3 records: $RECORDS; client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v o="$O" -v p="$P" 'BEGIN { r = o / p; printf "P3 ratio process/plain: %.2f (goal >= 0.70) %s\n", r, (r >= 0.7 ? "OK" : "BELOW GOAL") }'

@@ -2,10 +2,8 @@ package dev.trafficbus.diff;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -109,9 +107,7 @@ public final class DiffTally {
             case MISSING_REPLAY -> e.missingReplay.merge(result.missingReason(), 1L, Long::sum);
             case DIFFERENT -> {
                 e.different++;
-                Set<String> groups = new LinkedHashSet<>();
-                result.differences().forEach(d -> groups.add(d.group()));
-                groups.forEach(g -> e.differencesByField.merge(g, 1L, Long::sum));
+                result.fields().forEach(g -> e.differencesByField.merge(g, 1L, Long::sum));
                 if (e.examples.size() < examplesPerEndpoint) {
                     e.examples.add(new Example(r.session(), r.index(), r.url(), r.capturedAtMicros(),
                             r.production().status(), r.replayed().status(), result.differences()));

@@ -12,24 +12,30 @@ import java.util.Set;
  * numbers by value (1 equals 1.0), with ignored paths skipped together with everything under them.
  */
 final class JsonComparison {
+    /** The differences of one document: the first ones in full, and the field group of every one. */
+    record Result(List<Difference> shown, Set<String> fields) {
+    }
+
     private final List<JsonPath> ignored;
     private final int limit;
     private final List<Difference> out = new ArrayList<>();
+    private final Set<String> fields = new LinkedHashSet<>();
 
-    /** @param limit differences kept per document; the rest are not listed (one pair never floods a report) */
+    /** @param limit differences kept per document; the rest are only counted by field (one pair never floods a report) */
     JsonComparison(List<JsonPath> ignored, int limit) {
         this.ignored = ignored;
         this.limit = limit;
     }
 
-    List<Difference> compare(JsonNode production, JsonNode replayed) {
+    Result compare(JsonNode production, JsonNode replayed) {
         out.clear();
+        fields.clear();
         walk(production, replayed, new ArrayList<>());
-        return List.copyOf(out);
+        return new Result(List.copyOf(out), Set.copyOf(fields));
     }
 
     private void walk(JsonNode p, JsonNode r, List<Object> path) {
-        if (out.size() >= limit || isIgnored(path)) {
+        if (isIgnored(path)) {
             return;
         }
         if (p == null || r == null) {
@@ -72,6 +78,10 @@ final class JsonComparison {
     }
 
     private void add(List<Object> path, JsonNode p, JsonNode r) {
+        fields.add("body " + JsonPath.render(path, true));
+        if (out.size() >= limit) {
+            return;
+        }
         out.add(new Difference("body " + JsonPath.render(path, false), "body " + JsonPath.render(path, true),
                 Difference.shorten(p == null ? null : p.toString()), Difference.shorten(r == null ? null : r.toString())));
     }

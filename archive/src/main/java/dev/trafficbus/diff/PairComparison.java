@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Compares the replayed response of one record with the production one: status, headers, then body (with its
@@ -26,10 +28,24 @@ public final class PairComparison {
     /**
      * @param missingReason for {@link Outcome#MISSING_REPLAY}: the record's error, or {@code no-answer} when it gave none
      */
-    public record Result(Outcome outcome, List<Difference> differences, String missingReason) {
+    public record Result(Outcome outcome, List<Difference> differences, String missingReason, Set<String> fields) {
+        public Result {
+            fields = Set.copyOf(fields);
+        }
+
+        /** A result whose differences are all listed: the fields are their groups. */
+        public Result(Outcome outcome, List<Difference> differences, String missingReason) {
+            this(outcome, differences, missingReason, groups(differences));
+        }
+
+        private static Set<String> groups(List<Difference> differences) {
+            Set<String> s = new LinkedHashSet<>();
+            differences.forEach(d -> s.add(d.group()));
+            return s;
+        }
     }
 
-    /** Body differences listed per pair; more are not shown (the first ones tell the story). */
+    /** Body differences listed per pair; more are only counted by field (the first ones tell the story). */
     static final int MAX_BODY_DIFFERENCES = 20;
     /**
      * Decimals parsed exactly: as doubles, 1e400 would be infinite (no value to compare) and 0.1 would equal
@@ -62,8 +78,10 @@ public final class PairComparison {
             diffs.add(Difference.of("status", String.valueOf(r.production().status()), String.valueOf(r.replayed().status())));
         }
         compareHeaders(r.production().headers(), r.replayed().headers(), diffs);
-        compareBodies(r.production(), r.replayed(), diffs);
-        return new Result(diffs.isEmpty() ? Outcome.EQUAL : Outcome.DIFFERENT, List.copyOf(diffs), null);
+        Set<String> fields = new LinkedHashSet<>();
+        diffs.forEach(d -> fields.add(d.group()));
+        compareBodies(r.production(), r.replayed(), diffs, fields);
+        return new Result(diffs.isEmpty() ? Outcome.EQUAL : Outcome.DIFFERENT, List.copyOf(diffs), null, fields);
     }
 
     private void compareHeaders(List<HttpSide.Header> production, List<HttpSide.Header> replayed, List<Difference> out) {
@@ -103,7 +121,7 @@ public final class PairComparison {
         return m;
     }
 
-    private void compareBodies(HttpSide production, HttpSide replayed, List<Difference> out) {
+    private void compareBodies(HttpSide production, HttpSide replayed, List<Difference> out, Set<String> fields) {
         if (Arrays.equals(production.body(), replayed.body())) {
             return;
         }
@@ -117,11 +135,14 @@ public final class PairComparison {
         JsonNode pj = parseJson(p);
         JsonNode rj = pj == null ? null : parseJson(r);
         if (pj != null && rj != null) {
-            out.addAll(json.compare(pj, rj));
+            JsonComparison.Result result = json.compare(pj, rj);
+            out.addAll(result.shown());
+            fields.addAll(result.fields());
             return;
         }
         int at = Arrays.mismatch(p, r);
         out.add(Difference.of("body", describe(pb, production.bodyTruncated(), at), describe(rb, replayed.bodyTruncated(), at)));
+        fields.add("body");
     }
 
     /** The body as a JSON tree when it is a JSON object or array, else null. */

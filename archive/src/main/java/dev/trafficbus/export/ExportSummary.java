@@ -15,7 +15,8 @@ import java.util.Map;
  * @param recordsRead     records consumed between the start and end offsets
  * @param packetsWritten  packets written to the file
  * @param outsideWindow   records read whose capture time fell outside the window (offsets are found by the Kafka
- *                        timestamp in ms, so a few records at the edges are read and left out)
+ *                        timestamp in ms, and the end looks {@link PcapExporter#LATE_RECORDS} further for records
+ *                        published late, so records at the edges are read and left out)
  * @param skippedByReason records in the window not written, by {@link ExportSkipReason#label()} (every reason present)
  * @param bytesWritten    size of the file
  * @param seconds         wall time of the read and write

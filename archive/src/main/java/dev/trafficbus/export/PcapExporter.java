@@ -37,6 +37,13 @@ public final class PcapExporter {
     private static final int MAX_BUFFERED = 5_000;
     /** Packet bytes all partitions together may hold before they are paused (shared out per partition, 1 MB at least). */
     private static final long MAX_BUFFERED_BYTES = 64L << 20;
+    /**
+     * How far past the window's end records are read. A processor holds a session's first packets until its request
+     * head arrives (up to its --held-timeout, 30 s by default) and then publishes them after packets captured later,
+     * so in a subscription topic records of the window can follow the first one stamped after its end. The extra
+     * records read are counted as outside the window.
+     */
+    static final Duration LATE_RECORDS = Duration.ofSeconds(60);
     /** How long the broker may deliver nothing while partitions still have records before the export gives up. */
     private static final Duration STALL_LIMIT = Duration.ofSeconds(30);
 
@@ -242,13 +249,13 @@ public final class PcapExporter {
                 recordsRead, total, written, rate, ProgressDisplay.eta(eta)));
     }
 
-    /** The end offsets now, or earlier where the window ends: the first offset stamped at or after its end. */
+    /** The end offsets now, or earlier where the window ends: the first offset stamped {@link #LATE_RECORDS} after its end. */
     private Map<TopicPartition, Long> endOffsets(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions,
                                                  String servers, boolean seekByTime) {
         Map<TopicPartition, Long> end = new HashMap<>(ArchiveTopic.endOffsets(consumer, partitions, servers));
         if (seekByTime && window.hasTo()) {
             for (Map.Entry<TopicPartition, OffsetAndTimestamp> e : offsetsForTime(consumer, partitions,
-                    window.toMillisExclusive()).entrySet()) {
+                    window.toMillisExclusive() + LATE_RECORDS.toMillis()).entrySet()) {
                 if (e.getValue() != null) {
                     end.merge(e.getKey(), e.getValue().offset(), Math::min);
                 }

@@ -6,6 +6,8 @@ import java.util.ArrayDeque;
  * The k-way merge of partitions by capture time. Each partition is in capture order already (one forwarder appends
  * its packets in the order it read them), so the earliest packet overall is always one of the partition heads; it
  * may only be taken once every partition that can still deliver has a head, or a later-read packet could be earlier.
+ * A packet a processor published late (held, then released) comes out where its partition holds it: pcap readers
+ * take a file that is not quite in order, and holding everything back to sort it would bound nothing.
  * Memory stays bounded because the reader stops fetching a partition whose queue is {@link #full}: by record count
  * and by bytes, since packets range from 40 bytes to 64 KB (offloaded segments) and a count alone bounds nothing.
  */

@@ -130,4 +130,22 @@ class PairComparisonTest {
                         "body: production 11 bytes (gzip-decoded), first difference at byte 6: \"hello world\","
                                 + " replayed 11 bytes (gzip-decoded), first difference at byte 6: \"hello there\"");
     }
+
+    @Test
+    void everyDifferingFieldIsCountedEvenBeyondTheDifferencesShown() {
+        StringBuilder production = new StringBuilder("{");
+        StringBuilder replayed = new StringBuilder("{");
+        for (int i = 0; i < 25; i++) {
+            production.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":1");
+            replayed.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":2");
+        }
+        ResponseRecord record = pair(side(200, production + "}"), side(200, replayed + "}"), null);
+        PairComparison.Result r = new PairComparison(ComparisonRules.of(List.of(), List.of(), true)).compare(record);
+        assertThat(r.differences()).hasSize(PairComparison.MAX_BODY_DIFFERENCES);
+
+        DiffTally tally = new DiffTally(3);
+        tally.add(record, r);
+        // The per-field counts say which fields differ in how many pairs: all 25 fields, not the first 20.
+        assertThat(tally.endpoints().get(0).differencesByField()).hasSize(25).containsEntry("body $.f24", 1L);
+    }
 }

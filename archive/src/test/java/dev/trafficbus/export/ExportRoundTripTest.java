@@ -49,7 +49,7 @@ class ExportRoundTripTest {
         // default, first checked 30 s after the broker starts) would delete them once the fixtures are a week old.
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             admin.createTopics(List.of(keptForever("tb.capture.http", 6), keptForever("tb.capture.mixed", 6),
-                    keptForever("tb.sub.txn", 2))).all().get();
+                    keptForever("tb.sub.txn", 2), keptForever("tb.sub.late", 1))).all().get();
         }
         forward(PcapFiles.testdata("http-sessions.pcap"), "http");
         forward(PcapFiles.testdata("mixed-frames.pcap"), "mixed");
@@ -237,6 +237,30 @@ class ExportRoundTripTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("3 records read, 2 packets written").contains("outside the window 1");
         assertThat(PcapFiles.read(out)).extracting(PcapFiles.Frame::micros).containsExactly(t2020, t2020 + 1_000_000L);
+    }
+
+    @Test
+    void packetsPublishedLateAfterTheWindowsEndAreStillFound() throws Exception {
+        // A processor holds a session's first packets until its request head arrives (up to --held-timeout, 30 s),
+        // then publishes them with their capture times after packets captured later: a subscription topic is not in
+        // time order, and the first record stamped after --to is not where the window's records end.
+        String topic = "tb.sub.late";
+        List<PcapFiles.Frame> frames = PcapFiles.tcpOfPort(PcapFiles.read(PcapFiles.testdata("http-sessions.pcap")), PORT);
+        long t0 = frames.get(0).micros();
+        long[] times = {t0, t0 + 3_000_000L, t0 + 1_500_000L};
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig())) {
+            for (int i = 0; i < times.length; i++) {
+                byte[] ip = frames.get(i).ip();
+                producer.send(new ProducerRecord<>(topic, 0, times[i] / 1000, null, CapturedPacketCodec.encode(
+                        times[i], Direction.CLIENT_TO_SERVER, ip, 0, ip.length, ip.length, i))).get();
+            }
+        }
+        Path out = temp.resolve("late.pcap");
+        CommandOutput r = export("--topic", topic, "--from", iso(t0), "--to", iso(t0 + 2_000_000L), "-o", out.toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("3 records read, 2 packets written").contains("outside the window 1");
+        assertThat(PcapFiles.read(out)).extracting(PcapFiles.Frame::micros).containsExactly(t0, t0 + 1_500_000L);
     }
 
     private static Properties producerConfig() {

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import dev.trafficbus.cli.UserInputException;
 import org.pcap4j.core.BpfProgram;
 import org.pcap4j.core.NotOpenException;

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 

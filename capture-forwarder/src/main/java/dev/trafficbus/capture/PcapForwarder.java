@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.EnumMap;

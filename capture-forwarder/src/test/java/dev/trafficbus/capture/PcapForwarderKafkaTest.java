@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;

@@ -174,7 +174,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (cause.getCause() instanceof javax.net.ssl.SSLException) {
                 return; // reported by the handshake event
             }
-            // e.g. a negative length prefix: as much a protocol error as a frame too long
+            // any other framing failure is as much a protocol error as a frame too long
             refuse(ctx, RefusalReason.PROTOCOL, "protocol error: " + rootMessage(cause));
             return;
         }

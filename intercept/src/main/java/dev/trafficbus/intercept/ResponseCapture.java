@@ -1,5 +1,7 @@
 package dev.trafficbus.intercept;
 
+import dev.trafficbus.packet.LinkLayer;
+
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;

@@ -143,7 +143,7 @@ class InterceptAuthTest {
                 assertThat(refusal(c)).contains("protocol error");
             }
             try (FrameClient c = plain(intercept)) {
-                c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xf0}); // a negative length
+                c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xf0}); // unsigned: too long
                 assertThat(refusal(c)).contains("protocol error");
             }
             try (FrameClient c = plain(intercept)) {

@@ -128,7 +128,7 @@ final class CaptureConsumer implements AutoCloseable {
 
     /**
      * Consumes until {@link #stop()}, or in a bounded run until every assigned partition reached its end, once
-     * per loop pass, waiting between passes until {@code drained} (the previous pass's sessions finished).
+     * per loop pass, waiting between passes until the previous pass's sessions finished.
      * Sessions still being captured when reading ends are ended and marked cut, so their records stay
      * uncommitted. {@code tick} runs after every poll. Does not commit: call {@link #commit()} after the drain.
      */

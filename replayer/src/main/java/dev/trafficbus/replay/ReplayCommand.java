@@ -5,6 +5,8 @@ import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
 import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.tcp.TcpEngineOptions;
+import dev.trafficbus.replay.tcp.TcpReplay;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,6 +45,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Mixin
     KafkaClientOptions kafka = new KafkaClientOptions();
+
+    @Mixin
+    TcpEngineOptions tcp = new TcpEngineOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
             description = "1 keeps the captured timing, 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
@@ -137,6 +142,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        tcp.validate();
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         InetSocketAddress targetAddress = TargetAddress.parse(target);
         if (maxConnections < 1) {
@@ -149,6 +155,9 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserInputException("--max-buffered-mb must be at least 1, got " + maxBufferedMb);
         }
         ReplayWindow window = ReplayWindow.parse(from, to);
+        if (tcp.tcpEngine()) {
+            refuseWithTcpEngine(window);
+        }
         if (loops < 1) {
             throw new UserInputException("--loop must be at least 1, got " + loops);
         }
@@ -185,8 +194,73 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** The tcp engine replays sessions as they come; the archive features belong to the socket engine for now. */
+    private void refuseWithTcpEngine(ReplayWindow window) {
+        List<String> unsupported = new ArrayList<>();
+        if (window.bounded()) {
+            unsupported.add("--from/--to");
+        }
+        if (rate != null) {
+            unsupported.add("--rate");
+        }
+        if (loops != 1) {
+            unsupported.add("--loop");
+        }
+        if (!httpSetHeaders.isEmpty() || !httpRemoveHeaders.isEmpty() || httpRewriteUrl != null || httpHost != null) {
+            unsupported.add("--http-*");
+        }
+        if (captureResponses) {
+            unsupported.add("--capture-responses");
+        }
+        if (!unsupported.isEmpty()) {
+            throw new UserInputException(String.join(", ", unsupported) + " work with --engine socket only");
+        }
+    }
+
+    /** The engine a run uses: socket (with the archive features) or tcp. */
+    private interface Engine {
+        ReplaySummary run();
+
+        void stop();
+
+        Map<String, Object> ledger();
+    }
+
+    private Engine engine(ReplayRequest request, ReplayTuning tuning, ReplayOptions options) {
+        if (tcp.tcpEngine()) {
+            TcpReplay r = new TcpReplay(request, tuning, tcp);
+            return new Engine() {
+                public ReplaySummary run() {
+                    return r.run();
+                }
+
+                public void stop() {
+                    r.stop();
+                }
+
+                public Map<String, Object> ledger() {
+                    return Map.of("engine", "tcp");
+                }
+            };
+        }
+        SocketReplay r = new SocketReplay(request, tuning, options);
+        return new Engine() {
+            public ReplaySummary run() {
+                return r.run();
+            }
+
+            public void stop() {
+                r.stop();
+            }
+
+            public Map<String, Object> ledger() {
+                return r.ledger();
+            }
+        };
+    }
+
     private int replay(String runId, ReplayRequest request, ReplayTuning tuning, ReplayOptions options) {
-        SocketReplay replay = new SocketReplay(request, tuning, options);
+        Engine replay = engine(request, tuning, options);
         CountDownLatch reported = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             replay.stop();

@@ -128,5 +128,15 @@ class ArchiveOptionsTest {
                 "--bootstrap-servers", "x:1", "--responses-topic", "x");
         assertThat(o.err()).startsWith("trafficbus replay: --responses-topic needs --capture-responses");
         assertThat(Set.of(o.exitCode())).containsExactly(2);
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1",
+                "--bootstrap-servers", "x:1", "--engine", "tcp", "--client-range", "10.99.0.0/16",
+                "--intercept", "127.0.0.1:36524", "--from", "2026-11-21T14:00:00Z", "--rate", "5/s");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).isEqualTo("trafficbus replay: --from/--to, --rate work with --engine socket only"
+                + System.lineSeparator());
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1",
+                "--bootstrap-servers", "x:1", "--engine", "raw");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).startsWith("trafficbus replay: --engine 'raw' is not valid");
     }
 }

@@ -25,6 +25,10 @@ public final class TestKafkaCluster implements AutoCloseable {
                 .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
                 .setConfigProp("share.coordinator.state.topic.min.isr", "1")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                // Record time is capture time: with the default 7-day retention, committed pcap fixtures
+                // would be deleted mid-test once they are a week old.
+                .setConfigProp("log.retention.ms", "-1")
+                .setConfigProp("transaction.state.log.num.partitions", "4")
                 .build();
         try {
             cluster.format();

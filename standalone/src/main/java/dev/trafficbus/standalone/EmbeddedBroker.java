@@ -174,6 +174,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // Record time is capture time, so an imported pcap older than the default 7-day retention would be
+        // deleted within minutes; a laptop/CI broker keeps everything until its data dir is removed.
+        p.put("log.retention.ms", "-1");
         return p;
     }
 

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Hands out fake client endpoints (address from the range, port from this instance's block) so that no two
@@ -25,6 +26,7 @@ public final class ClientEndpoints {
     private final int firstPort;
     private final long total;
     private final long quarantineNanos;
+    private final long networkLow;
     private final Set<Long> busy = new HashSet<>();
     private final Map<Long, Long> quarantined = new HashMap<>();
     private long cursor;
@@ -36,6 +38,10 @@ public final class ClientEndpoints {
         this.firstPort = firstPort(instance);
         this.total = range.hosts() > Long.MAX_VALUE / BLOCK_SIZE ? Long.MAX_VALUE : range.hosts() * BLOCK_SIZE;
         this.quarantineNanos = quarantineNanos;
+        this.networkLow = low8(range.network(), 0);
+        // A restarted replayer must not begin where the last run began: the test server may still hold those
+        // 4-tuples (a run killed before its resets), and our quarantine did not survive the restart.
+        this.cursor = ThreadLocalRandom.current().nextLong(total);
     }
 
     /** The first port of an instance's block. */
@@ -112,22 +118,22 @@ public final class ClientEndpoints {
         if (p < 0 || p >= BLOCK_SIZE || !range.contains(a, off, range.addressLength())) {
             return -1;
         }
-        byte[] net = range.network();
-        int n = net.length;
-        long diff = 0;
         // hosts() is below 2^62, so the low 8 bytes hold the whole host number.
-        for (int i = Math.max(0, n - 8); i < n; i++) {
-            diff = (diff << 8) | (a[off + i] & 0xff);
-        }
-        long base = 0;
-        for (int i = Math.max(0, n - 8); i < n; i++) {
-            base = (base << 8) | (net[i] & 0xff);
-        }
-        long host = diff - base - range.firstHostOffset();
+        long host = low8(a, off) - networkLow - range.firstHostOffset();
         if (host < 0 || host >= range.hosts()) {
             return -1;
         }
         return host + (long) p * range.hosts();
+    }
+
+    /** The last (up to) 8 bytes of the range-sized address at {@code off}, as a number. */
+    private long low8(byte[] a, int off) {
+        int n = range.addressLength();
+        long v = 0;
+        for (int i = Math.max(0, n - 8); i < n; i++) {
+            v = (v << 8) | (a[off + i] & 0xff);
+        }
+        return v;
     }
 
     private void prune(long nowNanos) {

@@ -1,6 +1,8 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.intercept.frame.FrameException;
+import dev.trafficbus.intercept.frame.Route;
 
 import java.math.BigInteger;
 import java.net.Inet4Address;
@@ -29,35 +31,35 @@ public final class ClientRange {
         this.hosts = v4Edges ? all - 2 : v6Anycast ? all - 1 : all;
     }
 
-    /** Parses "10.99.0.0/16" or "fd00:99::/64"; anything else is a {@link UserInputException}. */
+    /**
+     * Parses "10.99.0.0/16" or "fd00:99::/64": a full literal address (never a host name, never a short form
+     * like "10.99" that would mean 10.0.0.99) and a prefix length; anything else is a {@link UserInputException}.
+     */
     public static ClientRange parse(String text) {
         String t = text == null ? "" : text.trim();
         int slash = t.indexOf('/');
-        if (slash <= 0) {
+        if (slash <= 0 || !t.substring(slash + 1).matches("[0-9]{1,3}")) {
             throw new UserInputException("--client-range '" + text + "' is not valid: use CIDR, e.g. 10.99.0.0/16");
         }
-        String addr = t.substring(0, slash);
-        if (!addr.matches("[0-9a-fA-F:.]+")) {
-            throw new UserInputException("--client-range '" + text + "' needs a numeric address, e.g. 10.99.0.0/16");
+        // A string starting with anything but a hex digit or ':' would be looked up in DNS by InetAddress.
+        if (!t.matches("\\[?[0-9a-fA-F:][0-9a-fA-F:.]*]?/[0-9]+")) {
+            throw new UserInputException("--client-range '" + text + "' needs a literal IP address, e.g. 10.99.0.0/16");
         }
-        byte[] net;
+        Route route;
         try {
-            net = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
-            throw new UserInputException("--client-range '" + text + "' has no valid address", e);
+            route = Route.parse(t);
+        } catch (FrameException e) {
+            throw new UserInputException("--client-range '" + text + "' needs a literal IP address (a.b.c.d or an "
+                    + "IPv6 address) and a prefix length, e.g. 10.99.0.0/16", e);
         }
-        int len;
-        try {
-            len = Integer.parseInt(t.substring(slash + 1));
-        } catch (NumberFormatException e) {
-            len = -1;
+        byte[] net = route.address();
+        if (net.length == 16 && t.indexOf('.') >= 0) {
+            throw new UserInputException("--client-range '" + text + "' is an IPv4-mapped IPv6 range; give the IPv4 range");
         }
+        int len = route.prefixLength();
         int max = net.length * 8;
         if (len < 1 || len > max - 1) {
             throw new UserInputException("--client-range '" + text + "' needs a prefix length between 1 and " + (max - 1));
-        }
-        for (int bit = len; bit < max; bit++) {
-            net[bit >> 3] &= (byte) ~(0x80 >> (bit & 7));
         }
         return new ClientRange(net, len);
     }

@@ -2,6 +2,9 @@ package dev.trafficbus.replay.tcp;
 
 import io.netty.channel.EventLoop;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 
 /**
@@ -9,6 +12,7 @@ import java.util.ArrayList;
  * event. Filled and flushed by the consumer thread only.
  */
 final class EventBatch {
+    private static final Logger log = LoggerFactory.getLogger(EventBatch.class);
     private final EventLoop loop;
     private ArrayList<Runnable> pending = new ArrayList<>();
 
@@ -29,7 +33,12 @@ final class EventBatch {
         pending = new ArrayList<>(Math.max(16, batch.size()));
         loop.execute(() -> {
             for (Runnable r : batch) {
-                r.run();
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    // One session's failure must not swallow the other sessions' events (they would never end).
+                    log.error("tcp engine: a session event failed", e);
+                }
             }
         });
     }

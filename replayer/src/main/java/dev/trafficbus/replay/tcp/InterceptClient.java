@@ -21,6 +21,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,8 @@ final class InterceptClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InterceptClient.class);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 2_000;
+    // intercept PINGs an idle channel every 10 s: this much silence means its host is gone (no FIN ever comes).
+    static final long READ_IDLE_MILLIS = 35_000;
 
     /** Receives a relayed packet (IP header first) on the engine thread. */
     interface Sink {
@@ -60,12 +64,20 @@ final class InterceptClient implements AutoCloseable {
     private final SslContext ssl;
     private final Sink sink;
     private final TcpCounters counters;
+    private final long readIdleMillis;
     private final List<Link> links = new ArrayList<>();
     private volatile boolean closing;
     private byte[] copy = new byte[2048];
 
     InterceptClient(EventLoopGroup group, List<InetSocketAddress> intercepts, String token, String name, Route route,
                     File trustedCa, Sink sink, TcpCounters counters) {
+        this(group, intercepts, token, name, route, trustedCa, sink, counters, READ_IDLE_MILLIS);
+    }
+
+    /** As above, with the silence after which a channel counts as dead. */
+    InterceptClient(EventLoopGroup group, List<InetSocketAddress> intercepts, String token, String name, Route route,
+                    File trustedCa, Sink sink, TcpCounters counters, long readIdleMillis) {
+        this.readIdleMillis = readIdleMillis;
         this.group = group;
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.name = name;
@@ -180,6 +192,7 @@ final class InterceptClient implements AutoCloseable {
                             if (ssl != null) {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc(), address.getHostString(), address.getPort()));
                             }
+                            ch.pipeline().addLast(new ReadTimeoutHandler(readIdleMillis, TimeUnit.MILLISECONDS));
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(InterceptFrames.MAX_FRAME + 4, 0, 4, 0, 0));
                             ch.pipeline().addLast(new Handler(Link.this));
                         }
@@ -285,6 +298,10 @@ final class InterceptClient implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof ReadTimeoutException && link.ready) {
+                counters.problem("intercept-silent");
+                log.warn("intercept {} sent nothing for {} ms; reconnecting", link.show(), readIdleMillis);
+            }
             log.debug("intercept {}: {}", link.show(), cause.toString());
             if (!link.firstWelcome.isDone()) {
                 link.firstWelcome.completeExceptionally(new IllegalStateException(

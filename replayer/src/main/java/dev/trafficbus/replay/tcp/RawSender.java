@@ -11,7 +11,7 @@ import java.io.Closeable;
  * IP_HDRINCL for both). The kernel routes each packet and resolves the next hop. Needs CAP_NET_RAW.
  * Not thread-safe: one engine thread sends.
  */
-public final class RawSender implements Closeable {
+public final class RawSender implements Closeable, PacketOutput {
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
     private static final int SOCK_RAW = 3;
@@ -73,6 +73,7 @@ public final class RawSender implements Closeable {
      * Sends {@code len} bytes of {@code packet} (starting with the IP header); the destination address is read
      * from the header. Returns false when the kernel refused it (counted by the caller as lost; TCP retransmits).
      */
+    @Override
     public boolean send(byte[] packet, int len) {
         try {
             if ((packet[0] >> 4) == 4) {

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Opens one {@link TcpSession} per captured session (the consumer thread calls {@link #open}).
  */
 final class TcpEngine implements SessionTable.Opener, AutoCloseable {
+    private static final long ENDPOINT_RETRY_MILLIS = 250;
     final TcpCounters counters;
     final EventLoop loop;
     final AtomicLong pendingBytes = new AtomicLong();
@@ -40,7 +41,7 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
     final EventBatch batch;
 
     private final EventLoopGroup group;
-    private final RawSender sender;
+    private final PacketOutput sender;
     private final SegmentWriter writer = new SegmentWriter();
     private final PacketView relayed = new PacketView();
     private final ClientEndpoints endpoints;
@@ -54,6 +55,8 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
     private final AtomicInteger live = new AtomicInteger();
     private final AtomicInteger waitingCount = new AtomicInteger();
     private int active;
+    private boolean retryScheduled;
+    private boolean exhausted;
     private long srttNanos;
     private long rttVarNanos;
     private volatile boolean anchored;
@@ -66,6 +69,12 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
 
     TcpEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, TcpEngineOptions tcp,
               ClientEndpoints endpoints, TcpCounters counters) {
+        this(target, speed, tuning, tcp, endpoints, counters, null);
+    }
+
+    /** An engine sending through {@code output}, or through a raw socket opened here when it is null. */
+    TcpEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, TcpEngineOptions tcp,
+              ClientEndpoints endpoints, TcpCounters counters, PacketOutput output) {
         this.counters = counters;
         this.endpoints = endpoints;
         this.target = target.getAddress().getAddress();
@@ -81,7 +90,7 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
         this.handshakeNanos = tcp.handshakeTimeout().toNanos();
         this.idleNanos = tcp.idleTimeout().toNanos();
         this.mtu = tcp.mtu();
-        this.sender = new RawSender(this.target.length == 16);
+        this.sender = output != null ? output : new RawSender(this.target.length == 16);
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("trafficbus-tcp-engine", true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
@@ -201,7 +210,17 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
         long id = endpoints.acquire(System.nanoTime());
         if (id < 0) {
             counters.problem("endpoints-exhausted");
+            exhausted = true;
             queue(s);
+            // Endpoints come back when their quarantine ends, not only when a session finishes: with none
+            // running, nothing else would ever start the queued sessions.
+            if (!retryScheduled) {
+                retryScheduled = true;
+                loop.schedule(() -> {
+                    retryScheduled = false;
+                    startWaiting();
+                }, ENDPOINT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            }
             return false;
         }
         s.endpoint = id;
@@ -213,8 +232,11 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
     }
 
     private void queue(TcpSession s) {
-        waiting.addLast(s);
-        waitingCount.incrementAndGet();
+        if (!s.queued) { // every captured message of a waiting session tries again; it is queued once
+            s.queued = true;
+            waiting.addLast(s);
+            waitingCount.incrementAndGet();
+        }
     }
 
     /** A session reached its outcome: frees its endpoint (into quarantine) and slot, starts waiting ones. */
@@ -226,10 +248,17 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
             endpoints.release(s.endpoint, System.nanoTime());
             active--;
         }
+        startWaiting();
+    }
+
+    /** Starts queued sessions while slots are free (each one queues itself again if it still cannot start). */
+    private void startWaiting() {
         int n = waiting.size();
-        for (int i = 0; i < n && active < maxConnections && !waiting.isEmpty(); i++) {
+        exhausted = false;
+        for (int i = 0; i < n && active < maxConnections && !waiting.isEmpty() && !exhausted; i++) {
             TcpSession w = waiting.pollFirst();
             waitingCount.decrementAndGet();
+            w.queued = false;
             if (!w.finished()) {
                 w.advance();
             }

@@ -79,6 +79,8 @@ final class TcpSession {
     private ScheduledFuture<?> timer;
     private long timerAt;
     private boolean starved;
+    /** In the engine's queue of sessions waiting for a connection slot or an endpoint. */
+    boolean queued;
 
     TcpSession(TcpEngine engine, String name, long firstTsMicros, SynOptions synOptions) {
         this.engine = engine;
@@ -131,7 +133,7 @@ final class TcpSession {
         }
         if ((flags & PacketView.RST) != 0) {
             // Only a reset inside our window is believed (RFC 5961 in spirit).
-            if (TcpSeq.diff(v.seq(), rcvNxt) >= 0 || v.seq() == rcvNxt - 1) {
+            if (TcpSeq.diff(v.seq(), rcvNxt) >= 0 || v.seq() == TcpSeq.add(rcvNxt, -1)) {
                 serverRst = true;
                 advance();
             }
@@ -245,7 +247,8 @@ final class TcpSession {
             arm(rtx.deadline() - synDeadline < 0 ? rtx.deadline() : synDeadline);
             return;
         }
-        boolean probe = windowBlocked();
+        // A closed window with data waiting: probe until it opens, even when the last probe byte is in flight.
+        boolean probe = sndWnd <= 0 && out.length() > 0;
         if ((probe || inFlight() > 0) && rtx.due(now)) {
             if (now - lastProgressNanos >= engine.idleNanos) {
                 fail("idle-timeout", true);
@@ -255,9 +258,8 @@ final class TcpSession {
             if (probe) {
                 // Zero window and nothing in flight: one byte past it makes the server tell its window again.
                 engine.counters.problem("zero-window-probe");
-                int offset = TcpSeq.diff(sndNxt, sndUna);
-                sendData(sndNxt, offset, 1, offset + 1 == out.length());
-                sndNxt = TcpSeq.add(sndNxt, 1);
+                sendData(sndUna, 0, 1, out.length() == 1);
+                sndNxt = TcpSeq.add(sndUna, 1);
                 sndMax = TcpSeq.diff(sndNxt, sndMax) > 0 ? sndNxt : sndMax;
             } else {
                 engine.counters.problem("retransmit-timeout");
@@ -310,7 +312,7 @@ final class TcpSession {
                         }
                         case TIMED_OUT -> engine.counters.problem("response-timeout");
                         case CLOSED_UNANSWERED -> {
-                            fail(serverRst ? "target-reset" : "target-closed", false);
+                            fail(serverRst ? "target-reset" : "target-closed", !serverRst);
                             return;
                         }
                     }
@@ -368,6 +370,7 @@ final class TcpSession {
                         finish(State.DONE, outcomeOfEnd());
                         return;
                     }
+                    arm(closeDeadline); // a retransmit timer armed earlier may have replaced it
                     armRetransmit();
                     return;
                 }
@@ -503,6 +506,11 @@ final class TcpSession {
     }
 
     private void sendReset() {
+        if (state == State.SYN_SENT) {
+            // The server may sit in SYN-RECEIVED: only a reset at iss + 1 is in its window; we know no ack yet.
+            engine.emit(this, TcpSeq.add(iss, 1), 0, PacketView.RST, 0, 0, null, 0, 0);
+            return;
+        }
         engine.emit(this, sndNxt, rcvNxt, PacketView.RST | PacketView.ACK, 0, 0, null, 0, 0);
     }
 

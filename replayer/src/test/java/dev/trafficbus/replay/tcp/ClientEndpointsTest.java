@@ -70,9 +70,12 @@ class ClientEndpointsTest {
         ClientRange range = ClientRange.parse("fd99::/64");
         ClientEndpoints e = new ClientEndpoints(range, 0, 0);
         byte[] a = new byte[16];
+        range.host(0, a, 0);
+        assertThat(InetAddress.getByAddress(a).getHostAddress()).isEqualTo("fd99:0:0:0:0:0:0:1");
         long id = e.acquire(0);
         e.address(id, a, 0);
-        assertThat(InetAddress.getByAddress(a).getHostAddress()).isEqualTo("fd99:0:0:0:0:0:0:1");
+        assertThat(range.contains(a, 0, 16)).isTrue();
+        assertThat(e.port(id)).isBetween(ClientEndpoints.firstPort(0), ClientEndpoints.lastPort(0));
         assertThat(e.idOf(a, 0, e.port(id))).isEqualTo(id);
     }
 
@@ -83,5 +86,26 @@ class ClientEndpointsTest {
         assertThatThrownBy(() -> ClientRange.parse("10.99.0.0/32")).isInstanceOf(UserInputException.class)
                 .hasMessageContaining("prefix length");
         assertThatThrownBy(() -> ClientRange.parse("example.com/16")).isInstanceOf(UserInputException.class);
+    }
+
+    @Test
+    void onlyFullLiteralAddressesAreAccepted() {
+        // InetAddress alone reads "10.99" as 10.0.0.99 and sends hex words like "cafe" to DNS.
+        for (String bad : new String[] {"10.99/16", "10.99.1/24", "cafe/16", "beef.cafe/16", "010.99.0.0/16x",
+                "10.99.0.0/16:2048-6143", "10.99.0.256/16", "::ffff:10.99.0.0/112", "fd99::g/64", "1:2/16"}) {
+            assertThatThrownBy(() -> ClientRange.parse(bad)).as(bad).isInstanceOf(UserInputException.class)
+                    .hasMessageContaining("--client-range");
+        }
+        assertThat(ClientRange.parse(" 10.99.0.0/16 ").toString()).isEqualTo("10.99.0.0/16");
+        assertThat(ClientRange.parse("[fd99::]/64").addressLength()).isEqualTo(16);
+    }
+
+    @Test
+    void aNewRunDoesNotStartOnTheLastRunsFirstEndpoints() {
+        // The test server may still hold the 4-tuples of a run that was killed before it could reset them.
+        ClientRange range = ClientRange.parse("10.99.0.0/16");
+        long first = new ClientEndpoints(range, 2, 1_000L).acquire(0);
+        long again = new ClientEndpoints(range, 2, 1_000L).acquire(0);
+        assertThat(again).isNotEqualTo(first);
     }
 }

@@ -46,8 +46,15 @@ public final class FrameReader {
         return in.remaining() >= 4 + length ? 4 + length : -1;
     }
 
-    /** Type byte of the whole frame at {@code frame}'s position. */
+    /**
+     * Type byte of the whole frame at {@code frame}'s position.
+     *
+     * @throws FrameException when the frame is too short to have one (a length prefix of 0)
+     */
     public static byte type(ByteBuffer frame) {
+        if (frame.limit() - frame.position() < 5) {
+            throw new FrameException("frame of " + (frame.limit() - frame.position()) + " bytes has no type byte");
+        }
         return frame.get(frame.position() + 4);
     }
 

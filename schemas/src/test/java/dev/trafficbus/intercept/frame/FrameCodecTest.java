@@ -41,6 +41,9 @@ class FrameCodecTest {
         assertThatThrownBy(() -> FrameReader.frameSize(huge)).isInstanceOf(FrameException.class);
         ByteBuffer zero = ByteBuffer.allocate(8).putInt(0).flip();
         assertThatThrownBy(() -> FrameReader.frameSize(zero)).isInstanceOf(FrameException.class);
+        // a peer's length-0 frame, as a length-field decoder hands it over: a protocol error, not an index error
+        ByteBuffer empty = ByteBuffer.allocate(4).putInt(0).flip();
+        assertThatThrownBy(() -> FrameReader.type(empty)).isInstanceOf(FrameException.class);
     }
 
     @Test

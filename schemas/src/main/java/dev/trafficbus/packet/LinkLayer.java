@@ -1,8 +1,8 @@
-package dev.trafficbus.capture;
+package dev.trafficbus.packet;
 
 /**
- * The link-layer headers the forwarder can strip, by libpcap link type (DLT). {@link #ipOffset} finds
- * where the IP packet starts in a captured frame without allocating.
+ * The link-layer headers trafficbus can strip (forwarder and intercept alike), by libpcap link type (DLT).
+ * {@link #ipOffset} finds where the IP packet starts in a captured frame without allocating.
  */
 public enum LinkLayer {
     /** DLT_EN10MB: Ethernet II, with any number of 802.1Q / 802.1ad tags. */
@@ -46,7 +46,7 @@ public enum LinkLayer {
         return description;
     }
 
-    /** The layer for a libpcap DLT value, or null when the forwarder cannot read that link type. */
+    /** The layer for a libpcap DLT value, or null when that link type cannot be read. */
     public static LinkLayer forDlt(int dlt) {
         switch (dlt) {
             case 0: return BSD_NULL;

@@ -1,0 +1,73 @@
+package dev.trafficbus.replay.tcp;
+
+import dev.trafficbus.intercept.frame.FrameWriter;
+import dev.trafficbus.intercept.frame.Route;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The replayer's intercept channel against a real socket server that speaks the frame protocol. */
+@Timeout(30)
+class InterceptClientTest {
+    @Test
+    void aChannelThatFallsSilentIsReplacedByANewOne() throws Exception {
+        // An intercept host that vanished (power loss, cable) sends no FIN: only its missing PINGs tell.
+        List<Socket> accepted = new CopyOnWriteArrayList<>();
+        Semaphore connections = new Semaphore(0);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        TcpCounters counters = new TcpCounters();
+        try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (!server.isClosed()) {
+                        Socket s = server.accept();
+                        accepted.add(s);
+                        DataInputStream in = new DataInputStream(s.getInputStream());
+                        in.readFully(new byte[in.readInt()]); // HELLO
+                        ByteBuffer welcome = ByteBuffer.allocate(16);
+                        FrameWriter.welcome(welcome, false);
+                        s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                        connections.release(); // then silence, the connection left open
+                    }
+                } catch (IOException e) {
+                    // server closed
+                }
+            }, "silent-intercept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            InterceptClient client = new InterceptClient(group,
+                    List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort())), "t",
+                    "test", Route.parse("10.99.0.0/16:2048-6143"), null, (b, o, l) -> { }, counters, 500);
+            try {
+                client.start(Duration.ofSeconds(5));
+                assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).as("reconnected after the silence").isTrue();
+                assertThat(counters.problemCount("intercept-silent")).isGreaterThanOrEqualTo(1);
+            } finally {
+                client.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+}

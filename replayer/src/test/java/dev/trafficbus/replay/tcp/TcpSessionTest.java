@@ -1,0 +1,277 @@
+package dev.trafficbus.replay.tcp;
+
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.TcpSeq;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The tcp session state machine driven packet by packet: what the engine sends is recorded instead of going to
+ * a raw socket, and the test server's side is played with hand-built segments, as intercept would relay them.
+ */
+@Timeout(30)
+class TcpSessionTest {
+    private static final byte[] TARGET = {10, (byte) 201, 1, 2};
+    private static final SessionEnd CLOSED = new SessionEnd(SessionEnd.How.CLOSED, true, true, false, true, false, 1, 0, 0);
+
+    private final LinkedBlockingQueue<byte[]> sent = new LinkedBlockingQueue<>();
+    private final TcpCounters counters = new TcpCounters();
+    private final SegmentWriter server = new SegmentWriter();
+    private TcpEngine engine;
+    private int clientPorts = 40000;
+
+    /** One segment the engine sent. */
+    record Seg(byte[] src, int srcPort, long seq, long ack, int flags, int window, int len) {
+        boolean has(int flag) {
+            return (flags & flag) != 0;
+        }
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private TcpEngine engine(ReplayTuning tuning, ClientEndpoints endpoints) throws Exception {
+        TcpEngineOptions tcp = TcpEngineOptions.of("10.99.0.0/16", List.of("127.0.0.1"), null, 0);
+        tcp.handshakeTimeout = Duration.ofSeconds(5);
+        tcp.idleTimeout = Duration.ofSeconds(20);
+        PacketOutput out = new PacketOutput() {
+            @Override
+            public boolean send(byte[] packet, int len) {
+                sent.add(java.util.Arrays.copyOf(packet, len));
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        engine = new TcpEngine(new InetSocketAddress(InetAddress.getByAddress(TARGET), 80), ReplaySpeed.MAX, tuning,
+                tcp, endpoints, counters, out);
+        return engine;
+    }
+
+    private TcpEngine engine() throws Exception {
+        return engine(ReplayTuning.defaults(), new ClientEndpoints(ClientRange.parse("10.99.0.0/16"), 0, 60_000_000_000L));
+    }
+
+    /** A captured session, as the consumer thread would open it. */
+    private SessionEvents open() throws Exception {
+        return engine.open(FlowKey.of(InetAddress.getByAddress(TARGET), 80, InetAddress.getByName("192.0.2.7"),
+                clientPorts++), 0, 0);
+    }
+
+    private Seg next() throws InterruptedException {
+        byte[] p = sent.poll(5, TimeUnit.SECONDS);
+        assertThat(p).as("a segment from the engine within 5 s").isNotNull();
+        return parse(p);
+    }
+
+    private Seg nextWithin(long millis) throws InterruptedException {
+        byte[] p = sent.poll(millis, TimeUnit.MILLISECONDS);
+        return p == null ? null : parse(p);
+    }
+
+    private static Seg parse(byte[] p) {
+        PacketView v = new PacketView();
+        assertThat(v.wrap(p, 0, p.length)).isEqualTo(PacketStatus.TCP);
+        byte[] src = java.util.Arrays.copyOfRange(p, v.srcAddressOffset(), v.srcAddressOffset() + 4);
+        return new Seg(src, v.srcPort(), v.seq(), v.ackNumber(), v.flags(), v.window(), v.payloadLength());
+    }
+
+    /** The test server sends a segment to the client endpoint of {@code to}, relayed headers only. */
+    private void fromServer(Seg to, long seq, long ack, int flags, int window, int payloadLen, int options) throws Exception {
+        byte[] payload = new byte[payloadLen];
+        int n = server.write(TARGET, to.src(), 80, to.srcPort(), seq, ack, flags, window, options, 1460, 7,
+                payload, 0, payloadLen);
+        byte[] copy = java.util.Arrays.copyOf(server.buffer(), n);
+        engine.loop.submit(() -> engine.onRelayed(copy, 0, copy.length)).get();
+    }
+
+    /** Completes the handshake of the SYN just sent; returns the client's ACK. */
+    private Seg handshake(Seg syn, long serverIss, int window) throws Exception {
+        assertThat(syn.has(PacketView.SYN)).isTrue();
+        fromServer(syn, serverIss, TcpSeq.add(syn.seq(), 1), PacketView.SYN | PacketView.ACK, window, 0,
+                SegmentWriter.OPT_MSS);
+        Seg ack = next();
+        assertThat(ack.flags()).isEqualTo(PacketView.ACK);
+        assertThat(ack.ack()).isEqualTo(TcpSeq.add(serverIss, 1));
+        return ack;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private void awaitDone(long sessions) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (counters.sessionsDone() < sessions && System.nanoTime() - deadline < 0) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void aServerThatAcksOurFinButNeverClosesIsResetAfterTheCloseWait() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("PING\r\n"), 0);
+        s.expectedResponse(0, 7, true);
+        s.end(CLOSED);
+        engine.batch.flush();
+        Seg syn = next();
+        handshake(syn, 1000, 65535);
+        Seg data = next();
+        assertThat(data.len()).isEqualTo(6);
+        fromServer(data, 1001, TcpSeq.add(data.seq(), 6), PacketView.ACK | PacketView.PSH, 65535, 7, 0);
+        Seg ackOfAnswer = next();
+        assertThat(ackOfAnswer.ack()).isEqualTo(1008);
+        Seg fin = next();
+        assertThat(fin.has(PacketView.FIN)).isTrue();
+        fromServer(fin, 1008, TcpSeq.add(fin.seq(), 1), PacketView.ACK, 65535, 0, 0); // FIN acked, no FIN back
+
+        Seg rst = nextWithin(3_000);
+        assertThat(rst).as("the test server's side is freed after the close wait").isNotNull();
+        assertThat(rst.has(PacketView.RST)).isTrue();
+        awaitDone(1);
+        assertThat(counters.sessionsReplayed.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void aResetDuringTheHandshakeIsInTheServersWindow() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("GET / HTTP/1.1\r\n\r\n"), 0);
+        engine.batch.flush();
+        Seg syn = next();
+        engine.interruptAll(); // e.g. a stop's drain time ran out while the SYN-ACK was on its way
+        Seg rst = next();
+        assertThat(rst.has(PacketView.RST)).isTrue();
+        // A server in SYN-RECEIVED only believes a reset at iss + 1.
+        assertThat(rst.seq()).isEqualTo(TcpSeq.add(syn.seq(), 1));
+        awaitDone(1);
+        assertThat(counters.sessionsNotReplayed.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void aResetJustBelowAWrappedReceiveSequenceIsBelieved() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("SET a 1\r\n"), 0);
+        s.expectedResponse(0, 5, true);
+        engine.batch.flush();
+        Seg syn = next();
+        handshake(syn, 0xfffffffeL, 65535); // the server's next byte is 0xffffffff
+        Seg data = next();
+        fromServer(data, 0xffffffffL, TcpSeq.add(data.seq(), data.len()), PacketView.ACK, 65535, 0, 0);
+        // rcvNxt is 0xffffffff; a reset one below it after the data wrapped: one byte of answer, then RST at rcvNxt - 1
+        fromServer(data, 0xffffffffL, TcpSeq.add(data.seq(), data.len()), PacketView.ACK, 65535, 1, 0);
+        Seg ack = next();
+        assertThat(ack.ack()).isEqualTo(0L);
+        fromServer(data, 0xffffffffL, 0, PacketView.RST, 0, 0, 0);
+        s.end(CLOSED);
+        engine.batch.flush();
+        awaitDone(1);
+        assertThat(counters.sessionsDone()).as("the reset ended the session at once").isEqualTo(1);
+        Seg after = nextWithin(300);
+        assertThat(after == null || !after.has(PacketView.FIN)).as("no FIN to a connection the server reset").isTrue();
+    }
+
+    @Test
+    void aClosedWindowIsProbedUntilItOpens() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("0123456789"), 0);
+        engine.batch.flush();
+        Seg syn = next();
+        Seg ack = handshake(syn, 5000, 0); // the server's window is closed
+        long una = ack.seq();
+        Seg probe1 = next();
+        assertThat(probe1.len()).isEqualTo(1);
+        assertThat(probe1.seq()).isEqualTo(una);
+        fromServer(probe1, 5001, una, PacketView.ACK, 0, 0, 0); // still closed: the probe byte is not taken
+        Seg probe2 = next();
+        assertThat(probe2.len()).as("probing goes on while the window stays closed").isEqualTo(1);
+        assertThat(probe2.seq()).isEqualTo(una);
+        fromServer(probe2, 5001, una, PacketView.ACK, 1000, 0, 0); // window opens
+        Seg data = next();
+        assertThat(data.len()).isPositive();
+        assertThat(TcpSeq.add(data.seq(), data.len())).as("the rest of the message follows the probe byte")
+                .isEqualTo(TcpSeq.add(una, 10));
+    }
+
+    @Test
+    void sessionsWaitingForQuarantinedEndpointsStartWhenTheQuarantineEnds() throws Exception {
+        ClientEndpoints endpoints = new ClientEndpoints(ClientRange.parse("10.99.0.0/30"), 0, 300_000_000L);
+        long now = System.nanoTime();
+        long[] ids = new long[2 * ClientEndpoints.BLOCK_SIZE];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = endpoints.acquire(now);
+        }
+        for (long id : ids) {
+            endpoints.release(id, now); // all quarantined for 300 ms, and no session running
+        }
+        engine(ReplayTuning.defaults(), endpoints);
+        SessionEvents s = open();
+        s.message(0, bytes("hello"), 0);
+        engine.batch.flush();
+        Seg syn = next();
+        assertThat(syn.has(PacketView.SYN)).isTrue();
+        assertThat(counters.problemCount("endpoints-exhausted")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aWaitingSessionIsQueuedOnceWhateverItsMessages() throws Exception {
+        engine(ReplayTuning.defaults().withMaxConnections(1),
+                new ClientEndpoints(ClientRange.parse("10.99.0.0/16"), 0, 60_000_000_000L));
+        SessionEvents first = open();
+        first.message(0, bytes("a"), 0);
+        SessionEvents second = open();
+        for (int i = 0; i < 5; i++) {
+            second.message(i, bytes("b" + i), 0);
+        }
+        engine.batch.flush();
+        assertThat(next().has(PacketView.SYN)).isTrue();
+        int waiting = engine.loop.submit(engine::waitingSessions).get();
+        assertThat(waiting).isEqualTo(1);
+    }
+
+    @Test
+    void aServerThatClosesWithoutAnsweringIsResetNotLeftHalfClosed() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("GET / HTTP/1.1\r\n\r\n"), 0);
+        s.expectedResponse(0, 100, true);
+        engine.batch.flush();
+        Seg syn = next();
+        handshake(syn, 7000, 65535);
+        Seg data = next();
+        fromServer(data, 7001, TcpSeq.add(data.seq(), data.len()), PacketView.FIN | PacketView.ACK, 65535, 0, 0);
+        Seg ackOfFin = next();
+        assertThat(ackOfFin.ack()).isEqualTo(7002);
+        Seg rst = next();
+        assertThat(rst.has(PacketView.RST)).as("the server's half-closed connection is freed").isTrue();
+        awaitDone(1);
+        assertThat(counters.sessionsFailed.sum()).isEqualTo(1);
+        assertThat(counters.problemCount("target-closed")).isEqualTo(1);
+    }
+}
