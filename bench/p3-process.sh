@@ -9,7 +9,10 @@
 #
 #   bench/p3-process.sh            # reuses bench/out/p1/load.pcap when present, else makes bench/out/p3/load.pcap
 # Environment: P3_PACKETS (500000, only when a capture is made), P3_RUNS (3), P3_SUBS (10),
-#   P3_TEN_RUNS (1: the many-subscription case writes P3_SUBS times the records), P3_THREADS (1: process --threads)
+#   P3_TEN_RUNS (1: the many-subscription case writes P3_SUBS times the records), P3_THREADS (1: process --threads,
+#   and as many copy loops in the plain reference), P3_PROCESS_PROPS (extra K=V for the processor only: Streams-only
+#   settings that have no counterpart in the plain loop), P3_PROCESS_JAVA_OPTS (JVM options of the processor only,
+#   e.g. a JFR recording)
 set -euo pipefail
 
 BENCH=p3
@@ -91,8 +94,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.*;
 import java.time.Duration;
 import java.util.*;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** copy BOOTSTRAP IN OUT N [k=v...]: plain consume->produce loop. watch BOOTSTRAP TARGET TIMEOUT_S TOPIC...: records/s. */
+/** copy BOOTSTRAP IN OUT N THREADS [k=v...]: plain consume->produce loop. watch BOOTSTRAP TARGET TIMEOUT_S TOPIC...: records/s. */
 public class P3Tool {
     public static void main(String[] a) throws Exception {
         if (a[0].equals("copy")) copy(a); else watch(a);
@@ -105,21 +109,34 @@ public class P3Tool {
         return p;
     }
 
-    static void copy(String[] a) {
+    /** THREADS copy loops in one consumer group, each with its own producer (as each stream thread has). */
+    static void copy(String[] a) throws InterruptedException {
         long n = Long.parseLong(a[4]);
-        Properties c = props(a[1], a, 5);
+        int threads = Integer.parseInt(a[5]);
+        AtomicLong done = new AtomicLong();
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        List<Thread> loops = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> copyLoop(a, n, done, deadline), "copy-" + t);
+            th.start();
+            loops.add(th);
+        }
+        for (Thread th : loops) th.join();
+    }
+
+    static void copyLoop(String[] a, long n, AtomicLong done, long deadline) {
+        Properties c = props(a[1], a, 6);
         c.put("group.id", "p3-plain-" + a[3]); c.put("auto.offset.reset", "earliest"); c.put("enable.auto.commit", "true");
-        Properties p = props(a[1], a, 5);
+        Properties p = props(a[1], a, 6);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             consumer.subscribe(List.of(a[2]));
-            long done = 0;
-            long deadline = System.nanoTime() + 600_000_000_000L;
-            while (done < n && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            while (done.get() < n && System.nanoTime() < deadline) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
                     producer.send(new ProducerRecord<>(a[3], null, r.timestamp(), r.key(), r.value(), r.headers()));
-                    done++;
                 }
+                done.addAndGet(records.count());
             }
             producer.flush();
         }
@@ -166,7 +183,7 @@ line="$(bin/trafficbus forward --pcap "$PCAP" --port "$HTTP_PORT" --source p3 --
 echo "$line" >&2
 RECORDS="$(echo "$line" | sed -E 's/.* ([0-9]+) published to .*/\1/')"
 log "input: $RECORDS records in tb.capture.p3"
-KPROPS=(); for kv in "${CLIENT_PROPS[@]}"; do KPROPS+=(--kafka-property "$kv"); done
+KPROPS=(); for kv in "${CLIENT_PROPS[@]}" ${P3_PROCESS_PROPS:-}; do KPROPS+=(--kafka-property "$kv"); done
 
 # process_run NAME COUNT -> prints records-in/s; COUNT pass-through subscriptions NAME-1..NAME-COUNT
 process_run() {
@@ -175,7 +192,7 @@ process_run() {
   for j in $(seq 1 "$count"); do
     printf -- '- {name: %s-%d, sources: [p3]}\n' "$name" "$j" >> "$subs"; topics+=("tb.sub.$name-$j")
   done
-  bin/trafficbus process --bootstrap-servers "$BOOTSTRAP" --subscriptions "$subs" --application-id "p3-$name" \
+  JAVA_OPTS="${P3_PROCESS_JAVA_OPTS:-${JAVA_OPTS:-}}" bin/trafficbus process --bootstrap-servers "$BOOTSTRAP" --subscriptions "$subs" --application-id "p3-$name" \
     --metrics-port -1 --threads "$THREADS" --state-dir "$WORK/state-$name" "${KPROPS[@]}" > "$WORK/process-$name.log" 2>&1 &
   local pid=$!; PIDS+=("$pid")
   local result
@@ -190,7 +207,7 @@ process_run() {
 # plain_run NAME -> prints records/s
 plain_run() {
   create_topic "p3-$1"
-  tool copy "$BOOTSTRAP" tb.capture.p3 "p3-$1" "$RECORDS" "${CLIENT_PROPS[@]}" > "$WORK/plain-$1.log" 2>&1 &
+  tool copy "$BOOTSTRAP" tb.capture.p3 "p3-$1" "$RECORDS" "$THREADS" "${CLIENT_PROPS[@]}" > "$WORK/plain-$1.log" 2>&1 &
   local pid=$!; PIDS+=("$pid")
   local result
   result="$(tool watch "$BOOTSTRAP" "$RECORDS" 900 "p3-$1")" || { log "plain loop $1 did not finish"; exit 1; }
@@ -214,5 +231,5 @@ echo "P3 process, 1 subscription: median $(printf '%.0f' "$O") records in/s  (ru
 if [ "${#TEN[@]}" -gt 0 ]; then
   echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') out/s  (runs: ${TEN[*]})"
 fi
-echo "P3 records: $RECORDS; client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "P3 records: $RECORDS; client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS (plain loop: $THREADS copy loops); process-only: ${P3_PROCESS_PROPS:-none}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v o="$O" -v p="$P" 'BEGIN { r = o / p; printf "P3 ratio process/plain: %.2f (goal >= 0.70) %s\n", r, (r >= 0.7 ? "OK" : "BELOW GOAL") }'

@@ -1,12 +1,10 @@
 package dev.trafficbus.subscription;
 
-import java.nio.charset.StandardCharsets;
-
-/** A subscription as the processor runs it: the rules plus its rate bucket, counters and header bytes. */
+/** A subscription as the processor runs it: the rules plus its rate bucket, counters and header. */
 final class ActiveSubscription {
     final Subscription rules;
     final String name;
-    final byte[] nameHeader;
+    final SubscriptionHeader header;
     final boolean stateful;
     final SessionRateLimiter rateLimiter;
     final SubscriptionCounters counters;
@@ -14,7 +12,7 @@ final class ActiveSubscription {
     ActiveSubscription(Subscription rules, SubscriptionCounters counters) {
         this.rules = rules;
         this.name = rules.name();
-        this.nameHeader = name.getBytes(StandardCharsets.UTF_8);
+        this.header = new SubscriptionHeader(name);
         this.stateful = rules.needsSessionState();
         this.rateLimiter = rules.ratePerSecond() > 0 ? new SessionRateLimiter(rules.ratePerSecond()) : null;
         this.counters = counters;

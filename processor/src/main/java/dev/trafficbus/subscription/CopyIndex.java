@@ -1,19 +1,24 @@
 package dev.trafficbus.subscription;
 
-/** The 4-byte big-endian values of the {@code tb.copy} header, made once: header values are never changed. */
+import dev.trafficbus.bus.RecordHeaderNames;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+
+/** The {@code tb.copy} headers (4-byte big-endian copy index), made once: header values are never changed. */
 final class CopyIndex {
-    private static final byte[][] VALUES = new byte[SubscriptionParser.MAX_AMPLIFY][];
+    private static final Header[] HEADERS = new Header[SubscriptionParser.MAX_AMPLIFY];
 
     static {
-        for (int i = 0; i < VALUES.length; i++) {
-            VALUES[i] = new byte[] {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i};
+        for (int i = 0; i < HEADERS.length; i++) {
+            HEADERS[i] = new RecordHeader(RecordHeaderNames.COPY,
+                    new byte[] {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i});
         }
     }
 
     private CopyIndex() {
     }
 
-    static byte[] bytes(int copy) {
-        return VALUES[copy];
+    static Header header(int copy) {
+        return HEADERS[copy];
     }
 }

@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -101,6 +102,15 @@ public final class ProcessorApp implements AutoCloseable {
         }
         // New capture topics are found by metadata refresh; the default 5 minutes is too slow for a new source.
         p.putIfAbsent("metadata.max.age.ms", "10000");
+        // Decisions depend only on the order within a partition (a session lives in one partition of one capture
+        // topic), never on timestamp order across the capture topics a task reads, so the per-record check that
+        // waits for it is skipped.
+        p.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, Long.toString(StreamsConfig.MAX_TASK_IDLE_MS_DISABLED));
+        // The forwarder's publisher batching: large compressed batches cost far less per record than Streams'
+        // defaults (16 KiB, uncompressed, 100 ms). Any of these given by the user wins.
+        p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "20");
+        p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         return p;
     }
 

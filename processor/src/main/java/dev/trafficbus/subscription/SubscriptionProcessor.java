@@ -1,11 +1,11 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
-import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.subscription.http.FirstRequest;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
@@ -20,10 +20,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Applies every subscription of a capture topic to each packet and forwards what each keeps to its topic.
@@ -70,7 +72,8 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
+        Optional<RecordMetadata> meta = context.recordMetadata();
+        String topic = meta.isPresent() ? meta.get().topic() : "";
         counters.recordIn(topic);
         byte[] key = record.key();
         if (!FlowKeys.valid(key)) {
@@ -283,11 +286,13 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
             }
         }
         int copies = sub.rules.amplify();
+        Header[] in = headers.toArray();
         for (int c = 0; c < copies; c++) {
-            RecordHeaders h = new RecordHeaders(headers.toArray());
-            h.add(RecordHeaderNames.SUBSCRIPTION, sub.nameHeader);
-            h.add(RecordHeaderNames.COPY, CopyIndex.bytes(c));
-            context.forward(new Record<>(key, out, timestamp, h), SUBSCRIPTION_SINK);
+            // A fresh Headers per record: the producer makes each record's headers read-only once sent.
+            Header[] all = Arrays.copyOf(in, in.length + 2);
+            all[in.length] = sub.header;
+            all[in.length + 1] = CopyIndex.header(c);
+            context.forward(new Record<>(key, out, timestamp, new RecordHeaders(all)), SUBSCRIPTION_SINK);
         }
         sub.counters.recordsOut.add(copies);
     }

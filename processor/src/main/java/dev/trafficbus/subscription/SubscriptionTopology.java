@@ -1,7 +1,6 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.Topics;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -9,8 +8,6 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.Stores;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * The processor's Kafka Streams topology: every {@code tb.capture.*} topic (a pattern, so sources that appear
@@ -32,7 +29,7 @@ public final class SubscriptionTopology {
                 Serdes.Bytes(), Serdes.ByteArray()), "subscriptions");
         TopicNameExtractor<byte[], byte[]> bySubscription = (key, value, ctx) -> {
             Header h = ctx.headers().lastHeader(RecordHeaderNames.SUBSCRIPTION);
-            return Topics.SUBSCRIPTION_PREFIX + new String(h.value(), StandardCharsets.UTF_8);
+            return SubscriptionHeader.topicOf(h);
         };
         t.addSink(SubscriptionProcessor.SUBSCRIPTION_SINK, bySubscription, new ByteArraySerializer(),
                 new ByteArraySerializer(), "subscriptions");

@@ -92,6 +92,9 @@ final class TestKafka implements AutoCloseable {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // One request in flight: a just-created topic's leader change then cannot leave the idempotent producer
+        // retrying an out-of-order sequence (seen on a loaded machine).
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         return new KafkaProducer<>(p);
     }
 

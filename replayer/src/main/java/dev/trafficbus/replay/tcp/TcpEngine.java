@@ -91,8 +91,13 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
         this.idleNanos = tcp.idleTimeout().toNanos();
         this.mtu = tcp.mtu();
         this.sender = output != null ? output : new RawSender(this.target.length == 16);
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("trafficbus-tcp-engine", true),
-                NioIoHandler.newFactory());
+        try {
+            this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("trafficbus-tcp-engine", true),
+                    NioIoHandler.newFactory());
+        } catch (RuntimeException | Error e) {
+            sender.close(); // nobody else holds the raw socket yet
+            throw e;
+        }
         this.loop = group.next();
         this.batch = new EventBatch(loop);
     }

@@ -123,6 +123,10 @@ public final class TcpEngineOptions {
             if (port < 1 || port > 65535) {
                 throw new UserInputException("--intercept '" + s + "' has no valid port (1-65535)");
             }
+            // InetAddress would read "10.1" as 10.0.0.1: all-numeric hosts must be whole dotted quads.
+            if (host.matches("[0-9.]+") && !host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+                throw new UserInputException("--intercept '" + s + "' needs a full address a.b.c.d or a host name");
+            }
             try {
                 out.add(new InetSocketAddress(InetAddress.getByName(host), port));
             } catch (UnknownHostException ex) {

@@ -53,6 +53,8 @@ final class TcpSession {
     private long sndNxt;
     private long sndMax;
     private long sndWnd;
+    private long sndWl1; // seq and ack of the segment that last set sndWnd (RFC 9293)
+    private long sndWl2;
     private int sndScale;
     private int peerMss = 536;
     private final UnackedBytes out = new UnackedBytes();
@@ -79,8 +81,7 @@ final class TcpSession {
     private ScheduledFuture<?> timer;
     private long timerAt;
     private boolean starved;
-    /** In the engine's queue of sessions waiting for a connection slot or an endpoint. */
-    boolean queued;
+    boolean queued; // in the engine's queue of sessions waiting for a connection slot or an endpoint
 
     TcpSession(TcpEngine engine, String name, long firstTsMicros, SynOptions synOptions) {
         this.engine = engine;
@@ -145,7 +146,7 @@ final class TcpSession {
         }
         boolean mustAck = false;
         if (ack) {
-            onAck(v.ackNumber(), v.window(), len == 0 && (flags & PacketView.FIN) == 0, now);
+            onAck(v.seq(), v.ackNumber(), v.window(), len == 0 && (flags & PacketView.FIN) == 0, now);
         }
         long seq = v.seq();
         if (len > 0) {
@@ -185,6 +186,8 @@ final class TcpSession {
             sndScale = Math.min(ws, 14);
         }
         sndWnd = v.window(); // not scaled in a SYN
+        sndWl1 = v.seq();
+        sndWl2 = v.ackNumber();
         int mss = v.mssOption();
         peerMss = mss > 0 ? mss : 536;
         lastProgressNanos = now;
@@ -199,7 +202,7 @@ final class TcpSession {
         advance();
     }
 
-    private void onAck(long ackNo, int window, boolean pure, long now) {
+    private void onAck(long seq, long ackNo, int window, boolean pure, long now) {
         int advanced = TcpSeq.diff(ackNo, sndUna);
         if (advanced > 0 && TcpSeq.diff(ackNo, sndMax) <= 0) {
             out.drop(advanced);
@@ -224,7 +227,13 @@ final class TcpSession {
                 sendSegmentAt(sndUna);
             }
         }
-        sndWnd = (long) window << sndScale;
+        // A window from a segment older than the last one used (reordered, or relayed twice) is stale.
+        if (advanced >= 0 && TcpSeq.diff(ackNo, sndMax) <= 0 && (TcpSeq.diff(seq, sndWl1) > 0
+                || (seq == sndWl1 && TcpSeq.diff(ackNo, sndWl2) >= 0))) {
+            sndWnd = (long) window << sndScale;
+            sndWl1 = seq;
+            sndWl2 = ackNo;
+        }
         pump(now);
     }
 
@@ -506,12 +515,10 @@ final class TcpSession {
     }
 
     private void sendReset() {
-        if (state == State.SYN_SENT) {
-            // The server may sit in SYN-RECEIVED: only a reset at iss + 1 is in its window; we know no ack yet.
-            engine.emit(this, TcpSeq.add(iss, 1), 0, PacketView.RST, 0, 0, null, 0, 0);
-            return;
-        }
-        engine.emit(this, sndNxt, rcvNxt, PacketView.RST | PacketView.ACK, 0, 0, null, 0, 0);
+        // Before the SYN-ACK the server may sit in SYN-RECEIVED: only a reset at iss + 1 is in its window.
+        boolean synSent = state == State.SYN_SENT;
+        engine.emit(this, synSent ? TcpSeq.add(iss, 1) : sndNxt, synSent ? 0 : rcvNxt,
+                synSent ? PacketView.RST : PacketView.RST | PacketView.ACK, 0, 0, null, 0, 0);
     }
 
     /** Largest segment payload the path MTU allows (IP and TCP headers without options). */
@@ -596,10 +603,10 @@ final class TcpSession {
 
     /** Makes sure the timer runs by {@code at} (nanoTime); an earlier wake-up already set is kept. */
     private void arm(long at) {
-        if (timer != null && at - timerAt >= 0) {
-            return;
-        }
         if (timer != null) {
+            if (at - timerAt >= 0) {
+                return;
+            }
             timer.cancel(false);
         }
         timerAt = at;

@@ -63,4 +63,13 @@ class TcpEngineOptionsTest {
         assertThat(o.mtu()).isEqualTo(9000);
         Files.delete(token);
     }
+
+    @Test
+    void aShortNumericInterceptAddressIsRefusedNotReadAsAnotherHost() {
+        // "10.1" would otherwise mean 10.0.0.1
+        assertThatThrownBy(() -> parse("--engine", "tcp", "--client-range", "10.99.0.0/16", "--intercept",
+                "10.1:36524").validate()).isInstanceOf(UserInputException.class).hasMessageContaining("--intercept '10.1:36524'");
+        assertThatThrownBy(() -> parse("--engine", "tcp", "--client-range", "10.99/16", "--intercept",
+                "127.0.0.1").validate()).isInstanceOf(UserInputException.class).hasMessageContaining("--client-range");
+    }
 }

@@ -221,14 +221,14 @@ class TcpSessionTest {
 
     @Test
     void sessionsWaitingForQuarantinedEndpointsStartWhenTheQuarantineEnds() throws Exception {
-        ClientEndpoints endpoints = new ClientEndpoints(ClientRange.parse("10.99.0.0/30"), 0, 300_000_000L);
-        long now = System.nanoTime();
+        ClientEndpoints endpoints = new ClientEndpoints(ClientRange.parse("10.99.0.0/30"), 0, 2_000_000_000L);
         long[] ids = new long[2 * ClientEndpoints.BLOCK_SIZE];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = endpoints.acquire(now);
+            ids[i] = endpoints.acquire(System.nanoTime());
         }
+        long now = System.nanoTime();
         for (long id : ids) {
-            endpoints.release(id, now); // all quarantined for 300 ms, and no session running
+            endpoints.release(id, now); // all quarantined for 2 s, and no session running
         }
         engine(ReplayTuning.defaults(), endpoints);
         SessionEvents s = open();
@@ -273,5 +273,25 @@ class TcpSessionTest {
         awaitDone(1);
         assertThat(counters.sessionsFailed.sum()).isEqualTo(1);
         assertThat(counters.problemCount("target-closed")).isEqualTo(1);
+    }
+
+    @Test
+    void aStaleAckDoesNotReopenAWindowTheServerClosedSince() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, new byte[5000], 0);
+        engine.batch.flush();
+        Seg syn = next();
+        Seg ack = handshake(syn, 9000, 2920); // two segments' worth
+        long una = ack.seq();
+        Seg first = next();
+        Seg second = next();
+        assertThat(first.len() + second.len()).isEqualTo(2920);
+        // The newer ACK (all taken, window now closed) overtakes the older one (half taken, window open).
+        fromServer(second, 9001, TcpSeq.add(una, 2920), PacketView.ACK, 0, 0, 0);
+        fromServer(first, 9001, TcpSeq.add(una, 1460), PacketView.ACK, 2920, 0, 0);
+        Seg after = next();
+        assertThat(after.len()).as("only a window probe goes into the closed window").isEqualTo(1);
+        assertThat(after.seq()).isEqualTo(TcpSeq.add(una, 2920));
     }
 }

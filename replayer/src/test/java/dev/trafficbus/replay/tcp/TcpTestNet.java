@@ -4,10 +4,13 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,14 +32,22 @@ final class TcpTestNet implements AutoCloseable {
     static final String CLIENT_RANGE = "10.99.0.0/16";
     static final String REPLAYER_LINK = "tbt-a0";
 
+    // The namespaces and links have fixed names: a second run on the same machine would tear down the first's.
+    private static final Path LOCK = Paths.get(System.getProperty("java.io.tmpdir"), "tbt-net.lock");
+    private static final long LOCK_WAIT_NANOS = 90_000_000_000L;
+
     final Path dir;
     final Path token;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
     private Process nginx;
     private Process redis;
     private Process intercept;
     private Process tlsIntercept;
 
     TcpTestNet() throws Exception {
+        lockChannel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock = waitForLock(lockChannel);
         dir = Files.createTempDirectory("tbt-net");
         token = dir.resolve("token");
         Files.writeString(token, "s3cret-token\n");
@@ -69,6 +80,22 @@ final class TcpTestNet implements AutoCloseable {
         sh("ip -n " + ASSIST_NS + " link set lo up");
         sh("ip -n " + TEST_NS + " route add " + CLIENT_RANGE + " via 10.201.2.3");
         sh("ip netns exec " + ASSIST_NS + " sysctl -qw net.ipv4.ip_forward=0");
+    }
+
+    private static FileLock waitForLock(FileChannel channel) throws Exception {
+        long deadline = System.nanoTime() + LOCK_WAIT_NANOS;
+        while (true) {
+            FileLock l = channel.tryLock();
+            if (l != null) {
+                return l;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                channel.close();
+                throw new IllegalStateException("another run of the tcp-engine tests still holds " + LOCK
+                        + " (namespaces " + TEST_NS + ", " + ASSIST_NS + ") after 90 s");
+            }
+            Thread.sleep(200);
+        }
     }
 
     static final String TEST_IP6 = "fd01:201:1::2";
@@ -311,6 +338,12 @@ final class TcpTestNet implements AutoCloseable {
         quiet("ip netns del " + ASSIST_NS);
         if (processes) {
             quiet("rm -rf " + dir);
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException e) {
+                // the lock goes with the process anyway
+            }
         }
     }
 }
