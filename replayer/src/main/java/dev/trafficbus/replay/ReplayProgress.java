@@ -1,6 +1,8 @@
 package dev.trafficbus.replay;
 
 import dev.trafficbus.cli.ProgressDisplay;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
 import java.util.function.DoubleSupplier;
@@ -8,9 +10,12 @@ import java.util.function.DoubleSupplier;
 /**
  * Feeds the one-line progress display: sessions done, message rate, and with until-end the ETA. Reading
  * runs ahead of replaying, so the bar estimates all sessions as those seen so far divided by the share of
- * the topic's offsets read, and shows the share of that estimate done.
+ * the topic's offsets read, and shows the share of that estimate done. Off a terminal (a service's log) it writes
+ * one status line every {@link #STATUS_INTERVAL_NANOS} instead, so an operator sees a stalled replay in the log.
  */
 final class ReplayProgress {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplayProgress.class);
+    static final long STATUS_INTERVAL_NANOS = 10_000_000_000L;
     private final ProgressDisplay display;
     private final ReplayCounters counters;
     private final DoubleSupplier consumedFraction;
@@ -18,6 +23,7 @@ final class ReplayProgress {
     private long lastNanos = startNanos;
     private long lastMessages;
     private double rate;
+    private long lastStatusNanos = startNanos;
 
     ReplayProgress(ProgressDisplay display, ReplayCounters counters, DoubleSupplier consumedFraction) {
         this.display = display;
@@ -26,10 +32,17 @@ final class ReplayProgress {
     }
 
     void update() {
+        long now = System.nanoTime();
         if (!display.enabled()) {
+            if (now - lastStatusNanos >= STATUS_INTERVAL_NANOS) {
+                lastStatusNanos = now;
+                LOG.info("status: sessions {} seen, {} done ({} failed), messages {} sent, {} answered, read {}%",
+                        counters.sessionsSeen.sum(), counters.sessionsDone(), counters.sessionsFailed.sum(),
+                        counters.messagesSent.sum(), counters.messagesAnswered.sum(),
+                        Math.round(consumedFraction.getAsDouble() * 100));
+            }
             return;
         }
-        long now = System.nanoTime();
         if (now - lastNanos >= 1_000_000_000L) {
             long sent = counters.messagesSent.sum();
             rate = (sent - lastMessages) * 1e9 / (now - lastNanos);

@@ -7,8 +7,10 @@ import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.TargetAddress;
+import dev.trafficbus.replay.tcp.TcpEngineOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -67,6 +69,9 @@ public final class StandaloneCommand implements Callable<Integer> {
             description = "Source id naming the topic tb.capture.<ID> (default: the pcap's file name).")
     String source;
 
+    @Mixin
+    TcpEngineOptions tcp = new TcpEngineOptions();
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Keep the embedded broker's data here (default: a temporary directory deleted at the end).")
     Path dataDir;
@@ -90,6 +95,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         PrintStream out = this.out != null ? this.out : System.out;
         PrintStream err = this.err != null ? this.err : System.err;
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
+        tcp.validate();
+        if (tcp.tcpEngine() && target.demo) {
+            throw new UserInputException("--engine tcp needs --target: a test server whose answers to --client-range "
+                    + "are routed through the intercept host; --demo-server works with the socket engine only");
+        }
         Set<Integer> servicePorts = new LinkedHashSet<>(ports);
         PcapForwarder.checkInput(pcap, servicePorts); // before the broker's few seconds of start-up
         String sourceId = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
@@ -104,7 +114,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             TargetAddress.checkReachable(targetAddress, 5000,
                     "start the test server, fix the address, or use --demo-server");
             StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
-                    replaySpeed, dataDir, true));
+                    replaySpeed, dataDir, true, tcp));
             CountDownLatch reported = new CountDownLatch(1);
             Thread hook = stopHook(run, reported);
             Runtime.getRuntime().addShutdownHook(hook);

@@ -1,6 +1,7 @@
 package dev.trafficbus.standalone;
 
 import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.tcp.TcpEngineOptions;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -16,7 +17,13 @@ import java.util.Set;
  * @param speed        replay pacing
  * @param dataDir      the broker's data dir to keep, or null for a temporary one
  * @param showProgress draw progress lines when stderr is a terminal
+ * @param tcp          the tcp engine's settings, or null to replay with the socket engine
  */
 public record StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
-                                ReplaySpeed speed, Path dataDir, boolean showProgress) {
+                                ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp) {
+    /** A run with the socket engine. */
+    public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
+                             ReplaySpeed speed, Path dataDir, boolean showProgress) {
+        this(pcap, servicePorts, source, target, speed, dataDir, showProgress, null);
+    }
 }

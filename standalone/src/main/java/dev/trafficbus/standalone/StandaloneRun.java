@@ -5,18 +5,21 @@ import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.SocketReplay;
+import dev.trafficbus.replay.tcp.TcpReplay;
 import org.apache.kafka.clients.CommonClientConfigs;
 
 import java.util.Properties;
+import java.util.function.Supplier;
 
-/** The whole bus in one process: embedded broker, pcap import into the capture topic, socket replay of the topic. */
+/** The whole bus in one process: embedded broker, pcap import into the capture topic, replay of the topic. */
 public final class StandaloneRun {
     /** Consumer group of the replay; with a kept --data-dir a later run replays only what it forwarded itself. */
     public static final String GROUP = "trafficbus-standalone";
 
     private final StandaloneRequest request;
-    private volatile SocketReplay replay;
+    private volatile Runnable stopReplay;
     private volatile boolean stopped;
 
     public StandaloneRun(StandaloneRequest request) {
@@ -36,27 +39,43 @@ public final class StandaloneRun {
 
             ReplayRequest replayRequest = new ReplayRequest(forwarded.topic(), clients, request.target(),
                     request.speed(), GROUP, true, request.showProgress());
-            ReplaySummary replayed;
-            try (SocketReplay socketReplay = new SocketReplay(replayRequest)) {
-                replay = socketReplay;
-                if (stopped) {
-                    socketReplay.stop();
-                }
-                replayed = socketReplay.run();
-            } finally {
-                replay = null;
-            }
+            ReplaySummary replayed = request.tcp() != null && request.tcp().tcpEngine()
+                    ? replayTcp(replayRequest) : replaySocket(replayRequest);
             broker.close();
             return new StandaloneResult(request, forwarded, replayed, brokerSeconds, seconds(start));
+        }
+    }
+
+    private ReplaySummary replaySocket(ReplayRequest replayRequest) {
+        try (SocketReplay socketReplay = new SocketReplay(replayRequest)) {
+            return runStoppable(socketReplay::stop, socketReplay::run);
+        }
+    }
+
+    private ReplaySummary replayTcp(ReplayRequest replayRequest) {
+        try (TcpReplay tcpReplay = new TcpReplay(replayRequest, ReplayTuning.defaults(), request.tcp())) {
+            return runStoppable(tcpReplay::stop, tcpReplay::run);
+        }
+    }
+
+    private ReplaySummary runStoppable(Runnable stop, Supplier<ReplaySummary> run) {
+        stopReplay = stop;
+        try {
+            if (stopped) {
+                stop.run();
+            }
+            return run.get();
+        } finally {
+            stopReplay = null;
         }
     }
 
     /** Asks a running replay to finish gracefully (from a shutdown hook or another thread). */
     public void stop() {
         stopped = true;
-        SocketReplay current = replay;
+        Runnable current = stopReplay;
         if (current != null) {
-            current.stop();
+            current.run();
         }
     }
 
