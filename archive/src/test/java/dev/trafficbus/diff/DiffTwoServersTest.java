@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.report.ReportInBrowser;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -68,6 +69,7 @@ public final class CaptureTopic {
                 Thread.sleep(50);
             }
         } catch (ExecutionException e) {
+            KafkaErrors.throwIfRefused(e);
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw unreachable(servers, timeout, e.getCause());
             }

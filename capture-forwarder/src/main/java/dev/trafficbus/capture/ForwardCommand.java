@@ -1,6 +1,7 @@
 package dev.trafficbus.capture;
 
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import picocli.CommandLine.ArgGroup;
@@ -102,13 +103,13 @@ public final class ForwardCommand implements Callable<Integer> {
                     + " (counted as pending-full), e.g. 256MB; the heap needs about twice this (default: ${DEFAULT-VALUE}).")
     private String maxPending = "256MB";
 
-    @Option(names = "--flush-timeout", paramLabel = "DURATION",
+    @Option(names = "--flush-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "Live: how long a stop waits for pending packets to reach Kafka, e.g. 10s (default: ${DEFAULT-VALUE}).")
-    private String flushTimeout = "10s";
+    private Duration flushTimeout;
 
-    @Option(names = "--status-interval", paramLabel = "DURATION",
+    @Option(names = "--status-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "Live: period of the status log line, e.g. 10s; 0 for none (default: ${DEFAULT-VALUE}).")
-    private String statusInterval = "10s";
+    private Duration statusInterval;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Live: serve Prometheus metrics on http://*:PORT/metrics and /health (default: none).")
@@ -140,11 +141,11 @@ public final class ForwardCommand implements Callable<Integer> {
         if (bufferBytes > Integer.MAX_VALUE) {
             throw new UserInputException("--buffer-size " + bufferSize + " is too large; at most 2047MB");
         }
-        Duration flush = TimeSpan.parse("--flush-timeout", flushTimeout);
+        Duration flush = flushTimeout;
         LiveCaptureRequest request = new LiveCaptureRequest(input.interfaceName, new LinkedHashSet<>(ports),
                 source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
                 promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
-                TimeSpan.parse("--status-interval", statusInterval), metricsPort == null ? -1 : metricsPort);
+                statusInterval, metricsPort == null ? -1 : metricsPort);
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
         }

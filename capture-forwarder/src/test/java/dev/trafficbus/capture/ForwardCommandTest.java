@@ -157,9 +157,10 @@ class ForwardCommandTest {
         assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
                         "--max-pending", "lots"),
                 "trafficbus forward: --max-pending 'lots' is not a size; use e.g. 64MB, 512KB or 1GB");
-        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
-                        "--flush-timeout", "soon"),
-                "trafficbus forward: --flush-timeout 'soon' is not a duration; use e.g. 10s, 500ms or 1m");
+        String[] duration = run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER, "--flush-timeout", "soon");
+        assertThat(duration[2]).as("exit code").isEqualTo("2");
+        assertThat(duration[1].lines().findFirst()).hasValue(
+                "trafficbus forward: Invalid value for option '--flush-timeout': 'soon' is not a duration; use e.g. 10s, 500ms, 2m or 1h");
         assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
                         "--max-pending", "1KB"),
                 "trafficbus forward: --max-pending must be at least 64KB");

@@ -1,5 +1,6 @@
 package dev.trafficbus.intercept;
 
+import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.intercept.frame.InterceptFrames;
 import dev.trafficbus.metrics.MetricsEndpoint;
@@ -18,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -75,19 +75,19 @@ public final class InterceptCommand implements Callable<Integer> {
             description = "Relay the responses' TCP payload too, not only their headers.")
     private boolean withPayload;
 
-    @Option(names = "--hold-time", paramLabel = "DURATION",
+    @Option(names = "--hold-time", paramLabel = "DURATION", defaultValue = "500ms", converter = DurationConverter.class,
             description = "How long a response waits for a replayer to register its destination, e.g. 500ms; 0 drops"
                     + " at once (default: ${DEFAULT-VALUE}).")
-    private String holdTime = "500ms";
+    private Duration holdTime;
 
     @Option(names = "--max-queue", paramLabel = "PACKETS",
             description = "Packets that may wait for one replayer connection; more are dropped and counted"
                     + " (queue-full) (default: ${DEFAULT-VALUE}).")
     private int maxQueue = 65536;
 
-    @Option(names = "--status-interval", paramLabel = "DURATION",
+    @Option(names = "--status-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "Period of the status log line, e.g. 10s; 0 for none (default: ${DEFAULT-VALUE}).")
-    private String statusInterval = "10s";
+    private Duration statusInterval;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve Prometheus metrics on http://*:PORT/metrics and /health (default: none).")
@@ -173,8 +173,8 @@ public final class InterceptCommand implements Callable<Integer> {
         if (maxQueue < 1) {
             throw new UserInputException("--max-queue " + maxQueue + " must be at least 1");
         }
-        Duration hold = duration("--hold-time", holdTime);
-        Duration status = duration("--status-interval", statusInterval);
+        Duration hold = holdTime;
+        Duration status = statusInterval;
         return new InterceptSettings(interfaceName, filter, listenAddress(listen), token, tls(), withPayload, hold,
                 maxQueue, status, Duration.ofSeconds(10));
     }
@@ -224,34 +224,6 @@ public final class InterceptCommand implements Callable<Integer> {
             throw new UserInputException("--listen " + text + ": unknown host " + host);
         }
         return address;
-    }
-
-    /** Reads "500ms", "10s", "2m" or a plain number of seconds; 0 is allowed. */
-    static Duration duration(String option, String value) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        try {
-            double amount;
-            long nanosPerUnit;
-            if (v.endsWith("ms")) {
-                amount = Double.parseDouble(v.substring(0, v.length() - 2));
-                nanosPerUnit = 1_000_000L;
-            } else if (v.endsWith("s")) {
-                amount = Double.parseDouble(v.substring(0, v.length() - 1));
-                nanosPerUnit = 1_000_000_000L;
-            } else if (v.endsWith("m")) {
-                amount = Double.parseDouble(v.substring(0, v.length() - 1));
-                nanosPerUnit = 60_000_000_000L;
-            } else {
-                amount = Double.parseDouble(v);
-                nanosPerUnit = 1_000_000_000L;
-            }
-            if (amount < 0 || Double.isNaN(amount) || Double.isInfinite(amount)) {
-                throw new UserInputException(option + " " + value + ": must not be negative");
-            }
-            return Duration.ofNanos((long) (amount * nanosPerUnit));
-        } catch (NumberFormatException e) {
-            throw new UserInputException(option + " " + value + ": not a duration such as 500ms, 10s or 2m");
-        }
     }
 
     /** The version from the jar manifest. */

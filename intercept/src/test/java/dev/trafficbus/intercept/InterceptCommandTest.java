@@ -45,7 +45,7 @@ class InterceptCommandTest {
         assertThat(run("--interface", "lo", "--no-auth", "--listen", "0.0.0.0:99999").err())
                 .contains("--listen 0.0.0.0:99999: port 99999 is not a TCP port");
         assertThat(run("--interface", "lo", "--no-auth", "--hold-time", "soon").err())
-                .contains("--hold-time soon: not a duration");
+                .contains("Invalid value for option '--hold-time': 'soon' is not a duration; use e.g. 10s, 500ms, 2m or 1h");
         assertThat(run("--interface", "lo", "--no-auth", "--tls-cert", "x.pem").err())
                 .contains("--tls-cert needs --tls-key");
         CommandOutput noIf = run("--interface", "nosuch9", "--no-auth");

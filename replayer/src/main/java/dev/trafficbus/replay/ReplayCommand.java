@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
@@ -116,11 +117,11 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Serve Prometheus metrics on /metrics and liveness on /health at this port (0: any free port).")
     Integer metricsPort;
 
-    @Option(names = "--response-timeout", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--response-timeout", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "Longest wait for one answer before the next message is sent; counted as response-timeout (default: ${DEFAULT-VALUE}).")
     Duration responseTimeout;
 
-    @Option(names = "--connect-timeout", defaultValue = "5s", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--connect-timeout", defaultValue = "5s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "Longest wait for a connection to the target (default: ${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
@@ -136,7 +137,7 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Threads that run the connections to the target (default: one per core).")
     int ioThreads;
 
-    @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "After Ctrl-C/SIGTERM, how long running sessions may take to finish (default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
 

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -43,6 +44,7 @@ final class TopicCheck {
                     .get(waitMs + 1000L, TimeUnit.MILLISECONDS).get(topic);
             return d.partitions().size();
         } catch (ExecutionException e) {
+            KafkaErrors.throwIfRefused(e);
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new UserInputException("topic " + topic
                         + " does not exist; forward something first or check --bootstrap-servers", e);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.report.ReportInBrowser;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

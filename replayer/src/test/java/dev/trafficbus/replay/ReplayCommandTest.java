@@ -38,17 +38,6 @@ class ReplayCommandTest {
     }
 
     @Test
-    void durationsParse() {
-        DurationConverter c = new DurationConverter();
-        assertThat(c.convert("10s")).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.convert("2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.convert("1.5")).isEqualTo(Duration.ofMillis(1500));
-        assertThatThrownBy(() -> c.convert("soon")).hasMessageContaining("not a duration");
-        assertThatThrownBy(() -> c.convert("0s")).hasMessageContaining("positive");
-    }
-
-    @Test
     void badOptionsExitWithCode2AndOneLine() {
         CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1", "--bootstrap-servers", "x:1",
                 "--speed", "fast");

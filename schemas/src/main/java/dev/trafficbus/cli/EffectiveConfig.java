@@ -86,6 +86,8 @@ final class EffectiveConfig {
             for (int i = 0; i < Array.getLength(value); i++) {
                 parts.add(secretOption ? SecretMask.MASK : SecretMask.showPair(String.valueOf(Array.get(value, i))));
             }
+        } else if (value instanceof java.time.Duration d && !secretOption) {
+            return DurationConverter.format(d);
         } else {
             return secretOption ? SecretMask.MASK : String.valueOf(value);
         }

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.tcp;
 
+import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.UserInputException;
 import picocli.CommandLine.Option;
 
@@ -49,11 +50,11 @@ public final class TcpEngineOptions {
                     + "(default: derived from host name and process id).")
     Integer instance;
 
-    @Option(names = "--handshake-timeout", defaultValue = "5s", paramLabel = "DURATION", converter = TimeoutConverter.class,
+    @Option(names = "--handshake-timeout", defaultValue = "5s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "tcp engine: longest wait for the test server's SYN-ACK, SYN retransmits included (default: ${DEFAULT-VALUE}).")
     Duration handshakeTimeout = Duration.ofSeconds(5);
 
-    @Option(names = "--idle-timeout", defaultValue = "60s", paramLabel = "DURATION", converter = TimeoutConverter.class,
+    @Option(names = "--idle-timeout", defaultValue = "60s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "tcp engine: a replayed connection with no progress for this long is reset (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout = Duration.ofSeconds(60);
 

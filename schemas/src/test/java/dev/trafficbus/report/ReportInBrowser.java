@@ -1,4 +1,4 @@
-package dev.trafficbus.diff;
+package dev.trafficbus.report;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -12,11 +12,12 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Opens an HTML report in headless Chromium (Debian package chromium), takes a screenshot, checks the console. */
-final class ReportInBrowser {
+public final class ReportInBrowser {
     private ReportInBrowser() {
     }
 
-    static String chromium() {
+    /** The Chromium executable, or null when Chromium is not installed. */
+    public static String chromium() {
         for (String c : List.of("/usr/bin/chromium", "/usr/bin/chromium-browser")) {
             if (new File(c).canExecute()) {
                 return c;
@@ -26,10 +27,10 @@ final class ReportInBrowser {
     }
 
     /** Loads {@code page}, saves a screenshot to {@code screenshot}, and fails on any console error. */
-    static void assertOpensWithoutErrors(Path page, Path screenshot) throws Exception {
+    public static void assertOpensWithoutErrors(Path page, Path screenshot) throws Exception {
         String chromium = chromium();
         Assumptions.assumeTrue(chromium != null, "chromium is not installed (Debian package chromium); "
-                + "the diff HTML report was not checked in a browser");
+                + "the HTML report was not checked in a browser");
         Path profile = Files.createTempDirectory("tb-chromium-");
         Files.createDirectories(screenshot.toAbsolutePath().getParent());
         Files.deleteIfExists(screenshot);

@@ -1,0 +1,63 @@
+package dev.trafficbus.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DurationConverterTest {
+    private final DurationConverter c = new DurationConverter();
+
+    @Test
+    void readsEveryUnitAndBareSeconds() {
+        assertThat(c.convert("10s")).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.convert("2m")).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.convert("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(c.convert("7")).isEqualTo(Duration.ofSeconds(7));
+        assertThat(c.convert("1.5")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.convert(" 2.5S ")).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.convert("10 s")).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.convert("0")).isZero();
+        assertThat(c.convert("0ms")).isZero();
+    }
+
+    @Test
+    void refusesWhatIsNotADurationNamingTheValue() {
+        for (String bad : new String[] {"soon", "", "-1s", "10x", "5d", "1e3", "NaN", "s"}) {
+            assertThatThrownBy(() -> c.convert(bad)).as(bad).isInstanceOf(CommandLine.TypeConversionException.class)
+                    .hasMessage("'" + bad + "' is not a duration; use e.g. 10s, 500ms, 2m or 1h");
+        }
+        assertThatThrownBy(() -> c.convert("999999999999h")).hasMessageContaining("'999999999999h' is too long");
+    }
+
+    @Test
+    void positiveRefusesZero() {
+        DurationConverter p = new DurationConverter.Positive();
+        assertThat(p.convert("1ms")).isEqualTo(Duration.ofMillis(1));
+        assertThatThrownBy(() -> p.convert("0s")).hasMessage("'0s' must be a positive duration, e.g. 10s, 500ms or 2m");
+        assertThatThrownBy(() -> p.convert("soon")).hasMessageContaining("'soon' is not a duration");
+    }
+
+    @Test
+    void aBadValueIsAUserErrorNamingTheOptionAndTheValue() {
+        CommandOutput o = CommandOutput.run(new Timed(), "--wait", "soon");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err().lines().findFirst()).hasValue(
+                "trafficbus timed: Invalid value for option '--wait': 'soon' is not a duration; use e.g. 10s, 500ms, 2m or 1h");
+        assertThat(o.hasStackTrace()).isFalse();
+    }
+
+    @CommandLine.Command(name = "timed")
+    static final class Timed implements Runnable {
+        @CommandLine.Option(names = "--wait", converter = DurationConverter.class)
+        Duration wait;
+
+        @Override
+        public void run() {
+        }
+    }
+}
