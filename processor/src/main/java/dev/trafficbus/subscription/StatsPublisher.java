@@ -16,11 +16,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Writes this instance's per-subscription counters to {@code tb.subscription-stats} every few seconds (and once
  * more at close) under {@code <subscription>@<instance>}, so {@code trafficbus subscriptions} can sum them over
- * instances without reaching any processor. Counters count since the instance started.
+ * instances without reaching any processor. Counters count since the instance started. It also logs them as one
+ * status line every {@link #STATUS_INTERVAL}, so a service's log shows a stalled processor.
  */
 final class StatsPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatsPublisher.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration STATUS_INTERVAL = Duration.ofSeconds(10);
 
     private final ProcessorCounters counters;
     private final SubscriptionStore store;
@@ -38,6 +40,21 @@ final class StatsPublisher implements AutoCloseable {
         this.instance = instance;
         this.producer = store.producer();
         timer.scheduleAtFixedRate(this::publishQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(this::logStatus, STATUS_INTERVAL.toMillis(), STATUS_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void logStatus() {
+        StringBuilder line = new StringBuilder("status:");
+        Map<String, SubscriptionCounters> subs = counters.subscriptions();
+        if (subs.isEmpty()) {
+            line.append(" no subscriptions");
+        }
+        subs.forEach((name, c) -> line.append(' ').append(name).append(" [sessions ").append(c.sessionsIn())
+                .append(" in, ").append(c.sessionsKept()).append(" kept, dropped ").append(c.droppedByReason())
+                .append("; packets ").append(c.packetsIn()).append(" in, records ").append(c.recordsOut())
+                .append(" out]"));
+        LOG.info(line.toString());
     }
 
     private void publishQuietly() {
