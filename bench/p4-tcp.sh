@@ -64,7 +64,14 @@ http {
 }
 EOF
   ip netns exec "$2" nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
-  PIDS+=("$!")
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+}
+
+# stop_nginx: ends the run's nginx (by PID) so the next run's nginx can bind port 80 and log on its own.
+stop_nginx() {
+  kill "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
 }
 
 cpu_seconds() { # pid -> user+system CPU seconds so far
@@ -165,6 +172,7 @@ for i in $(seq 1 "$RUNS"); do
   tail -3 "$WORK/replay$i.err" | sed 's/^/p4: run '"$i"' stderr: /' >&2
   sleep 2 # nginx flushes its access log buffer every second
   logged="$(wc -l < "$WORK/nginx-target$i/logs/access.log")"
+  stop_nginx
   read -r ru rs < "$WORK/replay$i.time"
   RESULTS+=("$(python3 - "$report" "$EXPECTED" "$logged" "$ru" "$rs" "$icpu0" "$icpu1" <<'PY'
 import json, sys
