@@ -166,6 +166,8 @@ public final class LiveCapture implements AutoCloseable {
         } finally {
             timer.shutdownNow();
         }
+        // The log's last status line shows the state at the stop, also when the run was shorter than one interval.
+        LOG.info(metrics.statusLine());
         if (loop.failure() != null) {
             LOG.error("capture on {} stopped by an unexpected error", request.interfaceName(), loop.failure());
         }
