@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One replayer connection's protocol: HELLO (token and version checked) → WELCOME, then REGISTER/UNREGISTER of
- * routes; anything else, a bad token, a late HELLO or a malformed frame gets REFUSED and the connection closes.
+ * routes; anything else, a bad token, a late HELLO, a malformed frame or a route overlapping another replayer's gets
+ * REFUSED and the connection closes.
  * Receives whole frames (length prefix included) from a length-field decoder.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter {
@@ -103,7 +104,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         switch (type) {
             case InterceptFrames.REGISTER: {
                 Route route = FrameReader.readRoute(frame);
-                router.register(route, link);
+                ClientLink owner = router.register(route, link);
+                if (owner != null) {
+                    refuse(ctx, RefusalReason.ROUTE_CONFLICT, "route " + route + " overlaps the route of replayer "
+                            + owner.name() + " (connected from " + peer(owner) + "); give each replayer its own"
+                            + " --instance");
+                    break;
+                }
                 LOG.info("replayer {} registered {}", link, route);
                 break;
             }
@@ -209,6 +216,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             c = c.getCause() == c ? null : c.getCause();
         }
         return rootMessage(t);
+    }
+
+    private static String peer(ClientLink link) {
+        if (link.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
+            String host = a.getAddress().getHostAddress();
+            return (a.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+        return String.valueOf(link.channel().remoteAddress());
     }
 
     private static String rootMessage(Throwable t) {

@@ -110,6 +110,11 @@ final class ClientLink {
         return channel.isActive();
     }
 
+    /** The name the replayer gave in its HELLO. */
+    String name() {
+        return name;
+    }
+
     Channel channel() {
         return channel;
     }

@@ -11,7 +11,9 @@ public enum RefusalReason {
     /** A frame broke the protocol (wrong type, bad length, bad fields). */
     PROTOCOL("protocol"),
     /** The TLS handshake failed. */
-    TLS("tls");
+    TLS("tls"),
+    /** A REGISTER overlapped a route of another, differently named replayer (a shared --instance). */
+    ROUTE_CONFLICT("route-conflict");
 
     private final String label;
 

@@ -98,8 +98,16 @@ final class ResponseRouter {
         link.flush();
     }
 
-    void register(Route route, ClientLink link) {
-        routes.register(route, link);
+    /**
+     * Registers {@code route} for {@code link} unless it overlaps a live route of another replayer: two replayers
+     * sharing fake clients would take each other's answers. A connection with the same HELLO name is the same
+     * replayer reconnecting before its old connection is seen dead, so it takes over (most recent wins).
+     *
+     * @return null when registered, else the connection whose route conflicts
+     */
+    ClientLink register(Route route, ClientLink link) {
+        return routes.registerUnlessConflicting(route, link,
+                other -> !other.isOpen() || other.name().equals(link.name()));
     }
 
     boolean unregister(Route route, ClientLink link) {

@@ -34,6 +34,40 @@ public final class RouteTable<T> {
         version++;
     }
 
+    /**
+     * Adds a route for {@code owner} unless it overlaps a route of an owner that {@code mayShare} rejects;
+     * checked and added under one lock, so two conflicting registrations cannot both get in.
+     *
+     * @param mayShare given the owner of an overlapping route, true when {@code owner} may take over the overlap
+     * @return null when registered, else the owner of the conflicting route (nothing was added)
+     */
+    public synchronized T registerUnlessConflicting(Route route, T owner, java.util.function.Predicate<T> mayShare) {
+        for (Entry<T> e : entries) {
+            if (e.owner != owner && overlaps(e.route, route) && !mayShare.test(e.owner)) {
+                return e.owner;
+            }
+        }
+        register(route, owner);
+        return null;
+    }
+
+    /** True when some destination (address and port) matches both routes. */
+    static boolean overlaps(Route a, Route b) {
+        if (a.family() != b.family() || a.lastPort() < b.firstPort() || b.lastPort() < a.firstPort()) {
+            return false;
+        }
+        byte[] x = a.address();
+        byte[] y = b.address();
+        int bits = Math.min(a.prefixLength(), b.prefixLength());
+        for (int i = 0; i < x.length && bits > 0; i++, bits -= 8) {
+            int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+            if (((x[i] ^ y[i]) & mask) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Removes {@code owner}'s route equal to {@code route}; true when there was one. */
     public synchronized boolean unregister(Route route, T owner) {
         return removeIf(e -> e.owner == owner && e.route.equals(route)) > 0;

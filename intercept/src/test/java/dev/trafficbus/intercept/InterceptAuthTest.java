@@ -131,6 +131,53 @@ class InterceptAuthTest {
         }
     }
 
+    private static FrameClient welcomed(Intercept intercept, String name) throws Exception {
+        FrameClient c = plain(intercept);
+        c.hello(TOKEN, name);
+        ByteBuffer w = c.next(3000);
+        assertThat(FrameReader.type(w)).as(FrameClient.describe(w)).isEqualTo(InterceptFrames.WELCOME);
+        return c;
+    }
+
+    private static void awaitRoutes(Intercept intercept, int n) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 3000;
+        while (!intercept.statusLine().contains("routes " + n) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(intercept.statusLine()).contains("routes " + n);
+    }
+
+    @Test
+    void aSecondReplayerOverlappingAnotherOnesRouteIsRefusedButAReconnectTakesOver() throws Exception {
+        try (Intercept intercept = start(null); FrameClient first = welcomed(intercept, "replay-3@100@host-a")) {
+            first.register(Route.parse("10.99.0.0/16:6144-10239"));
+            awaitRoutes(intercept, 1);
+            try (FrameClient other = welcomed(intercept, "replay-3@200@host-b")) { // same --instance, other run
+                other.register(Route.parse("10.99.0.0/16:6144-10239"));
+                assertThat(refusal(other)).startsWith("route 10.99.0.0/16:6144-10239 overlaps the route of replayer"
+                        + " replay-3@100@host-a (connected from 10.77.0.4:").endsWith("); give each replayer its own"
+                        + " --instance");
+            }
+            assertThat(intercept.counters().refused(RefusalReason.ROUTE_CONFLICT)).isEqualTo(1);
+            assertThat(first.closedWithin(200)).as("the first replayer keeps its connection").isFalse();
+            awaitRoutes(intercept, 1);
+
+            try (FrameClient neighbour = welcomed(intercept, "replay-4@300@host-b")) { // next port block: no overlap
+                neighbour.register(Route.parse("10.99.0.0/16:10240-14335"));
+                awaitRoutes(intercept, 2);
+                assertThat(neighbour.closedWithin(200)).isFalse();
+            }
+            awaitRoutes(intercept, 1);
+            // the same replayer reconnecting before its old connection is seen dead takes its route over
+            try (FrameClient again = welcomed(intercept, "replay-3@100@host-a")) {
+                again.register(Route.parse("10.99.0.0/16:6144-10239"));
+                awaitRoutes(intercept, 2);
+                assertThat(again.closedWithin(200)).isFalse();
+            }
+            assertThat(intercept.counters().refused(RefusalReason.ROUTE_CONFLICT)).isEqualTo(1);
+        }
+    }
+
     @Test
     void aConnectionMustStartWithHelloInTime() throws Exception {
         try (Intercept intercept = start(null, Duration.ofMillis(700))) {

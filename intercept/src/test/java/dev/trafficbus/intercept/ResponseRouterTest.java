@@ -97,6 +97,50 @@ class ResponseRouterTest {
         assertThat(counters.dropped(DropReason.NO_ROUTE)).isEqualTo(1);
     }
 
+    private static List<Integer> relayed(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        List<Integer> markers = new ArrayList<>();
+        for (ByteBuf frame = ch.readOutbound(); frame != null; frame = ch.readOutbound()) {
+            FrameReader.readPackets(frame.nioBuffer(), (b, off, len) -> markers.add((int) b.get(off + 4)));
+            frame.release();
+        }
+        return markers;
+    }
+
+    @Test
+    void anOverlappingRouteOfAnotherReplayerIsRejectedSoAnswersStayWithTheFirst() {
+        InterceptCounters counters = new InterceptCounters();
+        ResponseRouter router = new ResponseRouter(new HeldResponses(0, 10, 1000), counters);
+        EmbeddedChannel first = new EmbeddedChannel();
+        EmbeddedChannel second = new EmbeddedChannel();
+        EmbeddedChannel reconnected = new EmbeddedChannel();
+        ClientLink a = new ClientLink(first, "replay-3@100@host-a", 100, counters);
+        ClientLink b = new ClientLink(second, "replay-3@200@host-b", 100, counters);
+        ClientLink a2 = new ClientLink(reconnected, "replay-3@100@host-a", 100, counters);
+        router.add(a);
+        router.add(b);
+        router.add(a2);
+        assertThat(router.register(Route.parse("10.99.0.0/16"), a)).isNull();
+        assertThat(router.register(Route.parse("10.99.0.0/16"), b)).isSameAs(a);
+        route(router, packet(5, 1), 0);
+        router.tick(0);
+        assertThat(relayed(first)).containsExactly(1);
+        assertThat(relayed(second)).isEmpty();
+
+        assertThat(router.register(Route.parse("10.99.0.0/16"), a2)).as("same name: a reconnect").isNull();
+        route(router, packet(5, 2), 0);
+        router.tick(0);
+        assertThat(relayed(reconnected)).containsExactly(2);
+        assertThat(relayed(first)).isEmpty();
+
+        first.close();
+        second.close();
+        reconnected.close();
+        ClientLink c = new ClientLink(new EmbeddedChannel(), "replay-3@300@host-c", 100, counters);
+        router.add(c);
+        assertThat(router.register(Route.parse("10.99.0.0/16"), c)).as("closed connections own nothing live").isNull();
+    }
+
     @Test
     void aClosedReplayersRoutesGoAndItsBatchIsCountedAsLost() {
         InterceptCounters counters = new InterceptCounters();

@@ -21,6 +21,32 @@ class RouteTableTest {
     }
 
     @Test
+    void routesOverlapWhenSomeAddressAndPortMatchesBoth() {
+        Route block3 = Route.parse("10.99.0.0/16:6144-10239");
+        assertThat(RouteTable.overlaps(block3, Route.parse("10.99.0.0/16:6144-10239"))).isTrue();
+        assertThat(RouteTable.overlaps(block3, Route.parse("10.99.0.0/16:10239-12000"))).isTrue();
+        assertThat(RouteTable.overlaps(block3, Route.parse("10.99.7.0/24:8000-8000"))).as("nested prefix").isTrue();
+        assertThat(RouteTable.overlaps(block3, Route.parse("10.99.0.0/16:10240-14335"))).as("next block").isFalse();
+        assertThat(RouteTable.overlaps(block3, Route.parse("10.98.0.0/16:6144-10239"))).isFalse();
+        assertThat(RouteTable.overlaps(Route.parse("10.99.0.0/17"), Route.parse("10.99.128.0/17"))).isFalse();
+        assertThat(RouteTable.overlaps(Route.parse("0.0.0.0/0"), Route.parse("fd99::/64"))).isFalse();
+        assertThat(RouteTable.overlaps(Route.parse("fd99::/64"), Route.parse("fd99::5/128"))).isTrue();
+    }
+
+    @Test
+    void aConflictingRegistrationIsNotAddedUnlessTheOwnerMayShare() {
+        RouteTable<String> table = new RouteTable<>();
+        assertThat(table.registerUnlessConflicting(Route.parse("10.99.0.0/16"), "a", o -> false)).isNull();
+        assertThat(table.registerUnlessConflicting(Route.parse("10.99.3.0/24"), "b", o -> false)).isEqualTo("a");
+        assertThat(table.lookup(FAKE, 0, 4, 80)).isEqualTo("a");
+        assertThat(table.registerUnlessConflicting(Route.parse("10.99.3.0/24"), "a", o -> false))
+                .as("its own routes never conflict").isNull();
+        assertThat(table.registerUnlessConflicting(Route.parse("10.99.3.0/24"), "b", o -> true)).isNull();
+        assertThat(table.lookup(FAKE, 0, 4, 80)).isEqualTo("b");
+        assertThat(table.size()).isEqualTo(3);
+    }
+
+    @Test
     void aClosedOwnerLosesEveryRouteAndTheVersionMoves() {
         RouteTable<String> table = new RouteTable<>();
         table.register(Route.parse("10.99.0.0/16"), "a");

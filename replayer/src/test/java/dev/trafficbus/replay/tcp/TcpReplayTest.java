@@ -17,12 +17,17 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -264,6 +269,65 @@ class TcpReplayTest {
 
         assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(1);
         assertThat(countUris(net.accessLog())).containsOnlyKeys("/mid?i=2", "/mid?i=3", "/mid?i=4");
+    }
+
+    @Test
+    void twoReplayersAndTwoInterceptsWorkTogether() throws Exception {
+        int[] instances = {12, 13};
+        List<String> intercepts = new ArrayList<>();
+        // Each intercept captures only one instance's port block, so each run depends on a different intercept
+        // while both runs register with both: answers must be routed to the replayer that owns them.
+        for (int k = 0; k < 2; k++) {
+            int port = TcpTestNet.INTERCEPT_PORT + 2 + k;
+            net.startExtraIntercept(port, "tcp and src port 80 and dst portrange "
+                    + ClientEndpoints.firstPort(instances[k]) + "-" + ClientEndpoints.lastPort(instances[k]));
+            intercepts.add(TcpTestNet.INTERCEPT_IP + ":" + port);
+        }
+        try {
+            String shortTopic = topic();
+            String keepTopic = topic();
+            PcapFixture.publish(kafka.bootstrapServers(), shortTopic, PcapFixture.read("http-short.pcap", 80), 0);
+            PcapFixture.publish(kafka.bootstrapServers(), keepTopic, PcapFixture.read("http-keepalive.pcap", 80), 0);
+            String[] topics = {shortTopic, keepTopic};
+            List<CompletableFuture<ReplaySummary>> runs = new ArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                for (int k = 0; k < 2; k++) {
+                    TcpEngineOptions o = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE, intercepts, net.token.toFile(),
+                            instances[k]);
+                    o.handshakeTimeout = java.time.Duration.ofSeconds(15);
+                    String t = topics[k];
+                    // Captured pace, so that both runs have sessions open at the same time.
+                    runs.add(CompletableFuture.supplyAsync(() -> replay(t, 80, new ReplaySpeed(1.0), o), pool));
+                }
+                CompletableFuture.allOf(runs.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            ReplaySummary a = runs.get(0).get();
+            ReplaySummary b = runs.get(1).get();
+
+            assertThat(a.sessionsReplayed()).as(a.summaryLine()).isEqualTo(20);
+            assertThat(b.sessionsReplayed()).as(b.summaryLine()).isEqualTo(1);
+            assertThat(a.sessionsReplayed() + b.sessionsReplayed()).isEqualTo(a.sessionsSeen() + b.sessionsSeen());
+            assertThat(a.sessionsFailed() + b.sessionsFailed()).isZero();
+            assertThat(a.messagesAnswered()).isEqualTo(20);
+            assertThat(b.messagesAnswered()).isEqualTo(10);
+            List<String> log = net.accessLog();
+            Map<String, Integer> uris = countUris(log);
+            for (int i = 1; i <= 20; i++) {
+                assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(1);
+            }
+            for (int i = 1; i <= 10; i++) {
+                assertThat(uris.get("/keep?i=" + i)).as("/keep?i=" + i).isEqualTo(1);
+            }
+            assertThat(log).hasSize(30);
+            for (String line : log) {
+                assertThat(line).startsWith("10.99.");
+            }
+        } finally {
+            net.stopExtraIntercepts();
+        }
     }
 
     private TcpEngineOptions options(int instance) {

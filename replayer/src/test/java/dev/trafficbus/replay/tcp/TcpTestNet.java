@@ -31,6 +31,7 @@ final class TcpTestNet implements AutoCloseable {
     static final int INTERCEPT_PORT = 36524;
     static final String CLIENT_RANGE = "10.99.0.0/16";
     static final String REPLAYER_LINK = "tbt-a0";
+    private static final String ANSWERS_FILTER = "tcp and (src port 80 or src port 6379)";
 
     // The namespaces and links have fixed names: a second run on the same machine would tear down the first's.
     private static final Path LOCK = Paths.get(System.getProperty("java.io.tmpdir"), "tbt-net.lock");
@@ -44,6 +45,7 @@ final class TcpTestNet implements AutoCloseable {
     private Process redis;
     private Process intercept;
     private Process tlsIntercept;
+    private final List<Process> extraIntercepts = new ArrayList<>();
 
     TcpTestNet() throws Exception {
         lockChannel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -183,7 +185,18 @@ final class TcpTestNet implements AutoCloseable {
 
     /** Starts the real intercept in the assist namespace, capturing the test server's answers. */
     void startIntercept() throws Exception {
-        intercept = startIntercept(INTERCEPT_PORT);
+        intercept = startIntercept(INTERCEPT_PORT, ANSWERS_FILTER);
+    }
+
+    /** Starts one more intercept in the assist namespace on {@code port}, relaying only what {@code filter} captures. */
+    void startExtraIntercept(int port, String filter) throws Exception {
+        extraIntercepts.add(startIntercept(port, filter));
+    }
+
+    /** Stops the intercepts started by {@link #startExtraIntercept}. */
+    void stopExtraIntercepts() {
+        extraIntercepts.forEach(TcpTestNet::stop);
+        extraIntercepts.clear();
     }
 
     /**
@@ -195,7 +208,7 @@ final class TcpTestNet implements AutoCloseable {
         Path key = dir.resolve("key.pem");
         run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
                 cert.toString(), "-days", "1", "-subj", "/CN=" + INTERCEPT_IP, "-addext", "subjectAltName=IP:" + INTERCEPT_IP));
-        tlsIntercept = startIntercept(port, "--tls-cert", cert.toString(), "--tls-key", key.toString());
+        tlsIntercept = startIntercept(port, ANSWERS_FILTER, "--tls-cert", cert.toString(), "--tls-key", key.toString());
         return cert;
     }
 
@@ -207,7 +220,7 @@ final class TcpTestNet implements AutoCloseable {
         return cert;
     }
 
-    private Process startIntercept(int port, String... extra) throws Exception {
+    private Process startIntercept(int port, String filter, String... extra) throws Exception {
         String cp = System.getProperty("java.class.path");
         if (!interceptOnClasspath()) {
             cp = interceptClasses() + File.pathSeparator + cp + File.pathSeparator + Paths.get(
@@ -216,7 +229,7 @@ final class TcpTestNet implements AutoCloseable {
         Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ASSIST_NS, java.toString(), "-cp", cp,
                 "dev.trafficbus.intercept.InterceptMain", "--interface", "tbt-b2",
-                "--filter", "tcp and (src port 80 or src port 6379)",
+                "--filter", filter,
                 "--listen", INTERCEPT_IP + ":" + port, "--token-file", token.toString()));
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -329,6 +342,7 @@ final class TcpTestNet implements AutoCloseable {
         if (processes) {
             stop(intercept);
             stop(tlsIntercept);
+            stopExtraIntercepts();
             stopServers();
             intercept = null;
         }
