@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
             "Ignored by default: the hop-by-hop and framing headers " + "connection, keep-alive, proxy-connection,"
                 + " transfer-encoding, te, trailer, upgrade, content-length (see --compare-all-headers).",
             "Exit codes: 0 every replayed response equals production, 1 some differ or got no replayed response,"
-                + " 2 bad input (missing topic, bad option, unreachable broker)."
+                + " 2 bad input (missing topic, bad option, unreachable broker, no response of the run in the topic)."
         })
 public final class DiffCommand implements Callable<Integer> {
     /** Exit code when some pairs differ or have no replayed response. */
@@ -85,6 +85,10 @@ public final class DiffCommand implements Callable<Integer> {
         }
         DiffTally tally = new ResponsesReader(kafka.toProperties(), topic, run, new PairComparison(rules),
                 ProgressDisplay.onTerminal()).read(new DiffTally(examples));
+        if (tally.pairs() == 0) {
+            // Nothing compared is not "all equal": a mistyped --run would otherwise pass a CI gate.
+            throw new UserInputException(nothingCompared(run, topic, tally));
+        }
         DiffRun diffRun = new DiffRun(run, topic, rules);
         PrintWriter out = spec.commandLine().getOut();
         out.println(DiffSummaryText.render(diffRun, tally));
@@ -99,6 +103,12 @@ public final class DiffCommand implements Callable<Integer> {
         }
         out.flush();
         return tally.different() > 0 || tally.missingReplayTotal() > 0 ? EXIT_DIFFERENCES : 0;
+    }
+
+    /** The one-line error when no record of the topic is a response of the run. */
+    static String nothingCompared(String run, String topic, DiffTally tally) {
+        return "no responses of run '" + run + "' in " + topic + " (" + tally.otherRun() + " records of other runs, "
+                + tally.undecodableTotal() + " undecodable); check --run and --responses-topic";
     }
 
     /** The default responses topic of a run: {@code tb.responses.<run>}. */

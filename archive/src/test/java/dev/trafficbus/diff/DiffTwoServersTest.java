@@ -290,6 +290,14 @@ class DiffTwoServersTest {
         assertThat(badPath.exitCode()).isEqualTo(2);
         assertThat(badPath.err()).startsWith("trafficbus diff: --ignore-json-path 'requestId': must start with $");
 
+        // A mistyped run id reads the whole topic and compares nothing: that must not pass a CI gate as "all equal".
+        String typoRun = "tb.capture.web1-20261121T140001";
+        CommandOutput typo = diff("--run", typoRun, "--responses-topic", "tb.responses." + RUN);
+        assertThat(typo.exitCode()).isEqualTo(2);
+        assertThat(typo.err().strip()).isEqualTo("trafficbus diff: no responses of run '" + typoRun + "' in"
+                + " tb.responses." + RUN + " (9 records of other runs, 1 undecodable); check --run and --responses-topic");
+        assertThat(typo.hasStackTrace()).isFalse();
+
         CommandOutput badRun = diff("--run", "a/b");
         assertThat(badRun.exitCode()).isEqualTo(2);
         assertThat(badRun.err()).startsWith("trafficbus diff: --run 'a/b' is not valid");
