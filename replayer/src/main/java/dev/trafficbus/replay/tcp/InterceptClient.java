@@ -51,6 +51,8 @@ final class InterceptClient implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 2_000;
     // intercept PINGs an idle channel every 10 s: this much silence means its host is gone (no FIN ever comes).
     static final long READ_IDLE_MILLIS = 35_000;
+    // intercept checks a REGISTER for route overlaps as soon as it arrives: a refusal comes within this time.
+    static final long REGISTER_GRACE_MILLIS = 500;
 
     /** Receives a relayed packet (IP header first) on the engine thread. */
     interface Sink {
@@ -67,6 +69,8 @@ final class InterceptClient implements AutoCloseable {
     private final long readIdleMillis;
     private final List<Link> links = new ArrayList<>();
     private volatile boolean closing;
+    private volatile String refusal;
+    private volatile Runnable onRefusal = () -> { };
     private byte[] copy = new byte[2048];
 
     InterceptClient(EventLoopGroup group, List<InetSocketAddress> intercepts, String token, String name, Route route,
@@ -123,6 +127,41 @@ final class InterceptClient implements AutoCloseable {
                 close();
                 throw new UserInputException("interrupted while connecting to intercept " + l.show());
             }
+        }
+        awaitRegistration();
+    }
+
+    // WELCOME only says the token was good; the REGISTER sent after it can still be refused (overlapping route).
+    private void awaitRegistration() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTER_GRACE_MILLIS);
+        while (refusal == null && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (refusal != null) {
+            close();
+            failIfRefused();
+        }
+    }
+
+    /** Runs {@code action} (on the engine thread) when an intercept refuses us after welcoming us. */
+    void onRefusal(Runnable action) {
+        this.onRefusal = action;
+    }
+
+    /**
+     * Ends the run when an intercept refused us at any point.
+     *
+     * @throws UserInputException with the intercept's reason
+     */
+    void failIfRefused() {
+        String r = refusal;
+        if (r != null) {
+            throw new UserInputException(r);
         }
     }
 
@@ -271,8 +310,10 @@ final class InterceptClient implements AutoCloseable {
             link.refused = true;
             counters.problem("intercept-refused");
             String message = "intercept " + link.show() + " refused: " + reason;
-            if (!link.firstWelcome.completeExceptionally(new IllegalStateException(message))) {
-                log.error(message);
+            if (!link.firstWelcome.completeExceptionally(new IllegalStateException(message)) && refusal == null) {
+                // Replaying on without this intercept's answers would only produce failed sessions: stop the run.
+                refusal = message;
+                onRefusal.run();
             }
             ctx.close();
         }

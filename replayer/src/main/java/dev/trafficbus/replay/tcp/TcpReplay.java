@@ -90,6 +90,10 @@ public final class TcpReplay implements AutoCloseable {
         }
         try (engine; InterceptClient intercept = new InterceptClient(engine.group(), tcp.interceptAddresses(),
                 tcp.token(), name, route, tcp.interceptCa(), engine::onRelayed, counters)) {
+            intercept.onRefusal(() -> {
+                stop();
+                engine.interruptAll(); // no answers will come for them: end them now, counted as interrupted
+            });
             intercept.start(INTERCEPT_WAIT);
             log.info("replaying {} to {} with the tcp engine at speed {}: clients {} ports {}-{} (instance {}), {} intercept(s)",
                     request.topic(), TargetAddress.show(request.target()), request.speed(), range,
@@ -110,6 +114,7 @@ public final class TcpReplay implements AutoCloseable {
                 f.close();
             }
             drain(engine);
+            intercept.failIfRefused();
         }
         return counters.snapshot((System.nanoTime() - t0) / 1e9);
     }

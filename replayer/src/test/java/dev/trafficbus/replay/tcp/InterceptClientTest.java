@@ -1,7 +1,9 @@
 package dev.trafficbus.replay.tcp;
 
+import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.intercept.frame.FrameWriter;
 import dev.trafficbus.intercept.frame.Route;
+import dev.trafficbus.replay.TargetAddress;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -22,6 +24,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The replayer's intercept channel against a real socket server that speaks the frame protocol. */
 @Timeout(30)
@@ -60,6 +63,52 @@ class InterceptClientTest {
                 assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
                 assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).as("reconnected after the silence").isTrue();
                 assertThat(counters.problemCount("intercept-silent")).isGreaterThanOrEqualTo(1);
+            } finally {
+                client.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aRegisterRefusedAfterTheWelcomeEndsTheStartWithTheReason() throws Exception {
+        // intercept welcomes a good token, then refuses a route that overlaps another replayer's.
+        String reason = "route 10.99.0.0/16:2048-6143 overlaps the route of replayer other; give each replayer its own --instance";
+        List<Socket> accepted = new CopyOnWriteArrayList<>();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        TcpCounters counters = new TcpCounters();
+        try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    Socket s = server.accept();
+                    accepted.add(s);
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    in.readFully(new byte[in.readInt()]); // HELLO
+                    ByteBuffer welcome = ByteBuffer.allocate(16);
+                    FrameWriter.welcome(welcome, false);
+                    s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                    in.readFully(new byte[in.readInt()]); // REGISTER
+                    ByteBuffer refused = ByteBuffer.allocate(FrameWriter.refusedSize(reason));
+                    FrameWriter.refused(refused, reason);
+                    s.getOutputStream().write(refused.array(), 0, refused.position());
+                } catch (IOException e) {
+                    // server closed
+                }
+            }, "refusing-intercept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            InterceptClient client = new InterceptClient(group, List.of(address), "t", "test",
+                    Route.parse("10.99.0.0/16:2048-6143"), null, (b, o, l) -> { }, counters);
+            try {
+                assertThatThrownBy(() -> client.start(Duration.ofSeconds(5)))
+                        .isInstanceOf(UserInputException.class)
+                        .hasMessage("intercept " + TargetAddress.show(address) + " refused: " + reason);
+                assertThat(counters.problemCount("intercept-refused")).isEqualTo(1);
             } finally {
                 client.close();
             }
