@@ -1,5 +1,8 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.UserInputException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+
 import java.net.InetSocketAddress;
 import java.util.Properties;
 
@@ -19,5 +22,25 @@ public record ReplayRequest(String topic, Properties consumerConfig, InetSocketA
     /** The group id actually used. */
     public String groupOrDefault() {
         return group == null || group.isBlank() ? "trafficbus-replay-" + topic : group;
+    }
+
+    /** Refuses a request any engine would fail on, naming the option that fixes it. */
+    public void check() {
+        if (topic == null || topic.isBlank()) {
+            throw new UserInputException("no topic given; use --topic tb.capture.<source>");
+        }
+        if (target == null) {
+            throw new UserInputException("no target given; use --target HOST:PORT");
+        }
+        if (target.isUnresolved()) {
+            throw new UserInputException("target host '" + target.getHostString() + "' cannot be resolved");
+        }
+        Object servers = consumerConfig == null ? null : consumerConfig.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
+        if (servers == null || servers.toString().isBlank()) {
+            throw new UserInputException("no Kafka address given; use --bootstrap-servers HOST:PORT");
+        }
+        if (speed == null) {
+            throw new UserInputException("no speed given; use --speed 1, 2.5 or max");
+        }
     }
 }

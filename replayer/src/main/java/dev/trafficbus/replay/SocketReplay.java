@@ -3,7 +3,6 @@ package dev.trafficbus.replay;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.http.ResponsePublisher;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +73,7 @@ public final class SocketReplay implements AutoCloseable {
             }
             ran = true;
         }
-        validate();
+        request.check();
         long t0 = System.nanoTime();
         int partitions = TopicCheck.partitions(request.consumerConfig(), request.topic(), tuning.brokerWait());
         log.info("replaying {} ({} partitions) to {} at speed {}, group {}{}", request.topic(), partitions,
@@ -164,23 +163,4 @@ public final class SocketReplay implements AutoCloseable {
         }
     }
 
-    private void validate() {
-        if (request.topic() == null || request.topic().isBlank()) {
-            throw new UserInputException("no topic given; use --topic tb.capture.<source>");
-        }
-        if (request.target() == null) {
-            throw new UserInputException("no target given; use --target HOST:PORT");
-        }
-        if (request.target().isUnresolved()) {
-            throw new UserInputException("target host '" + request.target().getHostString() + "' cannot be resolved");
-        }
-        Object servers = request.consumerConfig() == null ? null
-                : request.consumerConfig().get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
-        if (servers == null || servers.toString().isBlank()) {
-            throw new UserInputException("no Kafka address given; use --bootstrap-servers HOST:PORT");
-        }
-        if (request.speed() == null) {
-            throw new UserInputException("no speed given; use --speed 1, 2.5 or max");
-        }
-    }
 }

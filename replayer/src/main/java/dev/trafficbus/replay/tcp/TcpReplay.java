@@ -6,7 +6,6 @@ import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.TargetAddress;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -168,23 +167,7 @@ public final class TcpReplay implements AutoCloseable {
     }
 
     private void validate() {
-        if (request.topic() == null || request.topic().isBlank()) {
-            throw new UserInputException("no topic given; use --topic tb.capture.<source>");
-        }
-        if (request.target() == null) {
-            throw new UserInputException("no target given; use --target HOST:PORT");
-        }
-        if (request.target().isUnresolved()) {
-            throw new UserInputException("target host '" + request.target().getHostString() + "' cannot be resolved");
-        }
-        Object servers = request.consumerConfig() == null ? null
-                : request.consumerConfig().get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
-        if (servers == null || servers.toString().isBlank()) {
-            throw new UserInputException("no Kafka address given; use --bootstrap-servers HOST:PORT");
-        }
-        if (request.speed() == null) {
-            throw new UserInputException("no speed given; use --speed 1, 2.5 or max");
-        }
+        request.check();
         tcp.validate();
         if (!tcp.tcpEngine()) {
             throw new UserInputException("TcpReplay needs --engine tcp");
