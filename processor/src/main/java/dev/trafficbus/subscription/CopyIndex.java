@@ -1,17 +1,17 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.RecordHeaderNames;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
-/** The {@code tb.copy} headers (4-byte big-endian copy index), made once: header values are never changed. */
+/** The {@code tb.copy} headers, made once: header values are never changed. */
 final class CopyIndex {
     private static final Header[] HEADERS = new Header[SubscriptionParser.MAX_AMPLIFY];
 
     static {
         for (int i = 0; i < HEADERS.length; i++) {
-            HEADERS[i] = new RecordHeader(RecordHeaderNames.COPY,
-                    new byte[] {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i});
+            HEADERS[i] = new RecordHeader(RecordHeaderNames.COPY, CopyHeader.encode(i));
         }
     }
 

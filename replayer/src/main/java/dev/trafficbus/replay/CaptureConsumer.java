@@ -1,6 +1,7 @@
 package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.flow.FlowKey;
@@ -325,6 +326,11 @@ final class CaptureConsumer implements AutoCloseable {
             });
             return;
         }
+        int copy = CopyHeader.decode(r.headers());
+        if (copy == CopyHeader.MALFORMED) {
+            counters.skipRecord("bad-copy-header");
+            return;
+        }
         long ts = reader.timestampMicros();
         if (plan != null) {
             plan.lastTsMicros = Math.max(plan.lastTsMicros, ts);
@@ -332,7 +338,7 @@ final class CaptureConsumer implements AutoCloseable {
         engine.clock.anchor(ts, System.nanoTime());
         boolean clientToServer = reader.direction() == Direction.CLIENT_TO_SERVER;
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
-        SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copyOf(r));
+        SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copy);
         current = r;
         currentPlan = plan;
         SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
@@ -359,15 +365,6 @@ final class CaptureConsumer implements AutoCloseable {
             }
         });
         return n[0];
-    }
-
-    private static int copyOf(ConsumerRecord<byte[], byte[]> r) {
-        Header h = r.headers().lastHeader(RecordHeaderNames.COPY);
-        if (h == null || h.value() == null || h.value().length != 4) {
-            return 0;
-        }
-        byte[] b = h.value();
-        return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
     }
 
     private static String sourceOf(ConsumerRecord<byte[], byte[]> r) {

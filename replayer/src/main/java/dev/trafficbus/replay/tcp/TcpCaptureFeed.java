@@ -1,7 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
-import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
@@ -18,7 +18,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,8 +157,8 @@ final class TcpCaptureFeed implements AutoCloseable {
             });
             return;
         }
-        int copy = copyIndex(r);
-        if (copy < 0) {
+        int copy = CopyHeader.decode(r.headers());
+        if (copy == CopyHeader.MALFORMED) {
             counters.skipRecord("bad-copy-header");
             return;
         }
@@ -174,19 +173,6 @@ final class TcpCaptureFeed implements AutoCloseable {
         if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
             counters.skipRecord("data-after-close");
         }
-    }
-
-    private static int copyIndex(ConsumerRecord<byte[], byte[]> r) {
-        Header h = r.headers().lastHeader(RecordHeaderNames.COPY);
-        if (h == null) {
-            return 0;
-        }
-        byte[] v = h.value();
-        if (v == null || v.length != 4) {
-            return -1;
-        }
-        int c = ((v[0] & 0xff) << 24) | ((v[1] & 0xff) << 16) | ((v[2] & 0xff) << 8) | (v[3] & 0xff);
-        return c < 0 ? -1 : c;
     }
 
     private void flowControl() {
