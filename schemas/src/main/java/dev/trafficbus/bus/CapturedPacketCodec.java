@@ -1,19 +1,20 @@
 package dev.trafficbus.bus;
 
-import dev.trafficbus.bus.avro.CapturedPacket;
+import dev.trafficbus.bus.avro.CapturedPackets;
 import dev.trafficbus.bus.avro.Direction;
 import org.apache.avro.SchemaNormalization;
 
 import java.nio.ByteBuffer;
 
 /**
- * Avro binary encoding of {@link CapturedPacket} written and read field by field, without building
- * record objects: the per-packet path of the forwarder and the replayer. The bytes are exactly what
- * Avro's own writer produces for the schema (checked by tests), so any Avro reader can consume them.
+ * Avro binary encoding of {@link CapturedPackets} (one or more packets of one flow per record value) written and
+ * read field by field, without building record objects: the per-packet path of the forwarder, the processor and
+ * the replayer. The bytes are exactly what Avro's own writer produces for the schema (checked by tests), so any
+ * Avro reader can consume them. A value is an array: a count, the packets' items back to back, a 0.
  */
 public final class CapturedPacketCodec {
-    /** CRC-64-AVRO parsing fingerprint of the {@link CapturedPacket} schema. */
-    public static final long SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(CapturedPacket.getClassSchema());
+    /** CRC-64-AVRO parsing fingerprint of the {@link CapturedPackets} schema. */
+    public static final long SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(CapturedPackets.getClassSchema());
 
     private CapturedPacketCodec() {
     }
@@ -23,20 +24,91 @@ public final class CapturedPacketCodec {
         return ByteBuffer.allocate(8).putLong(SCHEMA_FINGERPRINT).array();
     }
 
-    /** Encodes one captured packet; {@code packet[off, off+len)} is the IP packet. */
+    /** A record value holding one packet; {@code packet[off, off+len)} is the IP packet. */
     public static byte[] encode(long timestampMicros, Direction direction, byte[] packet, int off, int len,
                                 int originalLength, long sequence) {
-        // Sized exactly up front: one allocation and one copy of the packet per record.
-        byte[] out = new byte[varLongSize(timestampMicros) + varLongSize(direction.ordinal()) + varLongSize(len) + len
-                + varLongSize(originalLength) + varLongSize(sequence)];
-        int p = writeLong(out, 0, timestampMicros);
+        int itemSize = packetSize(timestampMicros, direction, len, originalLength, sequence);
+        byte[] out = new byte[itemSize + 2];
+        out[0] = 2; // zig-zag 1: one item in the block
+        writePacket(out, 1, timestampMicros, direction, packet, off, len, originalLength, sequence);
+        out[out.length - 1] = 0; // end of the array
+        return out;
+    }
+
+    /**
+     * The bytes of one packet inside a value (no array framing): what {@link Builder#add} joins into a value of
+     * several packets. Sized exactly: one allocation and one copy of the packet.
+     */
+    public static byte[] encodePacket(long timestampMicros, Direction direction, byte[] packet, int off, int len,
+                                      int originalLength, long sequence) {
+        byte[] out = new byte[packetSize(timestampMicros, direction, len, originalLength, sequence)];
+        writePacket(out, 0, timestampMicros, direction, packet, off, len, originalLength, sequence);
+        return out;
+    }
+
+    private static int packetSize(long timestampMicros, Direction direction, int len, int originalLength, long sequence) {
+        return varLongSize(timestampMicros) + varLongSize(direction.ordinal()) + varLongSize(len) + len
+                + varLongSize(originalLength) + varLongSize(sequence);
+    }
+
+    private static void writePacket(byte[] out, int p, long timestampMicros, Direction direction, byte[] packet,
+                                    int off, int len, int originalLength, long sequence) {
+        p = writeLong(out, p, timestampMicros);
         p = writeLong(out, p, direction.ordinal());
         p = writeLong(out, p, len);
         System.arraycopy(packet, off, out, p, len);
         p += len;
         p = writeLong(out, p, originalLength);
         writeLong(out, p, sequence);
-        return out;
+    }
+
+    /**
+     * Joins encoded packets (from {@link #encodePacket}, or ranges of a value given by {@link Reader#packetStart}
+     * and {@link Reader#packetEnd}) into one record value. Reusable after {@link #build}.
+     */
+    public static final class Builder {
+        private byte[] buf = new byte[1024];
+        private int size;
+        private int count;
+
+        /** Appends one packet's encoded bytes {@code src[off, off+len)}. */
+        public Builder add(byte[] src, int off, int len) {
+            if (size + len > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + len));
+            }
+            System.arraycopy(src, off, buf, size, len);
+            size += len;
+            count++;
+            return this;
+        }
+
+        public Builder add(byte[] encodedPacket) {
+            return add(encodedPacket, 0, encodedPacket.length);
+        }
+
+        /** Packets added since the last {@link #build}. */
+        public int count() {
+            return count;
+        }
+
+        /** Bytes the value will have. */
+        public int valueSize() {
+            return varLongSize(count) + size + 1;
+        }
+
+        /** The value of the packets added (at least one), and starts over. */
+        public byte[] build() {
+            if (count == 0) {
+                throw new IllegalStateException("a record value holds at least one packet");
+            }
+            byte[] out = new byte[valueSize()];
+            int p = writeLong(out, 0, count);
+            System.arraycopy(buf, 0, out, p, size);
+            out[out.length - 1] = 0;
+            size = 0;
+            count = 0;
+            return out;
+        }
     }
 
     /** Bytes of Avro's zig-zag varint encoding of {@code value}. */
@@ -61,12 +133,17 @@ public final class CapturedPacketCodec {
     }
 
     /**
-     * A reusable reader over one encoded value: {@link #read} fills the fields, and the packet bytes stay
-     * in the value array at {@link #packetOffset()} (no copy).
+     * A reusable reader over one encoded value: {@link #read} checks the whole value and loads its first packet,
+     * {@link #advance} the next one; the packet bytes stay in the value array at {@link #packetOffset()} (no copy).
+     * <pre>{@code reader.read(value); do { ... reader.sequence() ... } while (reader.advance());}</pre>
      */
     public static final class Reader {
         private byte[] value;
         private int pos;
+        private int packetCount;
+        private int packetIndex;
+        private long leftInBlock;
+        private int packetStart;
         private long timestampMicros;
         private Direction direction;
         private int packetOffset;
@@ -74,13 +151,70 @@ public final class CapturedPacketCodec {
         private int originalLength;
         private long sequence;
 
-        /** Decodes {@code value}; throws {@link IllegalArgumentException} when it is not a valid record. */
+        /**
+         * Checks {@code value} from end to end and loads its first packet; throws {@link IllegalArgumentException}
+         * naming the fault when it is not a valid value (nothing is loaded then).
+         */
         public Reader read(byte[] value) {
             if (value == null) {
                 throw new IllegalArgumentException("null record value");
             }
             this.value = value;
             this.pos = 0;
+            long count = 0;
+            while (true) {
+                long block = blockCount();
+                if (block == 0) {
+                    break;
+                }
+                for (long i = 0; i < block; i++) {
+                    readPacket();
+                }
+                count += block;
+                if (count > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("too many packets in one record");
+                }
+            }
+            if (count == 0) {
+                throw new IllegalArgumentException("record holds no packet");
+            }
+            if (pos != value.length) {
+                throw new IllegalArgumentException((value.length - pos) + " trailing bytes after the record");
+            }
+            packetCount = (int) count;
+            pos = 0;
+            packetIndex = -1;
+            leftInBlock = 0;
+            advance();
+            return this;
+        }
+
+        /** Loads the next packet of the value; false (nothing changed) after the last one. */
+        public boolean advance() {
+            if (packetIndex + 1 >= packetCount) {
+                return false;
+            }
+            if (leftInBlock == 0) {
+                leftInBlock = blockCount();
+            }
+            readPacket();
+            leftInBlock--;
+            packetIndex++;
+            return true;
+        }
+
+        /** The count of the next array block; a negative count is followed by the block's size in bytes. */
+        private long blockCount() {
+            long block = readLong();
+            if (block < 0) {
+                block = -block;
+                readLong();
+            }
+            return block;
+        }
+
+        private void readPacket() {
+            packetStart = pos;
             timestampMicros = readLong();
             long dir = readLong();
             if (dir < 0 || dir >= DIRECTIONS.length) {
@@ -100,10 +234,26 @@ public final class CapturedPacketCodec {
             }
             originalLength = (int) orig;
             sequence = readLong();
-            if (pos != value.length) {
-                throw new IllegalArgumentException((value.length - pos) + " trailing bytes after the record");
-            }
-            return this;
+        }
+
+        /** Packets in the value (at least 1). */
+        public int packetCount() {
+            return packetCount;
+        }
+
+        /** Index of the loaded packet, 0 for the first. */
+        public int packetIndex() {
+            return packetIndex;
+        }
+
+        /** Where the loaded packet's encoded bytes start in the value, for {@link Builder#add}. */
+        public int packetStart() {
+            return packetStart;
+        }
+
+        /** Where the loaded packet's encoded bytes end (exclusive). */
+        public int packetEnd() {
+            return pos;
         }
 
         private long readLong() {
