@@ -3,12 +3,9 @@ package dev.trafficbus.capture;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
-import com.sun.jna.Callback;
-import com.sun.jna.Native;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.PcapNativeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +35,7 @@ public final class LiveCapture implements AutoCloseable {
     private final PendingRing ring;
     private final LiveCaptureLoop loop;
     private final KernelStats kernel;
+    private final BulkPacketReader reader;
     private final LiveSender sender;
     private final LiveCaptureMetrics metrics;
     private final MetricsEndpoint endpoint;
@@ -56,9 +54,10 @@ public final class LiveCapture implements AutoCloseable {
         this.publisher = publisher;
         this.endpoint = endpoint;
         this.ring = new PendingRing(PendingRing.slotsFor(request.maxPendingBytes()), request.maxPendingBytes());
-        this.loop = new LiveCaptureLoop(handle, new PacketClassifier(InterfaceHandle.linkLayer(handle),
+        this.loop = new LiveCaptureLoop(new PacketClassifier(InterfaceHandle.linkLayer(handle),
                 request.servicePorts()), publisher, ring);
         this.kernel = new KernelStats(handle);
+        this.reader = new BulkPacketReader(handle, request.snaplen());
         PublishLatency latency = new PublishLatency(endpoint == null ? null
                 : endpoint.timer("publish_latency", "source", request.source()));
         this.sender = new LiveSender(ring, publisher, latency, "trafficbus-send-" + topic);
@@ -168,9 +167,6 @@ public final class LiveCapture implements AutoCloseable {
         }
         // The log's last status line shows the state at the stop, also when the run was shorter than one interval.
         LOG.info(metrics.statusLine());
-        if (loop.failure() != null) {
-            LOG.error("capture on {} stopped by an unexpected error", request.interfaceName(), loop.failure());
-        }
         LiveSummary summary = summary((System.nanoTime() - start) / 1e9);
         if (!summary.accounted()) {
             LOG.warn("counters do not add up: {}", summary);
@@ -179,31 +175,20 @@ public final class LiveCapture implements AutoCloseable {
     }
 
     private void capture() {
-        // An exception thrown inside libpcap's callback never reaches our listener; JNA hands it here instead.
-        Callback.UncaughtExceptionHandler jnaDefault = Native.getCallbackExceptionHandler();
-        Native.setCallbackExceptionHandler((callback, e) -> LOG.error("packet handling failed", e));
         capturing = true;
         try {
             while (!stopRequested) {
-                try {
-                    handle.loop(-1, loop);
-                } catch (InterruptedException e) {
-                    // breakLoop: a stop, or the listener's failure; loop again unless one of them is set.
-                    if (loop.failure() != null) {
-                        stoppedBecause = "packet handling failed: " + loop.failure();
-                        return;
-                    }
-                } catch (PcapNativeException e) {
-                    stoppedBecause = InterfaceHandle.libpcapMessage(e);
-                    return;
-                } catch (NotOpenException e) {
-                    stoppedBecause = "the capture handle was closed";
+                // BROKEN: a stop; a timeout returns 0; both loop back to check the flag.
+                if (reader.read(loop) == BulkPacketReader.FAILED) {
+                    stoppedBecause = reader.error();
                     return;
                 }
             }
+        } catch (RuntimeException e) {
+            stoppedBecause = "packet handling failed: " + e;
+            LOG.error("capture on {} stopped by an unexpected error", request.interfaceName(), e);
         } finally {
             capturing = false;
-            Native.setCallbackExceptionHandler(jnaDefault);
         }
     }
 
@@ -241,11 +226,12 @@ public final class LiveCapture implements AutoCloseable {
         Map<String, Long> dropped = new LinkedHashMap<>();
         dropped.put(LiveSummary.PENDING_FULL, loop.droppedPendingFull());
         dropped.put(LiveSummary.FLUSH_TIMEOUT, flushTimeoutDrops.get());
+        dropped.put(LiveSummary.UNREADABLE, reader.mismatched());
         Map<String, Long> skipped = new LinkedHashMap<>();
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
         }
-        return new LiveSummary(topic, request.interfaceName(), loop.captured(), publisher.published(),
+        return new LiveSummary(topic, request.interfaceName(), loop.captured() + reader.mismatched(), publisher.published(),
                 publisher.failed(), dropped, skipped, publisher.bytesPublished(), kernel.received(), kernel.dropped(),
                 kernel.interfaceDropped(), seconds, stoppedBecause);
     }
@@ -277,6 +263,7 @@ public final class LiveCapture implements AutoCloseable {
         if (!ran) {
             publisher.close(Duration.ZERO);
         }
+        reader.close();
         handle.close();
         if (endpoint != null) {
             endpoint.close();

@@ -34,6 +34,8 @@ public record LiveSummary(String topic, String interfaceName, long captured, lon
     public static final String PENDING_FULL = "pending-full";
     /** Drop reason: still queued when the flush time after a stop ran out. */
     public static final String FLUSH_TIMEOUT = "flush-timeout";
+    /** Packets libpcap said it delivered that could not be read out of the bulk-read memory (expected never). */
+    public static final String UNREADABLE = "unreadable";
 
     public LiveSummary {
         droppedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(droppedByReason));

@@ -1,0 +1,181 @@
+package dev.trafficbus.capture;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import org.pcap4j.core.PcapHandle;
+
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Reads a live libpcap handle in bulk: one native call ({@code pcap_dispatch}) hands libpcap's own {@code pcap_dump}
+ * up to {@link #packetsPerRead} packets, which it writes as pcap records into a native memory stream
+ * ({@code fmemopen}); Java then walks that memory. A Java callback per packet through JNA costs about 1.7 µs,
+ * which alone is many times what tcpdump spends per packet; this way the per-packet native work is tcpdump's own
+ * and the crossing into Java is paid once per read. The memory holds {@code packetsPerRead} packets of the full
+ * snap length, so libpcap can never write past it; a count that still disagrees is reported, never hidden.
+ * One thread reads; {@link PcapHandle#breakLoop} from another ends a read early.
+ */
+final class BulkPacketReader implements AutoCloseable {
+    /** Receives each frame of a read, in capture order. */
+    interface FrameSink {
+        /** {@code frame[0, capturedLength)} is the frame, {@code wireLength} its length on the wire. */
+        void frame(byte[] frame, int capturedLength, int wireLength, long micros);
+    }
+
+    /** {@link #read} result when {@code breakLoop} ended the read. */
+    static final int BROKEN = -2;
+    /** {@link #read} result when libpcap failed; {@link #error} says why. */
+    static final int FAILED = -1;
+
+    private static final int FILE_HEADER = 24;
+    private static final int RECORD_HEADER = 16;
+    private static final long MEMORY_BUDGET = 8L << 20;
+    private static final int SEEK_SET = 0;
+    private static final int IONBF = 2;
+
+    private final Pointer pcap;
+    private final Memory memory;
+    private final ByteBuffer records;
+    private final Pointer stream;
+    private final Pointer dumper;
+    private final int packetsPerRead;
+    private final byte[] frame;
+    private int readFrom = FILE_HEADER;
+    private long mismatched;
+    private String error;
+    private boolean closed;
+
+    BulkPacketReader(PcapHandle handle, int snaplen) {
+        this.pcap = nativeHandle(handle);
+        this.packetsPerRead = (int) Math.max(16, Math.min(1024, MEMORY_BUDGET / (RECORD_HEADER + snaplen)));
+        long size = FILE_HEADER + (long) packetsPerRead * (RECORD_HEADER + snaplen) + 4096;
+        this.memory = new Memory(size);
+        this.records = memory.getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+        this.frame = new byte[snaplen];
+        this.stream = LibC.fmemopen(memory, size, "w");
+        if (stream == null) {
+            throw new IllegalStateException("fmemopen failed (errno " + Native.getLastError() + ")");
+        }
+        // Unbuffered: every record goes straight into the memory, so its end is known without a flush.
+        LibC.setvbuf(stream, null, IONBF, 0);
+        this.dumper = LibPcap.pcap_dump_fopen(pcap, stream);
+        if (dumper == null) {
+            LibC.fclose(stream);
+            throw new IllegalStateException("pcap_dump_fopen failed: " + LibPcap.pcap_geterr(pcap));
+        }
+    }
+
+    /**
+     * Waits for packets (up to the handle's read timeout) and hands each to {@code sink}; returns how many libpcap
+     * delivered (0 after a timeout), {@link #BROKEN} or {@link #FAILED}.
+     */
+    int read(FrameSink sink) {
+        int n = LibPcap.pcap_dispatch(pcap, packetsPerRead, LibPcap.DUMP, dumper);
+        long end = LibC.ftell(stream);
+        int walked = walk(sink, (int) end);
+        LibC.fseek(stream, 0, SEEK_SET);
+        readFrom = 0;
+        if (n == FAILED) {
+            error = LibPcap.pcap_geterr(pcap);
+            return FAILED;
+        }
+        if (n >= 0 && walked != n) {
+            mismatched += Math.abs(n - walked);
+        }
+        return n == BROKEN ? BROKEN : Math.max(0, n);
+    }
+
+    private int walk(FrameSink sink, int end) {
+        int p = readFrom;
+        int count = 0;
+        while (p + RECORD_HEADER <= end) {
+            long seconds = records.getInt(p) & 0xFFFFFFFFL;
+            int micros = records.getInt(p + 4);
+            int captured = records.getInt(p + 8);
+            int wire = records.getInt(p + 12);
+            p += RECORD_HEADER;
+            if (captured < 0 || captured > frame.length || p + captured > end) {
+                break; // cannot happen with libpcap's own writer; counted through the mismatch
+            }
+            records.get(p, frame, 0, captured);
+            p += captured;
+            count++;
+            sink.frame(frame, captured, wire, seconds * 1_000_000L + micros);
+        }
+        return count;
+    }
+
+    /** libpcap's message after {@link #FAILED}. */
+    String error() {
+        return error;
+    }
+
+    /** Packets libpcap said it delivered that did not come out of the memory (expected 0). */
+    long mismatched() {
+        return mismatched;
+    }
+
+    int packetsPerRead() {
+        return packetsPerRead;
+    }
+
+    /** Closes the memory stream (not the handle). */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            LibPcap.pcap_dump_close(dumper); // also closes the stream
+        }
+    }
+
+    /** The {@code pcap_t*} inside pcap4j's handle, which pcap4j 1.8.2 keeps in a private field. */
+    private static Pointer nativeHandle(PcapHandle handle) {
+        try {
+            Field f = PcapHandle.class.getDeclaredField("handle");
+            f.setAccessible(true);
+            return (Pointer) f.get(handle);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot reach the native handle of pcap4j's PcapHandle (pcap4j 1.8.2 expected)", e);
+        }
+    }
+
+    /** libpcap, bound the way pcap4j finds it (JNA resolves libpcap.so.0.8 without the -dev package). */
+    private static final class LibPcap {
+        static final Pointer DUMP;
+
+        static {
+            NativeLibrary lib = NativeLibrary.getInstance(System.getProperty("org.pcap4j.core.pcapLibName", "pcap"));
+            Native.register(LibPcap.class, lib);
+            DUMP = lib.getFunction("pcap_dump");
+        }
+
+        static native Pointer pcap_dump_fopen(Pointer pcap, Pointer file);
+
+        static native int pcap_dispatch(Pointer pcap, int count, Pointer callback, Pointer user);
+
+        static native void pcap_dump_close(Pointer dumper);
+
+        static native String pcap_geterr(Pointer pcap);
+    }
+
+    private static final class LibC {
+        static {
+            Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+        }
+
+        static native Pointer fmemopen(Pointer buffer, long size, String mode);
+
+        static native int setvbuf(Pointer file, Pointer buffer, int mode, long size);
+
+        static native long ftell(Pointer file);
+
+        static native int fseek(Pointer file, long offset, int whence);
+
+        static native int fclose(Pointer file);
+    }
+}
