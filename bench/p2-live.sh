@@ -6,11 +6,15 @@
 # `tcpdump -w /dev/null` with the same filter on the same traffic, and beside Kafka's ProducerPerformance for
 # records of the forwarder's average size on the same broker (the "producer floor").
 # Drops and errors are summed over whole runs (warm-up included); CPU per packet is the measured part's.
+# Two forwarder modes per rate: "batched" (the default: a record carries the packets of one flow that arrive within
+# --batch-window) and "single" (--batch-max-packets 1: one packet per record, as before batching).
 # Goal: drop-free up to at least max(100,000, 0.8 x producer floor) packets/s; forwarder CPU per packet <= 2 x tcpdump's.
 #
 #   sudo bench/p2-live.sh        # needs root (veth pair, packet capture), tcpreplay, tcpdump; uses bench/out/p1/load.pcap
 # Environment: P2_RUNS (3), P2_SECONDS (10), P2_RATES ("": 100000, 0.8 x floor and the floor), P2_MAX_PENDING (256MB),
-#   P2_WARMUP_PACKETS (200000: replayed at 50,000/s into each forwarder before its measured run; CPU counts after it)
+#   P2_WARMUP_PACKETS (600000: replayed at 50,000/s into each forwarder before its measured run; CPU counts after it),
+#   P2_MODES ("batched single"), P2_FORWARD_JAVA_OPTS (-Xms768m -Xmx768m -XX:+AlwaysPreTouch: a forwarder runs for
+#   days, so heap pages touched for the first time are start-up cost, not per-packet cost)
 set -euo pipefail
 
 BENCH=p2
@@ -19,7 +23,8 @@ RUNS="${P2_RUNS:-3}"
 RUN_SECONDS="${P2_SECONDS:-10}"
 RATES="${P2_RATES:-}"
 MAX_PENDING="${P2_MAX_PENDING:-256MB}"
-WARMUP_PACKETS="${P2_WARMUP_PACKETS:-200000}"
+WARMUP_PACKETS="${P2_WARMUP_PACKETS:-600000}"
+MODES="${P2_MODES:-batched single}"
 WARMUP_RATE=50000
 PCAP="$ROOT/bench/out/p1/load.pcap"
 HTTP_PORT_FILE="$ROOT/bench/out/p1/load.port"
@@ -94,13 +99,16 @@ published_all() {
   done
 }
 
-# forward_run RATE TAG -> "actual_pps captured published dropped kernel_dropped if_dropped errors cpu_s_per_M bytes"
+mode_args() { [ "$1" = single ] && echo "--batch-max-packets 1" || true; }
+
+# forward_run RATE TAG MODE -> "actual_pps captured published dropped kernel_dropped if_dropped errors cpu_s_per_M bytes records"
 forward_run() {
   local rate=$1 tag=$2 port out err pid t0 t1 line
   port="$(free_port)"; out="$WORK/fwd-$tag.out"; err="$WORK/fwd-$tag.err"
-  JAVA_OPTS="${P2_FORWARD_JAVA_OPTS:--Xms768m -Xmx768m}" bin/trafficbus forward --interface "$VB" --port "$HTTP_PORT" \
-    --source "p2-$tag" --bootstrap-servers "$BOOTSTRAP" --metrics-port "$port" --status-interval 0 \
-    --max-pending "$MAX_PENDING" > "$out" 2> "$err" &
+  # shellcheck disable=SC2046
+  JAVA_OPTS="${P2_FORWARD_JAVA_OPTS:--Xms768m -Xmx768m -XX:+AlwaysPreTouch}" bin/trafficbus forward --interface "$VB" \
+    --port "$HTTP_PORT" --source "p2-$tag" --bootstrap-servers "$BOOTSTRAP" --metrics-port "$port" --status-interval 0 \
+    --max-pending "$MAX_PENDING" $(mode_args "$3") > "$out" 2> "$err" &
   pid=$!; PIDS+=("$pid")
   wait_for_line "$err" "capturing on $VB" 90 "$pid"
   grep -qF "with filter '$FILTER'" "$err" || { log "forward's filter differs from tcpdump's:"; cat "$err" >&2; exit 1; }
@@ -113,11 +121,12 @@ forward_run() {
   published_all "$port"
   local c1; c1="$(metric "$port" trafficbus_forward_packets_captured_total)"
   local bytes; bytes="$(metric "$port" trafficbus_forward_bytes_published_total)"
+  local records; records="$(metric "$port" trafficbus_forward_records_published_total)"
   t1="$(cpu_ticks "$pid")"
   kill -TERM "$pid"; wait "$pid" || true
   line="$(grep "^forward p2-$tag:" "$out")" || { log "no summary:"; cat "$out" "$err" >&2; exit 1; }
   echo "$line" >&2
-  echo "$line" | awk -v a="$actual" -v c="$(( t1 - t0 ))" -v hz="$HZ" -v b="$bytes" -v n="$(( c1 - c0 ))" '{
+  echo "$line" | awk -v a="$actual" -v c="$(( t1 - t0 ))" -v hz="$HZ" -v b="$bytes" -v rec="$records" -v n="$(( c1 - c0 ))" '{
     match($0, /: [0-9]+ packets captured/); cap = substr($0, RSTART + 2, RLENGTH - 19) + 0
     match($0, /, [0-9]+ published/); pub = substr($0, RSTART + 2, RLENGTH - 12) + 0
     drop = 0; if (match($0, /pending-full [0-9]+/)) drop += substr($0, RSTART + 13, RLENGTH - 13)
@@ -125,7 +134,7 @@ forward_run() {
     err = 0; if (match($0, /[0-9]+ publish errors/)) err = substr($0, RSTART, RLENGTH - 15) + 0
     match($0, /kernel: [0-9]+ received, [0-9]+ dropped, [0-9]+ dropped by the interface/)
     split(substr($0, RSTART, RLENGTH), k, /[ ,]+/)
-    printf "%s %d %d %d %d %d %d %.3f %d\n", a, cap, pub, drop, k[4], k[6], err, (n > 0 ? c / hz / n * 1e6 : 0), b
+    printf "%s %d %d %d %d %d %d %.3f %d %d\n", a, cap, pub, drop, k[4], k[6], err, (n > 0 ? c / hz / n * 1e6 : 0), b, rec
   }'
 }
 
@@ -165,11 +174,11 @@ perf_run() {
   awk -v r="$rate" -v c="$cpu" -v n="$2" 'BEGIN {printf "%s %.3f\n", r, c / n * 1e6}'
 }
 
-# --- warm-up: the record size; then the producer floor ----------------------------------------------------------
-read -r _ _ WARM_PUBLISHED _ _ _ _ _ WARM_BYTES < <(forward_run 20000 warmup)
-[ "$WARM_PUBLISHED" -gt 0 ] || { log "the warm-up published nothing"; exit 1; }
-RECORD_SIZE=$(( WARM_BYTES / WARM_PUBLISHED ))
-log "records of $RECORD_SIZE bytes on average (key + value)"
+# --- warm-up: the size of a one-packet record; then the producer floor for such records ---------------------------
+read -r _ _ WARM_PUBLISHED _ _ _ _ _ WARM_BYTES WARM_RECORDS < <(forward_run 20000 warmup single)
+[ "$WARM_RECORDS" -gt 0 ] || { log "the warm-up published nothing"; exit 1; }
+RECORD_SIZE=$(( WARM_BYTES / WARM_RECORDS ))
+log "one-packet records of $RECORD_SIZE bytes on average (key + value)"
 PERF=(); PERF_CPU=()
 for i in $(seq 1 "$RUNS"); do
   read -r prate pcpu < <(perf_run "p2-perf$i" 1500000 "$RECORD_SIZE")
@@ -184,21 +193,31 @@ log "producer floor $FLOOR records/s; goal: drop-free at $GOAL packets/s; rates:
 # --- the rates ---------------------------------------------------------------------------------------------------
 SUMMARY=()
 for rate in $RATES; do
-  F_ACT=(); F_CPU=(); F_DROPS=0; F_KDROPS=0; F_ERRS=0; T_ACT=(); T_CPU=(); T_KDROPS=0
+  T_ACT=(); T_CPU=(); T_KDROPS=0
+  declare -A F_ACT=() F_CPU=() F_PPR=() F_DROPS=() F_KDROPS=() F_ERRS=()
   for i in $(seq 1 "$RUNS"); do
-    read -r act cap pub drop kdrop ifdrop errs cpu _ < <(forward_run "$rate" "r$rate-$i")
-    F_ACT+=("$act"); F_CPU+=("$cpu"); F_DROPS=$((F_DROPS + drop)); F_KDROPS=$((F_KDROPS + kdrop + ifdrop)); F_ERRS=$((F_ERRS + errs))
-    [ "$((pub + drop + errs))" -eq "$cap" ] || log "run $i at $rate: counters do not add up ($cap captured, $pub published, $drop dropped, $errs errors)"
+    for mode in $MODES; do
+      read -r act cap pub drop kdrop ifdrop errs cpu _ recs < <(forward_run "$rate" "r$rate-$mode-$i" "$mode")
+      F_ACT[$mode]+="$act "; F_CPU[$mode]+="$cpu "
+      F_PPR[$mode]+="$(awk -v p="$pub" -v r="$recs" 'BEGIN {printf "%.2f", r > 0 ? p / r : 0}') "
+      F_DROPS[$mode]=$(( ${F_DROPS[$mode]:-0} + drop )); F_KDROPS[$mode]=$(( ${F_KDROPS[$mode]:-0} + kdrop + ifdrop ))
+      F_ERRS[$mode]=$(( ${F_ERRS[$mode]:-0} + errs ))
+      [ "$((pub + drop + errs))" -eq "$cap" ] || log "run $i at $rate ($mode): counters do not add up ($cap captured, $pub published, $drop dropped, $errs errors)"
+    done
     read -r tact tcap tkdrop tcpu < <(tcpdump_run "$rate" "r$rate-$i")
     T_ACT+=("$tact"); T_CPU+=("$tcpu"); T_KDROPS=$((T_KDROPS + tkdrop))
   done
-  fa="$(printf '%s\n' "${F_ACT[@]}" | median)"; fc="$(printf '%s\n' "${F_CPU[@]}" | median)"
   ta="$(printf '%s\n' "${T_ACT[@]}" | median)"; tc="$(printf '%s\n' "${T_CPU[@]}" | median)"
-  SUMMARY+=("$(awk -v r="$rate" -v fa="$fa" -v fd="$F_DROPS" -v fk="$F_KDROPS" -v fe="$F_ERRS" -v fc="$fc" \
-      -v ta="$ta" -v tk="$T_KDROPS" -v tc="$tc" -v runs="$RUNS" 'BEGIN {
-    printf "P2 %7d pps asked | forward: %7.0f pps reached, drops %d pending-full + %d kernel, %d publish errors, %.2f CPU s/M pkts | tcpdump: %7.0f pps reached, %d kernel drops, %.2f CPU s/M pkts | CPU ratio %.2f (sums over %d runs, medians)",
-      r, fa, fd, fk, fe, fc, ta, tk, tc, (tc > 0 ? fc / tc : 0), runs }')")
-  echo "${SUMMARY[-1]}" >&2
+  for mode in $MODES; do
+    fa="$(printf '%s\n' ${F_ACT[$mode]} | median)"; fc="$(printf '%s\n' ${F_CPU[$mode]} | median)"
+    fp="$(printf '%s\n' ${F_PPR[$mode]} | median)"
+    SUMMARY+=("$(awk -v r="$rate" -v m="$mode" -v fa="$fa" -v fd="${F_DROPS[$mode]}" -v fk="${F_KDROPS[$mode]}" \
+        -v fe="${F_ERRS[$mode]}" -v fc="$fc" -v fp="$fp" -v ta="$ta" -v tk="$T_KDROPS" -v tc="$tc" -v runs="$RUNS" 'BEGIN {
+      printf "P2 %7d pps asked | forward %-7s: %7.0f pps reached, %5.2f packets/record, drops %d pending-full + %d kernel, %d publish errors, %.2f CPU s/M pkts | tcpdump: %7.0f pps reached, %d kernel drops, %.2f CPU s/M pkts | CPU ratio %.2f (sums over %d runs, medians)",
+        r, m, fa, fp, fd, fk, fe, fc, ta, tk, tc, (tc > 0 ? fc / tc : 0), runs }')")
+    echo "${SUMMARY[-1]}" >&2
+  done
+  unset F_ACT F_CPU F_PPR F_DROPS F_KDROPS F_ERRS
 done
 
 echo "P2 ProducerPerformance ($RECORD_SIZE-byte records, ${PRODUCER_PROPS[*]}): median $(printf '%.0f' "$FLOOR") records/s (runs: ${PERF[*]}), $FLOOR_CPU CPU s/M records (JVM start included; runs: ${PERF_CPU[*]})"

@@ -36,7 +36,8 @@ final class BulkPacketReader implements AutoCloseable {
     private static final int RECORD_HEADER = 16;
     private static final long MEMORY_BUDGET = 8L << 20;
     private static final int SEEK_SET = 0;
-    private static final int IONBF = 2;
+    private static final int IOFBF = 0;
+    private static final long STDIO_BUFFER = 64 * 1024;
 
     private final Pointer pcap;
     private final Memory memory;
@@ -61,8 +62,8 @@ final class BulkPacketReader implements AutoCloseable {
         if (stream == null) {
             throw new IllegalStateException("fmemopen failed (errno " + Native.getLastError() + ")");
         }
-        // Unbuffered: every record goes straight into the memory, so its end is known without a flush.
-        LibC.setvbuf(stream, null, IONBF, 0);
+        // Fully buffered, flushed once per read: an unbuffered stream costs a trip through stdio per write.
+        LibC.setvbuf(stream, null, IOFBF, STDIO_BUFFER);
         this.dumper = LibPcap.pcap_dump_fopen(pcap, stream);
         if (dumper == null) {
             LibC.fclose(stream);
@@ -76,6 +77,7 @@ final class BulkPacketReader implements AutoCloseable {
      */
     int read(FrameSink sink) {
         int n = LibPcap.pcap_dispatch(pcap, packetsPerRead, LibPcap.DUMP, dumper);
+        LibC.fflush(stream);
         long end = LibC.ftell(stream);
         int walked = walk(sink, (int) end);
         LibC.fseek(stream, 0, SEEK_SET);
@@ -173,6 +175,8 @@ final class BulkPacketReader implements AutoCloseable {
         static native int setvbuf(Pointer file, Pointer buffer, int mode, long size);
 
         static native long ftell(Pointer file);
+
+        static native int fflush(Pointer file);
 
         static native int fseek(Pointer file, long offset, int whence);
 

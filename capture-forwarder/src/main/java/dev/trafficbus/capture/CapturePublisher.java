@@ -4,7 +4,6 @@ import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.cli.UserInputException;
-import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -26,9 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Publishes accepted packets of one source to its capture topic: flow key, {@link CapturedPacketCodec}
- * value, source and schema headers, a per-source sequence (see {@link SequenceNumbers}). Counts what the broker acknowledged
- * and what failed; never throws for a failed record.
+ * Publishes records of one source to its capture topic: flow key, a {@link CapturedPacketCodec} value of one or
+ * more packets of that flow (see {@link FlowBatcher}), source and schema headers; hands out the per-source packet
+ * sequence (see {@link SequenceNumbers}). Counts the packets the broker acknowledged and those that failed (and
+ * the acknowledged records); never throws for a failed record.
  */
 public final class CapturePublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CapturePublisher.class);
@@ -39,14 +39,14 @@ public final class CapturePublisher implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     // Shared by every record: ProducerRecord copies the references, and the producer only reads them.
     private final RecordHeaders headers;
-    private final Callback callback = this::onCompletion;
     private final AtomicLong published = new AtomicLong();
+    private final AtomicLong recordsPublished = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong bytesPublished = new AtomicLong();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private volatile boolean brokerUnavailable;
     private final long firstSequence;
-    private long sequence; // touched only by the thread that builds records
+    private long sequence; // touched only by the thread that reads packets
 
     /**
      * Opens a producer with {@link #producerSettings} of {@code producerConfig}; a setting Kafka rejects
@@ -91,102 +91,107 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /**
-     * Builds the record of the packet in {@code view} and gives it the next sequence number; call
-     * {@link #send} with every record built, in order, possibly from another thread.
+     * The record of a value of packets of flow {@code key}; its time is the first packet's capture time, so
+     * consumers can seek a time range with offsetsForTimes.
      */
-    public ProducerRecord<byte[], byte[]> record(long timestampMicros, boolean clientToServer, PacketView view) {
-        byte[] key = FlowKey.keyBytes(view, clientToServer);
-        byte[] value = value(timestampMicros, clientToServer, view, sequence++);
-        // The record time is the capture time, so consumers can seek a time range with offsetsForTimes.
-        return new ProducerRecord<>(topic, null, Math.floorDiv(timestampMicros, 1000L), key, value, headers);
+    public ProducerRecord<byte[], byte[]> record(byte[] key, byte[] value, long firstMicros) {
+        return new ProducerRecord<>(topic, null, Math.floorDiv(firstMicros, 1000L), key, value, headers);
     }
 
-    /** The record value of the whole IP packet in {@code view}: straight from the frame bytes, one allocation. */
-    static byte[] value(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
+    /**
+     * The encoded packet ({@link CapturedPacketCodec#encodePacket}) of the whole IP packet in {@code view}:
+     * straight from the frame bytes, one allocation.
+     */
+    static byte[] encodePacket(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
         int length = view.ipLength();
-        return CapturedPacketCodec.encode(timestampMicros,
+        return CapturedPacketCodec.encodePacket(timestampMicros,
                 clientToServer ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
                 view.array(), view.ipOffset(), length, length, sequence);
     }
 
-    /** Hands a record to the producer; false (and counted as failed) when the producer refused it at once. */
-    public boolean send(ProducerRecord<byte[], byte[]> record) {
+    /**
+     * Hands a record of {@code packets} packets to the producer; false (and its packets counted as failed) when
+     * the producer refused it at once.
+     */
+    public boolean send(ProducerRecord<byte[], byte[]> record, int packets) {
+        int bytes = record.key().length + record.value().length;
         try {
-            producer.send(record, callback);
+            producer.send(record, new TrackedDelivery(packets, bytes, 0, 0, null));
             return true;
         } catch (KafkaException e) {
-            recordFailure(e);
+            recordFailure(e, packets);
             return false;
         }
     }
 
-    private void onCompletion(RecordMetadata metadata, Exception e) {
-        if (e == null) {
-            published.incrementAndGet();
-            bytesPublished.addAndGet(Math.max(0, metadata.serializedKeySize()) + Math.max(0, metadata.serializedValueSize()));
-        } else {
-            recordFailure(e);
-        }
-    }
-
     /**
-     * Live capture: publishes one record built from an encoded key and value, telling {@code listener} its fate
-     * (exactly once, possibly on the producer's thread). Never throws for a refused record.
+     * Live capture: publishes a record of {@code packets} packets of flow {@code key}, telling {@code listener}
+     * its fate (exactly once, possibly on the producer's thread) with {@code pendingBytes}. Never throws for a
+     * refused record.
      */
-    public void send(byte[] key, byte[] value, long timestampMicros, DeliveryListener listener) {
-        int bytes = key.length + value.length;
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, Math.floorDiv(timestampMicros, 1000L),
-                key, value, headers);
+    public void send(byte[] key, byte[] value, long firstMicros, int packets, long pendingBytes,
+                     DeliveryListener listener) {
+        ProducerRecord<byte[], byte[]> record = record(key, value, firstMicros);
         try {
-            producer.send(record, new TrackedDelivery(bytes, timestampMicros, listener));
+            producer.send(record, new TrackedDelivery(packets, key.length + value.length, pendingBytes, firstMicros,
+                    listener));
         } catch (KafkaException | IllegalStateException e) {
             // IllegalStateException: the producer was closed because the flush time after a stop ran out.
-            recordFailure(e);
-            listener.failed(bytes);
+            recordFailure(e, packets);
+            listener.failed(pendingBytes);
         }
     }
 
-    /** What a live capture learns about each record it handed over: how many bytes it no longer holds. */
+    /** What a live capture learns about each record it handed over: how many pending bytes it no longer holds. */
     public interface DeliveryListener {
-        /** The broker acknowledged a record of {@code bytes} key plus value, captured at {@code timestampMicros}. */
-        void acknowledged(int bytes, long timestampMicros);
+        /** The broker acknowledged a record whose packets held {@code pendingBytes}; its first was captured then. */
+        void acknowledged(long pendingBytes, long firstMicros);
 
-        /** The record of {@code bytes} failed (counted in {@link #failed()}). */
-        void failed(int bytes);
+        /** The record whose packets held {@code pendingBytes} failed (its packets counted in {@link #failed()}). */
+        void failed(long pendingBytes);
     }
 
-    /** The per-record callback of {@link #send(byte[], byte[], long, DeliveryListener)}. */
+    /** The callback of one record: counts its packets and tells the listener, if any. */
     private final class TrackedDelivery implements Callback {
+        private final int packets;
         private final int bytes;
-        private final long timestampMicros;
+        private final long pendingBytes;
+        private final long firstMicros;
         private final DeliveryListener listener;
 
-        TrackedDelivery(int bytes, long timestampMicros, DeliveryListener listener) {
+        TrackedDelivery(int packets, int bytes, long pendingBytes, long firstMicros, DeliveryListener listener) {
+            this.packets = packets;
             this.bytes = bytes;
-            this.timestampMicros = timestampMicros;
+            this.pendingBytes = pendingBytes;
+            this.firstMicros = firstMicros;
             this.listener = listener;
         }
 
         @Override
         public void onCompletion(RecordMetadata metadata, Exception e) {
             if (e == null) {
-                published.incrementAndGet();
+                published.addAndGet(packets);
+                recordsPublished.incrementAndGet();
                 bytesPublished.addAndGet(bytes);
-                listener.acknowledged(bytes, timestampMicros);
+                if (listener != null) {
+                    listener.acknowledged(pendingBytes, firstMicros);
+                }
             } else {
-                recordFailure(e);
-                listener.failed(bytes);
+                recordFailure(e, packets);
+                if (listener != null) {
+                    listener.failed(pendingBytes);
+                }
             }
         }
     }
 
-    /** Counts records that were built but never handed to the producer (publishing stopped first). */
-    public void countUnsent(long records) {
-        failed.addAndGet(records);
+    /** Counts packets whose records were built but never handed to the producer (publishing stopped first). */
+    public void countUnsent(long packets) {
+        failed.addAndGet(packets);
     }
 
-    private void recordFailure(Exception e) {
-        failed.incrementAndGet();
+    private void recordFailure(Exception e, int packets) {
+        failed.addAndGet(packets);
         if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
             // No broker took records for max.block.ms or delivery.timeout.ms (this covers a full buffer too).
             // send() reports this only through the callback; without the flag every further record would block
@@ -221,27 +226,27 @@ public final class CapturePublisher implements AutoCloseable {
         producer.flush();
     }
 
-    /** Records built so far. */
-    public long built() {
-        return sequence - firstSequence;
-    }
-
     /** The sequence number of this run's first record (see {@link SequenceNumbers}). */
     public long firstSequence() {
         return firstSequence;
     }
 
-    /** Takes the next sequence number: for a packet that gets a record, or that is dropped before (leaving a gap). */
+    /** Takes the next sequence number: for a packet that is published, or that is dropped before (leaving a gap). */
     public long nextSequence() {
         return sequence++;
     }
 
-    /** Records the broker acknowledged. */
+    /** Packets in the records the broker acknowledged. */
     public long published() {
         return published.get();
     }
 
-    /** Records that failed, at send or on delivery. */
+    /** Records the broker acknowledged. */
+    public long recordsPublished() {
+        return recordsPublished.get();
+    }
+
+    /** Packets whose records failed, at send or on delivery, or were never sent. */
     public long failed() {
         return failed.get();
     }

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
         sortOptions = false,
         description = {
             "Publishes the TCP packets of a live interface (--interface) or of a pcap file (--pcap) to the Kafka topic"
-                + " tb.capture.<source>, one record per packet, keyed by connection.",
+                + " tb.capture.<source>, keyed by connection; a record holds the packets of one connection that arrive"
+                + " within --batch-window (at most --batch-max-packets), never two connections.",
             "The service port(s) decide direction: a packet to a service port is client-to-server, one from it server-to-client;"
                 + " TCP packets of other ports, non-TCP packets and IP fragments are counted and skipped.",
             "A live capture runs until SIGINT/SIGTERM, never waits for Kafka (past --max-pending it drops and counts),"
@@ -73,6 +74,15 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Mixin
     private KafkaClientOptions kafka;
+
+    @Option(names = "--batch-window", paramLabel = "DURATION", defaultValue = "5ms", converter = DurationConverter.class,
+            description = "How long a connection's record waits for more of its packets (capture time for --pcap),"
+                    + " e.g. 5ms; 0 for one packet per record (default: ${DEFAULT-VALUE}).")
+    private Duration batchWindow;
+
+    @Option(names = "--batch-max-packets", paramLabel = "N", defaultValue = "64",
+            description = "Most packets in one record; 1 for one packet per record (default: ${DEFAULT-VALUE}).")
+    private int batchMaxPackets;
 
     @Option(names = "--producer-property", hidden = true, paramLabel = "KEY=VALUE",
             description = "Same as --kafka-property (kept for existing scripts).")
@@ -119,6 +129,7 @@ public final class ForwardCommand implements Callable<Integer> {
     public Integer call() {
         producerProperties.forEach(kafka::property);
         Properties config = kafka.toProperties();
+        FlowBatcher.checkOptions(batchWindow, batchMaxPackets);
         return input.pcap != null ? importFile(config) : captureLive(config);
     }
 
@@ -131,7 +142,8 @@ public final class ForwardCommand implements Callable<Integer> {
         }
         Path pcap = input.pcap;
         String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
-        PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true);
+        PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true,
+                batchWindow, batchMaxPackets);
         AtomicBoolean stop = new AtomicBoolean();
         return whileStoppable(stop::set, STOP_GRACE_SECONDS, () -> reportImport(PcapForwarder.forward(request, stop::get)));
     }
@@ -145,7 +157,7 @@ public final class ForwardCommand implements Callable<Integer> {
         LiveCaptureRequest request = new LiveCaptureRequest(input.interfaceName, new LinkedHashSet<>(ports),
                 source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
                 promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
-                statusInterval, metricsPort == null ? -1 : metricsPort);
+                statusInterval, metricsPort == null ? -1 : metricsPort, batchWindow, batchMaxPackets);
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
         }

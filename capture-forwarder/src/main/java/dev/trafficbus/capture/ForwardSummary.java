@@ -12,14 +12,16 @@ import java.util.Map;
  *
  * @param topic            the capture topic written to
  * @param packetsRead      frames read from the file
- * @param packetsPublished records the broker acknowledged
- * @param publishErrors    records that could not be published
+ * @param packetsPublished packets in the records the broker acknowledged
+ * @param recordsPublished records the broker acknowledged (each holds one or more packets of one flow)
+ * @param publishErrors    packets that could not be published
  * @param skippedByReason  frames not published, by {@link SkipReason#label()} (every reason present, in order)
  * @param bytesPublished   key plus value bytes acknowledged
  * @param seconds          wall time from the first read to the last acknowledgement
  * @param fileTruncated    libpcap stopped before the end of the file (cut mid-record or damaged)
  */
-public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long publishErrors,
+public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
+                             long publishErrors,
                              Map<String, Long> skippedByReason, long bytesPublished, double seconds,
                              boolean fileTruncated) {
 
@@ -32,12 +34,15 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
         return skippedByReason.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** One human line: "forward web1: 1234 packets read, 1200 published to tb.capture.web1 (1.2 MB) in 0.8 s; skipped: not-tcp 20, not-port 14". */
+    /**
+     * One human line: "forward web1: 1234 packets read, 1200 published in 310 records to tb.capture.web1 (1.2 MB)
+     * in 0.8 s; skipped: not-tcp 20, not-port 14".
+     */
     public String summaryLine() {
         String source = topic.startsWith(Topics.CAPTURE_PREFIX) ? topic.substring(Topics.CAPTURE_PREFIX.length()) : topic;
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "forward %s: %d packets read, %d published to %s (%s) in %.1f s",
-                source, packetsRead, packetsPublished, topic, megabytes(bytesPublished), seconds));
+                "forward %s: %d packets read, %d published in %d records to %s (%s) in %.1f s",
+                source, packetsRead, packetsPublished, recordsPublished, topic, megabytes(bytesPublished), seconds));
         String separator = "; skipped: ";
         for (Map.Entry<String, Long> e : skippedByReason.entrySet()) {
             if (e.getValue() > 0) {

@@ -60,7 +60,8 @@ public final class LiveCapture implements AutoCloseable {
         this.reader = new BulkPacketReader(handle, request.snaplen());
         PublishLatency latency = new PublishLatency(endpoint == null ? null
                 : endpoint.timer("publish_latency", "source", request.source()));
-        this.sender = new LiveSender(ring, publisher, latency, "trafficbus-send-" + topic);
+        this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
+                "trafficbus-send-" + topic);
         this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
                 latency);
         if (endpoint != null) {
@@ -92,6 +93,7 @@ public final class LiveCapture implements AutoCloseable {
         check(request.bufferBytes() >= 65536, "--buffer-size must be at least 64KB");
         check(request.maxPendingBytes() >= 65536, "--max-pending must be at least 64KB");
         check(!request.flushTimeout().isNegative(), "--flush-timeout must not be negative");
+        FlowBatcher.checkOptions(request.batchWindow(), request.batchMaxPackets());
         Properties config = producerConfig(request);
         Duration connectTimeout = PcapForwarder.connectTimeout(request.clientConfig() == null ? new Properties()
                 : request.clientConfig());
@@ -232,8 +234,8 @@ public final class LiveCapture implements AutoCloseable {
             skipped.put(reason.label(), loop.skipped(reason));
         }
         return new LiveSummary(topic, request.interfaceName(), loop.captured() + reader.mismatched(), publisher.published(),
-                publisher.failed(), dropped, skipped, publisher.bytesPublished(), kernel.received(), kernel.dropped(),
-                kernel.interfaceDropped(), seconds, stoppedBecause);
+                publisher.recordsPublished(), publisher.failed(), dropped, skipped, publisher.bytesPublished(),
+                kernel.received(), kernel.dropped(), kernel.interfaceDropped(), seconds, stoppedBecause);
     }
 
     /** Key plus value bytes captured and not yet acknowledged or failed by Kafka. */

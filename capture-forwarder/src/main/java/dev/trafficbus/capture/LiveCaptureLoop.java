@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The per-packet work of a live capture, called for each frame a {@link BulkPacketReader} read: classify, encode key and value straight
+ * The per-packet work of a live capture, called for each frame a {@link BulkPacketReader} read: classify, encode key and packet straight
  * from the frame bytes, offer them to the {@link PendingRing}, count. Never waits: a full ring is a drop
  * counted as {@code pending-full}. Every packet takes a sequence number, published or not, so a consumer
  * sees the gap a drop leaves.
@@ -38,8 +38,8 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
         PacketView view = classifier.view();
         boolean clientToServer = classifier.clientToServer();
         byte[] key = FlowKey.keyBytes(view, clientToServer);
-        byte[] value = CapturePublisher.value(micros, clientToServer, view, publisher.nextSequence());
-        if (!ring.offer(key, value, micros)) {
+        byte[] packet = CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence());
+        if (!ring.offer(key, packet, micros, view.flags())) {
             pendingFull.lazySet(pendingFull.get() + 1);
         }
     }

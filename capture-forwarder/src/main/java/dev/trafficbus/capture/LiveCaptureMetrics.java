@@ -37,6 +37,7 @@ final class LiveCaptureMetrics {
         String[] src = {"source", source};
         endpoint.functionCounter("packets_captured", loop, LiveCaptureLoop::captured, src);
         endpoint.functionCounter("packets_published", publisher, CapturePublisher::published, src);
+        endpoint.functionCounter("records_published", publisher, CapturePublisher::recordsPublished, src);
         endpoint.functionCounter("bytes_published", publisher, CapturePublisher::bytesPublished, src);
         endpoint.functionCounter("publish_errors", publisher, CapturePublisher::failed, src);
         endpoint.functionCounter("packets_dropped", loop, LiveCaptureLoop::droppedPendingFull,
@@ -67,10 +68,10 @@ final class LiveCaptureMetrics {
         lastNanos = now;
         lastLatencyCount = lat[0];
         lastLatencySum = lat[1];
-        return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d, pending %s (%d queued),"
+        return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d in %d records, pending %s (%d queued),"
                         + " dropped pending-full %d, skipped %d, publish errors %d, kernel received %d dropped %d"
                         + " if-dropped %d, publish latency avg %.1f ms max %.1f ms",
-                source, interfaceName, captured, rate, publisher.published(), ByteSize.format(ring.pendingBytes()),
+                source, interfaceName, captured, rate, publisher.published(), publisher.recordsPublished(), ByteSize.format(ring.pendingBytes()),
                 ring.queued(), loop.droppedPendingFull(), loop.skippedTotal(), publisher.failed(), kernel.received(),
                 kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0);
     }

@@ -20,11 +20,14 @@ import java.util.Set;
  * @param flushTimeout    how long a stop waits for pending records to be published
  * @param statusInterval  period of the status log line; zero for none
  * @param metricsPort     port of the Prometheus endpoint; -1 for none, 0 for any free port
+ * @param batchWindow     how long (wall time) a flow's record stays open for more packets; zero for none
+ * @param batchMaxPackets most packets in one record; 1 for one packet per record
  */
 public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts, String source,
                                  Properties clientConfig, String userFilter, boolean requestsOnly, int snaplen,
                                  int bufferBytes, boolean promiscuous, long maxPendingBytes, Duration flushTimeout,
-                                 Duration statusInterval, int metricsPort) {
+                                 Duration statusInterval, int metricsPort, Duration batchWindow,
+                                 int batchMaxPackets) {
     /** Default of --snaplen: whole frames of any usual MTU. */
     public static final int DEFAULT_SNAPLEN = 65535;
     /** Default of --buffer-size. */
@@ -36,24 +39,32 @@ public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts
     public static LiveCaptureRequest of(String interfaceName, Set<Integer> servicePorts, String source,
                                         Properties clientConfig) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, null, false, DEFAULT_SNAPLEN,
-                DEFAULT_BUFFER_BYTES, false, DEFAULT_MAX_PENDING_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(10), -1);
+                DEFAULT_BUFFER_BYTES, false, DEFAULT_MAX_PENDING_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(10), -1,
+                FlowBatcher.DEFAULT_WINDOW, FlowBatcher.DEFAULT_MAX_PACKETS);
     }
 
     /** The same request with another user filter. */
     public LiveCaptureRequest withFilter(String filter) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, filter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort);
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
+                batchMaxPackets);
     }
 
     /** The same request with another pending bound. */
     public LiveCaptureRequest withMaxPending(long bytes) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort);
+                bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort, batchWindow, batchMaxPackets);
     }
 
     /** The same request with another metrics port (-1 none, 0 any free port). */
     public LiveCaptureRequest withMetricsPort(int port) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port);
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port, batchWindow, batchMaxPackets);
+    }
+
+    /** The same request with other batching: window (zero for none) and most packets per record. */
+    public LiveCaptureRequest withBatching(Duration window, int maxPackets) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, window, maxPackets);
     }
 }

@@ -1,32 +1,43 @@
 package dev.trafficbus.capture;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The thread that takes records from the {@link PendingRing} and hands them to the producer, so the capture
- * thread never waits for Kafka: when the producer's buffer is full (broker slow or down) this thread waits in
- * {@code send} and the ring fills instead, up to its bounds. Polls with short sleeps rather than being woken per
- * packet, which would cost a system call per packet at high rates.
+ * The thread that takes packets from the {@link PendingRing}, groups them per flow ({@link FlowBatcher}, window
+ * in wall time) and hands the records to the producer, so the capture thread never waits for Kafka: when the
+ * producer's buffer is full (broker slow or down) this thread waits in {@code send} and the ring fills instead,
+ * up to its bounds. Polls with short sleeps rather than being woken per packet, which would cost a system call per
+ * packet at high rates; a sleep never lasts more than a quarter of the window, so batches close close to it.
  */
-final class LiveSender implements PendingRing.Sink, CapturePublisher.DeliveryListener {
+final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePublisher.DeliveryListener {
     private static final int DRAIN_MAX = 4096;
     private static final long BUSY_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long IDLE_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long MIN_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final int POLLS_BEFORE_IDLE = 200;
 
     private final PendingRing ring;
     private final CapturePublisher publisher;
     private final PublishLatency latency;
+    private final FlowBatcher batcher;
+    private final long busySleepNanos;
+    private final long idleSleepNanos;
     private final Thread thread;
     private volatile boolean finishing;
     private volatile boolean aborted;
-    private volatile long discarded;
+    private volatile long discarded; // written by the sending thread only
 
-    LiveSender(PendingRing ring, CapturePublisher publisher, PublishLatency latency, String threadName) {
+    LiveSender(PendingRing ring, CapturePublisher publisher, PublishLatency latency, Duration batchWindow,
+               int batchMaxPackets, String threadName) {
         this.ring = ring;
         this.publisher = publisher;
         this.latency = latency;
+        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, this);
+        long cap = batchWindow.isZero() ? IDLE_SLEEP_NANOS : Math.max(MIN_SLEEP_NANOS, batchWindow.toNanos() / 4);
+        this.busySleepNanos = Math.min(BUSY_SLEEP_NANOS, cap);
+        this.idleSleepNanos = Math.min(IDLE_SLEEP_NANOS, cap);
         this.thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
     }
@@ -38,44 +49,64 @@ final class LiveSender implements PendingRing.Sink, CapturePublisher.DeliveryLis
     private void run() {
         int emptyPolls = 0;
         while (!aborted) {
-            if (ring.drain(this, DRAIN_MAX) > 0) {
+            int taken = ring.drain(this, DRAIN_MAX);
+            batcher.advanceTo(nowMicros());
+            if (taken > 0) {
                 emptyPolls = 0;
                 continue;
             }
             if (finishing) {
                 if (ring.isEmpty()) {
+                    // Stopping: what is still batched goes out now rather than at the end of its window.
+                    batcher.flushAll();
                     return;
                 }
                 continue;
             }
-            LockSupport.parkNanos(++emptyPolls < POLLS_BEFORE_IDLE ? BUSY_SLEEP_NANOS : IDLE_SLEEP_NANOS);
+            LockSupport.parkNanos(++emptyPolls < POLLS_BEFORE_IDLE ? busySleepNanos : idleSleepNanos);
         }
         discarded += ring.discard();
+        batcher.flushAll(); // aborted: every batch's packets are discarded in emit
+    }
+
+    private static long nowMicros() {
+        return System.nanoTime() / 1000;
     }
 
     @Override
-    public void accept(byte[] key, byte[] value, long timestampMicros) {
+    public void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags) {
+        int bytes = key.length + packet.length;
         if (aborted) {
             // Taken from the ring just as the flush time ran out: it joins the ones discarded.
-            ring.release(key.length + value.length);
+            ring.release(bytes);
             discarded++;
             return;
         }
-        publisher.send(key, value, timestampMicros, this);
+        batcher.add(key, packet, tcpFlags, timestampMicros, bytes);
     }
 
     @Override
-    public void acknowledged(int bytes, long timestampMicros) {
-        ring.release(bytes);
-        latency.record(timestampMicros);
+    public void emit(byte[] key, byte[] value, long firstMicros, int packets, long pendingBytes) {
+        if (aborted) {
+            ring.release(pendingBytes);
+            discarded += packets;
+            return;
+        }
+        publisher.send(key, value, firstMicros, packets, pendingBytes, this);
     }
 
     @Override
-    public void failed(int bytes) {
-        ring.release(bytes);
+    public void acknowledged(long pendingBytes, long firstMicros) {
+        ring.release(pendingBytes);
+        latency.record(firstMicros);
     }
 
-    /** Hands over everything queued, then stops; waits at most until {@code deadlineNanos}; true when done. */
+    @Override
+    public void failed(long pendingBytes) {
+        ring.release(pendingBytes);
+    }
+
+    /** Hands over everything queued or batched, then stops; waits at most until {@code deadlineNanos}; true when done. */
     boolean finish(long deadlineNanos) throws InterruptedException {
         finishing = true;
         LockSupport.unpark(thread);
@@ -87,15 +118,15 @@ final class LiveSender implements PendingRing.Sink, CapturePublisher.DeliveryLis
     }
 
     /**
-     * Stops handing over: what is still queued will be discarded. Call before closing the producer, which makes
-     * a {@code send} waiting for buffer space return; then {@link #awaitDiscarded}.
+     * Stops handing over: what is still queued or batched will be discarded. Call before closing the producer,
+     * which makes a {@code send} waiting for buffer space return; then {@link #awaitDiscarded}.
      */
     void abort() {
         aborted = true;
         LockSupport.unpark(thread);
     }
 
-    /** After {@link #abort}: waits for the thread to end and returns how many queued records it discarded. */
+    /** After {@link #abort}: waits for the thread to end and returns how many queued or batched packets it discarded. */
     long awaitDiscarded() throws InterruptedException {
         thread.join(10_000);
         return discarded;

@@ -14,8 +14,9 @@ import java.util.Map;
  * @param topic            the capture topic written to
  * @param interfaceName    the interface captured on
  * @param captured         frames libpcap handed over (after the BPF filter)
- * @param published        records the broker acknowledged
- * @param publishErrors    records the producer failed (e.g. delivery timeout, flush time over)
+ * @param published        packets in the records the broker acknowledged
+ * @param recordsPublished records the broker acknowledged (each holds one or more packets of one flow)
+ * @param publishErrors    packets in records the producer failed (e.g. delivery timeout, flush time over)
  * @param droppedByReason  packets not handed to Kafka: {@code pending-full}, {@code flush-timeout}
  * @param skippedByReason  frames that were not TCP packets of a service port, by {@link SkipReason#label()}
  * @param bytesPublished   key plus value bytes acknowledged
@@ -26,7 +27,8 @@ import java.util.Map;
  * @param stoppedBecause   why capturing ended other than on request (libpcap's error, e.g. the interface went
  *                         away), or null
  */
-public record LiveSummary(String topic, String interfaceName, long captured, long published, long publishErrors,
+public record LiveSummary(String topic, String interfaceName, long captured, long published, long recordsPublished,
+                          long publishErrors,
                           Map<String, Long> droppedByReason, Map<String, Long> skippedByReason, long bytesPublished,
                           long kernelReceived, long kernelDropped, long interfaceDropped, double seconds,
                           String stoppedBecause) {
@@ -61,8 +63,9 @@ public record LiveSummary(String topic, String interfaceName, long captured, lon
     public String summaryLine() {
         String source = topic.startsWith(Topics.CAPTURE_PREFIX) ? topic.substring(Topics.CAPTURE_PREFIX.length()) : topic;
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "forward %s: %d packets captured on %s in %.1f s, %d published to %s (%s)",
-                source, captured, interfaceName, seconds, published, topic, ByteSize.format(bytesPublished)));
+                "forward %s: %d packets captured on %s in %.1f s, %d published in %d records to %s (%s)",
+                source, captured, interfaceName, seconds, published, recordsPublished, topic,
+                ByteSize.format(bytesPublished)));
         appendNonZero(sb, "; dropped: ", droppedByReason);
         appendNonZero(sb, "; skipped: ", skippedByReason);
         if (publishErrors > 0) {

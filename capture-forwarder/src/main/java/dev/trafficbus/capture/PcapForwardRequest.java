@@ -1,6 +1,7 @@
 package dev.trafficbus.capture;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
 
@@ -13,9 +14,19 @@ import java.util.Set;
  * @param source       the source id, naming the topic {@code tb.capture.<source>}
  * @param producerConfig Kafka client settings, at least bootstrap.servers
  * @param showProgress draw a progress line when stderr is a terminal
+ * @param batchWindow  how long (capture time) a flow's record stays open for more packets; zero for none
+ * @param batchMaxPackets most packets in one record; 1 for one packet per record
  */
 public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source,
-                                 Properties producerConfig, boolean showProgress) {
+                                 Properties producerConfig, boolean showProgress, Duration batchWindow,
+                                 int batchMaxPackets) {
+
+    /** A request with the default batching (--batch-window 5ms, --batch-max-packets 64). */
+    public PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source, Properties producerConfig,
+                              boolean showProgress) {
+        this(pcap, servicePorts, source, producerConfig, showProgress, FlowBatcher.DEFAULT_WINDOW,
+                FlowBatcher.DEFAULT_MAX_PACKETS);
+    }
 
     /** The default source id of a file: its name without the extension, reduced to what a topic name allows. */
     public static String sourceFromFileName(Path file) {

@@ -52,6 +52,7 @@ public final class PcapForwarder {
             throw new UserInputException("no pcap file given");
         }
         Set<Integer> ports = checkPorts(request.servicePorts());
+        FlowBatcher.checkOptions(request.batchWindow(), request.batchMaxPackets());
         String source = request.source();
         String topic;
         try {
@@ -74,7 +75,7 @@ public final class PcapForwarder {
             // The producer first: it checks the settings without a broker; then the broker must answer.
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
                 CaptureTopic.ensure(topic, config, connectTimeout);
-                return run(handle, pcap, topic, classifier, publisher, progress, stopRequested);
+                return run(handle, request, topic, classifier, publisher, progress, stopRequested);
             }
         }
     }
@@ -91,18 +92,21 @@ public final class PcapForwarder {
         }
     }
 
-    private static ForwardSummary run(PcapHandle handle, Path pcap, String topic, PacketClassifier classifier,
-                                      CapturePublisher publisher, ProgressDisplay progress,
+    private static ForwardSummary run(PcapHandle handle, PcapForwardRequest request, String topic,
+                                      PacketClassifier classifier, CapturePublisher publisher, ProgressDisplay progress,
                                       BooleanSupplier stopRequested) {
+        Path pcap = request.pcap();
         long start = System.nanoTime();
         boolean truncated;
         PcapImportLoop loop;
         try (SendPipeline pipeline = new SendPipeline(publisher, "trafficbus-send-" + topic)) {
-            loop = new PcapImportLoop(handle, classifier, publisher, pipeline, progress, fileSize(pcap), start, stopRequested);
+            loop = new PcapImportLoop(handle, classifier, publisher, pipeline, request.batchWindow(),
+                    request.batchMaxPackets(), progress, fileSize(pcap), start, stopRequested);
             truncated = readAll(handle, pcap, loop);
             if (loop.failure() != null) {
                 throw loop.failure();
             }
+            loop.flushBatches();
             pipeline.finish();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -123,7 +127,8 @@ public final class PcapForwarder {
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
         }
-        return new ForwardSummary(topic, loop.packetsRead(), publisher.published(), publisher.failed(),
+        return new ForwardSummary(topic, loop.packetsRead(), publisher.published(), publisher.recordsPublished(),
+                publisher.failed(),
                 skipped, publisher.bytesPublished(), seconds, truncated);
     }
 

@@ -1,20 +1,24 @@
 package dev.trafficbus.capture;
 
 import dev.trafficbus.cli.ProgressDisplay;
+import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketView;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.RawPacketListener;
 
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
- * The per-packet work of a pcap import, called by libpcap's loop: classify, publish or count the skip,
- * keep the progress line. Runs on the thread that called {@code loop}; an exception here would be lost
+ * The per-packet work of a pcap import, called by libpcap's loop: classify, group into records per flow
+ * ({@link FlowBatcher}, window in capture time) or count the skip, keep the progress line.
+ * {@link #flushBatches} after the loop publishes what is still batched. Runs on the thread that called {@code loop}; an exception here would be lost
  * inside the native callback, so it is kept and the loop is broken instead.
  */
-final class PcapImportLoop implements RawPacketListener {
+final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
     private static final int PCAP_FILE_HEADER = 24;
     private static final int PCAP_RECORD_HEADER = 16;
     private static final int PROGRESS_EVERY = 4096;
@@ -23,6 +27,7 @@ final class PcapImportLoop implements RawPacketListener {
     private final PacketClassifier classifier;
     private final CapturePublisher publisher;
     private final SendPipeline pipeline;
+    private final FlowBatcher batcher;
     private final ProgressDisplay progress;
     private final long fileSize;
     private final long startNanos;
@@ -35,11 +40,13 @@ final class PcapImportLoop implements RawPacketListener {
     private boolean stoppedOnRequest;
 
     PcapImportLoop(PcapHandle handle, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
-                   ProgressDisplay progress, long fileSize, long startNanos, BooleanSupplier stopRequested) {
+                   Duration batchWindow, int batchMaxPackets, ProgressDisplay progress, long fileSize,
+                   long startNanos, BooleanSupplier stopRequested) {
         this.handle = handle;
         this.classifier = classifier;
         this.publisher = publisher;
         this.pipeline = pipeline;
+        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, this);
         this.progress = progress;
         this.fileSize = fileSize;
         this.startNanos = startNanos;
@@ -64,10 +71,18 @@ final class PcapImportLoop implements RawPacketListener {
             SkipReason reason = micros < 0 ? SkipReason.MALFORMED : classifier.classify(frame, frame.length, wireLength);
             if (reason != null) {
                 skipped[reason.ordinal()]++;
-            } else if (!pipeline.put(publisher.record(micros, classifier.clientToServer(), classifier.view()))) {
-                stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
-                handle.breakLoop();
-                return;
+            } else {
+                PacketView view = classifier.view();
+                boolean clientToServer = classifier.clientToServer();
+                batcher.advanceTo(micros);
+                batcher.add(FlowKey.keyBytes(view, clientToServer),
+                        CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence()),
+                        view.flags(), micros, 0);
+                if (pipeline.refused()) {
+                    stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
+                    handle.breakLoop();
+                    return;
+                }
             }
             if (progress.enabled() && packetsRead % PROGRESS_EVERY == 0) {
                 showProgress();
@@ -75,13 +90,25 @@ final class PcapImportLoop implements RawPacketListener {
         } catch (RuntimeException e) {
             failure = e;
             breakQuietly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failure = new IllegalStateException("pcap import interrupted", e);
-            breakQuietly();
         } catch (NotOpenException e) {
             failure = new IllegalStateException("pcap handle closed while reading", e);
         }
+    }
+
+    @Override
+    public void emit(byte[] key, byte[] value, long firstMicros, int packets, long pendingBytes) {
+        try {
+            // A refused record is counted as failed by the pipeline; gotPacket then stops the read.
+            pipeline.put(publisher.record(key, value, firstMicros), packets);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("pcap import interrupted", e);
+        }
+    }
+
+    /** After the read (to the end, or stopped): publishes every record still open, or counts it as failed. */
+    void flushBatches() {
+        batcher.flushAll();
     }
 
     /**

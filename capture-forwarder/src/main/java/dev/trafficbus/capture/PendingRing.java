@@ -4,20 +4,22 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bounded hand-off between the capture thread (one writer) and the sending thread (one reader): encoded
- * records in a ring of parallel arrays, so handing over a packet allocates nothing. Bounded twice: by slots,
- * and by {@code maxPendingBytes} of key plus value counted from capture until Kafka acknowledges or fails the
- * record (so the producer's own buffer is inside the bound). {@link #offer} never waits: past either bound it
+ * packets with their keys in a ring of parallel arrays, so handing over a packet allocates nothing. Bounded
+ * twice: by slots, and by {@code maxPendingBytes} of key plus encoded packet counted from capture until Kafka
+ * acknowledges or fails the record that carries the packet (so the sender's open batches and the producer's own
+ * buffer are inside the bound). {@link #offer} never waits: past either bound it
  * says no and the caller drops the packet.
  */
 final class PendingRing {
-    /** Receives the records {@link #drain} takes, in capture order. */
+    /** Receives the packets {@link #drain} takes, in capture order. */
     interface Sink {
-        void accept(byte[] key, byte[] value, long timestampMicros);
+        void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags);
     }
 
     private final byte[][] keys;
     private final byte[][] values;
     private final long[] times;
+    private final byte[] flags;
     private final int mask;
     private final long maxPendingBytes;
     private final AtomicLong pendingBytes = new AtomicLong();
@@ -30,6 +32,7 @@ final class PendingRing {
         keys = new byte[size][];
         values = new byte[size][];
         times = new long[size];
+        flags = new byte[size];
         mask = size - 1;
         this.maxPendingBytes = maxPendingBytes;
     }
@@ -39,8 +42,11 @@ final class PendingRing {
         return (int) Math.max(1024, Math.min(1 << 20, maxPendingBytes / 64));
     }
 
-    /** Capture thread: queues a record, or returns false (nothing kept) when a bound is reached. */
-    boolean offer(byte[] key, byte[] value, long timestampMicros) {
+    /**
+     * Capture thread: queues one encoded packet of flow {@code key} with its TCP flags (the low 8 bits are kept),
+     * or returns false (nothing kept) when a bound is reached.
+     */
+    boolean offer(byte[] key, byte[] value, long timestampMicros, int tcpFlags) {
         int bytes = key.length + value.length;
         // Only this thread adds; the others only subtract, so the check cannot be overtaken upward.
         if (pendingBytes.get() + bytes > maxPendingBytes) {
@@ -54,12 +60,13 @@ final class PendingRing {
         keys[i] = key;
         values[i] = value;
         times[i] = timestampMicros;
+        flags[i] = (byte) tcpFlags;
         pendingBytes.addAndGet(bytes);
         head.lazySet(h + 1); // publishes the slot's contents to the reader
         return true;
     }
 
-    /** Reading thread: hands up to {@code max} queued records to {@code sink}; returns how many. */
+    /** Reading thread: hands up to {@code max} queued packets to {@code sink}; returns how many. */
     int drain(Sink sink, int max) {
         long t = tail.get();
         long available = head.get() - t;
@@ -69,15 +76,16 @@ final class PendingRing {
             byte[] key = keys[i];
             byte[] value = values[i];
             long time = times[i];
+            int tcpFlags = flags[i] & 0xFF;
             keys[i] = null;
             values[i] = null;
             tail.lazySet(t + k + 1);
-            sink.accept(key, value, time);
+            sink.accept(key, value, time, tcpFlags);
         }
         return n;
     }
 
-    /** Reading thread, when it gives up: forgets what is still queued and returns how many records that was. */
+    /** Reading thread, when it gives up: forgets what is still queued and returns how many packets that was. */
     long discard() {
         long t = tail.get();
         long h = head.get();
@@ -91,8 +99,8 @@ final class PendingRing {
         return h - t;
     }
 
-    /** A record handed over earlier was acknowledged or failed: its bytes no longer count. */
-    void release(int bytes) {
+    /** Packets handed over earlier were acknowledged, failed or discarded: their bytes no longer count. */
+    void release(long bytes) {
         pendingBytes.addAndGet(-bytes);
     }
 
@@ -100,12 +108,12 @@ final class PendingRing {
         return head.get() == tail.get();
     }
 
-    /** Records queued and not yet taken by the reader. */
+    /** Packets queued and not yet taken by the reader. */
     long queued() {
         return head.get() - tail.get();
     }
 
-    /** Key plus value bytes captured and not yet acknowledged or failed. */
+    /** Key plus encoded packet bytes captured and not yet acknowledged or failed. */
     long pendingBytes() {
         return pendingBytes.get();
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Moves records from the reading thread to one sending thread in pooled batches, so that reading the
+ * Moves records (each with its packet count) from the reading thread to one sending thread in pooled batches, so that reading the
  * capture and the producer's compression (which runs inside {@code send}) use two cores. Records keep
  * their order. {@link #put} blocks while every batch is in use: a file import slows down to what Kafka
  * takes instead of buffering without bound.
@@ -19,6 +19,7 @@ final class SendPipeline implements AutoCloseable {
     private static final class Batch {
         @SuppressWarnings("unchecked")
         final ProducerRecord<byte[], byte[]>[] records = new ProducerRecord[BATCH_RECORDS];
+        final int[] packets = new int[BATCH_RECORDS];
         int size;
     }
 
@@ -43,15 +44,19 @@ final class SendPipeline implements AutoCloseable {
         sender.start();
     }
 
-    /** Queues one record; returns false once the producer has refused a record (the caller should stop). */
-    boolean put(ProducerRecord<byte[], byte[]> record) throws InterruptedException {
+    /**
+     * Queues one record of {@code packets} packets; returns false once the producer has refused a record (then
+     * this one is counted as failed and the caller should stop).
+     */
+    boolean put(ProducerRecord<byte[], byte[]> record, int packets) throws InterruptedException {
         if (refused()) {
-            publisher.countUnsent(1);
+            publisher.countUnsent(packets);
             return false;
         }
         if (current == null) {
             current = free.take();
         }
+        current.packets[current.size] = packets;
         current.records[current.size++] = record;
         if (current.size == BATCH_RECORDS) {
             full.put(current);
@@ -90,7 +95,7 @@ final class SendPipeline implements AutoCloseable {
                     return;
                 }
                 for (int i = 0; i < b.size; i++) {
-                    send(b.records[i]);
+                    send(b.records[i], b.packets[i]);
                     b.records[i] = null;
                 }
                 b.size = 0;
@@ -101,19 +106,19 @@ final class SendPipeline implements AutoCloseable {
         }
     }
 
-    private void send(ProducerRecord<byte[], byte[]> record) {
+    private void send(ProducerRecord<byte[], byte[]> record, int packets) {
         // After a refusal the rest is counted as failed, without waiting max.block.ms for each record; the
         // thread keeps draining so the reading side never waits for a batch that does not come back.
         if (refused()) {
-            publisher.countUnsent(1);
+            publisher.countUnsent(packets);
             return;
         }
         try {
-            if (!publisher.send(record)) {
+            if (!publisher.send(record, packets)) {
                 refused = true;
             }
         } catch (RuntimeException e) {
-            publisher.countUnsent(1);
+            publisher.countUnsent(packets);
             senderFailure = e;
             refused = true;
         }

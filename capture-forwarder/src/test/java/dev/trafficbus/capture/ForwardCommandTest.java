@@ -112,7 +112,8 @@ class ForwardCommandTest {
         assertThat(help).contains("--pcap=FILE", "--interface=IF", "--port=PORT", "--source=ID", "--bootstrap-servers=",
                 "--kafka-property=KEY=VALUE", "--kafka-config=FILE", "--filter=BPF", "--requests-only", "--snaplen=BYTES",
                 "--buffer-size=SIZE", "--promisc", "--max-pending=SIZE", "--flush-timeout=DURATION",
-                "--status-interval=DURATION", "--metrics-port=PORT", "--help", "--version",
+                "--status-interval=DURATION", "--metrics-port=PORT", "--batch-window=DURATION", "--batch-max-packets=N",
+                "--help", "--version",
                 "a packet to a service port is client-to-server, one from it server-to-client");
         // The old spelling still works (see producerSettingKafkaRejects) but is no longer advertised.
         assertThat(help).doesNotContain("--producer-property");
@@ -164,6 +165,21 @@ class ForwardCommandTest {
         assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
                         "--max-pending", "1KB"),
                 "trafficbus forward: --max-pending must be at least 64KB");
+    }
+
+    @Test
+    void batchOptionsOutOfRangeAreUserErrorsInBothModes() {
+        assertUserError(run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--batch-max-packets", "0"),
+                "trafficbus forward: --batch-max-packets 0 is out of range; use 1-100000 (1 = one packet per record)");
+        assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
+                        "--batch-window", "1m"),
+                "trafficbus forward: --batch-window 60000ms is too long; at most 10s (packets wait that long before"
+                        + " they are published)");
+        String[] window = run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80",
+                "--bootstrap-servers", NO_BROKER, "--batch-window", "-5ms");
+        assertThat(window[2]).as("exit code").isEqualTo("2");
+        assertThat(window[1]).startsWith("trafficbus forward: Invalid value for option '--batch-window'");
     }
 
     @Test

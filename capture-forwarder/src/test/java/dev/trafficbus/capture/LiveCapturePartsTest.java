@@ -29,18 +29,18 @@ class LiveCapturePartsTest {
         PendingRing ring = new PendingRing(1024, 1000);
         byte[] key = new byte[40];
         int accepted = 0;
-        while (ring.offer(key, new byte[60], accepted)) {
+        while (ring.offer(key, new byte[60], accepted, 0)) {
             accepted++;
         }
         assertThat(accepted).isEqualTo(10);
         assertThat(ring.pendingBytes()).isEqualTo(1000);
         List<Long> times = new ArrayList<>();
-        assertThat(ring.drain((k, v, t) -> times.add(t), 3)).isEqualTo(3);
+        assertThat(ring.drain((k, v, t, f) -> times.add(t), 3)).isEqualTo(3);
         assertThat(times).containsExactly(0L, 1L, 2L);
         // Taken by the sender is not yet acknowledged: the bytes still count.
-        assertThat(ring.offer(key, new byte[60], 99)).isFalse();
+        assertThat(ring.offer(key, new byte[60], 99, 0)).isFalse();
         ring.release(100);
-        assertThat(ring.offer(key, new byte[60], 10)).isTrue();
+        assertThat(ring.offer(key, new byte[60], 10, 0)).isTrue();
         assertThat(ring.queued()).isEqualTo(8);
         assertThat(ring.discard()).isEqualTo(8);
         assertThat(ring.pendingBytes()).isEqualTo(200); // the 2 still with the sender
@@ -51,11 +51,15 @@ class LiveCapturePartsTest {
     void ringRefusesWhenEverySlotIsTaken() {
         PendingRing ring = new PendingRing(4, Long.MAX_VALUE);
         for (int i = 0; i < 4; i++) {
-            assertThat(ring.offer(new byte[1], new byte[1], i)).isTrue();
+            assertThat(ring.offer(new byte[1], new byte[1], i, 0)).isTrue();
         }
-        assertThat(ring.offer(new byte[1], new byte[1], 4)).isFalse();
-        assertThat(ring.drain((k, v, t) -> { }, 1)).isEqualTo(1);
-        assertThat(ring.offer(new byte[1], new byte[1], 5)).isTrue();
+        assertThat(ring.offer(new byte[1], new byte[1], 4, 0)).isFalse();
+        assertThat(ring.drain((k, v, t, f) -> { }, 1)).isEqualTo(1);
+        // The TCP flags travel with the packet, for the sender's batching (SYN, FIN, RST).
+        assertThat(ring.offer(new byte[1], new byte[1], 5, dev.trafficbus.packet.PacketView.FIN | 0x90)).isTrue();
+        List<Integer> flags = new ArrayList<>();
+        assertThat(ring.drain((k, v, t, f) -> flags.add(f), 4)).isEqualTo(4);
+        assertThat(flags).containsExactly(0, 0, 0, 0x91);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.trafficbus.capture;
 
-import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.cli.CommandOutput;
@@ -122,21 +121,27 @@ class LiveCaptureTest {
         assertThat(summary.kernelReceived()).isEqualTo(seen);
         assertThat(summary.accounted()).isTrue();
         assertThat(summary.summaryLine()).startsWith("forward " + source + ": " + seen + " packets captured on "
-                + lab.captureInterface() + " in ").contains(seen + " published to tb.capture." + source);
-        assertThat(status).contains("captured " + seen + " (", "published " + seen + ",", "dropped pending-full 0");
+                + lab.captureInterface() + " in ").contains(seen + " published in " + summary.recordsPublished()
+                + " records to tb.capture." + source);
+        assertThat(status).contains("captured " + seen + " (", "published " + seen + " in ", "dropped pending-full 0");
         assertThat(scrape).contains("trafficbus_forward_packets_captured_total{source=\"" + source + "\"} " + seen + ".0",
                 "trafficbus_forward_packets_published_total{source=\"" + source + "\"} " + seen + ".0",
+                "trafficbus_forward_records_published_total{source=\"" + source + "\"} " + summary.recordsPublished() + ".0",
                 "trafficbus_forward_packets_dropped_total{reason=\"pending-full\",source=\"" + source + "\"} 0.0",
                 "trafficbus_forward_pcap_received_total{source=\"" + source + "\"}",
                 "trafficbus_forward_pending_bytes{source=\"" + source + "\"}",
                 "trafficbus_forward_publish_latency_seconds_count{source=\"" + source + "\"}");
 
         List<ConsumerRecord<byte[], byte[]>> records = readAll(cluster.bootstrapServers(), "tb.capture." + source);
-        assertThat(records).hasSize((int) seen);
-        assertConsecutiveSequences(records, seen);
+        List<TopicPackets.Packet> packets = TopicPackets.of(records);
+        assertThat(packets).hasSize((int) seen);
+        assertThat(records).hasSize((int) summary.recordsPublished());
+        // A connection's packets that arrive within the 5 ms window share records.
+        assertThat(records.size()).isLessThan(packets.size());
+        assertConsecutiveSequences(packets, seen);
 
         // Replay: each connection's client bytes, rebuilt from the records alone, sent to the server again.
-        Map<FlowKey, byte[]> streams = clientStreams(records);
+        Map<FlowKey, byte[]> streams = clientStreams(packets);
         assertThat(streams).hasSize(20);
         for (byte[] stream : streams.values()) {
             String responses = exchange(lab.serverAddress(), stream);
@@ -187,23 +192,23 @@ class LiveCaptureTest {
                 roomySummary = ra.stop();
                 tinySummary = rb.stop();
             }
-            long roomyRecords = readAll(broker.bootstrapServers(), "tb.capture.outage-roomy").size();
-            List<ConsumerRecord<byte[], byte[]>> tinyRecords = readAll(broker.bootstrapServers(), "tb.capture.outage-tiny");
+            long roomyPackets = TopicPackets.of(readAll(broker.bootstrapServers(), "tb.capture.outage-roomy")).size();
+            List<TopicPackets.Packet> tinyPackets = TopicPackets.of(readAll(broker.bootstrapServers(),
+                    "tb.capture.outage-tiny"));
 
             assertThat(roomySummary.captured()).isGreaterThan(1000);
             assertThat(roomySummary.dropped()).isZero();
             assertThat(roomySummary.publishErrors()).isZero();
-            assertThat(roomySummary.published()).isEqualTo(roomySummary.captured()).isEqualTo(roomyRecords);
+            assertThat(roomySummary.published()).isEqualTo(roomySummary.captured()).isEqualTo(roomyPackets);
 
             assertThat(tinySummary.captured()).isEqualTo(roomySummary.captured());
             long pendingFull = tinySummary.droppedByReason().get(LiveSummary.PENDING_FULL);
             assertThat(pendingFull).isGreaterThan(0);
             assertThat(tinySummary.publishErrors()).isZero();
-            assertThat(tinySummary.published()).isEqualTo(tinyRecords.size());
-            assertThat(tinyRecords.size() + pendingFull).isEqualTo(tinySummary.captured());
+            assertThat(tinySummary.published()).isEqualTo(tinyPackets.size());
+            assertThat(tinyPackets.size() + pendingFull).isEqualTo(tinySummary.captured());
             // The drops are the gaps in the sequence numbers, so a consumer can see them too.
-            CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
-            List<Long> sequences = tinyRecords.stream().map(r -> reader.read(r.value()).sequence()).toList();
+            List<Long> sequences = tinyPackets.stream().map(TopicPackets.Packet::sequence).toList();
             long end = tinyBase + tinySummary.captured();
             assertThat(sequences).doesNotHaveDuplicates().allMatch(s -> s >= tinyBase && s < end);
             assertThat(end - tinyBase - sequences.size()).isEqualTo(pendingFull);
@@ -255,7 +260,8 @@ class LiveCaptureTest {
         String stderr = Files.readString(err);
         assertThat(stderr).doesNotContain("Exception", "\tat ");
         assertThat(stderr).contains("forward sigterm on " + lab.captureInterface() + ": captured ");
-        Matcher m = Pattern.compile("forward sigterm: (\\d+) packets captured on \\S+ in [0-9.]+ s, (\\d+) published to"
+        Matcher m = Pattern.compile("forward sigterm: (\\d+) packets captured on \\S+ in [0-9.]+ s, (\\d+) published in"
+                + " \\d+ records to"
                 + " tb.capture.sigterm \\([^)]*\\)(?:; dropped: ([^;]*))?(?:; skipped: ([^;]*))?(?:; (\\d+) publish errors)?;"
                 + " kernel: \\d+ received, \\d+ dropped, \\d+ dropped by the interface").matcher(stdout);
         assertThat(m.find()).as("summary line in: " + stdout).isTrue();
@@ -266,7 +272,7 @@ class LiveCaptureTest {
         long errors = m.group(5) == null ? 0 : Long.parseLong(m.group(5));
         assertThat(captured).isGreaterThanOrEqualTo(2000);
         assertThat(published + dropped + skipped + errors).isEqualTo(captured);
-        assertThat(readAll(cluster.bootstrapServers(), "tb.capture.sigterm")).hasSize((int) published);
+        assertThat(TopicPackets.of(readAll(cluster.bootstrapServers(), "tb.capture.sigterm"))).hasSize((int) published);
     }
 
     @Test
@@ -386,9 +392,8 @@ class LiveCaptureTest {
         return n.get();
     }
 
-    private static void assertConsecutiveSequences(List<ConsumerRecord<byte[], byte[]>> records, long n) {
-        CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
-        List<Long> sequences = records.stream().map(r -> reader.read(r.value()).sequence()).sorted().toList();
+    private static void assertConsecutiveSequences(List<TopicPackets.Packet> packets, long n) {
+        List<Long> sequences = packets.stream().map(TopicPackets.Packet::sequence).sorted().toList();
         long first = sequences.get(0);
         assertThat(SequenceNumbers.runStartMillis(first)).isBetween(System.currentTimeMillis() - 600_000,
                 System.currentTimeMillis());
@@ -396,23 +401,20 @@ class LiveCaptureTest {
     }
 
     /** Per connection, the client's payload bytes in TCP sequence order (a retransmission counted once). */
-    private static Map<FlowKey, byte[]> clientStreams(List<ConsumerRecord<byte[], byte[]>> records) {
-        CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+    private static Map<FlowKey, byte[]> clientStreams(List<TopicPackets.Packet> packets) {
         PacketView view = new PacketView();
         Map<FlowKey, TreeMap<Long, byte[]>> segments = new LinkedHashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-            reader.read(r.value());
-            if (reader.direction() != Direction.CLIENT_TO_SERVER) {
+        for (TopicPackets.Packet p : packets) {
+            if (p.direction() != Direction.CLIENT_TO_SERVER) {
                 continue;
             }
-            assertThat(view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength()))
-                    .isEqualTo(PacketStatus.TCP);
+            assertThat(view.wrap(p.ip(), 0, p.ip().length)).isEqualTo(PacketStatus.TCP);
             if (view.payloadLength() == 0) {
                 continue;
             }
             byte[] payload = new byte[view.payloadLength()];
-            System.arraycopy(reader.packetArray(), view.payloadOffset(), payload, 0, payload.length);
-            segments.computeIfAbsent(FlowKey.parse(r.key()), k -> new TreeMap<>()).put(view.seq(), payload);
+            System.arraycopy(p.ip(), view.payloadOffset(), payload, 0, payload.length);
+            segments.computeIfAbsent(FlowKey.parse(p.record().key()), k -> new TreeMap<>()).put(view.seq(), payload);
         }
         Map<FlowKey, byte[]> streams = new LinkedHashMap<>();
         segments.forEach((flow, bySeq) -> {

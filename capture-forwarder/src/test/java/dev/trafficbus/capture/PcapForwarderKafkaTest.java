@@ -86,17 +86,22 @@ class PcapForwarderKafkaTest {
                 Map.entry("ip-fragment", (long) e.fragments()), Map.entry("truncated", 0L),
                 Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()));
         assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(s.packetsRead());
-        assertThat(s.summaryLine()).startsWith("forward eth: 79 packets read, 50 published to tb.capture.eth (")
+        assertThat(s.summaryLine()).startsWith("forward eth: 79 packets read, 50 published in ")
                 .endsWith("; skipped: not-ip 2, not-tcp 11, ip-fragment 4, not-port 12");
 
         List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture.eth");
-        assertThat(records).hasSize(e.published());
+        List<TopicPackets.Packet> packets = TopicPackets.of(records);
+        assertThat(packets).hasSize(e.published());
+        assertThat(s.recordsPublished()).isEqualTo(records.size());
+        assertThat(s.summaryLine()).contains(" published in " + records.size() + " records to ");
         assertThat(s.bytesPublished()).isEqualTo(records.stream()
                 .mapToLong(r -> r.key().length + r.value().length).sum());
+        // The packets of a connection that arrive within the window share records.
+        assertThat(records.size()).isLessThan(packets.size());
+        assertThat(packets).anyMatch(p -> p.count() > 1);
 
         // Sequence numbers are consecutive without gaps across partitions, from this run's base (its start time).
-        CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
-        List<Long> sequences = records.stream().map(r -> reader.read(r.value()).sequence()).sorted().toList();
+        List<Long> sequences = packets.stream().map(TopicPackets.Packet::sequence).sorted().toList();
         long first = sequences.get(0);
         assertThat(first).isEqualTo(SequenceNumbers.runBase(SequenceNumbers.runStartMillis(first)));
         assertThat(SequenceNumbers.runStartMillis(first)).isBetween(System.currentTimeMillis() - 600_000,
@@ -109,17 +114,33 @@ class PcapForwarderKafkaTest {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             assertThat(header(r, RecordHeaderNames.SOURCE)).isEqualTo("eth".getBytes(StandardCharsets.UTF_8));
             assertThat(header(r, RecordHeaderNames.SCHEMA_FINGERPRINT)).isEqualTo(CapturedPacketCodec.fingerprintHeaderValue());
-            reader.read(r.value());
-            assertThat(view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength())).isEqualTo(PacketStatus.TCP);
-            assertThat(reader.originalLength()).isEqualTo(reader.packetLength()).isEqualTo(view.ipLength());
-            assertThat(r.timestamp()).isEqualTo(reader.timestampMicros() / 1000);
-            boolean c2s = reader.direction() == Direction.CLIENT_TO_SERVER;
+        }
+        long previousMicros = 0;
+        for (TopicPackets.Packet p : packets) {
+            ConsumerRecord<byte[], byte[]> r = p.record();
+            assertThat(view.wrap(p.ip(), 0, p.ip().length)).isEqualTo(PacketStatus.TCP);
+            assertThat(p.originalLength()).isEqualTo(p.ip().length).isEqualTo(view.ipLength());
+            // The record time is its first packet's; the packets of a record are in capture order.
+            if (p.index() == 0) {
+                assertThat(r.timestamp()).isEqualTo(p.micros() / 1000);
+            } else {
+                assertThat(p.micros()).isGreaterThanOrEqualTo(previousMicros);
+            }
+            previousMicros = p.micros();
+            // A record never spans two connections: a client SYN only first, a FIN or RST only last.
+            if (view.hasFlag(PacketView.SYN) && !view.hasFlag(PacketView.ACK)) {
+                assertThat(p.index()).as("client SYN starts its record").isZero();
+            }
+            if (view.hasFlag(PacketView.FIN) || view.hasFlag(PacketView.RST)) {
+                assertThat(p.index()).as("FIN/RST ends its record").isEqualTo(p.count() - 1);
+            }
+            boolean c2s = p.direction() == Direction.CLIENT_TO_SERVER;
             assertThat(c2s ? view.dstPort() : view.srcPort()).isEqualTo(8080);
             // The key computed from the packet itself, in its own direction, is the record key.
             assertThat(r.key()).isEqualTo(FlowKey.keyBytes(view, c2s));
             FlowKey flow = FlowKey.parse(r.key());
             assertThat(flow.serverPort()).isEqualTo(8080);
-            directionsByFlow.computeIfAbsent(flow, k -> new HashSet<>()).add(reader.direction());
+            directionsByFlow.computeIfAbsent(flow, k -> new HashSet<>()).add(p.direction());
             assertThat(partitionByFlow.computeIfAbsent(flow, k -> r.partition())).isEqualTo(r.partition());
         }
         // Both directions of each connection share one key: 3 IPv4 connections and 1 IPv6 one.
@@ -129,14 +150,29 @@ class PcapForwarderKafkaTest {
         assertThat(directionsByFlow.keySet().stream().map(FlowKey::ipVersion).collect(Collectors.toSet()))
                 .containsExactlyInAnyOrder(4, 6);
 
-        // Within a flow, records keep capture order.
-        Map<FlowKey, List<ConsumerRecord<byte[], byte[]>>> byFlow = records.stream()
-                .collect(Collectors.groupingBy(r -> FlowKey.parse(r.key())));
-        for (List<ConsumerRecord<byte[], byte[]>> flowRecords : byFlow.values()) {
-            List<Long> seqInOffsetOrder = flowRecords.stream().sorted(Comparator.comparingLong(ConsumerRecord::offset))
-                    .map(r -> new CapturedPacketCodec.Reader().read(r.value()).sequence()).toList();
+        // Within a flow, packets keep capture order across its records.
+        Map<FlowKey, List<TopicPackets.Packet>> byFlow = packets.stream()
+                .collect(Collectors.groupingBy(p -> FlowKey.parse(p.record().key())));
+        for (List<TopicPackets.Packet> flowPackets : byFlow.values()) {
+            List<Long> seqInOffsetOrder = flowPackets.stream()
+                    .sorted(Comparator.comparingLong((TopicPackets.Packet p) -> p.record().offset())
+                            .thenComparingInt(TopicPackets.Packet::index))
+                    .map(TopicPackets.Packet::sequence).toList();
             assertThat(seqInOffsetOrder).isSorted();
         }
+    }
+
+    @Test
+    void onePacketPerRecordWithBatchMaxPacketsOne() throws Exception {
+        Fixtures.Expected e = Fixtures.ETHERNET;
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", Fixtures.path(e.file()).toString(), "--port", "8080", "--source", "single",
+                "--bootstrap-servers", cluster.bootstrapServers(), "--batch-max-packets", "1");
+        assertThat(code).isZero();
+        assertThat(out[0]).contains(e.published() + " published in " + e.published() + " records to tb.capture.single");
+        List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture.single");
+        assertThat(records).hasSize(e.published());
+        assertThat(TopicPackets.of(records)).hasSize(e.published()).allMatch(p -> p.count() == 1);
     }
 
     @Test
@@ -152,7 +188,7 @@ class PcapForwarderKafkaTest {
             assertThat(s.skippedByReason().get("not-port")).as(e.file()).isEqualTo(e.notPort());
             assertThat(s.skippedByReason().get("truncated")).as(e.file()).isEqualTo(e.truncated());
             List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture." + source);
-            assertThat(records).as(e.file()).hasSize(e.published());
+            assertThat(TopicPackets.of(records)).as(e.file()).hasSize(e.published());
             assertThat(records.stream().map(r -> FlowKey.parse(r.key())).distinct().count())
                     .as(e.file()).isEqualTo(e.connections());
         }
@@ -167,7 +203,7 @@ class PcapForwarderKafkaTest {
         ForwardSummary second = forward(e.file(), "two-ports", Set.of(8080, 9000));
         assertThat(second.packetsPublished()).isEqualTo(first.packetsPublished());
         List<ConsumerRecord<byte[], byte[]>> records = readAll("tb.capture.two-ports");
-        assertThat(records).hasSize(2 * (e.published() + e.notPort()));
+        assertThat(TopicPackets.of(records)).hasSize(2 * (e.published() + e.notPort()));
         Set<Integer> serverPorts = records.stream().map(r -> FlowKey.parse(r.key()).serverPort()).collect(Collectors.toSet());
         assertThat(serverPorts).containsExactlyInAnyOrder(8080, 9000);
     }
@@ -179,7 +215,7 @@ class PcapForwarderKafkaTest {
                 "--bootstrap-servers", cluster.bootstrapServers());
         assertThat(code).isZero();
         // The source defaults to the file name without extension.
-        assertThat(out[0].strip()).startsWith("forward raw: 42 packets read, 27 published to tb.capture.raw (")
+        assertThat(out[0].strip()).matches("forward raw: 42 packets read, 27 published in \\d+ records to tb.capture.raw \\(.*")
                 .endsWith("; skipped: not-tcp 2, not-port 13");
         assertThat(out[1]).isEmpty();
     }
@@ -194,7 +230,7 @@ class PcapForwarderKafkaTest {
         assertThat(s.packetsRead()).isEqualTo(30);
         assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(30);
         assertThat(s.publishErrors()).isZero();
-        assertThat(readAll("tb.capture.stopped")).hasSize((int) s.packetsPublished());
+        assertThat(TopicPackets.of(readAll("tb.capture.stopped"))).hasSize((int) s.packetsPublished());
     }
 
     @Test
@@ -223,7 +259,7 @@ class PcapForwarderKafkaTest {
         assertThat(out[1]).doesNotContain("Exception");
         assertThat(out[0]).contains("forward badtimes: " + frames.size() + " packets read, " + expectedPublished
                 + " published").contains("malformed 2");
-        assertThat(readAll("tb.capture.badtimes")).hasSize((int) expectedPublished);
+        assertThat(TopicPackets.of(readAll("tb.capture.badtimes"))).hasSize((int) expectedPublished);
     }
 
     private static void putLittleEndianInt(byte[] b, int p, int v) {
@@ -258,7 +294,7 @@ class PcapForwarderKafkaTest {
                 + " packets; published what was complete");
         assertThat(out[0]).contains("forward cut: " + keep + " packets read, " + expectedPublished + " published")
                 .contains("file truncated");
-        assertThat(readAll("tb.capture.cut")).hasSize(expectedPublished);
+        assertThat(TopicPackets.of(readAll("tb.capture.cut"))).hasSize(expectedPublished);
     }
 
     @Test
@@ -275,7 +311,7 @@ class PcapForwarderKafkaTest {
                 "--producer-property", "compression.type=none");
         assertThat(code).isEqualTo(1);
         String summary = out[0].strip();
-        long published = Long.parseLong(summary.replaceAll(".* (\\d+) published .*", "$1"));
+        long published = Long.parseLong(summary.replaceAll(".* (\\d+) published in .*", "$1"));
         long errors = Long.parseLong(summary.replaceAll(".*; (\\d+) publish errors.*", "$1"));
         assertThat(errors).isPositive();
         assertThat(published).isPositive();
@@ -286,7 +322,7 @@ class PcapForwarderKafkaTest {
         assertThat(errLines.get(0)).contains("WARN CapturePublisher - publishing to tb.capture.small failed: RecordTooLargeException");
         assertThat(errLines.get(1)).isEqualTo("trafficbus forward: " + errors
                 + " packets could not be published to tb.capture.small (see the warning above)");
-        assertThat(readAll("tb.capture.small")).hasSize((int) published);
+        assertThat(TopicPackets.of(readAll("tb.capture.small"))).hasSize((int) published);
     }
 
     @Test
