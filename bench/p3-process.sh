@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# P3: records/s through `trafficbus process` with one pass-through subscription, beside a plain
+# P3: records/s and packets/s through `trafficbus process` with one pass-through subscription, beside a plain
 # consume->produce loop written with kafka-clients (same broker, same input topic, same client settings,
 # same output partitions). Also measured: 10 pass-through subscriptions on the same input.
 # Goal: process (1 subscription) >= 0.7 x the plain loop (records in per second, median of P3_RUNS runs).
+# The input topic is written by the real forwarder (`forward --pcap`), so its records hold several packets of a
+# flow as a live forwarder batches them (P3_FORWARD_ARGS="--batch-max-packets 1" gives one packet per record).
+# A pass-through subscription forwards every input record unchanged, so packets/s = records/s x packets/record.
 #
 # Both sides are timed the same way from outside: a watcher polls the end offsets of the output topic(s)
 # every 100 ms and reports records/s between the first and the last output record (start-up excluded).
@@ -12,7 +15,7 @@
 #   P3_TEN_RUNS (1: the many-subscription case writes P3_SUBS times the records), P3_THREADS (1: process --threads,
 #   and as many copy loops in the plain reference), P3_PROCESS_PROPS (extra K=V for the processor only: Streams-only
 #   settings that have no counterpart in the plain loop), P3_PROCESS_JAVA_OPTS (JVM options of the processor only,
-#   e.g. a JFR recording)
+#   e.g. a JFR recording), P3_FORWARD_ARGS (extra options of `forward --pcap`, e.g. --batch-window / --batch-max-packets)
 set -euo pipefail
 
 BENCH=p3
@@ -96,10 +99,39 @@ import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** copy BOOTSTRAP IN OUT N THREADS [k=v...]: plain consume->produce loop. watch BOOTSTRAP TARGET TIMEOUT_S TOPIC...: records/s. */
+/**
+ * copy BOOTSTRAP IN OUT N THREADS [k=v...]: plain consume->produce loop. watch BOOTSTRAP TARGET TIMEOUT_S TOPIC...:
+ * records/s. count BOOTSTRAP TOPIC: "records packets" the topic holds.
+ */
 public class P3Tool {
     public static void main(String[] a) throws Exception {
-        if (a[0].equals("copy")) copy(a); else watch(a);
+        if (a[0].equals("copy")) copy(a); else if (a[0].equals("count")) count(a); else watch(a);
+    }
+
+    /** Reads the whole topic once and counts its records and the packets they hold. */
+    static void count(String[] a) {
+        Properties c = props(a[1], new String[0], 0);
+        c.put("max.poll.records", "5000");
+        long records = 0, packets = 0;
+        dev.trafficbus.bus.CapturedPacketCodec.Reader reader = new dev.trafficbus.bus.CapturedPacketCodec.Reader();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (var pi : consumer.partitionsFor(a[2])) parts.add(new TopicPartition(a[2], pi.partition()));
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            long deadline = System.nanoTime() + 600_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                boolean done = true;
+                for (TopicPartition tp : parts) if (consumer.position(tp) < end.get(tp)) done = false;
+                if (done) break;
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    records++;
+                    packets += reader.read(r.value()).packetCount();
+                }
+            }
+        }
+        System.out.println(records + " " + packets);
     }
 
     static Properties props(String bootstrap, String[] a, int from) {
@@ -178,11 +210,15 @@ create_topic() {
 
 # --- broker and input -------------------------------------------------------------------------------------
 start_broker
-line="$(bin/trafficbus forward --pcap "$PCAP" --port "$HTTP_PORT" --source p3 --bootstrap-servers "$BOOTSTRAP" 2> "$WORK/forward.err")" \
-  || { log "forward failed"; cat "$WORK/forward.err" >&2; exit 1; }
+# shellcheck disable=SC2086
+line="$(bin/trafficbus forward --pcap "$PCAP" --port "$HTTP_PORT" --source p3 --bootstrap-servers "$BOOTSTRAP" \
+  ${P3_FORWARD_ARGS:-} 2> "$WORK/forward.err")" || { log "forward failed"; cat "$WORK/forward.err" >&2; exit 1; }
 echo "$line" >&2
-RECORDS="$(echo "$line" | sed -E 's/.* ([0-9]+) published to .*/\1/')"
-log "input: $RECORDS records in tb.capture.p3"
+# Counted from the topic itself, whatever the forwarder's summary line says.
+read -r RECORDS PACKETS_IN <<< "$(tool count "$BOOTSTRAP" tb.capture.p3)"
+[ "${RECORDS:-0}" -gt 0 ] || { log "tb.capture.p3 is empty"; exit 1; }
+PER_RECORD="$(awk -v p="$PACKETS_IN" -v r="$RECORDS" 'BEGIN {printf "%.2f", p / r}')"
+log "input: $PACKETS_IN packets in $RECORDS records in tb.capture.p3 ($PER_RECORD packets/record)"
 KPROPS=(); for kv in "${CLIENT_PROPS[@]}" ${P3_PROCESS_PROPS:-}; do KPROPS+=(--kafka-property "$kv"); done
 
 # process_run NAME COUNT -> prints records-in/s; COUNT pass-through subscriptions NAME-1..NAME-COUNT
@@ -226,10 +262,11 @@ done
 
 P="$(printf '%s\n' "${PLAIN[@]}" | median)"; O="$(printf '%s\n' "${ONE[@]}" | median)"
 T="$(printf '%s\n' "${TEN[@]}" | median)"
-echo "P3 plain consume->produce: median $(printf '%.0f' "$P") records/s  (runs: ${PLAIN[*]})"
-echo "P3 process, 1 subscription: median $(printf '%.0f' "$O") records in/s  (runs: ${ONE[*]})"
+pps() { awk -v r="$1" -v k="$PER_RECORD" 'BEGIN {printf "%.0f", r * k}'; }
+echo "P3 plain consume->produce: median $(printf '%.0f' "$P") records/s = $(pps "$P") packets/s  (runs: ${PLAIN[*]})"
+echo "P3 process, 1 subscription: median $(printf '%.0f' "$O") records in/s = $(pps "$O") packets in/s  (runs: ${ONE[*]})"
 if [ "${#TEN[@]}" -gt 0 ]; then
-  echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') out/s  (runs: ${TEN[*]})"
+  echo "P3 process, $SUBS subscriptions: median $(printf '%.0f' "$T") records in/s = $(pps "$T") packets in/s; out: $(awk -v t="$T" -v s="$SUBS" 'BEGIN {printf "%.0f", t * s}') records/s = $(pps "$(awk -v t="$T" -v s="$SUBS" 'BEGIN {print t * s}')") packets/s  (runs: ${TEN[*]})"
 fi
-echo "P3 records: $RECORDS; client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS (plain loop: $THREADS copy loops); process-only: ${P3_PROCESS_PROPS:-none}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "P3 input: $PACKETS_IN packets in $RECORDS records ($PER_RECORD packets/record; forward options: ${P3_FORWARD_ARGS:-defaults}); client settings: ${CLIENT_PROPS[*]}; process --threads $THREADS (plain loop: $THREADS copy loops); process-only: ${P3_PROCESS_PROPS:-none}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v o="$O" -v p="$P" 'BEGIN { r = o / p; printf "P3 ratio process/plain: %.2f (goal >= 0.70) %s\n", r, (r >= 0.7 ? "OK" : "BELOW GOAL") }'

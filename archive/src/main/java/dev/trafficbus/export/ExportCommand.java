@@ -1,5 +1,6 @@
 package dev.trafficbus.export;
 
+import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.ProgressDisplay;
 import picocli.CommandLine.Command;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + " tshark and Wireshark open: original capture timestamps (microseconds), packets in capture-time order"
                 + " across partitions, Ethernet framing with synthesized MAC addresses (server side 02:00:00:00:00:01,"
                 + " client side 02:00:00:00:00:02).",
+            "Every packet of every record is written; --from/--to are decided per packet by its own capture time.",
             "Without --to it reads up to the end offsets at start; records that are not captured packets are counted and skipped.",
             "Exit codes: 0 done, 2 bad input (missing topic, bad time, unwritable file, unreachable broker)."
         })
@@ -49,6 +52,11 @@ public final class ExportCommand implements Callable<Integer> {
             description = "pcap file to write (replaced if it exists).")
     private Path output;
 
+    @Option(names = "--reorder-window", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "How long (in capture time) packets wait for earlier ones of records read later before they are"
+                    + " written, e.g. 1s (default), 500ms, 30s for subscription topics that hold sessions back.")
+    private Duration reorderWindow;
+
     @Mixin
     private KafkaClientOptions kafka;
 
@@ -56,7 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() {
         TimeWindow window = TimeWindow.parse(from, to);
         PcapExporter.checkWritable(output);
-        PcapExporter exporter = new PcapExporter(kafka.toProperties(), topic, window, output,
+        PcapExporter exporter = new PcapExporter(kafka.toProperties(), topic, window, output, reorderWindow,
                 ProgressDisplay.onTerminal(), this::stopRequested);
         // Ctrl-C/SIGTERM: stop reading, close the file (valid up to the last packet) and print the counters.
         CountDownLatch reported = new CountDownLatch(1);

@@ -7,54 +7,77 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The counters of one export: every record read from the topic is written, outside the window, or skipped by reason.
+ * The counters of one export. Every packet read is written, outside the window, or skipped by reason
+ * ({@code packetsRead = packetsWritten + outsideWindow + packetsSkipped()}); a record whose value does not decode has
+ * no packets to count and is a skipped record instead.
  *
- * @param topic           the topic read
- * @param output          the pcap file written
- * @param window          the capture-time window
- * @param recordsRead     records consumed between the start and end offsets
- * @param packetsWritten  packets written to the file
- * @param outsideWindow   records read whose capture time fell outside the window (offsets are found by the Kafka
- *                        timestamp in ms, and the end looks {@link PcapExporter#LATE_RECORDS} further for records
- *                        published late, so records at the edges are read and left out)
- * @param skippedByReason records in the window not written, by {@link ExportSkipReason#label()} (every reason present)
- * @param bytesWritten    size of the file
- * @param seconds         wall time of the read and write
- * @param stoppedEarly    a stop request ended the export before the end of the window
+ * @param topic                  the topic read
+ * @param output                 the pcap file written
+ * @param window                 the capture-time window
+ * @param recordsRead            records consumed between the start and end offsets
+ * @param recordsSkippedByReason records not decoded, by {@link ExportSkipReason#label()} (every per-record reason)
+ * @param packetsRead            packets in the records that decoded
+ * @param packetsWritten         packets written to the file
+ * @param outsideWindow          packets read whose own capture time fell outside the window (offsets are found by
+ *                               the Kafka timestamp in ms, a record's packets span a few ms, and the reading starts
+ *                               the reorder window early and ends {@link PcapExporter#LATE_RECORDS} late, so packets
+ *                               at the edges are read and left out)
+ * @param packetsSkippedByReason packets in the window not written, by label (every per-packet reason)
+ * @param outOfOrder             packets written after a packet captured later than them (they came later than the
+ *                               reorder window allowed for); they are in {@code packetsWritten} too
+ * @param bytesWritten           size of the file
+ * @param seconds                wall time of the read and write
+ * @param stoppedEarly           a stop request ended the export before the end of the window
  */
-public record ExportSummary(String topic, Path output, TimeWindow window, long recordsRead, long packetsWritten,
-                            long outsideWindow, Map<String, Long> skippedByReason, long bytesWritten, double seconds,
-                            boolean stoppedEarly) {
+public record ExportSummary(String topic, Path output, TimeWindow window, long recordsRead,
+                            Map<String, Long> recordsSkippedByReason, long packetsRead, long packetsWritten,
+                            long outsideWindow, Map<String, Long> packetsSkippedByReason, long outOfOrder,
+                            long bytesWritten, double seconds, boolean stoppedEarly) {
     public ExportSummary {
-        skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
+        recordsSkippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(recordsSkippedByReason));
+        packetsSkippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(packetsSkippedByReason));
     }
 
-    public long skipped() {
-        return skippedByReason.values().stream().mapToLong(Long::longValue).sum();
+    /** Records skipped for any reason. */
+    public long recordsSkipped() {
+        return recordsSkippedByReason.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** One human line, e.g. "export tb.capture.web1 (start to end): 120 records read, 120 packets written to w.pcap (...)". */
+    /** Packets skipped for any reason. */
+    public long packetsSkipped() {
+        return packetsSkippedByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * One human line, e.g. "export tb.capture.web1 (start to end): 40 records read (120 packets), 120 packets written
+     * to w.pcap (...)", then what was left out and why.
+     */
     public String summaryLine() {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "export %s (%s): %d records read, %d packets written to %s (%s) in %.1f s",
-                topic, window.describe(), recordsRead, packetsWritten, output, size(bytesWritten), seconds));
+                "export %s (%s): %d records read (%d packets), %d packets written to %s (%s) in %.1f s",
+                topic, window.describe(), recordsRead, packetsRead, packetsWritten, output, size(bytesWritten), seconds));
         if (outsideWindow > 0) {
             sb.append("; outside the window ").append(outsideWindow);
         }
-        if (skipped() > 0) {
-            sb.append("; skipped:");
-            String sep = " ";
-            for (Map.Entry<String, Long> e : skippedByReason.entrySet()) {
-                if (e.getValue() > 0) {
-                    sb.append(sep).append(e.getKey()).append(' ').append(e.getValue());
-                    sep = ", ";
-                }
-            }
+        appendCounts(sb, "; packets skipped:", packetsSkippedByReason);
+        appendCounts(sb, "; records skipped:", recordsSkippedByReason);
+        if (outOfOrder > 0) {
+            sb.append("; out-of-order ").append(outOfOrder).append(" (written late; a longer --reorder-window avoids it)");
         }
         if (stoppedEarly) {
             sb.append("; stopped on request before the end of the window");
         }
         return sb.toString();
+    }
+
+    private static void appendCounts(StringBuilder sb, String title, Map<String, Long> counts) {
+        String sep = title + " ";
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            if (e.getValue() > 0) {
+                sb.append(sep).append(e.getKey()).append(' ').append(e.getValue());
+                sep = ", ";
+            }
+        }
     }
 
     private static String size(long bytes) {

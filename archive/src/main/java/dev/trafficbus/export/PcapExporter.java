@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,9 +28,10 @@ import java.util.Properties;
 import java.util.function.BooleanSupplier;
 
 /**
- * Reads a capture topic between two capture times and writes its packets to a pcap file in capture-time order:
- * every partition is sought by timestamp, read up to the window's end (or the end offsets at start), and the
- * partitions are merged by {@link TimestampMerge}.
+ * Reads a capture topic between two capture times and writes every packet of its records to a pcap file in
+ * capture-time order: every partition is sought by timestamp, read up to the window's end (or the end offsets at
+ * start), the partitions' records are merged by {@link TimestampMerge} and their packets ordered by a
+ * {@link ReorderBuffer}.
  */
 public final class PcapExporter {
     private static final Logger log = LoggerFactory.getLogger(PcapExporter.class);
@@ -37,6 +39,8 @@ public final class PcapExporter {
     private static final int MAX_BUFFERED = 5_000;
     /** Packet bytes all partitions together may hold before they are paused (shared out per partition, 1 MB at least). */
     private static final long MAX_BUFFERED_BYTES = 64L << 20;
+    /** Packet bytes the reorder buffer may hold before its oldest packets are written regardless of the horizon. */
+    private static final long MAX_REORDER_BYTES = 64L << 20;
     /**
      * How far past the window's end records are read. A processor holds a session's first packets until its request
      * head arrives (up to its --held-timeout, 30 s by default) and then publishes them after packets captured later,
@@ -44,6 +48,13 @@ public final class PcapExporter {
      * records read are counted as outside the window.
      */
     static final Duration LATE_RECORDS = Duration.ofSeconds(60);
+    /**
+     * How far before --from reading starts at least (more when the reorder window is longer): a record is stamped with
+     * its first packet's time and holds packets of the next few ms, and records of a partition are only roughly in
+     * timestamp order, so records stamped a little before the window can hold packets inside it. The extra packets
+     * read are counted as outside the window.
+     */
+    static final Duration EARLY_RECORDS = Duration.ofSeconds(1);
     /** How long the broker may deliver nothing while partitions still have records before the export gives up. */
     private static final Duration STALL_LIMIT = Duration.ofSeconds(30);
 
@@ -53,22 +64,31 @@ public final class PcapExporter {
     private final Path output;
     private final ProgressDisplay progress;
     private final BooleanSupplier stopRequested;
+    private final Duration reorderWindow;
 
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
     private final EnumMap<ExportSkipReason, Long> skipped = new EnumMap<>(ExportSkipReason.class);
     private long recordsRead;
+    private long packetsRead;
     private long outsideWindow;
+    private long packetOrder;
 
     /**
      * @param clientConfig  Kafka client settings, bootstrap.servers included
+     * @param reorderWindow how much older than the records merged so far a record still to come may be: packets wait
+     *                      that long (in capture time) for earlier ones before they are written
      * @param stopRequested checked between polls: when true the export writes what it merged so far and ends
      */
-    public PcapExporter(Properties clientConfig, String topic, TimeWindow window, Path output, ProgressDisplay progress,
-                        BooleanSupplier stopRequested) {
+    public PcapExporter(Properties clientConfig, String topic, TimeWindow window, Path output, Duration reorderWindow,
+                        ProgressDisplay progress, BooleanSupplier stopRequested) {
+        if (reorderWindow.isNegative()) {
+            throw new UserInputException("--reorder-window must not be negative");
+        }
         this.clientConfig = clientConfig;
         this.topic = topic;
         this.window = window;
         this.output = output;
+        this.reorderWindow = reorderWindow;
         this.progress = progress;
         this.stopRequested = stopRequested;
         for (ExportSkipReason r : ExportSkipReason.values()) {
@@ -92,11 +112,13 @@ public final class PcapExporter {
             }
             Map<TopicPartition, Long> end = endOffsets(consumer, partitions, servers, seekByTime);
             Map<TopicPartition, Long> begin = startOffsets(consumer, partitions, end, seekByTime);
+            ReorderBuffer reorder = new ReorderBuffer(horizonMicros(), MAX_REORDER_BYTES);
             try (PcapWriter writer = open(output)) {
-                boolean stopped = copy(consumer, partitions, begin, end, writer, start);
+                boolean stopped = copy(consumer, partitions, begin, end, reorder, writer, start);
                 writer.close();
-                return new ExportSummary(topic, output, window, recordsRead, writer.packets(), outsideWindow,
-                        labels(), writer.bytes(), (System.nanoTime() - start) / 1e9, stopped);
+                return new ExportSummary(topic, output, window, recordsRead, labels(true), packetsRead,
+                        writer.packets(), outsideWindow, labels(false), reorder.outOfOrder(), writer.bytes(),
+                        (System.nanoTime() - start) / 1e9, stopped);
             } catch (IOException e) {
                 throw new UserInputException("writing " + output + " failed: " + e.getMessage(), e);
             }
@@ -112,8 +134,8 @@ public final class PcapExporter {
 
     /** Merges and writes; true when a stop request ended it early. */
     private boolean copy(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions,
-                         Map<TopicPartition, Long> begin, Map<TopicPartition, Long> end, PcapWriter writer,
-                         long startNanos) throws IOException {
+                         Map<TopicPartition, Long> begin, Map<TopicPartition, Long> end, ReorderBuffer reorder,
+                         PcapWriter writer, long startNanos) throws IOException {
         int n = partitions.size();
         TimestampMerge merge = new TimestampMerge(n, MAX_BUFFERED, Math.max(1L << 20, MAX_BUFFERED_BYTES / n));
         // Per-record lookups by partition number into arrays: no map entry or key object per record.
@@ -135,8 +157,8 @@ public final class PcapExporter {
         }
         boolean[] paused = new boolean[n];
         long lastProgress = System.nanoTime();
-        while (!merge.drained()) {
-            writeReady(merge, writer);
+        while (true) {
+            writeReady(merge, reorder, writer);
             if (merge.drained()) {
                 break;
             }
@@ -146,7 +168,7 @@ public final class PcapExporter {
                 for (int i = 0; i < n; i++) {
                     merge.finish(i);
                 }
-                writeReady(merge, writer);
+                writeReady(merge, reorder, writer);
                 return true;
             }
             for (int i = 0; i < n; i++) {
@@ -194,14 +216,34 @@ public final class PcapExporter {
         return false;
     }
 
-    /** Writes every packet the merge can release now. */
-    private static void writeReady(TimestampMerge merge, PcapWriter writer) throws IOException {
+    /**
+     * Moves every record the merge can release into the reorder buffer, writing the packets that may go after each
+     * (so what is written does not depend on how Kafka grouped the records into polls); once the merge is drained no
+     * record can come any more, and the buffer is written out whole.
+     */
+    private static void writeReady(TimestampMerge merge, ReorderBuffer reorder, PcapWriter writer) throws IOException {
         for (TimestampMerge.Entry e = merge.poll(); e != null; e = merge.poll()) {
-            writer.write(e.timestampMicros(), e.clientToServer(), e.value(), e.offset(), e.length(), e.originalLength());
+            reorder.add(e.timestampMicros(), e.packets());
+            for (ExportPacket p = reorder.pollReady(); p != null; p = reorder.pollReady()) {
+                write(writer, p);
+            }
+        }
+        if (merge.drained()) {
+            for (ExportPacket p = reorder.pollAny(); p != null; p = reorder.pollAny()) {
+                write(writer, p);
+            }
         }
     }
 
-    /** The packet as a merge entry, or null when it is counted as outside the window or skipped. */
+    private static void write(PcapWriter writer, ExportPacket p) throws IOException {
+        writer.write(p.timestampMicros(), p.clientToServer(), p.value(), p.offset(), p.length(), p.originalLength());
+    }
+
+    /**
+     * The record's packets that are to be written, as a merge entry stamped with its first packet's capture time;
+     * null when none is (each packet left out is counted as outside the window or skipped, an undecodable value as
+     * one skipped record).
+     */
     private TimestampMerge.Entry decode(byte[] value) {
         try {
             reader.read(value);
@@ -209,33 +251,55 @@ public final class PcapExporter {
             skip(ExportSkipReason.UNDECODABLE);
             return null;
         }
-        long ts = reader.timestampMicros();
-        if (!window.contains(ts)) {
-            outsideWindow++;
+        long recordTimestamp = reader.timestampMicros();
+        ExportPacket[] kept = new ExportPacket[reader.packetCount()];
+        int count = 0;
+        long bytes = 0;
+        do {
+            packetsRead++;
+            long ts = reader.timestampMicros();
+            int len = reader.packetLength();
+            int version = len > 0 ? (value[reader.packetOffset()] & 0xF0) >>> 4 : 0;
+            if (!window.contains(ts)) {
+                outsideWindow++;
+            } else if (version != 4 && version != 6) {
+                skip(ExportSkipReason.NOT_IP);
+            } else if (!PcapWriter.representable(ts)) {
+                skip(ExportSkipReason.BAD_TIMESTAMP);
+            } else {
+                kept[count++] = new ExportPacket(ts, reader.direction() == Direction.CLIENT_TO_SERVER, value,
+                        reader.packetOffset(), len, reader.originalLength(), packetOrder++);
+                bytes += len;
+            }
+        } while (reader.advance());
+        if (count == 0) {
             return null;
         }
-        int len = reader.packetLength();
-        int version = len > 0 ? (value[reader.packetOffset()] & 0xF0) >>> 4 : 0;
-        if (version != 4 && version != 6) {
-            skip(ExportSkipReason.NOT_IP);
-            return null;
-        }
-        if (!PcapWriter.representable(ts)) {
-            skip(ExportSkipReason.BAD_TIMESTAMP);
-            return null;
-        }
-        return new TimestampMerge.Entry(ts, reader.direction() == Direction.CLIENT_TO_SERVER, value,
-                reader.packetOffset(), len, reader.originalLength());
+        return new TimestampMerge.Entry(recordTimestamp, count == kept.length ? kept : Arrays.copyOf(kept, count), bytes);
     }
 
     private void skip(ExportSkipReason reason) {
         skipped.merge(reason, 1L, Long::sum);
     }
 
-    private Map<String, Long> labels() {
+    /** The skip counters of records ({@code perRecord}) or of packets, by label. */
+    private Map<String, Long> labels(boolean perRecord) {
         Map<String, Long> m = new LinkedHashMap<>();
-        skipped.forEach((r, v) -> m.put(r.label(), v));
+        skipped.forEach((r, v) -> {
+            if (r.perRecord() == perRecord) {
+                m.put(r.label(), v);
+            }
+        });
         return m;
+    }
+
+    /** The reorder window in microseconds, saturated: a window of centuries simply holds every packet to the end. */
+    private long horizonMicros() {
+        try {
+            return Math.multiplyExact(reorderWindow.getSeconds(), 1_000_000L) + reorderWindow.getNano() / 1000;
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private void showProgress(long total, long startNanos, long written) {
@@ -245,8 +309,9 @@ public final class PcapExporter {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         double rate = seconds > 0 ? recordsRead / seconds : 0;
         double eta = rate > 0 ? (total - recordsRead) / rate : Double.NaN;
-        progress.update(recordsRead, total, String.format(Locale.ROOT, "%d/%d records, %d written, %.0f/s, ETA %s",
-                recordsRead, total, written, rate, ProgressDisplay.eta(eta)));
+        progress.update(recordsRead, total, String.format(Locale.ROOT,
+                "%d/%d records, %d packets read, %d written, %.0f records/s, ETA %s",
+                recordsRead, total, packetsRead, written, rate, ProgressDisplay.eta(eta)));
     }
 
     /** The end offsets now, or earlier where the window ends: the first offset stamped {@link #LATE_RECORDS} after its end. */
@@ -264,14 +329,19 @@ public final class PcapExporter {
         return end;
     }
 
-    /** The beginning, or the first offset stamped at or after the window's start (none: nothing to read). */
+    /**
+     * The beginning, or the first offset stamped at or after the window's start less {@link #EARLY_RECORDS} or the
+     * reorder window, whichever is longer (none: nothing to read).
+     */
     private Map<TopicPartition, Long> startOffsets(KafkaConsumer<byte[], byte[]> consumer,
                                                    List<TopicPartition> partitions, Map<TopicPartition, Long> end,
                                                    boolean seekByTime) {
         if (!seekByTime || !window.hasFrom()) {
             return consumer.beginningOffsets(partitions);
         }
-        Map<TopicPartition, OffsetAndTimestamp> found = offsetsForTime(consumer, partitions, window.fromMillis());
+        long early = Math.max(EARLY_RECORDS.toMillis(), reorderWindow.toMillis());
+        long from = window.fromMillis() - Math.min(early, Math.max(0, window.fromMillis()));
+        Map<TopicPartition, OffsetAndTimestamp> found = offsetsForTime(consumer, partitions, from);
         Map<TopicPartition, Long> begin = new HashMap<>();
         for (TopicPartition tp : partitions) {
             OffsetAndTimestamp o = found.get(tp);

@@ -3,17 +3,17 @@ package dev.trafficbus.export;
 import java.util.ArrayDeque;
 
 /**
- * The k-way merge of partitions by capture time. Each partition is in capture order already (one forwarder appends
- * its packets in the order it read them), so the earliest packet overall is always one of the partition heads; it
- * may only be taken once every partition that can still deliver has a head, or a later-read packet could be earlier.
- * A packet a processor published late (held, then released) comes out where its partition holds it: pcap readers
- * take a file that is not quite in order, and holding everything back to sort it would bound nothing.
+ * The k-way merge of partitions by record timestamp (a record's first packet's capture time). A partition holds its
+ * records roughly in that order (a forwarder publishes a flow's batch when it closes, so a batch closed early can
+ * precede an older one still open, by a few ms), so the earliest record overall is almost always a partition head;
+ * it may only be taken once every partition that can still deliver has a head, or a later-read record could be
+ * earlier. The packets of the records taken are put in capture-time order by a {@link ReorderBuffer}.
  * Memory stays bounded because the reader stops fetching a partition whose queue is {@link #full}: by record count
- * and by bytes, since packets range from 40 bytes to 64 KB (offloaded segments) and a count alone bounds nothing.
+ * and by packet bytes, since a record holds one packet of 40 bytes to many packets of up to 64 KB each.
  */
 final class TimestampMerge {
-    /** One packet waiting for its turn; the bytes stay in the record value. */
-    record Entry(long timestampMicros, boolean clientToServer, byte[] value, int offset, int length, int originalLength) {
+    /** One record waiting for its turn: its timestamp and the packets of it that are to be written. */
+    record Entry(long timestampMicros, ExportPacket[] packets, long bytes) {
     }
 
     private final ArrayDeque<Entry>[] queues;
@@ -42,7 +42,7 @@ final class TimestampMerge {
 
     void add(int partition, Entry entry) {
         queues[partition].addLast(entry);
-        bytes[partition] += entry.length();
+        bytes[partition] += entry.bytes();
     }
 
     /** The partition will deliver nothing more. */
@@ -60,7 +60,7 @@ final class TimestampMerge {
     }
 
     /**
-     * The earliest packet (ties: lowest partition), or null when a partition that is not finished has nothing
+     * The earliest record (ties: lowest partition), or null when a partition that is not finished has nothing
      * buffered (read more first) or everything is drained.
      */
     Entry poll() {
@@ -82,7 +82,7 @@ final class TimestampMerge {
             return null;
         }
         Entry e = queues[best].pollFirst();
-        bytes[best] -= e.length();
+        bytes[best] -= e.bytes();
         return e;
     }
 

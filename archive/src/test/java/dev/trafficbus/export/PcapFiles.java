@@ -77,7 +77,25 @@ final class PcapFiles {
 
     /** Runs tcpdump -r on the file with an optional filter and returns the number of packets it printed. */
     static int tcpdumpCount(Path file, String filter) throws Exception {
+        return tcpdump(file, filter, false).size();
+    }
+
+    /** The capture times tcpdump -tt prints for the file's packets, in file order, in microseconds. */
+    static List<Long> tcpdumpMicros(Path file) throws Exception {
+        List<Long> out = new ArrayList<>();
+        for (String line : tcpdump(file, null, true)) {
+            String t = line.substring(0, line.indexOf(' '));
+            int dot = t.indexOf('.');
+            out.add(Long.parseLong(t.substring(0, dot)) * 1_000_000L + Long.parseLong(t.substring(dot + 1)));
+        }
+        return out;
+    }
+
+    private static List<String> tcpdump(Path file, String filter, boolean epochTimes) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("tcpdump", "-nn", "-r", file.toString()));
+        if (epochTimes) {
+            cmd.add("-tt");
+        }
         if (filter != null) {
             cmd.add(filter);
         }
@@ -87,7 +105,7 @@ final class PcapFiles {
             if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException("tcpdump -r " + file + " failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + ")");
             }
-            return (int) out.lines().filter(l -> !l.isBlank()).count();
+            return out.lines().filter(l -> !l.isBlank()).toList();
         } finally {
             p.destroyForcibly();
         }

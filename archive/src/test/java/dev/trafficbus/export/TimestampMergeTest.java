@@ -8,8 +8,22 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TimestampMergeTest {
+    /** A record of one empty packet stamped {@code micros}. */
     private static TimestampMerge.Entry at(long micros) {
-        return new TimestampMerge.Entry(micros, true, new byte[0], 0, 0, 0);
+        return new TimestampMerge.Entry(micros, new ExportPacket[] {packet(micros, 0)}, 0);
+    }
+
+    private static ExportPacket packet(long micros, int length) {
+        return new ExportPacket(micros, true, new byte[length], 0, length, length, 0);
+    }
+
+    /** A record of packets of {@code length} bytes each, stamped with the first. */
+    private static TimestampMerge.Entry record(int length, long... micros) {
+        ExportPacket[] packets = new ExportPacket[micros.length];
+        for (int i = 0; i < micros.length; i++) {
+            packets[i] = packet(micros[i], length);
+        }
+        return new TimestampMerge.Entry(micros[0], packets, (long) length * micros.length);
     }
 
     private static List<Long> drain(TimestampMerge m) {
@@ -26,7 +40,7 @@ class TimestampMergeTest {
         m.add(0, at(10));
         m.add(0, at(40));
         m.add(1, at(20));
-        // Partition 2 has delivered nothing yet: its first packet could be the earliest of all.
+        // Partition 2 has delivered nothing yet: its first record could be the earliest of all.
         assertThat(m.poll()).isNull();
         m.add(2, at(5));
         assertThat(drain(m)).containsExactly(5L);
@@ -52,12 +66,12 @@ class TimestampMergeTest {
     }
 
     @Test
-    void aPartitionIsFullByRecordsOrByBytesWhicheverComesFirst() {
+    void aPartitionIsFullByRecordsOrByPacketBytesWhicheverComesFirst() {
         TimestampMerge m = new TimestampMerge(2, 10, 1000);
-        m.add(0, new TimestampMerge.Entry(1, true, new byte[600], 0, 600, 600));
+        m.add(0, record(300, 1, 2));
         assertThat(m.full(0)).isFalse();
-        m.add(0, new TimestampMerge.Entry(2, true, new byte[600], 0, 600, 600));
-        // Two 64 KB packets count as much as 128 KB, not as two records: large packets must not blow the heap.
+        m.add(0, record(300, 3, 4));
+        // Two records of two 300-byte packets hold 1200 bytes: a record's size is its packets', not one unit.
         assertThat(m.full(0)).isTrue();
         for (int i = 0; i < 9; i++) {
             m.add(1, at(i));
@@ -69,7 +83,7 @@ class TimestampMergeTest {
         assertThat(m.full(1)).isFalse();
         m.finish(0);
         m.finish(1);
-        assertThat(drain(m)).containsExactly(1L, 1L, 2L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(drain(m)).containsExactly(1L, 1L, 2L, 3L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
         assertThat(m.full(0)).isFalse();
     }
 }

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The packets of a session held while an HTTP rule waits for its first request head: one store value per flow
- * key, records appended in arrival order (timestamp, headers, value), so a release replays them in order.
+ * key, records appended in arrival order (timestamp, headers, value: the held packets of one input record), so
+ * a release replays them in order.
  */
 final class HeldPackets {
     private HeldPackets() {

@@ -103,7 +103,8 @@ public final class ProcessMain implements Callable<Integer> {
         for (Map.Entry<String, SubscriptionCounters> e : counters.subscriptions().entrySet()) {
             SubscriptionCounters c = e.getValue();
             System.err.println("process: " + e.getKey() + ": " + c.sessionsIn() + " sessions in, " + c.sessionsKept()
-                    + " kept, dropped " + c.droppedByReason() + ", " + c.recordsOut() + " records out, "
+                    + " kept, dropped " + c.droppedByReason() + ", " + c.packetsIn() + " packets in, " + c.packetsOut()
+                    + " packets out in " + c.recordsOut() + " records, "
                     + c.fieldsRedacted() + " fields redacted");
         }
         if (!counters.deadLettersByReason().isEmpty()) {

@@ -34,6 +34,7 @@ public final class ProcessorCounters {
         SubscriptionCounters c = new SubscriptionCounters((reason, adder) -> export("sessions_dropped", adder,
                 "subscription", name, "reason", reason));
         export("packets_in", c.packetsIn, "subscription", name);
+        export("packets_out", c.packetsOut, "subscription", name);
         export("records_out", c.recordsOut, "subscription", name);
         export("sessions_in", c.sessionsIn, "subscription", name);
         export("sessions_kept", c.sessionsKept, "subscription", name);

@@ -24,6 +24,11 @@ public final class ProcessorTopics {
     public static final String DEADLETTER_TOPIC = "tb.deadletter.topic";
     public static final String DEADLETTER_PARTITION = "tb.deadletter.partition";
     public static final String DEADLETTER_OFFSET = "tb.deadletter.offset";
+    /**
+     * Index (UTF-8 text, 0 = first) of the packet in the input record, when one packet of a record of several
+     * was dead-lettered alone (the record's other packets were processed).
+     */
+    public static final String DEADLETTER_PACKET = "tb.deadletter.packet";
 
     private ProcessorTopics() {
     }

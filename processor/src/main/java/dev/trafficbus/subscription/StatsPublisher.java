@@ -52,8 +52,8 @@ final class StatsPublisher implements AutoCloseable {
         }
         subs.forEach((name, c) -> line.append(' ').append(name).append(" [sessions ").append(c.sessionsIn())
                 .append(" in, ").append(c.sessionsKept()).append(" kept, dropped ").append(c.droppedByReason())
-                .append("; packets ").append(c.packetsIn()).append(" in, records ").append(c.recordsOut())
-                .append(" out]"));
+                .append("; packets ").append(c.packetsIn()).append(" in, ").append(c.packetsOut()).append(" out in ")
+                .append(c.recordsOut()).append(" records]"));
         LOG.info(line.toString());
     }
 
@@ -76,7 +76,7 @@ final class StatsPublisher implements AutoCloseable {
     private String toJson(String name, SubscriptionCounters c, String now) {
         ObjectNode n = JSON.createObjectNode();
         n.put("subscription", name).put("instance", instance).put("updated", now)
-                .put("packets_in", c.packetsIn()).put("records_out", c.recordsOut())
+                .put("packets_in", c.packetsIn()).put("packets_out", c.packetsOut()).put("records_out", c.recordsOut())
                 .put("sessions_in", c.sessionsIn()).put("sessions_kept", c.sessionsKept())
                 .put("fields_redacted", c.fieldsRedacted());
         ObjectNode dropped = n.putObject("sessions_dropped");

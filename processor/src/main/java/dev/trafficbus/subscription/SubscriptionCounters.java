@@ -7,11 +7,13 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 
 /**
- * What one subscription did since this instance started: packets seen, records produced, sessions seen,
- * kept and dropped by reason, fields masked. Sessions add up: in = kept + dropped + still held.
+ * What one subscription did since this instance started: packets seen, packets and records produced (a record
+ * holds one or more packets of one flow; amplified copies count each), sessions seen, kept and dropped by
+ * reason, fields masked. Sessions add up: in = kept + dropped + still held.
  */
 public final class SubscriptionCounters {
     final LongAdder packetsIn = new LongAdder();
+    final LongAdder packetsOut = new LongAdder();
     final LongAdder recordsOut = new LongAdder();
     final LongAdder sessionsIn = new LongAdder();
     final LongAdder sessionsKept = new LongAdder();
@@ -37,6 +39,10 @@ public final class SubscriptionCounters {
 
     public long packetsIn() {
         return packetsIn.sum();
+    }
+
+    public long packetsOut() {
+        return packetsOut.sum();
     }
 
     public long recordsOut() {

@@ -5,8 +5,6 @@ import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.subscription.http.FirstRequest;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -20,7 +18,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,15 +25,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Applies every subscription of a capture topic to each packet and forwards what each keeps to its topic.
- * Decisions are per session: rules that need no memory (ports, networks, no sampling) are evaluated on the
- * flow key of each packet; the others are taken once per session and kept in the session store, and a session
- * waiting for its first HTTP request has its packets held in the held store until the decision.
+ * Applies every subscription of a capture topic to each packet of each record (a record holds one or more
+ * packets of one flow) and forwards what each keeps to its topic. Decisions are per session: rules that need no
+ * memory (ports, networks, no sampling) are evaluated on the flow key; the others are taken once per session and
+ * kept in the session store, and a session waiting for its first HTTP request has its packets held in the held
+ * store until the decision. A client SYN with a new initial sequence number starts a new session, also in the
+ * middle of a record.
  */
-final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], RoutedValue> {
     static final String SESSION_STORE = "tb-session-state";
     static final String HELD_STORE = "tb-held-packets";
-    static final String SUBSCRIPTION_SINK = "subscription-topics";
     static final String DEADLETTER_SINK = "deadletter";
     /** A decided session's state is rewritten at most this often, just to keep it from idle expiry. */
     private static final long TOUCH_EVERY_MS = 30_000;
@@ -44,13 +42,21 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
     private final SubscriptionRegistry registry;
     private final ProcessorCounters counters;
     private final ProcessorSettings settings;
-    private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
-    private final CapturedPacketCodec.Reader otherReader = new CapturedPacketCodec.Reader();
-    private final PacketView view = new PacketView();
-    private final PacketView otherView = new PacketView();
-    private final int[] masked = new int[1];
+    private final RecordPackets packets = new RecordPackets();
+    private final CapturedPacketCodec.Reader heldReader = new CapturedPacketCodec.Reader();
+    private final CapturedPacketCodec.Builder builder = new CapturedPacketCodec.Builder();
+    private final PacketView heldView = new PacketView();
     private final Map<String, byte[]> topicBytes = new HashMap<>();
-    private ProcessorContext<byte[], byte[]> context;
+    /** Indexes of the record's whole TCP packets. */
+    private int[] valid = new int[8];
+    /** Per position in the subscription array: packets of the current session segment it keeps. */
+    private int[][] kept = new int[0][];
+    private int[] keptCount = new int[0];
+    /** Packets of the current session segment held for a pending HTTP decision. */
+    private int[] heldIndexes = new int[8];
+    private int heldCount;
+    private ProcessorContext<byte[], RoutedValue> context;
+    private SubscriptionOutput output;
     private KeyValueStore<Bytes, byte[]> sessions;
     private KeyValueStore<Bytes, byte[]> held;
     private long lastFullSweep;
@@ -62,8 +68,9 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
     }
 
     @Override
-    public void init(ProcessorContext<byte[], byte[]> context) {
+    public void init(ProcessorContext<byte[], RoutedValue> context) {
         this.context = context;
+        this.output = new SubscriptionOutput(context);
         this.sessions = context.getStateStore(SESSION_STORE);
         this.held = context.getStateStore(HELD_STORE);
         lastFullSweep = context.currentSystemTimeMs();
@@ -77,37 +84,48 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
         counters.recordIn(topic);
         byte[] key = record.key();
         if (!FlowKeys.valid(key)) {
-            deadLetter(record, "bad-flow-key");
+            deadLetter(record, record.value(), "bad-flow-key", -1);
             return;
         }
         try {
-            reader.read(record.value());
+            packets.load(record.value());
         } catch (IllegalArgumentException e) {
-            deadLetter(record, "undecodable");
+            deadLetter(record, record.value(), "undecodable", -1);
             return;
         }
-        PacketStatus status = view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
-                Math.max(reader.originalLength(), reader.packetLength()));
-        if (status != PacketStatus.TCP) {
-            deadLetter(record, "packet-" + status.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-            return;
+        int n = packets.tcpCount();
+        if (n < packets.count()) {
+            deadLetterPackets(record);
+            if (n == 0) {
+                return;
+            }
         }
         ActiveSubscription[] subs = registry.forTopic(topic);
         if (subs.length == 0) {
             return;
         }
-        boolean clientSyn = reader.direction() == Direction.CLIENT_TO_SERVER && view.hasFlag(PacketView.SYN)
-                && !view.hasFlag(PacketView.ACK);
+        if (valid.length < n) {
+            valid = new int[Math.max(n, valid.length * 2)];
+        }
+        int syns = 0;
+        for (int i = 0, j = 0; i < packets.count(); i++) {
+            if (packets.tcp(i)) {
+                valid[j++] = i;
+                if (packets.clientSyn(i)) {
+                    syns++;
+                }
+            }
+        }
         boolean anyStateful = false;
         for (ActiveSubscription sub : subs) {
-            sub.counters.packetsIn.increment();
+            sub.counters.packetsIn.add(n);
             if (sub.stateful) {
                 anyStateful = true;
                 continue;
             }
             // Port and network rules depend on the flow key only, so every packet of a session agrees.
             String reason = sub.rules.filterReason(key);
-            if (clientSyn) {
+            for (int s = 0; s < syns; s++) {
                 sub.counters.sessionsIn.increment();
                 if (reason == null) {
                     sub.counters.sessionsKept.increment();
@@ -116,11 +134,11 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
                 }
             }
             if (reason == null) {
-                emit(sub, key, record.timestamp(), record.headers(), record.value());
+                output.emit(sub, key, record.timestamp(), record.headers(), packets, valid, n);
             }
         }
         if (anyStateful) {
-            processStateful(record, storeKey(topic, key), key, subs, clientSyn);
+            processStateful(record, storeKey(topic, key), key, subs, n);
         }
     }
 
@@ -141,52 +159,114 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
         return Bytes.wrap(k);
     }
 
+    /**
+     * The stateful subscriptions on the record's {@code n} valid packets: each packet gets its session's decision
+     * per subscription; a segment of one session is written out (kept packets) and held (pending ones) together,
+     * at a session change inside the record and at its end. The session state is written once per record.
+     */
     private void processStateful(Record<byte[], byte[]> record, Bytes k, byte[] key, ActiveSubscription[] subs,
-                                 boolean clientSyn) {
+                                 int n) {
         byte[] raw = sessions.get(k);
         SessionState st = raw == null ? null : SessionState.decode(raw);
         long now = context.currentSystemTimeMs();
         boolean dirty = false;
-        if (st == null || clientSyn && st.startSeq != view.seq()) {
-            if (st != null && st.anyPending()) {
-                expire(st, k); // the 4-tuple is reused before the old session decided
-            }
-            st = new SessionState(clientSyn ? view.seq() : -1, now);
-            dirty = true;
-        }
-        long micros = reader.timestampMicros();
-        boolean hold = false;
-        for (ActiveSubscription sub : subs) {
-            if (!sub.stateful) {
-                continue;
-            }
-            int i = st.indexOf(sub.name);
-            if (i < 0) {
-                i = st.add(sub.name, start(sub, key, st.startSeq, micros));
+        prepareSegments(subs.length, n);
+        for (int j = 0; j < n; j++) {
+            int i = valid[j];
+            boolean clientSyn = packets.clientSyn(i);
+            if (st == null || clientSyn && st.startSeq != packets.seq(i)) {
+                if (st != null) {
+                    flushSegment(record, k, key, subs, st);
+                    if (st.anyPending()) {
+                        expire(st, k); // the 4-tuple is reused before the old session decided
+                    }
+                }
+                st = new SessionState(clientSyn ? packets.seq(i) : -1, now);
                 dirty = true;
             }
-            byte d = st.decision(i);
-            if (d == SessionState.KEEP) {
-                emit(sub, key, record.timestamp(), record.headers(), record.value());
-            } else if (d == SessionState.PENDING) {
-                hold = true;
+            boolean hold = false;
+            for (int s = 0; s < subs.length; s++) {
+                ActiveSubscription sub = subs[s];
+                if (!sub.stateful) {
+                    continue;
+                }
+                int x = st.indexOf(sub.name);
+                if (x < 0) {
+                    x = st.add(sub.name, start(sub, key, st.startSeq, packets.micros(i)));
+                    dirty = true;
+                }
+                byte d = st.decision(x);
+                if (d == SessionState.KEEP) {
+                    kept[s][keptCount[s]++] = i;
+                } else if (d == SessionState.PENDING) {
+                    hold = true;
+                }
+            }
+            if (hold) {
+                heldIndexes[heldCount++] = i;
+            }
+            if (packets.finOrRst(i) && !st.closing) {
+                st.closing = true;
+                dirty = true;
             }
         }
-        if ((view.hasFlag(PacketView.FIN) || view.hasFlag(PacketView.RST)) && !st.closing) {
-            st.closing = true;
+        if (flushSegment(record, k, key, subs, st)) {
             dirty = true;
         }
-        if (hold) {
-            byte[] h = HeldPackets.append(held.get(k), record.timestamp(), record.headers(), record.value());
-            decideHeld(st, k, key, h, micros);
-            dirty = true;
-        } else if (now - st.touchedMs >= TOUCH_EVERY_MS) {
-            dirty = true;
-        }
-        if (dirty) {
+        if (dirty || now - st.touchedMs >= TOUCH_EVERY_MS) {
             st.touchedMs = now;
             sessions.put(k, st.encode());
         }
+    }
+
+    private void prepareSegments(int subCount, int n) {
+        if (kept.length < subCount) {
+            kept = new int[subCount][];
+            keptCount = new int[subCount];
+        }
+        for (int s = 0; s < subCount; s++) {
+            if (kept[s] == null || kept[s].length < n) {
+                kept[s] = new int[Math.max(n, 8)];
+            }
+            keptCount[s] = 0;
+        }
+        if (heldIndexes.length < n) {
+            heldIndexes = new int[n];
+        }
+        heldCount = 0;
+    }
+
+    /**
+     * Ends a segment of one session inside the record: its held packets join the session's held record and the
+     * HTTP decision is tried (releasing them on a keep), then each subscription's kept packets go out. True when
+     * the session state may have changed.
+     */
+    private boolean flushSegment(Record<byte[], byte[]> record, Bytes k, byte[] key, ActiveSubscription[] subs,
+                                 SessionState st) {
+        boolean changed = false;
+        if (heldCount > 0) {
+            byte[] value;
+            if (heldCount == packets.count()) {
+                value = packets.value();
+            } else {
+                for (int j = 0; j < heldCount; j++) {
+                    builder.add(packets.value(), packets.start(heldIndexes[j]), packets.length(heldIndexes[j]));
+                }
+                value = builder.build();
+            }
+            long ts = heldIndexes[0] == 0 ? record.timestamp() : packets.micros(heldIndexes[0]) / 1000;
+            byte[] h = HeldPackets.append(held.get(k), ts, record.headers(), value);
+            decideHeld(st, k, key, h, packets.micros(heldIndexes[heldCount - 1]));
+            heldCount = 0;
+            changed = true;
+        }
+        for (int s = 0; s < subs.length; s++) {
+            if (keptCount[s] > 0) {
+                output.emit(subs[s], key, record.timestamp(), record.headers(), packets, kept[s], keptCount[s]);
+                keptCount[s] = 0;
+            }
+        }
+        return changed;
     }
 
     /** The first decision of a subscription on a session: dropped by a rule, pending on HTTP, or kept. */
@@ -220,14 +300,18 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
     /** Looks for the first request in the held packets; decides the pending subscriptions when it can. */
     private void decideHeld(SessionState st, Bytes k, byte[] key, byte[] heldBytes, long micros) {
         List<HeldPackets.Held> list = HeldPackets.decode(heldBytes);
+        int[] packetCounts = new int[list.size()];
         FirstRequest search = new FirstRequest(settings.maxHeadBytes());
-        for (HeldPackets.Held h : list) {
-            otherReader.read(h.value());
-            if (otherReader.direction() == Direction.CLIENT_TO_SERVER
-                    && otherView.wrap(otherReader.packetArray(), otherReader.packetOffset(), otherReader.packetLength(),
-                    Math.max(otherReader.originalLength(), otherReader.packetLength())) == PacketStatus.TCP) {
-                search.add(otherView.seq(), otherView.array(), otherView.payloadOffset(), otherView.payloadLength());
-            }
+        for (int e = 0; e < list.size(); e++) {
+            heldReader.read(list.get(e).value());
+            packetCounts[e] = heldReader.packetCount();
+            do {
+                if (heldReader.direction() == Direction.CLIENT_TO_SERVER
+                        && heldView.wrap(heldReader.packetArray(), heldReader.packetOffset(), heldReader.packetLength(),
+                        Math.max(heldReader.originalLength(), heldReader.packetLength())) == PacketStatus.TCP) {
+                    search.add(heldView.seq(), heldView.array(), heldView.payloadOffset(), heldView.payloadLength());
+                }
+            } while (heldReader.advance());
         }
         FirstRequest.Outcome outcome = search.search(st.startSeq);
         String common;
@@ -265,39 +349,35 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
             }
             st.set(i, d);
             if (d == SessionState.KEEP) {
-                for (HeldPackets.Held h : list) {
-                    emit(sub, key, h.timestamp(), h.headers(), h.value());
+                for (int e = 0; e < list.size(); e++) {
+                    HeldPackets.Held h = list.get(e);
+                    output.emitValue(sub, key, h.timestamp(), h.headers(), h.value(), packetCounts[e], false);
                 }
             }
         }
         held.delete(k);
     }
 
-    /** Forwards one packet to a subscription's topic once per copy, masked when the subscription redacts. */
-    private void emit(ActiveSubscription sub, byte[] key, long timestamp, Headers headers, byte[] value) {
-        byte[] out = value;
-        if (!sub.rules.redaction().isEmpty()) {
-            otherReader.read(value);
-            if (otherView.wrap(otherReader.packetArray(), otherReader.packetOffset(), otherReader.packetLength(),
-                    Math.max(otherReader.originalLength(), otherReader.packetLength())) == PacketStatus.TCP) {
-                out = sub.rules.redaction().apply(value, otherView.tcpOffset(), otherView.payloadOffset(),
-                        otherView.payloadLength(), masked);
-                sub.counters.fieldsRedacted.add(masked[0]);
+    /**
+     * Dead-letters the packets of the record that are not whole TCP segments: the record itself, unchanged, when
+     * it holds only that packet; else each such packet alone in a record naming its index (the rest is processed).
+     */
+    private void deadLetterPackets(Record<byte[], byte[]> record) {
+        for (int i = 0; i < packets.count(); i++) {
+            if (packets.tcp(i)) {
+                continue;
+            }
+            String reason = "packet-" + packets.status(i).name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (packets.count() == 1) {
+                deadLetter(record, record.value(), reason, -1);
+            } else {
+                byte[] one = builder.add(packets.value(), packets.start(i), packets.length(i)).build();
+                deadLetter(record, one, reason, i);
             }
         }
-        int copies = sub.rules.amplify();
-        Header[] in = headers.toArray();
-        for (int c = 0; c < copies; c++) {
-            // A fresh Headers per record: the producer makes each record's headers read-only once sent.
-            Header[] all = Arrays.copyOf(in, in.length + 2);
-            all[in.length] = sub.header;
-            all[in.length + 1] = CopyIndex.header(c);
-            context.forward(new Record<>(key, out, timestamp, new RecordHeaders(all)), SUBSCRIPTION_SINK);
-        }
-        sub.counters.recordsOut.add(copies);
     }
 
-    private void deadLetter(Record<byte[], byte[]> record, String reason) {
+    private void deadLetter(Record<byte[], byte[]> record, byte[] value, String reason, int packetIndex) {
         counters.deadLetter(reason);
         RecordHeaders h = new RecordHeaders(record.headers().toArray());
         h.add(ProcessorTopics.DEADLETTER_REASON, reason.getBytes(StandardCharsets.UTF_8));
@@ -306,7 +386,11 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], b
             h.add(ProcessorTopics.DEADLETTER_PARTITION, Integer.toString(m.partition()).getBytes(StandardCharsets.UTF_8));
             h.add(ProcessorTopics.DEADLETTER_OFFSET, Long.toString(m.offset()).getBytes(StandardCharsets.UTF_8));
         });
-        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), h), DEADLETTER_SINK);
+        if (packetIndex >= 0) {
+            h.add(ProcessorTopics.DEADLETTER_PACKET, Integer.toString(packetIndex).getBytes(StandardCharsets.UTF_8));
+        }
+        context.forward(new Record<>(record.key(), new RoutedValue(ProcessorTopics.DEADLETTER, value),
+                record.timestamp(), h), DEADLETTER_SINK);
     }
 
     /** Counts the pending subscriptions of a session as expired and forgets its held packets. */

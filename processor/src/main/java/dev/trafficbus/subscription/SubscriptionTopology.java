@@ -1,7 +1,5 @@
 package dev.trafficbus.subscription;
 
-import dev.trafficbus.bus.RecordHeaderNames;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -12,7 +10,7 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * The processor's Kafka Streams topology: every {@code tb.capture.*} topic (a pattern, so sources that appear
  * later are read too) into one {@link SubscriptionProcessor}, whose output goes to the topic named by each
- * record's {@code tb.subscription} header, and dead letters to {@code tb.deadletter}.
+ * output value ({@link RoutedValue}: no header is added for routing), and dead letters to {@code tb.deadletter}.
  */
 public final class SubscriptionTopology {
     private SubscriptionTopology() {
@@ -27,14 +25,11 @@ public final class SubscriptionTopology {
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), "subscriptions");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SubscriptionProcessor.HELD_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()), "subscriptions");
-        TopicNameExtractor<byte[], byte[]> bySubscription = (key, value, ctx) -> {
-            Header h = ctx.headers().lastHeader(RecordHeaderNames.SUBSCRIPTION);
-            return SubscriptionHeader.topicOf(h);
-        };
-        t.addSink(SubscriptionProcessor.SUBSCRIPTION_SINK, bySubscription, new ByteArraySerializer(),
-                new ByteArraySerializer(), "subscriptions");
+        TopicNameExtractor<byte[], RoutedValue> byValue = (key, value, ctx) -> value.topic();
+        t.addSink(SubscriptionOutput.SINK, byValue, new ByteArraySerializer(), new RoutedValueSerializer(),
+                "subscriptions");
         t.addSink(SubscriptionProcessor.DEADLETTER_SINK, ProcessorTopics.DEADLETTER, new ByteArraySerializer(),
-                new ByteArraySerializer(), "subscriptions");
+                new RoutedValueSerializer(), "subscriptions");
         return t;
     }
 }

@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                 + "as of their last report, a few seconds old at most).")
 public final class SubscriptionsMain implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] COLUMNS = {"packets_in", "sessions_in", "sessions_kept", "records_out", "fields_redacted"};
+    private static final String[] COLUMNS = {"packets_in", "sessions_in", "sessions_kept", "packets_out", "records_out",
+            "fields_redacted"};
 
     @Mixin
     KafkaClientOptions kafka;
@@ -57,8 +58,8 @@ public final class SubscriptionsMain implements Callable<Integer> {
             System.out.println("no subscriptions (add one with: trafficbus subscribe --file FILE)");
             return 0;
         }
-        System.out.printf("%-20s %-24s %12s %12s %12s %14s %10s  %s%n", "NAME", "SOURCES", "PACKETS IN",
-                "SESSIONS IN", "KEPT", "RECORDS OUT", "REDACTED", "DROPPED SESSIONS BY REASON");
+        System.out.printf("%-20s %-24s %12s %12s %12s %12s %12s %10s  %s%n", "NAME", "SOURCES", "PACKETS IN",
+                "SESSIONS IN", "KEPT", "PACKETS OUT", "RECORDS OUT", "REDACTED", "DROPPED SESSIONS BY REASON");
         for (Map.Entry<String, String> e : defs.entrySet()) {
             String sources;
             try {
@@ -68,8 +69,8 @@ public final class SubscriptionsMain implements Callable<Integer> {
             }
             long[] t = totals.getOrDefault(e.getKey(), new long[COLUMNS.length]);
             Map<String, Long> d = dropped.getOrDefault(e.getKey(), Map.of());
-            System.out.printf("%-20s %-24s %12d %12d %12d %14d %10d  %s%n", e.getKey(), sources, t[0], t[1], t[2], t[3],
-                    t[4], d.isEmpty() ? "-" : d.toString().replaceAll("[{}]", ""));
+            System.out.printf("%-20s %-24s %12d %12d %12d %12d %12d %10d  %s%n", e.getKey(), sources, t[0], t[1], t[2],
+                    t[3], t[4], t[5], d.isEmpty() ? "-" : d.toString().replaceAll("[{}]", ""));
         }
         return 0;
     }

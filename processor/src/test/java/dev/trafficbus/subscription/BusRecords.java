@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,11 +54,24 @@ final class BusRecords {
                 + HexFormat.of().formatHex(r.key()) + "/" + (copy == null ? 0 : ByteBuffer.wrap(copy.value()).getInt());
     }
 
-    /** Records per session id. */
+    /** Packets per session id (a record holds one or more packets). */
     static Map<String, Integer> sessions(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<String, Integer> out = new TreeMap<>();
+        CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            out.merge(session(r), 1, Integer::sum);
+            out.merge(session(r), reader.read(r.value()).packetCount(), Integer::sum);
+        }
+        return out;
+    }
+
+    /** Per flow key (hex): the records' values and header names (hex, in order). */
+    static Map<String, List<String>> valuesByFlow(List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<String, List<String>> out = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            StringBuilder headers = new StringBuilder();
+            r.headers().forEach(h -> headers.append(h.key()).append(' '));
+            out.computeIfAbsent(HexFormat.of().formatHex(r.key()), k -> new ArrayList<>())
+                    .add(HexFormat.of().formatHex(r.value()) + " " + headers.toString().trim());
         }
         return out;
     }

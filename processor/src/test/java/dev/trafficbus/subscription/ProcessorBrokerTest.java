@@ -42,10 +42,10 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The processor on a real broker, fed by the forwarder with a real tcpdump capture ({@code testdata/http-sessions.pcap}:
- * 16 HTTP sessions, 6 of them keep-alive sessions /s11../s16). Redaction is checked end to end: the socket
- * replay engine sends the redacted sessions to a real HTTP server, which must see every request whole with
- * the secrets masked.
+ * The processor on a real broker, fed by the forwarder with a real tcpdump capture
+ * ({@code testdata/http-sessions.pcap}: 16 HTTP sessions, 6 of them keep-alive sessions /s11../s16), in records
+ * of several packets of a flow (and of one packet for the replay, see there). Redaction is checked end to end: the socket replay engine sends the
+ * redacted sessions to a real HTTP server, which must see every request whole with the secrets masked.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ProcessorBrokerTest {
@@ -71,6 +71,16 @@ class ProcessorBrokerTest {
         return p;
     }
 
+    /** The capture in records of up to four packets of a flow (5 ms batch window); some hold several. */
+    static ForwardSummary publishBatched(String source) {
+        ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(PCAP, Set.of(8080), source, clientProps(),
+                false, Duration.ofMillis(5), 4));
+        assertThat(s.publishErrors()).isZero();
+        assertThat(s.recordsPublished()).as("records of several packets").isLessThan(s.packetsPublished());
+        return s;
+    }
+
+    /** The capture as the forwarder publishes it by default. */
     static ForwardSummary forward(String source) {
         ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(PCAP, Set.of(8080), source, clientProps(), false));
         assertThat(s.publishErrors()).isZero();
@@ -131,9 +141,10 @@ class ProcessorBrokerTest {
         assertThat(keepAlive).hasSize(6);
         assertThat(firstThree).hasSize(3);
 
-        forward("web1");
+        ForwardSummary web1 = publishBatched("web1");
         Map<String, Integer> captured = sessionsOf("tb.capture.web1");
         assertThat(captured).hasSize(16);
+        assertThat(captured.values().stream().mapToLong(Integer::longValue).sum()).isEqualTo(web1.packetsPublished());
 
         List<Subscription> initial = SubscriptionParser.parseAll("""
                 - name: all2
@@ -144,11 +155,17 @@ class ProcessorBrokerTest {
                   filter:
                     server-ports: [8080]
                     http: {allow-url: ['^/s1[1-6]/']}
+                - name: plain
+                  sources: [web1]
                 """);
         try (MetricsEndpoint metrics = new MetricsEndpoint("process");
              ProcessorApp app = startAppOn(kafka, "it-rules", dir.resolve("state"), initial, metrics, false)) {
             await("32 session copies in tb.sub.all2 and 6 sessions in tb.sub.keepalive", Duration.ofSeconds(90),
-                    () -> sessionsOf("tb.sub.all2").size() == 32 && sessionsOf("tb.sub.keepalive").size() == 6);
+                    () -> sessionsOf("tb.sub.all2").size() == 32 && sessionsOf("tb.sub.keepalive").size() == 6
+                            && BusRecords.readAll(kafka.bootstrapServers(), "tb.sub.plain").size() == web1.recordsPublished());
+            // Pass-through: the capture records themselves, value bytes and headers unchanged, in order per flow.
+            assertThat(BusRecords.valuesByFlow(BusRecords.readAll(kafka.bootstrapServers(), "tb.sub.plain")))
+                    .isEqualTo(BusRecords.valuesByFlow(BusRecords.readAll(kafka.bootstrapServers(), "tb.capture.web1")));
             Map<String, Integer> all2 = sessionsOf("tb.sub.all2");
             // Whole sessions: each copy holds every packet the capture topic holds for that flow.
             for (Map.Entry<String, Integer> e : captured.entrySet()) {
@@ -168,8 +185,9 @@ class ProcessorBrokerTest {
             assertThat(metrics.scrape())
                     .contains("trafficbus_process_sessions_dropped_total{reason=\"http-allow-url\",subscription=\"keepalive\"} 10.0")
                     .contains("trafficbus_process_sessions_kept_total{subscription=\"all2\"} 16.0")
-                    .contains("trafficbus_process_records_in_total{source=\"web1\"} " + captured.values().stream()
-                            .mapToInt(Integer::intValue).sum() + ".0");
+                    .contains("trafficbus_process_records_in_total{source=\"web1\"} " + web1.recordsPublished() + ".0")
+                    .contains("trafficbus_process_packets_in_total{subscription=\"keepalive\"} "
+                            + web1.packetsPublished() + ".0");
 
             // A third subscription, added with the command while the processor runs, on a source that appears later.
             Path early = dir.resolve("early.yaml");
@@ -194,7 +212,7 @@ class ProcessorBrokerTest {
             await("keepalive removed", Duration.ofSeconds(30),
                     () -> app.registry().all().stream().noneMatch(s -> s.name().equals("keepalive")));
             int keepAliveRecords = BusRecords.readAll(kafka.bootstrapServers(), "tb.sub.keepalive").size();
-            forward("web3");
+            publishBatched("web3");
             await("web3's 32 session copies in tb.sub.all2", Duration.ofSeconds(90),
                     () -> sessionsOf("tb.sub.all2").size() == 64);
             assertThat(BusRecords.readAll(kafka.bootstrapServers(), "tb.sub.keepalive")).hasSize(keepAliveRecords);
@@ -240,13 +258,18 @@ class ProcessorBrokerTest {
     record Seen(String method, String path, String userAgent, int bodyBytes, String bodySha) {
     }
 
-    /** Runs the processor with exactly-once processing, so that path meets a real broker too. */
+    /**
+     * Runs the processor with exactly-once processing, so that path meets a real broker too. The capture goes in
+     * one packet per record: the old record shape stays covered end to end.
+     */
     @Test
     void replayedSessionsReachTheServerMaskedAndWhole(@TempDir Path dir) throws Exception {
         Properties props = new Properties();
         props.setProperty("bootstrap.servers", kafka.bootstrapServers());
-        assertThat(PcapForwarder.forward(new PcapForwardRequest(PCAP, Set.of(8080), "web4", props,
-                false)).publishErrors()).isZero();
+        ForwardSummary web4 = PcapForwarder.forward(new PcapForwardRequest(PCAP, Set.of(8080), "web4", props,
+                false, Duration.ofMillis(5), 1));
+        assertThat(web4.publishErrors()).isZero();
+        assertThat(web4.recordsPublished()).isEqualTo(web4.packetsPublished());
 
         List<Seen> seen = new CopyOnWriteArrayList<>();
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);

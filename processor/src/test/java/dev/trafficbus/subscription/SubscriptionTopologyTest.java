@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.avro.Direction;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -12,6 +13,8 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +31,10 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every subscription rule and their combinations, on the real topology in a TopologyTestDriver. */
+/**
+ * Every subscription rule and their combinations, on the real topology in a TopologyTestDriver. The rule tests
+ * run twice: on one-packet records and on records of up to four packets of a flow, grouped as the forwarder does.
+ */
 class SubscriptionTopologyTest {
     @TempDir
     Path stateDir;
@@ -36,6 +42,8 @@ class SubscriptionTopologyTest {
     private SubscriptionRegistry registry;
     private TopologyTestDriver driver;
     private long clock = 1_700_000_000_000_000L;
+    /** Most packets per input record. */
+    private int batch = 1;
 
     @AfterEach
     void close() {
@@ -64,8 +72,13 @@ class SubscriptionTopologyTest {
     }
 
     private void pipe(String source, List<TestSession.Packet> packets) {
+        pipeRecords(source, TestSession.batch(packets, batch));
+    }
+
+    /** Pipes the records as they are (no batching). */
+    private void pipeRecords(String source, List<TestSession.Packet> records) {
         TestInputTopic<byte[], byte[]> in = input(source);
-        for (TestSession.Packet p : packets) {
+        for (TestSession.Packet p : records) {
             RecordHeaders h = new RecordHeaders();
             h.add(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8));
             in.pipeInput(new TestRecord<>(p.key(), p.value(), h, Instant.ofEpochMilli(p.micros() / 1000)));
@@ -92,8 +105,33 @@ class SubscriptionTopologyTest {
         return "GET " + path + " HTTP/1.1\r\nHost: t\r\nUser-Agent: test/1\r\n\r\n";
     }
 
+    /** The copy index: the tb.copy header (absent = 0). */
     private static int copy(TestRecord<byte[], byte[]> r) {
-        return ByteBuffer.wrap(r.headers().lastHeader(RecordHeaderNames.COPY).value()).getInt();
+        var h = r.headers().lastHeader(RecordHeaderNames.COPY);
+        return h == null ? 0 : ByteBuffer.wrap(h.value()).getInt();
+    }
+
+    /** The IP packets of the records, in order. */
+    private static List<byte[]> ipPackets(List<TestRecord<byte[], byte[]>> records) {
+        List<byte[]> out = new ArrayList<>();
+        CapturedPacketCodec.Reader r = new CapturedPacketCodec.Reader();
+        for (TestRecord<byte[], byte[]> rec : records) {
+            r.read(rec.value());
+            do {
+                out.add(Arrays.copyOfRange(r.packetArray(), r.packetOffset(), r.packetOffset() + r.packetLength()));
+            } while (r.advance());
+        }
+        return out;
+    }
+
+    private static int packetCount(List<TestRecord<byte[], byte[]>> records) {
+        return ipPackets(records).size();
+    }
+
+    /** TCP payloads (as text) of the records' packets, in order. */
+    private static List<String> payloads(List<TestRecord<byte[], byte[]>> records) {
+        return ipPackets(records).stream().map(ip -> new String(ip, 40, ip.length - 40, StandardCharsets.ISO_8859_1))
+                .toList();
     }
 
     private static int clientPort(TestRecord<byte[], byte[]> r) {
@@ -104,37 +142,45 @@ class SubscriptionTopologyTest {
         return records.stream().map(SubscriptionTopologyTest::clientPort).collect(Collectors.toSet());
     }
 
-    private static String payload(byte[] value) {
-        CapturedPacketCodec.Reader r = new CapturedPacketCodec.Reader().read(value);
-        return new String(r.packetArray(), r.packetOffset() + 40, r.packetLength() - 40, StandardCharsets.ISO_8859_1);
-    }
-
-    @Test
-    void passThroughEmitsEveryPacketOncePerCopyWithHeaders() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void passThroughForwardsEachInputRecordUnchangedOncePerCopy(int batch) {
+        this.batch = batch;
         start("{name: team-a, sources: [web1], amplify: 3}");
         TestSession s = session(40000, get("/x"));
+        List<TestSession.Packet> in = TestSession.batch(s.packets, batch);
+        if (batch > 1) {
+            assertThat(in).as("the fixture holds records of several packets").hasSizeLessThan(s.packets.size());
+        }
         pipe("web1", s);
         List<TestRecord<byte[], byte[]>> out = out("team-a");
-        assertThat(out).hasSize(s.packets.size() * 3);
-        for (int i = 0; i < s.packets.size(); i++) {
+        assertThat(out).hasSize(in.size() * 3);
+        for (int i = 0; i < in.size(); i++) {
             for (int c = 0; c < 3; c++) {
                 TestRecord<byte[], byte[]> r = out.get(i * 3 + c);
-                assertThat(r.value()).isEqualTo(s.packets.get(i).value());
-                assertThat(r.key()).isEqualTo(s.packets.get(i).key());
+                assertThat(r.value()).isEqualTo(in.get(i).value());
+                assertThat(r.key()).isEqualTo(in.get(i).key());
+                assertThat(r.timestamp()).isEqualTo(in.get(i).micros() / 1000);
                 assertThat(copy(r)).isEqualTo(c);
-                assertThat(new String(r.headers().lastHeader(RecordHeaderNames.SUBSCRIPTION).value(),
-                        StandardCharsets.UTF_8)).isEqualTo("team-a");
+                assertThat(r.headers().headers(RecordHeaderNames.COPY)).hasSize(1);
+                assertThat(r.headers().lastHeader("tb.subscription")).as("the topic names it").isNull();
                 assertThat(r.headers().lastHeader(RecordHeaderNames.SOURCE).value()).isEqualTo("web1".getBytes());
             }
         }
+        assertThat(ipPackets(out.stream().filter(r -> copy(r) == 1).toList()))
+                .containsExactlyElementsOf(s.packets.stream().map(TestSession.Packet::ip).toList());
         SubscriptionCounters c = counters.of("team-a");
         assertThat(c.sessionsIn()).isEqualTo(1);
         assertThat(c.sessionsKept()).isEqualTo(1);
-        assertThat(c.recordsOut()).isEqualTo(s.packets.size() * 3L);
+        assertThat(c.packetsIn()).isEqualTo(s.packets.size());
+        assertThat(c.packetsOut()).isEqualTo(s.packets.size() * 3L);
+        assertThat(c.recordsOut()).isEqualTo(in.size() * 3L);
     }
 
-    @Test
-    void sourcesSelectTheCaptureTopics() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void sourcesSelectTheCaptureTopics(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1]}", "{name: b, sources: [web2, web3]}");
         pipe("web1", session(40001, get("/1")));
         pipe("web2", session(40002, get("/2")));
@@ -143,8 +189,10 @@ class SubscriptionTopologyTest {
         assertThat(ports(out("b"))).containsExactly(40002);
     }
 
-    @Test
-    void serverPortsAndClientNetworksFilterWholeSessions() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void serverPortsAndClientNetworksFilterWholeSessions(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1], filter: {server-ports: [80], client-cidrs: [10.0.0.0/8]}}");
         TestSession ok = session(40010, get("/ok"));
         TestSession otherPort = new TestSession(new int[] {10, 0, 0, 2}, 40011, new int[] {10, 0, 0, 1}, 8080, 5, clock);
@@ -154,15 +202,17 @@ class SubscriptionTopologyTest {
         pipe("web1", ok, otherPort, otherNet);
         List<TestRecord<byte[], byte[]>> out = out("a");
         assertThat(ports(out)).containsExactly(40010);
-        assertThat(out).hasSize(ok.packets.size());
+        assertThat(packetCount(out)).isEqualTo(ok.packets.size());
         SubscriptionCounters c = counters.of("a");
         assertThat(c.sessionsIn()).isEqualTo(3);
         assertThat(c.sessionsDropped("filter-server-port")).isEqualTo(1);
         assertThat(c.sessionsDropped("filter-client-cidr")).isEqualTo(1);
     }
 
-    @Test
-    void samplingKeepsWholeSessionsDeterministically() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void samplingKeepsWholeSessionsDeterministically(int batch) {
+        this.batch = batch;
         String yaml = "{name: a, sources: [web1], sample: 25%}";
         List<TestSession> sessions = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -175,10 +225,12 @@ class SubscriptionTopologyTest {
         // 200 sessions at 25%: the binomial spread is about 6, so 25..75 holds unless the hash is skewed.
         assertThat(kept.size()).isBetween(25, 75);
         int perSession = sessions.get(0).packets.size();
-        assertThat(first).hasSize(kept.size() * perSession);
+        assertThat(packetCount(first)).isEqualTo(kept.size() * perSession);
         assertThat(counters.of("a").sessionsDropped("sampled-out")).isEqualTo(200 - kept.size());
         driver.close();
         driver = null;
+        // The same sessions in records of another size: the same sample.
+        this.batch = batch == 1 ? 3 : 1;
         start(yaml);
         pipe("web1", sessions.toArray(new TestSession[0]));
         assertThat(ports(out("a"))).isEqualTo(kept);
@@ -190,8 +242,10 @@ class SubscriptionTopologyTest {
         assertThat(ports(out("b"))).isNotEqualTo(kept);
     }
 
-    @Test
-    void httpRulesDecideOnTheFirstRequestSpanningSeveralPackets() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void httpRulesDecideOnTheFirstRequestSpanningSeveralPackets(int batch) {
+        this.batch = batch;
         start("""
                 name: a
                 sources: [web1]
@@ -218,8 +272,9 @@ class SubscriptionTopologyTest {
         assertThat(out("a")).as("nothing leaves before the head is complete").isEmpty();
         pipe("web1", p2.packets);
         List<TestRecord<byte[], byte[]>> released = out("a");
-        assertThat(released).hasSize(packets.size() + 1);
-        assertThat(released.get(0).value()).isEqualTo(packets.get(0).value());
+        List<byte[]> releasedPackets = ipPackets(released);
+        assertThat(releasedPackets).hasSize(packets.size() + 1);
+        assertThat(releasedPackets.get(0)).isEqualTo(packets.get(0).ip());
         // Later packets of a kept session go straight through.
         TestSession more = seg(41000, split.isn, base + r.length, "GET /api/next HTTP/1.1\r\n\r\n".getBytes());
         pipe("web1", more.packets);
@@ -237,14 +292,81 @@ class SubscriptionTopologyTest {
         assertThat(c.sessionsIn()).isEqualTo(5);
     }
 
+    @Test
+    void aFirstRequestSplitOverRecordsIsReleasedInOrderAndOneRecordMayHoldTheHeadAndLaterPackets() {
+        start("{name: a, sources: [web1], filter: {http: {allow-url: ['^/api/']}}}", "{name: all, sources: [web1]}");
+        String req = get("/api/long?q=" + "x".repeat(40));
+        byte[] r = req.getBytes(StandardCharsets.ISO_8859_1);
+        TestSession s = TestSession.of(41100, clock += 10_000).handshake();
+        s.client(TestSession.PSH | TestSession.ACK, Arrays.copyOfRange(r, 0, 30));
+        s.client(TestSession.PSH | TestSession.ACK, Arrays.copyOfRange(r, 30, 60));
+        s.client(TestSession.PSH | TestSession.ACK, Arrays.copyOfRange(r, 60, r.length));
+        s.server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").client(get("/api/second")).close();
+        List<TestSession.Packet> p = s.packets;
+        // Record 1: the handshake and the first part of the head; record 2: the rest of the head, the response
+        // and the next request in one record; then the close.
+        List<TestSession.Packet> records = List.of(
+                TestSession.join(new ArrayList<>(p.subList(0, 4))),
+                TestSession.join(new ArrayList<>(p.subList(4, 8))),
+                TestSession.join(new ArrayList<>(p.subList(8, p.size()))));
+        pipeRecords("web1", records.subList(0, 1));
+        assertThat(out("a")).as("held until the head is complete").isEmpty();
+        pipeRecords("web1", records.subList(1, 3));
+        List<TestRecord<byte[], byte[]>> out = out("a");
+        assertThat(ipPackets(out)).containsExactlyElementsOf(p.stream().map(TestSession.Packet::ip).toList());
+        assertThat(out).as("one record per held input record, then the close as it came").hasSize(3);
+        assertThat(out.get(2).value()).isEqualTo(records.get(2).value());
+        assertThat(counters.of("a").sessionsKept()).isEqualTo(1);
+        assertThat(counters.of("a").packetsOut()).isEqualTo(p.size());
+        assertThat(out("all").stream().map(TestRecord::value).toList())
+                .containsExactlyElementsOf(records.stream().map(TestSession.Packet::value).toList());
+    }
+
+    @Test
+    void aClientSynInsideARecordStartsANewSessionThere() {
+        // Two sessions on one 4-tuple in one record (a writer that does not split records at a SYN): the
+        // decisions are per session and no record a stateful subscription writes spans the two; a state-free
+        // one forwards the record as it came.
+        start("{name: a, sources: [web1], filter: {http: {allow-url: ['^/keep']}}}",
+                "{name: b, sources: [web1], rate: 1000 sessions/s}", "{name: c, sources: [web1]}");
+        TestSession dropped = new TestSession(new int[] {10, 0, 0, 2}, 41200, new int[] {10, 0, 0, 1}, 80, 1000,
+                clock += 10_000).handshake().client(get("/drop")).close();
+        TestSession kept = new TestSession(new int[] {10, 0, 0, 2}, 41200, new int[] {10, 0, 0, 1}, 80, 900_000,
+                clock += 10_000).handshake().client(get("/keep")).close();
+        List<TestSession.Packet> all = new ArrayList<>(dropped.packets.subList(4, dropped.packets.size()));
+        all.addAll(kept.packets.subList(0, 5));
+        pipeRecords("web1", TestSession.batch(dropped.packets.subList(0, 4), 4));
+        TestSession.Packet both = TestSession.join(all);
+        pipeRecords("web1", List.of(both));
+        pipeRecords("web1", TestSession.batch(kept.packets.subList(5, kept.packets.size()), 4));
+        List<TestRecord<byte[], byte[]>> a = out("a");
+        assertThat(ipPackets(a)).containsExactlyElementsOf(kept.packets.stream().map(TestSession.Packet::ip).toList());
+        assertThat(counters.of("a").sessionsIn()).isEqualTo(2);
+        assertThat(counters.of("a").sessionsDropped("http-allow-url")).isEqualTo(1);
+        List<TestRecord<byte[], byte[]>> b = out("b");
+        assertThat(packetCount(b)).isEqualTo(dropped.packets.size() + kept.packets.size());
+        assertThat(counters.of("b").sessionsIn()).isEqualTo(2);
+        for (TestRecord<byte[], byte[]> rec : b) {
+            Set<Boolean> fromKept = new HashSet<>();
+            for (byte[] ip : ipPackets(List.of(rec))) {
+                fromKept.add(kept.packets.stream().anyMatch(k -> Arrays.equals(k.ip(), ip)));
+            }
+            assertThat(fromKept).as("a record holds packets of one session").hasSize(1);
+        }
+        assertThat(out("c").stream().map(TestRecord::value).toList()).contains(both.value());
+        assertThat(counters.of("c").sessionsIn()).isEqualTo(2);
+    }
+
     /** A lone client data segment of session (port, isn) at sequence {@code seq}. */
     private TestSession seg(int port, long isn, long seq, byte[] data) {
         TestSession s = new TestSession(new int[] {10, 0, 0, 2}, port, new int[] {10, 0, 0, 1}, 80, seq, clock += 10);
         return s.client(TestSession.PSH | TestSession.ACK, data);
     }
 
-    @Test
-    void httpHeaderRuleAndNonHttpSessions() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void httpHeaderRuleAndNonHttpSessions(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1], filter: {http: {allow-header: ['User-Agent: .*Mobile.*']}}}");
         pipe("web1", session(42001, "GET / HTTP/1.1\r\nUser-Agent: Foo Mobile Safari\r\n\r\n"),
                 session(42002, "GET / HTTP/1.1\r\nUser-Agent: Desktop\r\n\r\n"),
@@ -254,8 +376,10 @@ class SubscriptionTopologyTest {
         assertThat(counters.of("a").sessionsDropped("http-not-http")).isEqualTo(1);
     }
 
-    @Test
-    void heldSessionsWithoutRequestExpireOrEndAsNoRequest() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void heldSessionsWithoutRequestExpireOrEndAsNoRequest(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1], filter: {http: {methods: [GET]}}}");
         TestSession idle = TestSession.of(43001, clock += 10_000).handshake();
         pipe("web1", idle);
@@ -272,8 +396,10 @@ class SubscriptionTopologyTest {
         assertThat(out("a")).isEmpty();
     }
 
-    @Test
-    void rateCapsNewSessionsPerSecondOfCaptureTime() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void rateCapsNewSessionsPerSecondOfCaptureTime(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1], rate: 2 sessions/s}");
         List<TestSession> burst = new ArrayList<>();
         long t = clock;
@@ -287,8 +413,10 @@ class SubscriptionTopologyTest {
         assertThat(counters.of("a").sessionsDropped("rate-limited")).isEqualTo(4);
     }
 
-    @Test
-    void redactionMasksSameLengthAndKeepsChecksumsValid() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void redactionMasksSameLengthAndKeepsChecksumsValid(int batch) {
+        this.batch = batch;
         start("""
                 name: a
                 sources: [web1]
@@ -301,17 +429,30 @@ class SubscriptionTopologyTest {
         TestSession s = session(45000, req);
         pipe("web1", s);
         List<TestRecord<byte[], byte[]>> out = out("a");
-        assertThat(out).hasSize(s.packets.size());
-        String masked = payload(out.get(3).value());
-        assertThat(masked).isEqualTo("POST /pay HTTP/1.1\r\nAuthorization: **************\r\nCookie: ***\r\n"
+        List<TestSession.Packet> in = TestSession.batch(s.packets, batch);
+        assertThat(out).hasSize(in.size());
+        List<String> payloads = payloads(out);
+        assertThat(payloads).hasSize(s.packets.size());
+        assertThat(payloads.get(3)).isEqualTo("POST /pay HTTP/1.1\r\nAuthorization: **************\r\nCookie: ***\r\n"
                 + "Content-Length: 21\r\n\r\ncard=****************");
-        for (TestRecord<byte[], byte[]> r : out) {
-            CapturedPacketCodec.Reader rd = new CapturedPacketCodec.Reader().read(r.value());
-            byte[] ip = Arrays.copyOfRange(rd.packetArray(), rd.packetOffset(), rd.packetOffset() + rd.packetLength());
+        for (byte[] ip : ipPackets(out)) {
             assertThat(TestSession.tcpChecksum(ip)).as("checksum over a valid segment sums to 0").isZero();
         }
+        for (int i = 0; i < in.size(); i++) {
+            boolean secret = payloads(List.of(out.get(i))).stream().anyMatch(p -> p.startsWith("POST"));
+            assertThat(out.get(i).value().length).isEqualTo(in.get(i).value().length);
+            if (!secret) {
+                assertThat(out.get(i).value()).as("records without a secret go out unchanged").isEqualTo(in.get(i).value());
+            }
+        }
         assertThat(counters.of("a").fieldsRedacted()).isEqualTo(3);
-        assertThat(payload(out("plain").get(3).value())).isEqualTo(req);
+        List<TestRecord<byte[], byte[]>> plain = out("plain");
+        assertThat(payloads(plain).get(3)).isEqualTo(req);
+        assertThat(plain).as("the input headers only: no header is added without amplify")
+                .allSatisfy(r -> assertThat(r.headers().toArray()).extracting(h -> h.key())
+                        .containsExactly(RecordHeaderNames.SOURCE));
+        assertThat(plain.stream().map(TestRecord::value).toList())
+                .containsExactlyElementsOf(in.stream().map(TestSession.Packet::value).toList());
     }
 
     @Test
@@ -331,12 +472,46 @@ class SubscriptionTopologyTest {
                 .isEqualTo("bad-flow-key");
         assertThat(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_TOPIC).value())
                 .isEqualTo("tb.capture.web1".getBytes());
+        assertThat(dead.get(0).value()).isEqualTo(new byte[] {1, 2, 3});
         assertThat(counters.deadLettersByReason()).containsEntry("undecodable", 1L).containsEntry("bad-flow-key", 1L);
-        assertThat(out("a")).hasSize(s.packets.size());
+        assertThat(packetCount(out("a"))).isEqualTo(s.packets.size());
     }
 
     @Test
-    void aReusedFourTupleStartsANewSession() {
+    void aPacketThatIsNotTcpIsDeadLetteredAloneAndTheRestOfItsRecordGoesOn() {
+        start("{name: a, sources: [web1]}", "{name: h, sources: [web1], filter: {http: {methods: [GET]}}}");
+        TestSession s = session(46100, get("/ok"));
+        byte[] truncated = Arrays.copyOf(s.packets.get(3).ip(), 30); // cut inside the TCP header
+        byte[] bad = CapturedPacketCodec.encodePacket(s.packets.get(3).micros(), Direction.CLIENT_TO_SERVER,
+                truncated, 0, truncated.length, truncated.length, 99);
+        CapturedPacketCodec.Builder b = new CapturedPacketCodec.Builder();
+        for (int i = 0; i < 4; i++) {
+            b.add(s.packets.get(i).encoded());
+        }
+        b.add(bad);
+        byte[] mixed = b.build();
+        pipeRecords("web1", List.of(new TestSession.Packet(s.packets.get(0).key(), mixed, s.packets.get(0).micros(),
+                true, null, null, 0)));
+        pipeRecords("web1", TestSession.batch(s.packets.subList(4, s.packets.size()), 4));
+        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(ProcessorTopics.DEADLETTER,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+                .isEqualTo("packet-truncated");
+        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_PACKET).value()))
+                .isEqualTo("4");
+        assertThat(ipPackets(dead)).containsExactly(truncated);
+        List<byte[]> expected = s.packets.stream().map(TestSession.Packet::ip).toList();
+        assertThat(ipPackets(out("a"))).containsExactlyElementsOf(expected);
+        assertThat(ipPackets(out("h"))).containsExactlyElementsOf(expected);
+        assertThat(counters.of("a").packetsIn()).isEqualTo(s.packets.size());
+        assertThat(counters.deadLettersByReason()).containsEntry("packet-truncated", 1L);
+    }
+
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void aReusedFourTupleStartsANewSession(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1], sample: 50%}");
         Set<Boolean> outcomes = new HashSet<>();
         int expectedRecords = 0;
@@ -348,7 +523,7 @@ class SubscriptionTopologyTest {
             pipe("web1", s);
             List<TestRecord<byte[], byte[]>> got = out("a");
             outcomes.add(!got.isEmpty());
-            assertThat(got.size()).isIn(0, s.packets.size());
+            assertThat(packetCount(got)).isIn(0, s.packets.size());
             expectedRecords += got.size();
             assertThat(before).isZero();
         }
@@ -357,8 +532,10 @@ class SubscriptionTopologyTest {
         assertThat(counters.of("a").recordsOut()).isEqualTo(expectedRecords);
     }
 
-    @Test
-    void combinedRulesAndLiveChanges() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void combinedRulesAndLiveChanges(int batch) {
+        this.batch = batch;
         start("""
                 name: combo
                 sources: [web1]
@@ -373,7 +550,7 @@ class SubscriptionTopologyTest {
         List<TestRecord<byte[], byte[]>> out = out("combo");
         assertThat(ports(out)).containsExactly(48001);
         assertThat(out.stream().map(SubscriptionTopologyTest::copy).collect(Collectors.toSet())).containsExactly(0, 1);
-        assertThat(out.stream().map(r -> payload(r.value())).filter(p -> p.startsWith("GET")))
+        assertThat(payloads(out).stream().filter(p -> p.startsWith("GET")))
                 .containsExactly(get("/api/a").replace("test/1", "******"), get("/api/a").replace("test/1", "******"));
         // Added while running: takes effect for the next packets; removed: stops.
         registry.put(SubscriptionParser.parseOne("{name: late, sources: [web1]}"));
@@ -384,13 +561,15 @@ class SubscriptionTopologyTest {
         assertThat(out("late")).isEmpty();
     }
 
-    @Test
-    void theSameSessionOnTwoSourcesIsDecidedPerSource() {
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void theSameSessionOnTwoSourcesIsDecidedPerSource(int batch) {
+        this.batch = batch;
         start("{name: a, sources: [web1, web2], filter: {http: {allow-url: ['^/api/']}}}");
         TestSession s = session(49000, get("/api/x"));
         pipe("web1", s);
         pipe("web2", s);
-        assertThat(out("a")).hasSize(2 * s.packets.size());
+        assertThat(packetCount(out("a"))).isEqualTo(2 * s.packets.size());
         assertThat(counters.of("a").sessionsKept()).isEqualTo(2);
     }
 }

@@ -8,6 +8,7 @@ import dev.trafficbus.packet.TestPackets;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Hand-built packets of one TCP session (for topology unit tests), encoded as capture records. */
@@ -18,8 +19,15 @@ final class TestSession {
     static final int PSH = PacketView.PSH;
     static final int ACK = PacketView.ACK;
 
-    /** One capture record: flow key, CapturedPacket value, capture time. */
-    record Packet(byte[] key, byte[] value, long micros, boolean clientToServer) {
+    /**
+     * One capture record: flow key, value, capture time of its first packet, and for a one-packet record the IP
+     * packet, its encoded item and TCP flags (what {@link #batch} needs).
+     */
+    record Packet(byte[] key, byte[] value, long micros, boolean clientToServer, byte[] ip, byte[] encoded, int flags) {
+        /** Packets in the record. */
+        int packetCount() {
+            return new CapturedPacketCodec.Reader().read(value).packetCount();
+        }
     }
 
     private final int[] client;
@@ -97,10 +105,48 @@ final class TestSession {
         PacketView v = new PacketView();
         v.wrap(ip, 0, ip.length);
         byte[] key = FlowKey.keyBytes(v, c2s);
-        byte[] value = CapturedPacketCodec.encode(micros, c2s ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                ip, 0, ip.length, ip.length, sequence++);
-        packets.add(new Packet(key, value, micros, c2s));
+        Direction dir = c2s ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT;
+        byte[] value = CapturedPacketCodec.encode(micros, dir, ip, 0, ip.length, ip.length, sequence);
+        byte[] encoded = CapturedPacketCodec.encodePacket(micros, dir, ip, 0, ip.length, ip.length, sequence++);
+        packets.add(new Packet(key, value, micros, c2s, ip, encoded, v.flags()));
         micros += 100;
+    }
+
+    /**
+     * One-packet records grouped as the forwarder batches them: consecutive packets of one flow key share a
+     * record, a client SYN (SYN without ACK) starts a new one, a FIN or RST ends one, at most {@code max} each.
+     */
+    static List<Packet> batch(List<Packet> singles, int max) {
+        if (max <= 1) {
+            return singles;
+        }
+        List<Packet> out = new ArrayList<>();
+        List<Packet> open = new ArrayList<>();
+        for (Packet p : singles) {
+            boolean clientSyn = p.clientToServer() && (p.flags() & SYN) != 0 && (p.flags() & ACK) == 0;
+            if (!open.isEmpty() && (clientSyn || !Arrays.equals(open.get(0).key(), p.key()))) {
+                out.add(join(open));
+            }
+            open.add(p);
+            if ((p.flags() & (FIN | RST)) != 0 || open.size() == max) {
+                out.add(join(open));
+            }
+        }
+        if (!open.isEmpty()) {
+            out.add(join(open));
+        }
+        return out;
+    }
+
+    /** One record of the given one-packet records (emptied afterwards). */
+    static Packet join(List<Packet> open) {
+        CapturedPacketCodec.Builder b = new CapturedPacketCodec.Builder();
+        open.forEach(p -> b.add(p.encoded()));
+        Packet first = open.get(0);
+        Packet joined = open.size() == 1 ? first
+                : new Packet(first.key(), b.build(), first.micros(), first.clientToServer(), null, null, 0);
+        open.clear();
+        return joined;
     }
 
     /** Writes a correct TCP checksum, so tests can check that redaction keeps it correct. */

@@ -12,8 +12,6 @@ public final class RecordHeaderNames {
      * absent means copy 0. Replayers treat each copy as its own session with its own client endpoint.
      */
     public static final String COPY = "tb.copy";
-    /** Name of the subscription that produced the record (UTF-8), on subscription topics. */
-    public static final String SUBSCRIPTION = "tb.subscription";
 
     private RecordHeaderNames() {
     }

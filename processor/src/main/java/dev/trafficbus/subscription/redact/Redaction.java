@@ -44,17 +44,14 @@ public final class Redaction {
     }
 
     /**
-     * Masks the payload {@code value[payloadOff, payloadOff+payloadLen)} of the TCP segment at {@code tcpOff}.
-     * Returns {@code value} itself when nothing matched, else a masked copy; {@code maskedOut[0]} gets the number
-     * of fields masked. The input array is never changed (other subscriptions share it).
+     * Masks the payload {@code a[payloadOff, payloadOff+payloadLen)} of the TCP segment at {@code tcpOff} in
+     * {@code a} itself, checksum fixed; returns the number of fields masked. For arrays the caller owns.
      */
-    public byte[] apply(byte[] value, int tcpOff, int payloadOff, int payloadLen, int[] maskedOut) {
-        maskedOut[0] = 0;
+    public int maskInPlace(byte[] a, int tcpOff, int payloadOff, int payloadLen) {
         if (rules.isEmpty() || payloadLen == 0) {
-            return value;
+            return 0;
         }
-        String text = new String(value, payloadOff, payloadLen, StandardCharsets.ISO_8859_1);
-        byte[] out = value;
+        String text = new String(a, payloadOff, payloadLen, StandardCharsets.ISO_8859_1);
         int masked = 0;
         for (Pattern rule : rules) {
             Matcher m = rule.matcher(text);
@@ -65,15 +62,11 @@ public final class Redaction {
                 if (start < 0 || end <= start) {
                     continue;
                 }
-                if (out == value) {
-                    out = value.clone();
-                }
-                mask(out, tcpOff, payloadOff + start, payloadOff + end);
+                mask(a, tcpOff, payloadOff + start, payloadOff + end);
                 masked++;
             }
         }
-        maskedOut[0] = masked;
-        return out;
+        return masked;
     }
 
     /** Overwrites {@code a[from, to)} with the mask byte and adjusts the TCP checksum (RFC 1624, incremental). */
