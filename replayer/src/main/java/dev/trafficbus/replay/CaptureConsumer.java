@@ -1,11 +1,8 @@
 package dev.trafficbus.replay;
 
-import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.flow.FlowKey;
-import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.session.CapturedSession;
 import dev.trafficbus.session.SessionEnd;
@@ -38,8 +35,8 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * The one consumer thread: polls the topic, decodes each record's packet in place, and feeds the captured
- * sessions, which hand complete messages to the engine. Pauses the topic while too many captured bytes
+ * The one consumer thread: polls the topic, decodes every packet of each record in place, in order, and feeds
+ * the captured sessions, which hand complete messages to the engine. Pauses the topic while too many captured bytes
  * wait to be sent. Reads each partition as its {@link PartitionPlan} says (window, resume point, end), once
  * per loop pass. Commits only up to the first record of the oldest session not finished yet
  * ({@link OffsetLedger}): a crash loses no session, and may replay a few again (at-least-once).
@@ -53,6 +50,11 @@ final class CaptureConsumer implements AutoCloseable {
     private static final long FORGET_CLOSED_NANOS = 10_000_000_000L;
     private static final long WARM_UP_NANOS = 3_000_000_000L;
     private static final int WARM_UP_MAX_RECORDS = 100_000;
+    /**
+     * How far past the window end, in capture time, records are read for sessions that began inside it: a
+     * record comes at most the forwarder's batching time (a few ms) behind younger ones; this leaves room.
+     */
+    private static final long LATE_RECORDS_MICROS = 1_000_000L;
 
     /** Receives the packets of a session that is not replayed (outside the window, already replayed). */
     private static final SessionEvents LEFT_OUT = new SessionEvents() {
@@ -78,8 +80,7 @@ final class CaptureConsumer implements AutoCloseable {
     private final SessionTable table;
     private final ProductionGuard guard;
     private final boolean bounded;
-    private final PacketView view = new PacketView();
-    private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+    private final CaptureRecordReader in = new CaptureRecordReader();
     private final Map<TopicPartition, PartitionPlan> plans = new HashMap<>();
     private final Map<Integer, PartitionPlan> plansByNumber = new HashMap<>();
     private volatile boolean stopping;
@@ -230,14 +231,10 @@ final class CaptureConsumer implements AutoCloseable {
             // stop() came: the records gathered are past the consumer position, so they are still handled
         }
         long earliest = Long.MAX_VALUE;
-        for (TopicPartition tp : seen) {
-            // Records of one partition come in capture order, so its first record is its earliest.
-            for (ConsumerRecord<byte[], byte[]> r : early) {
-                if (r.partition() == tp.partition()) {
-                    earliest = Math.min(earliest, captureMicros(r));
-                    break;
-                }
-            }
+        // Not just each partition's first record: records of one partition are only roughly in capture order (a
+        // batch closed early by a FIN is published before an older one of another flow still open).
+        for (ConsumerRecord<byte[], byte[]> r : early) {
+            earliest = Math.min(earliest, captureMicros(r));
         }
         if (earliest != Long.MAX_VALUE) {
             engine.clock.anchor(earliest, System.nanoTime());
@@ -259,13 +256,9 @@ final class CaptureConsumer implements AutoCloseable {
         return true;
     }
 
-    /** The record's capture time, or Long.MAX_VALUE when it does not decode (it is counted when handled). */
+    /** The record's first packet's capture time, or Long.MAX_VALUE when it does not decode (counted when handled). */
     private long captureMicros(ConsumerRecord<byte[], byte[]> r) {
-        try {
-            return reader.read(r.value()).timestampMicros();
-        } catch (IllegalArgumentException e) {
-            return Long.MAX_VALUE;
-        }
+        return in.read(r.value()) ? in.timestampMicros() : Long.MAX_VALUE;
     }
 
     /**
@@ -308,48 +301,52 @@ final class CaptureConsumer implements AutoCloseable {
 
     private void handle(ConsumerRecord<byte[], byte[]> r) {
         counters.recordsConsumed.increment();
-        PartitionPlan plan = plansByNumber.get(r.partition());
-        try {
-            reader.read(r.value());
-        } catch (IllegalArgumentException e) {
-            counters.skipRecord("undecodable");
+        if (!in.read(r.value())) {
+            counters.skipRecord(CaptureRecordReader.UNDECODABLE);
             return;
         }
-        PacketStatus status = view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
-                reader.originalLength());
-        if (status != PacketStatus.TCP) {
-            counters.skipRecord(switch (status) {
-                case NOT_IP, NOT_TCP -> "not-tcp";
-                case FRAGMENT -> "ip-fragment";
-                case TRUNCATED -> "truncated-packet";
-                default -> "malformed-packet";
-            });
-            return;
-        }
+        counters.packetsConsumed.add(in.packetCount());
         int copy = CopyHeader.decode(r.headers());
         if (copy == CopyHeader.MALFORMED) {
-            counters.skipRecord("bad-copy-header");
+            counters.skipPackets("bad-copy-header", in.packetCount());
             return;
         }
-        long ts = reader.timestampMicros();
+        PartitionPlan plan = plansByNumber.get(r.partition());
+        current = r;
+        currentPlan = plan;
+        try {
+            do {
+                String skip = in.wrap();
+                if (skip != null) {
+                    counters.skipPackets(skip, 1);
+                    continue;
+                }
+                handlePacket(r, plan, copy);
+            } while (in.advance());
+        } finally {
+            current = null;
+        }
+    }
+
+    /** One TCP packet of record {@code r}; the record's offset stands for all its packets in the ledger. */
+    private void handlePacket(ConsumerRecord<byte[], byte[]> r, PartitionPlan plan, int copy) {
+        PacketView view = in.view();
+        long ts = in.timestampMicros();
         if (plan != null) {
             plan.lastTsMicros = Math.max(plan.lastTsMicros, ts);
         }
         engine.clock.anchor(ts, System.nanoTime());
-        boolean clientToServer = reader.direction() == Direction.CLIENT_TO_SERVER;
+        boolean clientToServer = in.clientToServer();
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
         SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copy);
-        current = r;
-        currentPlan = plan;
         SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
                 activeNanos(System.nanoTime()));
-        current = null;
         if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplaySession s && !s.pastWindowEnd) {
             s.pastWindowEnd = true; // begun inside the window, captured on past its end: replayed whole
             counters.sessionsContinuingAfterWindow.increment();
         }
         if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
-            counters.skipRecord("data-after-close");
+            counters.skipPackets("data-after-close", 1);
         }
     }
 
@@ -382,7 +379,7 @@ final class CaptureConsumer implements AutoCloseable {
         @Override
         public SessionEvents open(SessionKey key, long ts, int partition, long offset, boolean synStart) {
             PartitionPlan plan = currentPlan;
-            if (plan != null && offset >= plan.stop) {
+            if (plan != null && offset >= plan.stop && !lateInWindow(plan, offset, ts)) {
                 return LEFT_OUT; // after the window: only sessions begun inside are read on
             }
             counters.sessionsCaptured.increment();
@@ -403,6 +400,14 @@ final class CaptureConsumer implements AutoCloseable {
             }
             return engine.open(key, ts, partition, offset, sourceOf(current));
         }
+    }
+
+    /**
+     * A session first captured inside the window whose record comes after the window's end offset: records are
+     * only roughly in capture order, so a few start there and belong to the window all the same.
+     */
+    private boolean lateInWindow(PartitionPlan plan, long offset, long ts) {
+        return options.window().to() != null && ts < options.window().toMicros() && offset < plan.endAtStart;
     }
 
     private void flowControl(long now) {
@@ -446,12 +451,15 @@ final class CaptureConsumer implements AutoCloseable {
 
     /**
      * True when every assigned partition is done: read to its end offset of assignment time, or past the
-     * window end with no session of it still open (or with the capture gone on for the idle-end time past the
-     * window end: those sessions end there). Done partitions are paused.
+     * window end (and {@link #LATE_RECORDS_MICROS} of capture time beyond it, for records that come late) with no
+     * session of it still open, or with the capture gone on for the idle-end time past the window end: those
+     * sessions end there. Done partitions are paused.
      */
     private boolean passDone() {
         boolean all = true;
-        long grace = tuning.idleEnd().toNanos() / 1000;
+        long margin = options.window().to() == null ? Long.MIN_VALUE
+                : options.window().toMicros() + LATE_RECORDS_MICROS;
+        long grace = Math.max(tuning.idleEnd().toNanos() / 1000, LATE_RECORDS_MICROS);
         for (TopicPartition tp : consumer.assignment()) {
             PartitionPlan plan = plans.get(tp);
             if (plan == null) {
@@ -464,7 +472,9 @@ final class CaptureConsumer implements AutoCloseable {
             boolean pastStop = pos >= plan.stop;
             boolean overdue = pastStop && options.window().to() != null
                     && plan.lastTsMicros - options.window().toMicros() > grace;
-            if (pos >= plan.endAtStart || (pastStop && replaysBeingRead(tp.partition()) == 0) || overdue) {
+            boolean lateRecordsRead = plan.lastTsMicros >= margin;
+            if (pos >= plan.endAtStart || (pastStop && lateRecordsRead && replaysBeingRead(tp.partition()) == 0)
+                    || overdue) {
                 plan.done = true;
                 consumer.pause(List.of(tp));
             } else {

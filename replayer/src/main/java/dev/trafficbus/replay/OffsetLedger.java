@@ -11,8 +11,10 @@ import java.util.TreeSet;
 
 /**
  * Which offsets may be committed without losing a session: per partition, the first record of every session
- * not finished yet holds the commit point back. Sessions finished beyond the commit point travel in the
- * commit's metadata, so a restarted replayer can skip them instead of replaying them twice.
+ * not finished yet holds the commit point back. A record may hold the start of more than one session (one
+ * ends and the next begins in it); it counts as finished only when all of them are. Sessions finished beyond
+ * the commit point travel in the commit's metadata, so a restarted replayer can skip them instead of replaying
+ * them twice.
  * Sessions open on the consumer thread and finish on event loops.
  */
 final class OffsetLedger {
@@ -59,6 +61,9 @@ final class OffsetLedger {
         done.headSet(point).clear();
         StringBuilder sb = new StringBuilder();
         for (long o : done) {
+            if (m != null && m.containsKey(o)) {
+                continue; // another session begun in the same record is still running: that record is not done
+            }
             String s = Long.toString(o - point, 36);
             if (sb.length() + s.length() + 1 > MAX_METADATA_CHARS) {
                 break; // the rest is replayed again after a restart: at-least-once

@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * Where reading one assigned partition starts and stops. Starts at the window start (found by record time),
  * else at the group's committed offset, else the earliest. New sessions are taken up to {@code stop}, the
- * first record at or past the window end; records beyond it only complete sessions that began inside.
+ * first record at or past the window end; records beyond it only complete sessions that began inside, or start
+ * one first captured inside the window whose record came late (record times are only roughly in order).
  * Never reads past {@code endAtStart}, the partition's end when it was assigned, in a bounded run.
  */
 final class PartitionPlan {

@@ -28,7 +28,11 @@ final class ReplayCounters {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
     final LongAdder recordsConsumed = new LongAdder();
+    /** Records whose value did not decode. */
     final LongAdder recordsSkipped = new LongAdder();
+    /** Packets of the records that decoded: every one is handed on or counted in {@link #packetsSkipped}. */
+    final LongAdder packetsConsumed = new LongAdder();
+    final LongAdder packetsSkipped = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> problems = new ConcurrentHashMap<>();
     /** Sessions left out before replay, by reason (starts-before-window, ...), and notes such as continues-after-window. */
     private final ConcurrentHashMap<String, LongAdder> sessionNotes = new ConcurrentHashMap<>();
@@ -50,6 +54,7 @@ final class ReplayCounters {
             m.functionCounter("bytes_sent", bytesSent, LongAdder::sum);
             m.functionCounter("bytes_received", bytesReceived, LongAdder::sum);
             m.functionCounter("records_consumed", recordsConsumed, LongAdder::sum);
+            m.functionCounter("packets_consumed", packetsConsumed, LongAdder::sum);
             problems.forEach((r, a) -> m.functionCounter("problems", a, LongAdder::sum, "reason", r));
             sessionNotes.forEach((r, a) -> m.functionCounter("sessions_left_out", a, LongAdder::sum, "reason", r));
         }
@@ -89,9 +94,16 @@ final class ReplayCounters {
         return a;
     }
 
+    /** A record whose value did not decode (its packets are unknown, so they are not counted). */
     void skipRecord(String reason) {
         recordsSkipped.increment();
         problem(reason);
+    }
+
+    /** {@code n} packets of a decoded record not replayed, by reason. */
+    void skipPackets(String reason, long n) {
+        packetsSkipped.add(n);
+        problem(reason, n);
     }
 
     /** Sessions that reached an outcome. */
@@ -128,6 +140,7 @@ final class ReplayCounters {
         problems.forEach((k, v) -> p.put(k, v.sum()));
         return new ReplaySummary(sessionsSeen.sum(), sessionsReplayed.sum(), sessionsFailed.sum(),
                 sessionsIncomplete.sum(), messagesSent.sum(), messagesAnswered.sum(), bytesSent.sum(),
-                bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(), seconds);
+                bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(),
+                packetsConsumed.sum(), packetsSkipped.sum(), seconds);
     }
 }

@@ -20,13 +20,15 @@ import java.util.TreeMap;
  * @param bytesReceived      bytes the target sent back
  * @param problemsByReason   counts by reason: skipped records, gaps, timeouts, connection failures, ...
  * @param recordsConsumed    Kafka records read
- * @param recordsSkipped     records that were not usable packets (their reasons are in problemsByReason)
+ * @param recordsSkipped     records whose value did not decode ({@code undecodable} in problemsByReason)
+ * @param packetsConsumed    packets in the records that decoded: each is used or skipped
+ * @param packetsSkipped     packets that were not replayable (their reasons are in problemsByReason)
  * @param seconds            wall time of the run
  */
 public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessionsFailed, long sessionsIncomplete,
                             long messagesSent, long messagesAnswered, long bytesSent, long bytesReceived,
                             Map<String, Long> problemsByReason, long recordsConsumed, long recordsSkipped,
-                            double seconds) {
+                            long packetsConsumed, long packetsSkipped, double seconds) {
     public ReplaySummary {
         problemsByReason = Map.copyOf(problemsByReason);
     }
@@ -48,8 +50,9 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
                 sessionsReplayed, sessionsSeen, sessionsIncomplete, sessionsFailed, sessionsNotReplayed()));
         sb.append(String.format(Locale.ROOT, "%d messages sent, %d answered; %s sent, %s received; ",
                 messagesSent, messagesAnswered, size(bytesSent), size(bytesReceived)));
-        sb.append(String.format(Locale.ROOT, "%.1f s, %.0f msg/s; records %d consumed, %d skipped",
-                seconds, messagesPerSecond(), recordsConsumed, recordsSkipped));
+        sb.append(String.format(Locale.ROOT, "%.1f s, %.0f msg/s; records %d consumed, %d skipped; "
+                + "packets %d consumed, %d skipped", seconds, messagesPerSecond(), recordsConsumed, recordsSkipped,
+                packetsConsumed, packetsSkipped));
         if (!problemsByReason.isEmpty()) {
             sb.append("; problems:");
             new TreeMap<>(problemsByReason).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
@@ -80,6 +83,10 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
         records.put("consumed", recordsConsumed);
         records.put("skipped", recordsSkipped);
         report.put("records", records);
+        Map<String, Object> packets = new LinkedHashMap<>();
+        packets.put("consumed", packetsConsumed);
+        packets.put("skipped", packetsSkipped);
+        report.put("packets", packets);
         report.put("problems", new TreeMap<>(problemsByReason));
         report.put("seconds", Math.round(seconds * 1000) / 1000.0);
         return report;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.session.Conversation;
 import dev.trafficbus.replay.http.HttpRewriteRules;
 import dev.trafficbus.report.ReportInBrowser;
 import org.apache.kafka.clients.admin.Admin;
@@ -120,6 +121,52 @@ class ArchiveReplayTest {
             }
             assertThat(ledger.path("captured").asLong()).isEqualTo(4 + leftOut);
         }
+    }
+
+    @Test
+    void aSessionWhoseRecordComesLateAfterTheWindowEndIsStillReplayed(@TempDir Path dir) throws Exception {
+        String topic = "tb.capture.late";
+        createTopic(topic, 1);
+        long t = (System.currentTimeMillis() - 60_000) * 1000L;
+        long to = t + 1_000_000;
+        try (RecordingHttpServer server = new RecordingHttpServer()) {
+            int answer = server.answerSize();
+            // a and b start inside the window, c 1 ms after its end, d well after. b's first record was still being
+            // batched when c's, closed at once by its FIN, went out: the first record past the end precedes b's.
+            List<CaptureBatcher.Record> a = session(53000, t, "a", answer);
+            List<CaptureBatcher.Record> b = session(53001, to - 3_000, "b", answer);
+            List<CaptureBatcher.Record> c = session(53002, to + 1_000, "c", answer);
+            List<CaptureBatcher.Record> d = session(53003, to + 2_000_000, "d", answer);
+            List<CaptureBatcher.Record> records = new ArrayList<>(a);
+            records.add(c.get(0));
+            records.addAll(b);
+            records.addAll(c.subList(1, c.size()));
+            records.addAll(d);
+            TestKafka.publishAtCaptureTime(kafka.bootstrapServers(), topic, records);
+
+            Path report = dir.resolve("late.json");
+            CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", topic,
+                    "--target", TargetAddress.show(server.address()), "--bootstrap-servers", kafka.bootstrapServers(),
+                    "--from", iso(t), "--to", iso(to), "--speed", "max", "--group", "late", "--report", report.toString(),
+                    // One record per poll: reading must not stop at the first record past the end, c's.
+                    "--kafka-property", "max.poll.records=1");
+            assertThat(o.exitCode()).as(o.err()).isZero();
+            assertThat(server.requests).extracting(RecordingHttpServer.Request::path)
+                    .containsExactlyInAnyOrder("/late/a", "/late/b");
+            JsonNode ledger = new ObjectMapper().readTree(report.toFile()).path("ledger");
+            assertThat(ledger.path("inWindow").asLong()).isEqualTo(2);
+            assertThat(ledger.path("replayed").asLong()).isEqualTo(2);
+        }
+    }
+
+    /** One short HTTP session on client port {@code port} begun at {@code startMicros}, cut as a forwarder does. */
+    private static List<CaptureBatcher.Record> session(int port, long startMicros, String name, int answer) {
+        List<Conversation.Packet> p = new Conversation("10.1.0.2", port, "10.1.0.1", 80, port * 7919L, port * 104729L,
+                startMicros).handshake().clientSends("GET /late/" + name + " HTTP/1.1\r\nHost: t\r\n\r\n")
+                .serverSends(new byte[answer], 1460).clientFin().serverFin().clientAck()
+                .packets();
+        return CaptureBatcher.group(p.stream().map(x -> new CaptureBatcher.Packet(x.tsMicros(), x.clientToServer(),
+                x.bytes())).toList(), CaptureBatcher.DEFAULT_MAX_PACKETS);
     }
 
     @Test

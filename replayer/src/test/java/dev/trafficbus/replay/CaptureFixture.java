@@ -2,8 +2,6 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.avro.Direction;
-import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -29,7 +27,8 @@ import java.util.Properties;
 
 /**
  * A real capture from testdata/ (made by tcpdump of curl against nginx), read with pcap4j and published the
- * way the forwarder does: IP packet in the value, flow key, record time = capture time, source header.
+ * way the forwarder does: consecutive packets of a flow in one value, flow key, record time = first packet's
+ * capture time, source header.
  */
 final class CaptureFixture {
     /** One TCP packet of the service port. */
@@ -113,8 +112,16 @@ final class CaptureFixture {
         return m;
     }
 
-    /** Publishes every packet; with {@code copies} > 1 each packet also as copies 1.. with the tb.copy header. */
-    void publish(String bootstrap, String topic, String source, int copies) {
+    /**
+     * Publishes every packet, grouped into records as a forwarder does; with {@code copies} > 1 each record also
+     * as copies 1.. with the tb.copy header. Returns the records published per copy.
+     */
+    int publish(String bootstrap, String topic, String source, int copies) {
+        return publish(bootstrap, topic, source, copies, CaptureBatcher.DEFAULT_MAX_PACKETS);
+    }
+
+    /** As {@link #publish(String, String, String, int)} with at most {@code maxPacketsPerRecord} packets per record. */
+    int publish(String bootstrap, String topic, String source, int copies, int maxPacketsPerRecord) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -123,18 +130,14 @@ final class CaptureFixture {
         // One request in flight: a just-created topic's leader change then cannot leave the idempotent producer
         // retrying an out-of-order sequence (seen on a loaded machine).
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        PacketView v = new PacketView();
-        long seq = 0;
+        List<CaptureBatcher.Record> records = CaptureBatcher.group(packets.stream()
+                .map(pk -> new CaptureBatcher.Packet(pk.micros(), pk.clientToServer(), pk.ip())).toList(),
+                maxPacketsPerRecord);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            for (Packet pk : packets) {
-                v.wrap(pk.ip(), 0, pk.ip().length, pk.ip().length);
-                byte[] key = FlowKey.keyBytes(v, pk.clientToServer());
-                byte[] value = CapturedPacketCodec.encode(pk.micros(),
-                        pk.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                        pk.ip(), 0, pk.ip().length, pk.ip().length, seq++);
+            for (CaptureBatcher.Record rec : records) {
                 for (int copy = 0; copy < copies; copy++) {
                     ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,
-                            Math.floorDiv(pk.micros(), 1000L), key, value);
+                            Math.floorDiv(rec.firstTsMicros(), 1000L), rec.key(), rec.value());
                     r.headers().add(RecordHeaderNames.SOURCE, source.getBytes(StandardCharsets.UTF_8));
                     r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
                     if (copy > 0) {
@@ -145,5 +148,6 @@ final class CaptureFixture {
             }
             producer.flush();
         }
+        return records.size();
     }
 }

@@ -2,6 +2,7 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.session.Conversation;
 import dev.trafficbus.session.TestPackets;
 import org.junit.jupiter.api.AfterAll;
@@ -145,7 +146,9 @@ class SocketReplayTest {
         byte[] udp = TestPackets.udp("10.1.0.2", 5353, SERVER, 53, new byte[12]);
         byte[] udpValue = dev.trafficbus.bus.CapturedPacketCodec.encode(1_000_000,
                 dev.trafficbus.bus.avro.Direction.CLIENT_TO_SERVER, udp, 0, udp.length, udp.length, 9999);
-        kafka.publish(topic, packets, List.of("not an avro record".getBytes(StandardCharsets.US_ASCII), udpValue));
+        int records = kafka.publish(topic, packets,
+                List.of("not an avro record".getBytes(StandardCharsets.US_ASCII), udpValue));
+        assertThat(records).as("several packets per record").isLessThan(packets.size() / 2);
 
         ReplaySummary s = replay(topic, "mixed", http.address(), ReplaySpeed.MAX);
 
@@ -176,8 +179,10 @@ class SocketReplayTest {
         assertThat(s.messagesAnswered()).isEqualTo(65);
         assertThat(s.bytesSent()).isEqualTo(requestBytes);
         assertThat(s.bytesReceived()).isEqualTo(65L * answer);
-        assertThat(s.recordsConsumed()).isEqualTo(packets.size() + 2);
-        assertThat(s.recordsSkipped()).isEqualTo(2);
+        assertThat(s.recordsConsumed()).isEqualTo(records + 2);
+        assertThat(s.recordsSkipped()).as("the undecodable one").isEqualTo(1);
+        assertThat(s.packetsConsumed()).isEqualTo(packets.size() + 1);
+        assertThat(s.packetsSkipped()).as("the UDP one").isEqualTo(1);
         assertThat(s.problemsByReason()).containsExactlyInAnyOrderEntriesOf(
                 Map.of("gap", 1L, "undecodable", 1L, "not-tcp", 1L));
         assertThat(s.summaryLine()).contains("replayed 22 of 23 sessions");
@@ -202,7 +207,8 @@ class SocketReplayTest {
             packets.addAll(client(43000 + s, 1_000_000 + s).handshake().clientSends(get("/r/" + s))
                     .serverSends(answerBytes(), 1460).clientFin().serverFin().packets());
         }
-        kafka.publish(topic, packets, List.of());
+        // One packet per record: what older forwarders published, still read the same way.
+        assertThat(kafka.publish(topic, packets, List.of(), 1)).isEqualTo(packets.size());
         InetSocketAddress closed;
         try (ServerSocket ss = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closed = new InetSocketAddress(ss.getInetAddress(), ss.getLocalPort());
@@ -354,7 +360,7 @@ class SocketReplayTest {
         kafka.createTopic(topic, 2);
         List<Conversation.Packet> packets = client(49000, 1_000_000).handshake().clientSends(get("/warmup/0"))
                 .serverSends(answerBytes(), 1460).clientFin().serverFin().packets();
-        kafka.publish(topic, packets, List.of());
+        int records = kafka.publish(topic, packets, List.of());
         // A partition that holds only aborted records looks non-empty but yields nothing: the warm-up waits its full 3 s.
         kafka.publishAborted(topic, 2);
         java.util.Properties config = kafka.consumerConfig();
@@ -373,7 +379,8 @@ class SocketReplayTest {
         Thread.sleep(500); // assigned and fetched, still well inside the warm-up
         replay.stop();
         ReplaySummary s = running.get(30, TimeUnit.SECONDS);
-        assertThat(s.recordsConsumed()).isEqualTo(packets.size());
+        assertThat(s.recordsConsumed()).isEqualTo(records);
+        assertThat(s.packetsConsumed()).isEqualTo(packets.size());
         assertThat(s.sessionsSeen()).isEqualTo(1);
     }
 
@@ -386,7 +393,7 @@ class SocketReplayTest {
             packets.addAll(client(46000 + s, 1_000_000 + s).handshake().clientSends(get("/cli/" + s))
                     .serverSends(answerBytes(), 1460).clientFin().serverFin().packets());
         }
-        kafka.publish(topic, packets, List.of());
+        int records = kafka.publish(topic, packets, List.of());
         Path report = dir.resolve("run.json");
         CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", topic, "--target", TargetAddress.show(http.address()),
                 "--bootstrap-servers", kafka.bootstrapServers(), "--speed", "max", "--until-end",
@@ -397,7 +404,9 @@ class SocketReplayTest {
         assertThat(json.path("topic").asText()).isEqualTo(topic);
         assertThat(json.path("sessions").path("replayed").asLong()).isEqualTo(3);
         assertThat(json.path("messages").path("answered").asLong()).isEqualTo(3);
-        assertThat(json.path("records").path("consumed").asLong()).isEqualTo(packets.size());
+        assertThat(json.path("records").path("consumed").asLong()).isEqualTo(records);
+        assertThat(json.path("packets").path("consumed").asLong()).isEqualTo(packets.size());
+        assertThat(json.path("packets").path("skipped").asLong()).isZero();
         assertThat(requestsUnder("/cli/")).hasSize(3);
 
         // Everything was consumed by the group: a second run finds nothing, which is exit code 1.
@@ -411,6 +420,121 @@ class SocketReplayTest {
         assertThat(o.exitCode()).isEqualTo(2);
         assertThat(o.err()).isEqualTo("trafficbus replay: topic tb.capture.typo does not exist; forward something "
                 + "first or check --bootstrap-servers" + System.lineSeparator());
+    }
+
+    @Test
+    void aRecordMayCrossRequestsAndConnectionsAndHoldAPacketThatIsNotTcp() throws Exception {
+        String topic = "tb.capture.cuts";
+        kafka.createTopic(topic, 1);
+        Conversation keep = client(51000, 1_000_000).handshake();
+        for (int k = 0; k < 3; k++) {
+            keep.clientSends(get("/cuts/keep/" + k)).serverSends(answerBytes(), 1460);
+        }
+        List<Conversation.Packet> kp = keep.clientFin().serverFin().clientAck().packets();
+        int secondRequest = nthClientData(kp, 1);
+        byte[] udp = TestPackets.udp("10.1.0.2", 5353, SERVER, 53, new byte[12]);
+        List<CaptureBatcher.Packet> withUdp = new ArrayList<>(batched(kp.subList(secondRequest + 1, kp.size() - 2)));
+        withUdp.add(1, new CaptureBatcher.Packet(kp.get(secondRequest).tsMicros(), true, udp));
+        // Handshake to the second request, then the rest to the client's FIN (a UDP packet among them), then the tail.
+        List<CaptureBatcher.Record> records = new ArrayList<>(List.of(
+                CaptureBatcher.record(batched(kp.subList(0, secondRequest + 1))), CaptureBatcher.record(withUdp),
+                CaptureBatcher.record(batched(kp.subList(kp.size() - 2, kp.size() - 1))),
+                CaptureBatcher.record(batched(kp.subList(kp.size() - 1, kp.size())))));
+        // The same 4-tuple reused without a captured close: one record ends the first connection and starts the next.
+        Conversation first = client(51001, 1_100_000).handshake().clientSends(get("/cuts/reused/0"))
+                .serverSends(answerBytes(), 1460);
+        Conversation second = new Conversation("10.1.0.2", 51001, SERVER, 80, 777_777L, 888_888L, 1_200_000)
+                .handshake().clientSends(get("/cuts/reused/1")).serverSends(answerBytes(), 1460)
+                .clientFin().serverFin().clientAck();
+        List<Conversation.Packet> fp = first.packets();
+        List<Conversation.Packet> sp = second.packets();
+        List<Conversation.Packet> across = new ArrayList<>(fp.subList(fp.size() - 2, fp.size()));
+        across.addAll(sp.subList(0, 3));
+        records.add(CaptureBatcher.record(batched(fp.subList(0, fp.size() - 2))));
+        records.add(CaptureBatcher.record(batched(across)));
+        records.addAll(CaptureBatcher.group(batched(sp.subList(3, sp.size())), CaptureBatcher.DEFAULT_MAX_PACKETS));
+        kafka.publishRecords(topic, records, List.of());
+        int packets = records.stream().mapToInt(CaptureBatcher.Record::packets).sum();
+        assertThat(packets).isEqualTo(kp.size() + 1 + fp.size() + sp.size());
+
+        ReplaySummary s = replay(topic, "cuts", http.address(), ReplaySpeed.MAX);
+
+        List<RecordingHttpServer.Request> got = requestsUnder("/cuts/");
+        assertInOrderOnOneConnection(got, "/cuts/keep/", 0, 1, 2);
+        List<RecordingHttpServer.Request> reused = got.stream().filter(r -> r.path().startsWith("/cuts/reused/"))
+                .toList();
+        assertThat(reused).extracting(RecordingHttpServer.Request::path)
+                .containsExactlyInAnyOrder("/cuts/reused/0", "/cuts/reused/1");
+        assertThat(reused.stream().map(RecordingHttpServer.Request::clientPort).distinct()).as("two connections")
+                .hasSize(2);
+        assertThat(s.sessionsSeen()).as(s.summaryLine()).isEqualTo(3);
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(3);
+        assertThat(s.messagesSent()).isEqualTo(5);
+        assertThat(s.messagesAnswered()).isEqualTo(5);
+        assertThat(s.recordsConsumed()).isEqualTo(records.size());
+        assertThat(s.packetsConsumed()).isEqualTo(packets);
+        assertThat(s.packetsSkipped()).isEqualTo(1);
+        assertThat(s.problemsByReason()).containsExactlyEntriesOf(Map.of("not-tcp", 1L));
+    }
+
+    @Test
+    void recordsOfServerPacketsOnlyStillPaceTheRequests() throws Exception {
+        String topic = "tb.capture.serveronly";
+        kafka.createTopic(topic, 1);
+        List<Conversation.Packet> all = new ArrayList<>();
+        for (int c = 0; c < 2; c++) {
+            Conversation conv = client(52000 + c, 1_000_000 + c * 100_000L).handshake();
+            for (int k = 0; k < 3; k++) {
+                // The answer in three segments: their record holds nothing the client sent.
+                conv.clientSends(get("/server-only/" + c + "/" + k)).serverSends(answerBytes(), (answer + 2) / 3);
+            }
+            all.addAll(conv.clientFin().serverFin().clientAck().packets());
+        }
+        // Cut where the direction changes (and after every FIN): client runs and server runs in records of their own.
+        List<CaptureBatcher.Record> records = new ArrayList<>();
+        List<Conversation.Packet> run = new ArrayList<>();
+        for (Conversation.Packet p : all) {
+            if (!run.isEmpty() && run.get(0).clientToServer() != p.clientToServer()) {
+                records.add(CaptureBatcher.record(batched(run)));
+                run.clear();
+            }
+            run.add(p);
+            if (p.view().hasFlag(PacketView.FIN)) {
+                records.add(CaptureBatcher.record(batched(run)));
+                run.clear();
+            }
+        }
+        if (!run.isEmpty()) {
+            records.add(CaptureBatcher.record(batched(run)));
+        }
+        assertThat(records.stream().filter(r -> r.packets() == 3)).as("answers of three server segments").hasSize(6);
+        kafka.publishRecords(topic, records, List.of());
+
+        ReplaySummary s = replay(topic, "serveronly", http.address(), ReplaySpeed.MAX);
+
+        for (int c = 0; c < 2; c++) {
+            assertInOrderOnOneConnection(requestsUnder("/server-only/"), "/server-only/" + c + "/", 0, 1, 2);
+        }
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(2);
+        assertThat(s.messagesSent()).isEqualTo(6);
+        assertThat(s.messagesAnswered()).isEqualTo(6);
+        assertThat(s.packetsConsumed()).isEqualTo(all.size());
+        assertThat(s.problemsByReason()).isEmpty();
+    }
+
+    private static List<CaptureBatcher.Packet> batched(List<Conversation.Packet> packets) {
+        return packets.stream().map(p -> new CaptureBatcher.Packet(p.tsMicros(), p.clientToServer(), p.bytes()))
+                .toList();
+    }
+
+    /** Index of the {@code n}th (0-based) client packet that carries data. */
+    private static int nthClientData(List<Conversation.Packet> packets, int n) {
+        for (int i = 0; i < packets.size(); i++) {
+            if (packets.get(i).clientToServer() && packets.get(i).view().payloadLength() > 0 && n-- == 0) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("fewer client data packets");
     }
 
     @Test

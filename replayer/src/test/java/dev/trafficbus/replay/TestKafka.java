@@ -2,9 +2,6 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.avro.Direction;
-import dev.trafficbus.flow.FlowKey;
-import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.session.Conversation;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -23,7 +20,6 @@ import java.util.Properties;
 /** A real single-node Kafka cluster for the engine tests, and a producer that publishes test conversations to it. */
 final class TestKafka implements AutoCloseable {
     private final TestKafkaCluster cluster;
-    private long sequence;
 
     TestKafka() throws Exception {
         cluster = TestKafkaCluster.start();
@@ -45,24 +41,58 @@ final class TestKafka implements AutoCloseable {
         }
     }
 
-    /** Publishes the packets of all conversations in capture-time order, as a forwarder would. */
-    void publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues) {
+    /**
+     * Publishes the packets of all conversations in capture-time order, grouped into records as a forwarder
+     * does, then {@code extraValues} as records of their own; returns how many records of packets were published.
+     */
+    int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues) {
+        return publish(topic, packets, extraValues, CaptureBatcher.DEFAULT_MAX_PACKETS);
+    }
+
+    /** As {@link #publish(String, List, List)} with at most {@code maxPacketsPerRecord} packets per record. */
+    int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues, int maxPacketsPerRecord) {
+        List<CaptureBatcher.Packet> ordered = packets.stream()
+                .sorted(Comparator.comparingLong(Conversation.Packet::tsMicros))
+                .map(p -> new CaptureBatcher.Packet(p.tsMicros(), p.clientToServer(), p.bytes())).toList();
+        List<CaptureBatcher.Record> records = CaptureBatcher.group(ordered, maxPacketsPerRecord);
+        publishRecords(topic, records, extraValues);
+        return records.size();
+    }
+
+    /** Publishes {@code records} as they are, then {@code extraValues} as records of their own. */
+    void publishRecords(String topic, List<CaptureBatcher.Record> records, List<byte[]> extraValues) {
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
-            List<Conversation.Packet> ordered = packets.stream()
-                    .sorted(Comparator.comparingLong(Conversation.Packet::tsMicros)).toList();
-            for (Conversation.Packet p : ordered) {
-                PacketView v = p.view();
-                byte[] key = FlowKey.keyBytes(v, p.clientToServer());
-                byte[] value = CapturedPacketCodec.encode(p.tsMicros(),
-                        p.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                        p.bytes(), 0, p.bytes().length, p.bytes().length, sequence++);
-                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, key, value);
+            for (CaptureBatcher.Record rec : records) {
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, rec.key(), rec.value());
                 r.headers().add(RecordHeaderNames.SOURCE, "test".getBytes(StandardCharsets.UTF_8));
                 r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
                 producer.send(r);
             }
             for (byte[] value : extraValues) {
                 producer.send(new ProducerRecord<>(topic, new byte[] {4}, value));
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * Publishes {@code records} in the order given to {@code topic} on {@code bootstrap}, each timestamped with its
+     * first packet's capture time as the forwarder does (capture times must be recent, or retention drops them).
+     */
+    static void publishAtCaptureTime(String bootstrap, String topic, List<CaptureBatcher.Record> records) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (CaptureBatcher.Record rec : records) {
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,
+                        Math.floorDiv(rec.firstTsMicros(), 1000L), rec.key(), rec.value());
+                r.headers().add(RecordHeaderNames.SOURCE, "test".getBytes(StandardCharsets.UTF_8));
+                r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
+                producer.send(r);
             }
             producer.flush();
         }

@@ -1,11 +1,9 @@
 package dev.trafficbus.replay.tcp;
 
-import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.CopyHeader;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.flow.FlowKey;
-import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.CaptureRecordReader;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.session.CapturedSession;
@@ -32,9 +30,9 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * The tcp engine's consumer thread: polls the topic, decodes each packet in place and feeds the captured
- * sessions, one session table per amplification copy ({@code tb.copy}) so every copy is its own session.
- * Remembers the options of each captured SYN for the replayed one. Pauses while too many captured bytes wait.
+ * The tcp engine's consumer thread: polls the topic, decodes every packet of each record in place and feeds
+ * the captured sessions, one session table per amplification copy ({@code tb.copy}) so every copy is its own
+ * session. Remembers the options of each captured SYN for the replayed one. Pauses while too many captured bytes wait.
  * Offsets are committed for records consumed (at-most-once delivery to the target, like the socket engine).
  */
 final class TcpCaptureFeed implements AutoCloseable {
@@ -52,8 +50,7 @@ final class TcpCaptureFeed implements AutoCloseable {
     private final TcpCounters counters;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Map<Integer, SessionTable> tables = new HashMap<>();
-    private final PacketView view = new PacketView();
-    private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+    private final CaptureRecordReader in = new CaptureRecordReader();
     private final Map<TopicPartition, Long> endOffsets = new HashMap<>();
     private volatile boolean stopping;
     private boolean assignedOnce;
@@ -140,39 +137,35 @@ final class TcpCaptureFeed implements AutoCloseable {
 
     private void handle(ConsumerRecord<byte[], byte[]> r) {
         counters.recordsConsumed.increment();
-        try {
-            reader.read(r.value());
-        } catch (IllegalArgumentException e) {
-            counters.skipRecord("undecodable");
+        if (!in.read(r.value())) {
+            counters.skipRecord(CaptureRecordReader.UNDECODABLE);
             return;
         }
-        PacketStatus status = view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
-                reader.originalLength());
-        if (status != PacketStatus.TCP) {
-            counters.skipRecord(switch (status) {
-                case NOT_IP, NOT_TCP -> "not-tcp";
-                case FRAGMENT -> "ip-fragment";
-                case TRUNCATED -> "truncated-packet";
-                default -> "malformed-packet";
-            });
-            return;
-        }
+        counters.packetsConsumed.add(in.packetCount());
         int copy = CopyHeader.decode(r.headers());
         if (copy == CopyHeader.MALFORMED) {
-            counters.skipRecord("bad-copy-header");
+            counters.skipPackets("bad-copy-header", in.packetCount());
             return;
         }
-        engine.anchor(reader.timestampMicros(), System.nanoTime());
-        boolean clientToServer = reader.direction() == Direction.CLIENT_TO_SERVER;
-        boolean clientSyn = clientToServer && view.hasFlag(PacketView.SYN) && !view.hasFlag(PacketView.ACK);
-        engine.nextPacket(clientSyn ? SynOptions.of(view) : SynOptions.FABRICATED, copy);
-        FlowKey key = FlowKey.of(view, clientToServer);
         SessionTable table = tables.computeIfAbsent(copy, c -> new SessionTable(engine, CapturedSession.DEFAULT_MAX_BUFFERED));
-        SessionTable.Outcome o = table.accept(key, r.partition(), clientToServer, view, reader.timestampMicros(),
-                System.nanoTime());
-        if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
-            counters.skipRecord("data-after-close");
-        }
+        do {
+            String skip = in.wrap();
+            if (skip != null) {
+                counters.skipPackets(skip, 1);
+                continue;
+            }
+            PacketView view = in.view();
+            long ts = in.timestampMicros();
+            engine.anchor(ts, System.nanoTime());
+            boolean clientToServer = in.clientToServer();
+            boolean clientSyn = clientToServer && view.hasFlag(PacketView.SYN) && !view.hasFlag(PacketView.ACK);
+            engine.nextPacket(clientSyn ? SynOptions.of(view) : SynOptions.FABRICATED, copy);
+            FlowKey key = FlowKey.of(view, clientToServer);
+            SessionTable.Outcome o = table.accept(key, r.partition(), clientToServer, view, ts, System.nanoTime());
+            if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
+                counters.skipPackets("data-after-close", 1);
+            }
+        } while (in.advance());
     }
 
     private void flowControl() {

@@ -22,7 +22,11 @@ public final class TcpCounters {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
     final LongAdder recordsConsumed = new LongAdder();
+    /** Records whose value did not decode. */
     final LongAdder recordsSkipped = new LongAdder();
+    /** Packets of the records that decoded: every one is handed on or counted in {@link #packetsSkipped}. */
+    final LongAdder packetsConsumed = new LongAdder();
+    final LongAdder packetsSkipped = new LongAdder();
     final LongAdder packetsSent = new LongAdder();
     final LongAdder packetsRelayed = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> problems = new ConcurrentHashMap<>();
@@ -46,9 +50,16 @@ public final class TcpCounters {
         }
     }
 
+    /** A record whose value did not decode (its packets are unknown, so they are not counted). */
     void skipRecord(String reason) {
         recordsSkipped.increment();
         problem(reason);
+    }
+
+    /** {@code n} packets of a decoded record not replayed, by reason. */
+    void skipPackets(String reason, long n) {
+        packetsSkipped.add(n);
+        problem(reason, n);
     }
 
     /** Count of one problem reason so far. */
@@ -68,6 +79,7 @@ public final class TcpCounters {
         problems.forEach((k, v) -> p.put(k, v.sum()));
         return new ReplaySummary(sessionsSeen.sum(), sessionsReplayed.sum(), sessionsFailed.sum(),
                 sessionsIncomplete.sum(), messagesSent.sum(), messagesAnswered.sum(), bytesSent.sum(),
-                bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(), seconds);
+                bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(),
+                packetsConsumed.sum(), packetsSkipped.sum(), seconds);
     }
 }

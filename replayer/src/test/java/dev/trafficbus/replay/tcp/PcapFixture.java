@@ -2,10 +2,9 @@ package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.avro.Direction;
-import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.CaptureBatcher;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,7 +20,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 
-/** Reads a committed tcpdump fixture (Ethernet link type) and publishes its TCP packets as a forwarder would. */
+/**
+ * Reads a committed tcpdump fixture (Ethernet link type) and publishes its TCP packets as a forwarder would
+ * (several per record).
+ */
 final class PcapFixture {
     record Packet(long tsMicros, byte[] ip, boolean clientToServer) {
     }
@@ -70,22 +72,26 @@ final class PcapFixture {
         return out;
     }
 
-    /** Publishes the packets to {@code topic}, with header {@code tb.copy} = copy when copy > 0. */
-    static void publish(String bootstrap, String topic, List<Packet> packets, int copy) {
+    /**
+     * Publishes the packets to {@code topic} grouped into records as a forwarder does, with header {@code tb.copy}
+     * = copy when copy > 0; returns the records published.
+     */
+    static int publish(String bootstrap, String topic, List<Packet> packets, int copy) {
+        return publish(bootstrap, topic, packets, copy, CaptureBatcher.DEFAULT_MAX_PACKETS);
+    }
+
+    /** As {@link #publish(String, String, List, int)} with at most {@code maxPacketsPerRecord} packets per record. */
+    static int publish(String bootstrap, String topic, List<Packet> packets, int copy, int maxPacketsPerRecord) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        PacketView v = new PacketView();
-        long seq = 0;
+        List<CaptureBatcher.Record> records = CaptureBatcher.group(packets.stream()
+                .map(pk -> new CaptureBatcher.Packet(pk.tsMicros(), pk.clientToServer(), pk.ip())).toList(),
+                maxPacketsPerRecord);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            for (Packet pk : packets) {
-                v.wrap(pk.ip(), 0, pk.ip().length);
-                byte[] key = FlowKey.keyBytes(v, pk.clientToServer());
-                byte[] value = CapturedPacketCodec.encode(pk.tsMicros(),
-                        pk.clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                        pk.ip(), 0, pk.ip().length, pk.ip().length, seq++);
-                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, key, value);
+            for (CaptureBatcher.Record rec : records) {
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, rec.key(), rec.value());
                 r.headers().add(RecordHeaderNames.SOURCE, "fixture".getBytes(StandardCharsets.UTF_8));
                 r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
                 if (copy > 0) {
@@ -95,5 +101,6 @@ final class PcapFixture {
             }
             producer.flush();
         }
+        return records.size();
     }
 }

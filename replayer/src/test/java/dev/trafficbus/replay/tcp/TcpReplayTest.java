@@ -75,8 +75,12 @@ class TcpReplayTest {
     @Test
     void shortAndKeepAliveHttpSessionsReachTheServerOnceFromTheClientRange() throws Exception {
         String topic = topic();
-        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-short.pcap", 80), 0);
-        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("http-keepalive.pcap", 80), 0);
+        List<PcapFixture.Packet> shortPackets = PcapFixture.read("http-short.pcap", 80);
+        List<PcapFixture.Packet> keepPackets = PcapFixture.read("http-keepalive.pcap", 80);
+        int records = PcapFixture.publish(kafka.bootstrapServers(), topic, shortPackets, 0)
+                + PcapFixture.publish(kafka.bootstrapServers(), topic, keepPackets, 0);
+        int packets = shortPackets.size() + keepPackets.size();
+        assertThat(records).as("several packets per record").isLessThan(packets / 2);
         long rxBefore = TcpTestNet.replayerRxPackets();
 
         ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, options(1));
@@ -86,6 +90,9 @@ class TcpReplayTest {
         assertThat(s.sessionsFailed()).isZero();
         assertThat(s.messagesSent()).isEqualTo(30);
         assertThat(s.messagesAnswered()).isEqualTo(30);
+        assertThat(s.recordsConsumed()).isEqualTo(records);
+        assertThat(s.packetsConsumed()).isEqualTo(packets);
+        assertThat(s.packetsSkipped()).isZero();
         Map<String, Integer> uris = countUris(net.accessLog());
         for (int i = 1; i <= 20; i++) {
             assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(1);
@@ -105,7 +112,9 @@ class TcpReplayTest {
     void redisCounterIncrementedNTimesReadsN() throws Exception {
         net.startRedis();
         String topic = topic();
-        PcapFixture.publish(kafka.bootstrapServers(), topic, PcapFixture.read("redis-incr.pcap", 6379), 0);
+        // One packet per record, as older forwarders published.
+        List<PcapFixture.Packet> packets = PcapFixture.read("redis-incr.pcap", 6379);
+        assertThat(PcapFixture.publish(kafka.bootstrapServers(), topic, packets, 0, 1)).isEqualTo(packets.size());
 
         ReplaySummary s = replay(topic, 6379, ReplaySpeed.MAX, options(2));
 

@@ -1,0 +1,75 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.avro.Direction;
+import dev.trafficbus.packet.PacketStatus;
+import dev.trafficbus.packet.PacketView;
+
+/**
+ * Walks the packets of one capture record value for both replay engines: checks the value, then wraps a
+ * {@link PacketView} on each packet in turn, in place, and names why a packet cannot be replayed.
+ * <pre>{@code
+ * if (!in.read(value)) { skip record UNDECODABLE }
+ * do { String skip = in.wrap(); if (skip != null) { skip packet; continue; } ... in.view() ... } while (in.advance());
+ * }</pre>
+ * Single-threaded; reusable.
+ */
+public final class CaptureRecordReader {
+    /** Skip reason of a record value that is not a valid capture record. */
+    public static final String UNDECODABLE = "undecodable";
+
+    private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+    private final PacketView view = new PacketView();
+
+    /** Checks {@code value} and loads its first packet; false when it does not decode (nothing loaded). */
+    public boolean read(byte[] value) {
+        try {
+            reader.read(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Packets in the record read (at least 1). */
+    public int packetCount() {
+        return reader.packetCount();
+    }
+
+    /** Loads the record's next packet; false after the last one. */
+    public boolean advance() {
+        return reader.advance();
+    }
+
+    /** Wraps {@link #view()} on the loaded packet: null when it is a TCP packet, else the reason to skip it. */
+    public String wrap() {
+        return skipReason(view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
+                reader.originalLength()));
+    }
+
+    /** The loaded packet's header view (valid after {@link #wrap()} returned null). */
+    public PacketView view() {
+        return view;
+    }
+
+    /** Capture time of the loaded packet, µs since the epoch. */
+    public long timestampMicros() {
+        return reader.timestampMicros();
+    }
+
+    /** True when the loaded packet went from the client to the server. */
+    public boolean clientToServer() {
+        return reader.direction() == Direction.CLIENT_TO_SERVER;
+    }
+
+    /** The reason a packet of {@code status} is skipped, or null for a usable TCP packet. */
+    public static String skipReason(PacketStatus status) {
+        return switch (status) {
+            case TCP -> null;
+            case NOT_IP, NOT_TCP -> "not-tcp";
+            case FRAGMENT -> "ip-fragment";
+            case TRUNCATED -> "truncated-packet";
+            default -> "malformed-packet";
+        };
+    }
+}
