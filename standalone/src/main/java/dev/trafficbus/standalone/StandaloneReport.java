@@ -30,8 +30,8 @@ public final class StandaloneReport {
         return List.of(
                 String.format(Locale.ROOT, "standalone: %s (port %s) replayed against %s at speed %s",
                         req.pcap(), joinPorts(req), TargetAddress.show(req.target()), req.speed()),
-                String.format(Locale.ROOT, "  packets   %d read, %d published to %s%s; skipped: %s",
-                        f.packetsRead(), f.packetsPublished(), f.topic(),
+                String.format(Locale.ROOT, "  packets   %d read, %d published in %d records to %s%s; skipped: %s",
+                        f.packetsRead(), f.packetsPublished(), f.recordsPublished(), f.topic(),
                         f.publishErrors() > 0 ? ", " + f.publishErrors() + " publish errors" : "",
                         reasons(f.skippedByReason())),
                 String.format(Locale.ROOT, "  sessions  %d seen, %d replayed, %d incomplete, %d failed, %d not replayed",
@@ -52,6 +52,7 @@ public final class StandaloneReport {
         forward.put("topic", f.topic());
         forward.put("packetsRead", f.packetsRead());
         forward.put("packetsPublished", f.packetsPublished());
+        forward.put("recordsPublished", f.recordsPublished());
         forward.put("publishErrors", f.publishErrors());
         forward.put("skippedByReason", new LinkedHashMap<>(f.skippedByReason()));
         forward.put("bytesPublished", f.bytesPublished());

@@ -97,8 +97,10 @@ class StandaloneCommandTest {
         JsonNode messages = json.get("replay").get("messages");
         assertThat(messages.get("sent").asLong()).isEqualTo(sent.size());
         assertThat(messages.get("answered").asLong()).isEqualTo(sent.size());
-        assertThat(json.get("replay").get("records").get("consumed").asLong())
+        assertThat(json.get("replay").get("packets").get("consumed").asLong())
                 .isEqualTo(forward.get("packetsPublished").asLong());
+        assertThat(json.get("replay").get("records").get("consumed").asLong())
+                .isEqualTo(forward.get("recordsPublished").asLong());
         assertThat(json.get("exitCode").asInt()).isZero();
         assertThat(json.get("wallSeconds").asDouble()).isPositive();
 
