@@ -199,7 +199,7 @@ for rate in $RATES; do
     for mode in $MODES; do
       read -r act cap pub drop kdrop ifdrop errs cpu _ recs < <(forward_run "$rate" "r$rate-$mode-$i" "$mode")
       F_ACT[$mode]+="$act "; F_CPU[$mode]+="$cpu "
-      F_PPR[$mode]+="$(awk -v p="$pub" -v r="$recs" 'BEGIN {printf "%.2f", r > 0 ? p / r : 0}') "
+      F_PPR[$mode]+="$(awk -v p="$pub" -v r="$recs" 'BEGIN {printf "%.2f", (r > 0 ? p / r : 0)}') "
       F_DROPS[$mode]=$(( ${F_DROPS[$mode]:-0} + drop )); F_KDROPS[$mode]=$(( ${F_KDROPS[$mode]:-0} + kdrop + ifdrop ))
       F_ERRS[$mode]=$(( ${F_ERRS[$mode]:-0} + errs ))
       [ "$((pub + drop + errs))" -eq "$cap" ] || log "run $i at $rate ($mode): counters do not add up ($cap captured, $pub published, $drop dropped, $errs errors)"
