@@ -142,14 +142,15 @@ public final class CapturedPacketCodec {
         private int pos;
         private int packetCount;
         private int packetIndex;
-        private long leftInBlock;
-        private int packetStart;
-        private long timestampMicros;
-        private Direction direction;
-        private int packetOffset;
-        private int packetLength;
-        private int originalLength;
-        private long sequence;
+        // Filled by the one pass of read(): advance() only looks them up, so no field is decoded twice.
+        private int[] starts = new int[8];
+        private int[] ends = new int[8];
+        private long[] times = new long[8];
+        private byte[] directions = new byte[8];
+        private int[] offsets = new int[8];
+        private int[] lengths = new int[8];
+        private int[] originals = new int[8];
+        private long[] sequences = new long[8];
 
         /**
          * Checks {@code value} from end to end and loads its first packet; throws {@link IllegalArgumentException}
@@ -161,18 +162,18 @@ public final class CapturedPacketCodec {
             }
             this.value = value;
             this.pos = 0;
-            long count = 0;
+            int count = 0;
             while (true) {
                 long block = blockCount();
                 if (block == 0) {
                     break;
                 }
-                for (long i = 0; i < block; i++) {
-                    readPacket();
+                // Every packet takes at least 5 bytes, so a count the value cannot hold is refused before any growth.
+                if (block > (value.length - pos) / 5 + 1) {
+                    throw new IllegalArgumentException("packet count " + block + " exceeds the record");
                 }
-                count += block;
-                if (count > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("too many packets in one record");
+                for (long i = 0; i < block; i++) {
+                    readPacket(count++);
                 }
             }
             if (count == 0) {
@@ -181,11 +182,8 @@ public final class CapturedPacketCodec {
             if (pos != value.length) {
                 throw new IllegalArgumentException((value.length - pos) + " trailing bytes after the record");
             }
-            packetCount = (int) count;
-            pos = 0;
-            packetIndex = -1;
-            leftInBlock = 0;
-            advance();
+            packetCount = count;
+            packetIndex = 0;
             return this;
         }
 
@@ -194,11 +192,6 @@ public final class CapturedPacketCodec {
             if (packetIndex + 1 >= packetCount) {
                 return false;
             }
-            if (leftInBlock == 0) {
-                leftInBlock = blockCount();
-            }
-            readPacket();
-            leftInBlock--;
             packetIndex++;
             return true;
         }
@@ -213,27 +206,43 @@ public final class CapturedPacketCodec {
             return block;
         }
 
-        private void readPacket() {
-            packetStart = pos;
-            timestampMicros = readLong();
+        private void readPacket(int i) {
+            if (i == starts.length) {
+                grow();
+            }
+            starts[i] = pos;
+            times[i] = readLong();
             long dir = readLong();
             if (dir < 0 || dir >= DIRECTIONS.length) {
                 throw new IllegalArgumentException("direction index " + dir + " out of range");
             }
-            direction = DIRECTIONS[(int) dir];
+            directions[i] = (byte) dir;
             long len = readLong();
             if (len < 0 || len > value.length - pos) {
                 throw new IllegalArgumentException("packet length " + len + " exceeds the record");
             }
-            packetOffset = pos;
-            packetLength = (int) len;
-            pos += packetLength;
+            offsets[i] = pos;
+            lengths[i] = (int) len;
+            pos += (int) len;
             long orig = readLong();
             if (orig < 0 || orig > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("original length " + orig + " out of range");
             }
-            originalLength = (int) orig;
-            sequence = readLong();
+            originals[i] = (int) orig;
+            sequences[i] = readLong();
+            ends[i] = pos;
+        }
+
+        private void grow() {
+            int size = starts.length * 2;
+            starts = java.util.Arrays.copyOf(starts, size);
+            ends = java.util.Arrays.copyOf(ends, size);
+            times = java.util.Arrays.copyOf(times, size);
+            directions = java.util.Arrays.copyOf(directions, size);
+            offsets = java.util.Arrays.copyOf(offsets, size);
+            lengths = java.util.Arrays.copyOf(lengths, size);
+            originals = java.util.Arrays.copyOf(originals, size);
+            sequences = java.util.Arrays.copyOf(sequences, size);
         }
 
         /** Packets in the value (at least 1). */
@@ -248,12 +257,12 @@ public final class CapturedPacketCodec {
 
         /** Where the loaded packet's encoded bytes start in the value, for {@link Builder#add}. */
         public int packetStart() {
-            return packetStart;
+            return starts[packetIndex];
         }
 
         /** Where the loaded packet's encoded bytes end (exclusive). */
         public int packetEnd() {
-            return pos;
+            return ends[packetIndex];
         }
 
         private long readLong() {
@@ -277,11 +286,11 @@ public final class CapturedPacketCodec {
         }
 
         public long timestampMicros() {
-            return timestampMicros;
+            return times[packetIndex];
         }
 
         public Direction direction() {
-            return direction;
+            return DIRECTIONS[directions[packetIndex]];
         }
 
         /** The array that holds the packet bytes (the record value itself). */
@@ -290,19 +299,19 @@ public final class CapturedPacketCodec {
         }
 
         public int packetOffset() {
-            return packetOffset;
+            return offsets[packetIndex];
         }
 
         public int packetLength() {
-            return packetLength;
+            return lengths[packetIndex];
         }
 
         public int originalLength() {
-            return originalLength;
+            return originals[packetIndex];
         }
 
         public long sequence() {
-            return sequence;
+            return sequences[packetIndex];
         }
 
         private static final Direction[] DIRECTIONS = Direction.values();
