@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  * ({@code fmemopen}); Java then walks that memory. A Java callback per packet through JNA costs about 1.7 µs,
  * which alone is many times what tcpdump spends per packet; this way the per-packet native work is tcpdump's own
  * and the crossing into Java is paid once per read. The memory holds {@code packetsPerRead} packets of the full
- * snap length, so libpcap can never write past it; a count that still disagrees is reported, never hidden.
+ * snap length, so libpcap can never write past it; packets it counted that still do not come out are reported to the
+ * sink, never hidden.
  * One thread reads; {@link PcapHandle#breakLoop} from another ends a read early.
  */
 final class BulkPacketReader implements AutoCloseable {
@@ -25,6 +26,9 @@ final class BulkPacketReader implements AutoCloseable {
     interface FrameSink {
         /** {@code frame[0, capturedLength)} is the frame, {@code wireLength} its length on the wire. */
         void frame(byte[] frame, int capturedLength, int wireLength, long micros);
+
+        /** {@code count} packets libpcap delivered could not be read out of the memory (expected never). */
+        void unreadable(int count);
     }
 
     /** {@link #read} result when {@code breakLoop} ended the read. */
@@ -47,7 +51,6 @@ final class BulkPacketReader implements AutoCloseable {
     private final int packetsPerRead;
     private final byte[] frame;
     private int readFrom = FILE_HEADER;
-    private long mismatched;
     private String error;
     private boolean closed;
 
@@ -86,8 +89,8 @@ final class BulkPacketReader implements AutoCloseable {
             error = LibPcap.pcap_geterr(pcap);
             return FAILED;
         }
-        if (n >= 0 && walked != n) {
-            mismatched += Math.abs(n - walked);
+        if (n > walked) {
+            sink.unreadable(n - walked);
         }
         return n == BROKEN ? BROKEN : Math.max(0, n);
     }
@@ -115,11 +118,6 @@ final class BulkPacketReader implements AutoCloseable {
     /** libpcap's message after {@link #FAILED}. */
     String error() {
         return error;
-    }
-
-    /** Packets libpcap said it delivered that did not come out of the memory (expected 0). */
-    long mismatched() {
-        return mismatched;
     }
 
     int packetsPerRead() {

@@ -231,12 +231,12 @@ public final class LiveCapture implements AutoCloseable {
         Map<String, Long> dropped = new LinkedHashMap<>();
         dropped.put(LiveSummary.PENDING_FULL, loop.droppedPendingFull());
         dropped.put(LiveSummary.FLUSH_TIMEOUT, flushTimeoutDrops.get());
-        dropped.put(LiveSummary.UNREADABLE, reader.mismatched());
+        dropped.put(LiveSummary.UNREADABLE, loop.droppedUnreadable());
         Map<String, Long> skipped = new LinkedHashMap<>();
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
         }
-        return new LiveSummary(topic, request.interfaceName(), loop.captured() + reader.mismatched(), publisher.published(),
+        return new LiveSummary(topic, request.interfaceName(), loop.captured(), publisher.published(),
                 publisher.recordsPublished(), publisher.failed(), dropped, skipped, publisher.bytesPublished(),
                 kernel.received(), kernel.dropped(), kernel.interfaceDropped(), seconds, stoppedBecause);
     }

@@ -19,6 +19,7 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     // Written by the capture thread only, read by the status line and the metrics endpoint.
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong pendingFull = new AtomicLong();
+    private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLongArray skipped = new AtomicLongArray(SkipReason.values().length);
 
     LiveCaptureLoop(PacketClassifier classifier, CapturePublisher publisher, PendingRing ring) {
@@ -42,6 +43,17 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
         if (!ring.offer(key, packet, micros, view.flags())) {
             pendingFull.lazySet(pendingFull.get() + 1);
         }
+    }
+
+    @Override
+    public void unreadable(int count) {
+        captured.lazySet(captured.get() + count);
+        unreadable.lazySet(unreadable.get() + count);
+    }
+
+    /** Packets libpcap delivered that could not be read (counted as captured and dropped). */
+    long droppedUnreadable() {
+        return unreadable.get();
     }
 
     /** Frames libpcap handed over (after the BPF filter). */

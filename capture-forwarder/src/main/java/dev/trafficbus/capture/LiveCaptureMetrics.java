@@ -44,6 +44,8 @@ final class LiveCaptureMetrics {
                 "source", source, "reason", LiveSummary.PENDING_FULL);
         endpoint.functionCounter("packets_dropped", flushTimeoutDrops, s -> s.getAsLong(),
                 "source", source, "reason", LiveSummary.FLUSH_TIMEOUT);
+        endpoint.functionCounter("packets_dropped", loop, LiveCaptureLoop::droppedUnreadable,
+                "source", source, "reason", LiveSummary.UNREADABLE);
         for (SkipReason reason : SkipReason.values()) {
             endpoint.functionCounter("packets_skipped", loop, l -> l.skipped(reason),
                     "source", source, "reason", reason.label());
