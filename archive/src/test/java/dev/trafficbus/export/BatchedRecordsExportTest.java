@@ -153,7 +153,7 @@ class BatchedRecordsExportTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains(INTERLEAVED + " (start to end): " + batches.size() + " records read (210 packets),"
                 + " 210 packets written").doesNotContain("out-of-order").doesNotContain("skipped");
-        assertSameFrames(PcapFiles.read(out), frames);
+        PcapFiles.assertSameFrames(PcapFiles.read(out), frames);
         // tcpdump reads the same file: every packet, capture times never going back.
         List<Long> times = PcapFiles.tcpdumpMicros(out);
         assertThat(times).hasSize(210).isSorted();
@@ -179,7 +179,7 @@ class BatchedRecordsExportTest {
         ExportSummary s = new PcapExporter(p, INTERLEAVED, window, out, Duration.ofSeconds(1),
                 new ProgressDisplay(System.err, false), () -> false).run();
 
-        assertSameFrames(PcapFiles.read(out), expected);
+        PcapFiles.assertSameFrames(PcapFiles.read(out), expected);
         assertThat(s.packetsWritten()).isEqualTo(expected.size());
         assertThat(s.outOfOrder()).isZero();
         assertThat(s.packetsRead()).isEqualTo(s.packetsWritten() + s.outsideWindow() + s.packetsSkipped());
@@ -221,20 +221,6 @@ class BatchedRecordsExportTest {
         assertThat(PcapFiles.tcpdumpMicros(wide)).containsExactly(t, t + 100, t + 2_000_000, t + 2_000_100, t + 5_000_000);
     }
 
-    /** Same packets (bytes from the IP header on, capture time, length on the wire), in capture-time order. */
-    private static void assertSameFrames(List<PcapFiles.Frame> actual, List<PcapFiles.Frame> expected) {
-        assertThat(actual).hasSameSizeAs(expected);
-        for (int i = 1; i < actual.size(); i++) {
-            assertThat(actual.get(i).micros()).isGreaterThanOrEqualTo(actual.get(i - 1).micros());
-        }
-        List<PcapFiles.Frame> a = actual.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
-        List<PcapFiles.Frame> e = expected.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
-        for (int i = 0; i < a.size(); i++) {
-            assertThat(a.get(i).micros()).as("time of packet %d", i).isEqualTo(e.get(i).micros());
-            assertThat(a.get(i).ip()).as("bytes of packet %d", i).isEqualTo(e.get(i).ip());
-            assertThat(a.get(i).wireLength()).as("wire length of packet %d", i).isEqualTo(e.get(i).wireLength());
-        }
-    }
 
     private static String iso(long micros) {
         return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L).toString();

@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -95,7 +94,7 @@ class ExportRoundTripTest {
         List<PcapFiles.Frame> expected = PcapFiles.tcpOfPort(PcapFiles.read(in), PORT);
         List<PcapFiles.Frame> actual = PcapFiles.read(out);
         assertThat(expected).hasSize(210);
-        assertSameFrames(actual, expected);
+        PcapFiles.assertSameFrames(actual, expected);
         // However the forwarder groups packets into records, every packet of every record is written.
         assertThat(r.out()).containsPattern("export tb\\.capture\\.http \\(start to end\\): \\d+ records read \\(210 packets\\),"
                 + " 210 packets written to " + java.util.regex.Pattern.quote(out.toString())).doesNotContain("out-of-order");
@@ -116,7 +115,7 @@ class ExportRoundTripTest {
         List<PcapFiles.Frame> actual = PcapFiles.read(out);
         // Counts from testdata/mixed-frames.expected: 22 TCP packets of port 8080, 10 of them IPv6.
         assertThat(expected).hasSize(22);
-        assertSameFrames(actual, expected);
+        PcapFiles.assertSameFrames(actual, expected);
         assertThat(actual.stream().filter(f -> f.etherType() == 0x86DD)).hasSize(10);
         assertThat(PcapFiles.tcpdumpCount(out, "ip6 and tcp port 8080")).isEqualTo(10);
         assertThat(PcapFiles.tcpdumpCount(out, "ip and tcp port 8080")).isEqualTo(12);
@@ -134,7 +133,7 @@ class ExportRoundTripTest {
         CommandOutput r = export("--topic", "tb.capture.http", "--from", iso(from), "--to", iso(to), "-o", out.toString());
 
         assertThat(r.exitCode()).isZero();
-        assertSameFrames(PcapFiles.read(out), expected);
+        PcapFiles.assertSameFrames(PcapFiles.read(out), expected);
         assertThat(r.out()).contains("(" + iso(from) + " to " + iso(to) + ")")
                 .contains(expected.size() + " packets written");
         assertThat(PcapFiles.tcpdumpCount(out, null)).isEqualTo(expected.size());
@@ -193,7 +192,7 @@ class ExportRoundTripTest {
 
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("2 records read (2 packets), 2 packets written");
-        assertSameFrames(PcapFiles.read(out), frames.subList(3, 5));
+        PcapFiles.assertSameFrames(PcapFiles.read(out), frames.subList(3, 5));
     }
 
     @Test
@@ -328,21 +327,6 @@ class ExportRoundTripTest {
         assertThat(r.hasStackTrace()).isFalse();
     }
 
-    /** Same packets (bytes from the IP header on, capture time, length on the wire), in capture-time order. */
-    private static void assertSameFrames(List<PcapFiles.Frame> actual, List<PcapFiles.Frame> expected) {
-        assertThat(actual).hasSameSizeAs(expected);
-        for (int i = 1; i < actual.size(); i++) {
-            assertThat(actual.get(i).micros()).isGreaterThanOrEqualTo(actual.get(i - 1).micros());
-        }
-        List<PcapFiles.Frame> a = actual.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
-        List<PcapFiles.Frame> e = expected.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
-        for (int i = 0; i < a.size(); i++) {
-            assertThat(a.get(i).micros()).as("time of packet %d", i).isEqualTo(e.get(i).micros());
-            assertThat(a.get(i).ip()).as("bytes of packet %d", i).isEqualTo(e.get(i).ip());
-            assertThat(a.get(i).wireLength()).as("wire length of packet %d", i).isEqualTo(e.get(i).wireLength());
-            assertThat(a.get(i).etherType()).isEqualTo((a.get(i).ip()[0] & 0xF0) == 0x60 ? 0x86DD : 0x0800);
-        }
-    }
 
     private static String iso(long micros) {
         return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L).toString();

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Comparator;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Reads pcap files with pcap4j (libpcap) the way a user's tool would, and finds the shared fixtures. */
 final class PcapFiles {
@@ -108,6 +111,22 @@ final class PcapFiles {
             return out.lines().filter(l -> !l.isBlank()).toList();
         } finally {
             p.destroyForcibly();
+        }
+    }
+
+    /** Same packets (bytes from the IP header on, capture time, length on the wire), in capture-time order. */
+    static void assertSameFrames(List<PcapFiles.Frame> actual, List<PcapFiles.Frame> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 1; i < actual.size(); i++) {
+            assertThat(actual.get(i).micros()).isGreaterThanOrEqualTo(actual.get(i - 1).micros());
+        }
+        List<PcapFiles.Frame> a = actual.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
+        List<PcapFiles.Frame> e = expected.stream().sorted(Comparator.comparing(PcapFiles.Frame::key)).toList();
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(a.get(i).micros()).as("time of packet %d", i).isEqualTo(e.get(i).micros());
+            assertThat(a.get(i).ip()).as("bytes of packet %d", i).isEqualTo(e.get(i).ip());
+            assertThat(a.get(i).wireLength()).as("wire length of packet %d", i).isEqualTo(e.get(i).wireLength());
+            assertThat(a.get(i).etherType()).isEqualTo((a.get(i).ip()[0] & 0xF0) == 0x60 ? 0x86DD : 0x0800);
         }
     }
 }

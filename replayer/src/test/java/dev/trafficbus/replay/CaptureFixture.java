@@ -5,9 +5,7 @@ import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.Pcaps;
 
@@ -23,7 +21,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * A real capture from testdata/ (made by tcpdump of curl against nginx), read with pcap4j and published the
@@ -122,18 +119,10 @@ final class CaptureFixture {
 
     /** As {@link #publish(String, String, String, int)} with at most {@code maxPacketsPerRecord} packets per record. */
     int publish(String bootstrap, String topic, String source, int copies, int maxPacketsPerRecord) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // One request in flight: a just-created topic's leader change then cannot leave the idempotent producer
-        // retrying an out-of-order sequence (seen on a loaded machine).
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         List<CaptureBatcher.Record> records = CaptureBatcher.group(packets.stream()
                 .map(pk -> new CaptureBatcher.Packet(pk.micros(), pk.clientToServer(), pk.ip())).toList(),
                 maxPacketsPerRecord);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TestKafka.orderedProducer(bootstrap))) {
             for (CaptureBatcher.Record rec : records) {
                 for (int copy = 0; copy < copies; copy++) {
                     ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,

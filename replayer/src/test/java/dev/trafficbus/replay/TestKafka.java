@@ -76,17 +76,25 @@ final class TestKafka implements AutoCloseable {
     }
 
     /**
-     * Publishes {@code records} in the order given to {@code topic} on {@code bootstrap}, each timestamped with its
-     * first packet's capture time as the forwarder does (capture times must be recent, or retention drops them).
+     * Byte-array producer settings that keep records in the order sent: one request in flight, so a just-created
+     * topic's leader change cannot leave the idempotent producer retrying an out-of-order sequence.
      */
-    static void publishAtCaptureTime(String bootstrap, String topic, List<CaptureBatcher.Record> records) {
+    static Properties orderedProducer(String bootstrap) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        return p;
+    }
+
+    /**
+     * Publishes {@code records} in the order given to {@code topic} on {@code bootstrap}, each timestamped with its
+     * first packet's capture time as the forwarder does (capture times must be recent, or retention drops them).
+     */
+    static void publishAtCaptureTime(String bootstrap, String topic, List<CaptureBatcher.Record> records) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(orderedProducer(bootstrap))) {
             for (CaptureBatcher.Record rec : records) {
                 ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,
                         Math.floorDiv(rec.firstTsMicros(), 1000L), rec.key(), rec.value());
