@@ -32,8 +32,11 @@ final class FlowBatcher {
     static final int DEFAULT_MAX_PACKETS = 64;
     /** Largest --batch-max-packets. */
     static final int MAX_PACKETS_LIMIT = 100_000;
-    /** Largest --batch-window: batches hold captured bytes that long before they are published. */
-    static final Duration MAX_WINDOW = Duration.ofSeconds(10);
+    /**
+     * Largest --batch-window: a record is published up to that long after younger records of other flows, and
+     * consumers allow 1 s for it (replay reads 1 s past a window's end, export reorders within 1 s by default).
+     */
+    static final Duration MAX_WINDOW = Duration.ofMillis(500);
     /** Bound on a record value: well under Kafka's default max.request.size of 1 MB. */
     static final int MAX_VALUE_BYTES = 256 * 1024;
     private static final int POOL_LIMIT = 1024;
@@ -92,7 +95,7 @@ final class FlowBatcher {
         }
         if (window.compareTo(MAX_WINDOW) > 0) {
             throw new UserInputException("--batch-window " + window.toMillis() + "ms is too long; at most "
-                    + MAX_WINDOW.toSeconds() + "s (packets wait that long before they are published)");
+                    + MAX_WINDOW.toMillis() + "ms (consumers allow records of a window to come 1 s late)");
         }
         if (maxPackets < 1 || maxPackets > MAX_PACKETS_LIMIT) {
             throw new UserInputException("--batch-max-packets " + maxPackets + " is out of range; use 1-"

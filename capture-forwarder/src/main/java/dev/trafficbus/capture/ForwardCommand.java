@@ -77,7 +77,7 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Option(names = "--batch-window", paramLabel = "DURATION", defaultValue = "5ms", converter = DurationConverter.class,
             description = "How long a connection's record waits for more of its packets (capture time for --pcap),"
-                    + " e.g. 5ms; 0 for one packet per record (default: ${DEFAULT-VALUE}).")
+                    + " e.g. 5ms, at most 500ms; 0 for one packet per record (default: ${DEFAULT-VALUE}).")
     private Duration batchWindow;
 
     @Option(names = "--batch-max-packets", paramLabel = "N", defaultValue = "64",

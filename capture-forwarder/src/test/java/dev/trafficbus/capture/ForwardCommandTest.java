@@ -174,8 +174,8 @@ class ForwardCommandTest {
                 "trafficbus forward: --batch-max-packets 0 is out of range; use 1-100000 (1 = one packet per record)");
         assertUserError(run("--interface", "lo", "--port", "80", "--bootstrap-servers", NO_BROKER,
                         "--batch-window", "1m"),
-                "trafficbus forward: --batch-window 60000ms is too long; at most 10s (packets wait that long before"
-                        + " they are published)");
+                "trafficbus forward: --batch-window 60000ms is too long; at most 500ms (consumers allow records of a"
+                        + " window to come 1 s late)");
         String[] window = run("--pcap", Fixtures.path("raw.pcap").toString(), "--port", "80",
                 "--bootstrap-servers", NO_BROKER, "--batch-window", "-5ms");
         assertThat(window[2]).as("exit code").isEqualTo("2");
