@@ -5,8 +5,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The thread that takes packets from the {@link PendingRing}, groups them per flow ({@link FlowBatcher}, window
- * in wall time) and hands the records to the producer, so the capture thread never waits for Kafka: when the
+ * The thread that takes packets from the {@link PendingRing}, groups them per flow ({@link FlowBatcher}) and hands
+ * the records to the producer, so the capture thread never waits for Kafka: when the
  * producer's buffer is full (broker slow or down) this thread waits in {@code send} and the ring fills instead,
  * up to its bounds. Polls with short sleeps rather than being woken per packet, which would cost a system call per
  * packet at high rates; a sleep never lasts more than a quarter of the window, so batches close close to it.
@@ -28,6 +28,8 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
     private volatile boolean finishing;
     private volatile boolean aborted;
     private volatile long discarded; // written by the sending thread only
+    private long clockMicros; // the batcher's clock, never going back
+    private long newestCaptureMicros;
 
     LiveSender(PendingRing ring, CapturePublisher publisher, PublishLatency latency, Duration batchWindow,
                int batchMaxPackets, String threadName) {
@@ -50,7 +52,15 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
         int emptyPolls = 0;
         while (!aborted) {
             int taken = ring.drain(this, DRAIN_MAX);
-            batcher.advanceTo(nowMicros());
+            // Keeping up, the clock is the wall clock, which also closes the windows of flows gone quiet. Behind (a
+            // backlog after a slow broker), it is the capture time of what was just taken: a window then spans the
+            // same stretch of capture time as when keeping up, so no record comes later than one window after
+            // younger ones, which is what replay and export allow for.
+            long now = taken == DRAIN_MAX ? newestCaptureMicros : System.currentTimeMillis() * 1000L;
+            if (now > clockMicros) {
+                clockMicros = now;
+            }
+            batcher.advanceTo(clockMicros);
             if (taken > 0) {
                 emptyPolls = 0;
                 continue;
@@ -69,10 +79,6 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
         batcher.flushAll(); // aborted: every batch's packets are discarded in emit
     }
 
-    private static long nowMicros() {
-        return System.nanoTime() / 1000;
-    }
-
     @Override
     public void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags) {
         int bytes = key.length + packet.length;
@@ -81,6 +87,9 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
             ring.release(bytes);
             discarded++;
             return;
+        }
+        if (timestampMicros > newestCaptureMicros) {
+            newestCaptureMicros = timestampMicros;
         }
         batcher.add(key, packet, tcpFlags, timestampMicros, bytes);
     }
