@@ -1,6 +1,5 @@
 package dev.trafficbus.replay;
 
-import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
@@ -300,15 +299,8 @@ final class CaptureConsumer implements AutoCloseable {
     }
 
     private void handle(ConsumerRecord<byte[], byte[]> r) {
-        counters.recordsConsumed.increment();
-        if (!in.read(r.value())) {
-            counters.skipRecord(CaptureRecordReader.UNDECODABLE);
-            return;
-        }
-        counters.packetsConsumed.add(in.packetCount());
-        int copy = CopyHeader.decode(r.headers());
-        if (copy == CopyHeader.MALFORMED) {
-            counters.skipPackets("bad-copy-header", in.packetCount());
+        int copy = in.open(r, counters);
+        if (copy < 0) {
             return;
         }
         PartitionPlan plan = plansByNumber.get(r.partition());

@@ -1,15 +1,17 @@
 package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
+import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Walks the packets of one capture record value for both replay engines: checks the value, then wraps a
  * {@link PacketView} on each packet in turn, in place, and names why a packet cannot be replayed.
  * <pre>{@code
- * if (!in.read(value)) { skip record UNDECODABLE }
+ * int copy = in.open(record, counters); if (copy < 0) { return; }
  * do { String skip = in.wrap(); if (skip != null) { skip packet; continue; } ... in.view() ... } while (in.advance());
  * }</pre>
  * Single-threaded; reusable.
@@ -17,9 +19,43 @@ import dev.trafficbus.packet.PacketView;
 public final class CaptureRecordReader {
     /** Skip reason of a record value that is not a valid capture record. */
     public static final String UNDECODABLE = "undecodable";
+    /** Skip reason of the packets of a record whose tb.copy header is malformed. */
+    public static final String BAD_COPY_HEADER = "bad-copy-header";
+
+    /** What both engines count as records come in: records and packets read, and what was skipped, by reason. */
+    public interface Intake {
+        void recordConsumed();
+
+        /** A record whose value did not decode (its packets are unknown, so they are not counted). */
+        void skipRecord(String reason);
+
+        void packetsConsumed(int packets);
+
+        /** {@code n} packets of a decoded record not replayed, by reason. */
+        void skipPackets(String reason, long n);
+    }
 
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
     private final PacketView view = new PacketView();
+
+    /**
+     * Reads {@code record} and counts it in {@code intake}: its copy index (tb.copy, 0 when absent) with the first
+     * packet loaded, or -1 when the record is skipped whole (a value that does not decode, a malformed copy header).
+     */
+    public int open(ConsumerRecord<byte[], byte[]> record, Intake intake) {
+        intake.recordConsumed();
+        if (!read(record.value())) {
+            intake.skipRecord(UNDECODABLE);
+            return -1;
+        }
+        intake.packetsConsumed(packetCount());
+        int copy = CopyHeader.decode(record.headers());
+        if (copy == CopyHeader.MALFORMED) {
+            intake.skipPackets(BAD_COPY_HEADER, packetCount());
+            return -1;
+        }
+        return copy;
+    }
 
     /** Checks {@code value} and loads its first packet; false when it does not decode (nothing loaded). */
     public boolean read(byte[] value) {

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The run's counters, updated from the consumer thread and every event loop. */
-final class ReplayCounters {
+final class ReplayCounters implements CaptureRecordReader.Intake {
     final LongAdder sessionsSeen = new LongAdder();
     final LongAdder sessionsReplayed = new LongAdder();
     final LongAdder sessionsFailed = new LongAdder();
@@ -94,14 +94,24 @@ final class ReplayCounters {
         return a;
     }
 
-    /** A record whose value did not decode (its packets are unknown, so they are not counted). */
-    void skipRecord(String reason) {
+    @Override
+    public void recordConsumed() {
+        recordsConsumed.increment();
+    }
+
+    @Override
+    public void packetsConsumed(int packets) {
+        packetsConsumed.add(packets);
+    }
+
+    @Override
+    public void skipRecord(String reason) {
         recordsSkipped.increment();
         problem(reason);
     }
 
-    /** {@code n} packets of a decoded record not replayed, by reason. */
-    void skipPackets(String reason, long n) {
+    @Override
+    public void skipPackets(String reason, long n) {
         packetsSkipped.add(n);
         problem(reason, n);
     }

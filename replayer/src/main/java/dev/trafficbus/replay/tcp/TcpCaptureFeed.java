@@ -1,6 +1,5 @@
 package dev.trafficbus.replay.tcp;
 
-import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.CaptureRecordReader;
@@ -136,15 +135,8 @@ final class TcpCaptureFeed implements AutoCloseable {
     }
 
     private void handle(ConsumerRecord<byte[], byte[]> r) {
-        counters.recordsConsumed.increment();
-        if (!in.read(r.value())) {
-            counters.skipRecord(CaptureRecordReader.UNDECODABLE);
-            return;
-        }
-        counters.packetsConsumed.add(in.packetCount());
-        int copy = CopyHeader.decode(r.headers());
-        if (copy == CopyHeader.MALFORMED) {
-            counters.skipPackets("bad-copy-header", in.packetCount());
+        int copy = in.open(r, counters);
+        if (copy < 0) {
             return;
         }
         SessionTable table = tables.computeIfAbsent(copy, c -> new SessionTable(engine, CapturedSession.DEFAULT_MAX_BUFFERED));

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.tcp;
 
+import dev.trafficbus.replay.CaptureRecordReader;
 import dev.trafficbus.replay.ReplaySummary;
 
 import java.util.HashMap;
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The tcp engine's ledger, in the socket engine's shape: every session seen ends as exactly one of replayed,
  * incomplete, failed or not replayed; problems are counted by reason.
  */
-public final class TcpCounters {
+public final class TcpCounters implements CaptureRecordReader.Intake {
     final LongAdder sessionsSeen = new LongAdder();
     final LongAdder sessionsReplayed = new LongAdder();
     final LongAdder sessionsFailed = new LongAdder();
@@ -50,14 +51,24 @@ public final class TcpCounters {
         }
     }
 
-    /** A record whose value did not decode (its packets are unknown, so they are not counted). */
-    void skipRecord(String reason) {
+    @Override
+    public void recordConsumed() {
+        recordsConsumed.increment();
+    }
+
+    @Override
+    public void packetsConsumed(int packets) {
+        packetsConsumed.add(packets);
+    }
+
+    @Override
+    public void skipRecord(String reason) {
         recordsSkipped.increment();
         problem(reason);
     }
 
-    /** {@code n} packets of a decoded record not replayed, by reason. */
-    void skipPackets(String reason, long n) {
+    @Override
+    public void skipPackets(String reason, long n) {
         packetsSkipped.add(n);
         problem(reason, n);
     }
