@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The socket engine: Netty event loops, the connection cap, the pacing clock and the counters that every
  * {@link ReplaySession} shares. Opens one replay session per captured session.
  */
-final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
+final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
     final ReplayCounters counters;
     final ReplayClock clock;
     final ReplayTuning tuning;
@@ -140,13 +140,13 @@ final class ReplayEngine implements SessionTable.Opener, AutoCloseable {
         live.remove(s);
     }
 
-    /** Sessions opened that have not reached an outcome. */
-    int liveSessions() {
+    @Override
+    public int liveSessions() {
         return live.size();
     }
 
-    /** Ends every session still running, counting it as interrupted. */
-    void interruptAll() {
+    @Override
+    public void interruptAll() {
         for (ReplaySession s : live) {
             s.interrupt();
         }

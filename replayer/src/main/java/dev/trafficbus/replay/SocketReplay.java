@@ -19,8 +19,6 @@ import java.util.Map;
  */
 public final class SocketReplay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SocketReplay.class);
-    private static final long WAIT_STEP_MILLIS = 20;
-    private static final long INTERRUPT_GRACE_NANOS = 2_000_000_000L;
 
     private final ReplayRequest request;
     private final ReplayTuning tuning;
@@ -99,7 +97,10 @@ public final class SocketReplay implements AutoCloseable {
                 if (!stopRequested) {
                     c.run(progress::update);
                 }
-                drain(engine, progress, c);
+                SessionDrain.drain(engine, () -> stopRequested, tuning.drainTimeout(), now -> {
+                    progress.update();
+                    c.commitNowAndThen(now);
+                });
                 c.commit(); // after the drain: only finished sessions move the committed offsets
             } finally {
                 c.close();
@@ -129,38 +130,6 @@ public final class SocketReplay implements AutoCloseable {
     @Override
     public void close() {
         stop();
-    }
-
-    /** Lets running sessions finish: without limit after until-end, within the drain timeout after a stop. */
-    private void drain(ReplayEngine engine, ReplayProgress progress, CaptureConsumer c) {
-        long deadline = 0;
-        boolean bounded = false;
-        while (engine.liveSessions() > 0) {
-            long now = System.nanoTime();
-            if (stopRequested && !bounded) {
-                bounded = true;
-                deadline = now + tuning.drainTimeout().toNanos();
-            }
-            if (bounded && now - deadline >= 0) {
-                engine.interruptAll();
-                long giveUp = now + INTERRUPT_GRACE_NANOS;
-                while (engine.liveSessions() > 0 && System.nanoTime() - giveUp < 0) {
-                    sleep();
-                }
-                return;
-            }
-            progress.update();
-            c.commitNowAndThen(now);
-            sleep();
-        }
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(WAIT_STEP_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
 }

@@ -5,6 +5,7 @@ import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.SessionDrain;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionTable;
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the sessions by endpoint (to route what intercept relays), the connection cap and the pacing clock.
  * Opens one {@link TcpSession} per captured session (the consumer thread calls {@link #open}).
  */
-final class TcpEngine implements SessionTable.Opener, AutoCloseable {
+final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
     private static final long ENDPOINT_RETRY_MILLIS = 250;
     final TcpCounters counters;
     final EventLoop loop;
@@ -111,8 +112,8 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
         return target.length;
     }
 
-    /** Sessions opened and not finished yet (any thread). */
-    int liveSessions() {
+    @Override
+    public int liveSessions() {
         return live.get();
     }
 
@@ -346,8 +347,8 @@ final class TcpEngine implements SessionTable.Opener, AutoCloseable {
         return true;
     }
 
-    /** Ends every session still running (engine thread), counting it as interrupted. */
-    void interruptAll() {
+    @Override
+    public void interruptAll() {
         loop.execute(() -> {
             for (TcpSession s : new ArrayList<>(all)) {
                 s.interrupt();

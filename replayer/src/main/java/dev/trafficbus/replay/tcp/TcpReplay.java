@@ -5,6 +5,7 @@ import dev.trafficbus.intercept.frame.Route;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.SessionDrain;
 import dev.trafficbus.replay.TargetAddress;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -21,8 +22,6 @@ import java.util.function.BooleanSupplier;
  */
 public final class TcpReplay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpReplay.class);
-    private static final long WAIT_STEP_MILLIS = 20;
-    private static final long INTERRUPT_GRACE_NANOS = 2_000_000_000L;
     private static final Duration INTERCEPT_WAIT = Duration.ofSeconds(10);
 
     private final ReplayRequest request;
@@ -112,7 +111,7 @@ public final class TcpReplay implements AutoCloseable {
             } finally {
                 f.close();
             }
-            drain(engine);
+            SessionDrain.drain(engine, () -> stopRequested, tuning.drainTimeout(), now -> { });
             intercept.failIfRefused();
         }
         return counters.snapshot((System.nanoTime() - t0) / 1e9);
@@ -135,35 +134,6 @@ public final class TcpReplay implements AutoCloseable {
     private long quarantineNanos() {
         // Long enough for the test server's last retransmissions of a connection to die out.
         return Math.max(2 * tuning.quietPeriod().toNanos(), 60_000_000_000L);
-    }
-
-    private void drain(TcpEngine engine) {
-        long deadline = 0;
-        boolean bounded = false;
-        while (engine.liveSessions() > 0) {
-            long now = System.nanoTime();
-            if (stopRequested && !bounded) {
-                bounded = true;
-                deadline = now + tuning.drainTimeout().toNanos();
-            }
-            if (bounded && now - deadline >= 0) {
-                engine.interruptAll();
-                long giveUp = now + INTERRUPT_GRACE_NANOS;
-                while (engine.liveSessions() > 0 && System.nanoTime() - giveUp < 0) {
-                    sleep();
-                }
-                return;
-            }
-            sleep();
-        }
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(WAIT_STEP_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private void validate() {
