@@ -10,8 +10,8 @@
 # Both sides are timed the same way from outside: a watcher polls the end offsets of the output topic(s)
 # every 100 ms and reports records/s between the first and the last output record (start-up excluded).
 #
-#   bench/p3-process.sh            # reuses bench/out/p1/load.pcap when present, else makes bench/out/p3/load.pcap
-# Environment: P3_PACKETS (500000, only when a capture is made), P3_RUNS (3), P3_SUBS (10),
+#   bench/p3-process.sh            # uses bench/out/p1/load.pcap, running bench/p1-forward.sh once to make it if missing
+# Environment: P3_PACKETS (1500000, only when P1's capture has to be made), P3_RUNS (3), P3_SUBS (10),
 #   P3_TEN_RUNS (1: the many-subscription case writes P3_SUBS times the records), P3_THREADS (1: process --threads,
 #   and as many copy loops in the plain reference), P3_PROCESS_PROPS (extra K=V for the processor only: Streams-only
 #   settings that have no counterpart in the plain loop), P3_PROCESS_JAVA_OPTS (JVM options of the processor only,
@@ -21,7 +21,7 @@ set -euo pipefail
 
 BENCH=p3
 source "$(dirname "$0")/harness.sh"
-PACKETS="${P3_PACKETS:-500000}"
+PACKETS="${P3_PACKETS:-1500000}"
 RUNS="${P3_RUNS:-3}"
 SUBS="${P3_SUBS:-10}"
 TEN_RUNS="${P3_TEN_RUNS:-1}"
@@ -40,55 +40,13 @@ fi
 KAFKA_CP="standalone/target/lib/*"
 TOOL_CP="processor/target/lib/*"
 
-# --- the capture: reuse P1's, else real HTTP load on loopback recorded by tcpdump -------------------------
-if [ -s "$ROOT/bench/out/p1/load.pcap" ] && [ -s "$ROOT/bench/out/p1/load.port" ]; then
-  PCAP="$ROOT/bench/out/p1/load.pcap"; HTTP_PORT="$(cat "$ROOT/bench/out/p1/load.port")"
-else
-  PCAP="$OUT/load.pcap"; PORT_FILE="$OUT/load.port"
-  if [ ! -s "$PCAP" ] || [ ! -s "$PORT_FILE" ]; then
-    command -v tcpdump >/dev/null && command -v ab >/dev/null || { log "needs tcpdump and ab (apache2-utils)"; exit 1; }
-    HTTP_PORT="$(free_port)"
-    cat > "$WORK/LoadServer.java" <<'EOF'
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
-
-public class LoadServer {
-    public static void main(String[] args) throws Exception {
-        byte[] body = "{\"status\":\"ok\",\"items\":[1,2,3]}\n".getBytes(StandardCharsets.UTF_8);
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 1024);
-        server.createContext("/", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.setExecutor(Executors.newFixedThreadPool(4));
-        server.start();
-    }
-}
-EOF
-    java -Xmx256m "$WORK/LoadServer.java" "$HTTP_PORT" > "$WORK/server.log" 2>&1 &
-    SERVER_PID=$!; PIDS+=("$SERVER_PID")
-    wait_port "$HTTP_PORT" 60
-    log "capturing $PACKETS packets of ab load on 127.0.0.1:$HTTP_PORT"
-    tcpdump -i lo -n -s 0 -B 65536 -c "$PACKETS" -w "$PCAP.part" "tcp port $HTTP_PORT" 2> "$WORK/tcpdump.log" &
-    TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
-    for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
-    ab -q -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=1" > "$WORK/ab1.log" 2>&1 &
-    AB1=$!; PIDS+=("$AB1")
-    ab -q -k -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=2" > "$WORK/ab2.log" 2>&1 &
-    AB2=$!; PIDS+=("$AB2")
-    deadline=$((SECONDS + 300))
-    while kill -0 "$TCPDUMP_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
-    kill "$AB1" "$AB2" "$TCPDUMP_PID" "$SERVER_PID" 2>/dev/null || true
-    wait "$TCPDUMP_PID" 2>/dev/null || true
-    mv "$PCAP.part" "$PCAP"
-    echo "$HTTP_PORT" > "$PORT_FILE"
-  fi
-  HTTP_PORT="$(cat "$PORT_FILE")"
+# --- the capture: P1's (real HTTP load on loopback recorded by tcpdump); P1 makes it when it is missing ----------
+PCAP="$ROOT/bench/out/p1/load.pcap"
+if [ ! -s "$PCAP" ] || [ ! -s "$ROOT/bench/out/p1/load.port" ]; then
+  log "no P1 capture yet: running bench/p1-forward.sh once to make it"
+  P1_RUNS=1 P1_PACKETS="$PACKETS" "$ROOT/bench/p1-forward.sh" >&2
 fi
+HTTP_PORT="$(cat "$ROOT/bench/out/p1/load.port")"
 log "capture: $PCAP (service port $HTTP_PORT)"
 
 # --- the plain loop and the output watcher (kafka-clients only) ----------------------------------------
