@@ -20,7 +20,7 @@ import java.util.Properties;
  * The end of a run: assembles its report (settings, ledger, timeline), publishes the ledger to
  * {@code tb.runs}, and writes the report as JSON, or as a self-contained HTML page when the file ends in .html.
  */
-final class RunReportWriter {
+public final class RunReportWriter {
     private RunReportWriter() {
     }
 
@@ -38,8 +38,8 @@ final class RunReportWriter {
         }
     }
 
-    /** The report document of a finished run. */
-    static Map<String, Object> document(String run, ReplayRequest request, ReplayOptions options,
+    /** The report document of a finished run (what --report writes, and what {@link HtmlReport} draws). */
+    public static Map<String, Object> document(String run, ReplayRequest request, ReplayOptions options,
                                         ReplaySummary summary, Map<String, Object> ledger, RunTimeline timeline) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("run", run);
@@ -67,6 +67,12 @@ final class RunReportWriter {
         return doc;
     }
 
+    /** Whether a report named {@code file} is written as the HTML page: its name ends in .html or .htm. */
+    public static boolean isHtml(Path file) {
+        String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return lower.endsWith(".html") || lower.endsWith(".htm");
+    }
+
     /** Publishes the ledger (without the timeline) to tb.runs; the outcome goes into {@code doc}. */
     static void publishRun(Properties clientConfig, String run, Map<String, Object> doc) {
         Map<String, Object> compact = new LinkedHashMap<>(doc);
@@ -86,9 +92,8 @@ final class RunReportWriter {
      */
     static void write(Path file, Map<String, Object> doc) {
         String name = file.getFileName().toString();
-        String lower = name.toLowerCase(Locale.ROOT);
         try {
-            if (lower.endsWith(".html") || lower.endsWith(".htm")) {
+            if (isHtml(file)) {
                 Files.writeString(file, HtmlReport.render(doc), StandardCharsets.UTF_8);
                 Path json = file.resolveSibling(name.substring(0, name.lastIndexOf('.')) + ".json");
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);

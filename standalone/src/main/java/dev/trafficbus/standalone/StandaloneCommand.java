@@ -6,6 +6,7 @@ import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.RunReportWriter;
 import dev.trafficbus.replay.TargetAddress;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
 import picocli.CommandLine.ArgGroup;
@@ -62,7 +63,9 @@ public final class StandaloneCommand implements Callable<Integer> {
                     + "answers (default: ${DEFAULT-VALUE}).")
     String speed;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "Also write the summary as JSON to FILE.")
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Also write a report to FILE: the HTML page replay --report draws (with the JSON beside "
+                    + "it) when FILE ends in .html, else the summary as JSON.")
     Path report;
 
     @Option(names = "--source", paramLabel = "ID",
@@ -114,7 +117,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             TargetAddress.checkReachable(targetAddress, 5000,
                     "start the test server, fix the address, or use --demo-server");
             StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
-                    replaySpeed, dataDir, true, tcp));
+                    replaySpeed, dataDir, true, tcp, report != null && RunReportWriter.isHtml(report)));
             CountDownLatch reported = new CountDownLatch(1);
             Thread hook = stopHook(run, reported);
             Runtime.getRuntime().addShutdownHook(hook);

@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.RunReportWriter;
+import dev.trafficbus.replay.report.HtmlReport;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,7 +20,10 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 
-/** Renders a {@link StandaloneResult} as the human summary and as the JSON report (stable keys). */
+/**
+ * Renders a {@link StandaloneResult} as the human summary, as the JSON report (stable keys), and as the HTML page
+ * of {@code replay --report} with standalone's own steps (broker start, pcap import) added to it.
+ */
 public final class StandaloneReport {
     private StandaloneReport() {
     }
@@ -72,18 +78,53 @@ public final class StandaloneReport {
         return report;
     }
 
-    /** Writes the JSON report; an unwritable path is the user's to fix. */
+    /**
+     * Writes the JSON report; for a .html name the HTML page, with the JSON beside it under the same name ending
+     * in .json. An unwritable path is the user's to fix.
+     */
     public static void write(Path file, StandaloneResult result, int exitCode) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
+            Path json = file;
+            if (RunReportWriter.isHtml(file)) {
+                Files.writeString(file, HtmlReport.render(result.replayReport(), stepsBeforeReplay(result, exitCode)),
+                        StandardCharsets.UTF_8);
+                String name = file.getFileName().toString();
+                json = file.resolveSibling(name.substring(0, name.lastIndexOf('.')) + ".json");
+            }
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(file.toFile(), toMap(result, exitCode));
+                    .writeValue(json.toFile(), toMap(result, exitCode));
         } catch (IOException e) {
             throw new UserInputException("cannot write the report to " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** What standalone did before the replay, for the page: the run as a whole, then the pcap import. */
+    static Map<String, Map<String, Object>> stepsBeforeReplay(StandaloneResult result, int exitCode) {
+        StandaloneRequest req = result.request();
+        ForwardSummary f = result.forward();
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("pcap", req.pcap().toString());
+        run.put("ports", joinPorts(req));
+        run.put("broker start (s)", round(result.brokerStartSeconds()));
+        run.put("whole run (s)", round(result.wallSeconds()));
+        run.put("exit code", exitCode);
+        Map<String, Object> forward = new LinkedHashMap<>();
+        forward.put("packets read", f.packetsRead());
+        forward.put("packets published", f.packetsPublished());
+        forward.put("records published", f.recordsPublished());
+        forward.put("bytes published", f.bytesPublished());
+        forward.put("publish errors", f.publishErrors());
+        forward.put("packets skipped", reasons(f.skippedByReason()));
+        forward.put("file truncated", f.fileTruncated());
+        forward.put("seconds", round(f.seconds()));
+        Map<String, Map<String, Object>> steps = new LinkedHashMap<>();
+        steps.put("Standalone run", run);
+        steps.put("Forward: pcap to " + f.topic(), forward);
+        return steps;
     }
 
     private static String reasons(Map<String, Long> counts) {

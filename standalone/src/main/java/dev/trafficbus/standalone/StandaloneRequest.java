@@ -18,12 +18,14 @@ import java.util.Set;
  * @param dataDir      the broker's data dir to keep, or null for a temporary one
  * @param showProgress draw progress lines when stderr is a terminal
  * @param tcp          the tcp engine's settings, or null to replay with the socket engine
+ * @param timeline     collect the per-second figures the HTML report draws (costs a little per message)
  */
 public record StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
-                                ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp) {
-    /** A run with the socket engine. */
+                                ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,
+                                boolean timeline) {
+    /** A run with the socket engine and no timeline. */
     public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
                              ReplaySpeed speed, Path dataDir, boolean showProgress) {
-        this(pcap, servicePorts, source, target, speed, dataDir, showProgress, null);
+        this(pcap, servicePorts, source, target, speed, dataDir, showProgress, null, false);
     }
 }

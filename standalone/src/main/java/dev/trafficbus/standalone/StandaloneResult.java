@@ -3,6 +3,8 @@ package dev.trafficbus.standalone;
 import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.replay.ReplaySummary;
 
+import java.util.Map;
+
 /**
  * The counters of one all-in-one run.
  *
@@ -11,9 +13,10 @@ import dev.trafficbus.replay.ReplaySummary;
  * @param replay             the replay's ledger
  * @param brokerStartSeconds time to format and start the embedded broker
  * @param wallSeconds        the whole run, broker start to broker stop
+ * @param replayReport       the replay's report document, as {@code replay --report} writes it
  */
 public record StandaloneResult(StandaloneRequest request, ForwardSummary forward, ReplaySummary replay,
-                               double brokerStartSeconds, double wallSeconds) {
+                               double brokerStartSeconds, double wallSeconds, Map<String, Object> replayReport) {
 
     /** Sessions that reached the target: replayed in full or with holes in the capture. */
     public long sessionsReached() {

@@ -3,13 +3,17 @@ package dev.trafficbus.standalone;
 import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
+import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.RunReportWriter;
 import dev.trafficbus.replay.SocketReplay;
+import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.replay.tcp.TcpReplay;
 import org.apache.kafka.clients.CommonClientConfigs;
 
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.Supplier;
 
@@ -39,16 +43,23 @@ public final class StandaloneRun {
 
             ReplayRequest replayRequest = new ReplayRequest(forwarded.topic(), clients, request.target(),
                     request.speed(), GROUP, true, request.showProgress());
-            ReplaySummary replayed = request.tcp() != null && request.tcp().tcpEngine()
-                    ? replayTcp(replayRequest) : replaySocket(replayRequest);
+            ReplayOptions options = ReplayOptions.defaults()
+                    .withTimeline(request.timeline() ? new RunTimeline() : null);
+            Map<String, Object> ledger;
+            ReplaySummary replayed;
+            if (request.tcp() != null && request.tcp().tcpEngine()) {
+                replayed = replayTcp(replayRequest);
+                ledger = Map.of("engine", "tcp"); // as replay --engine tcp reports it
+            } else {
+                try (SocketReplay socketReplay = new SocketReplay(replayRequest, ReplayTuning.defaults(), options)) {
+                    replayed = runStoppable(socketReplay::stop, socketReplay::run);
+                    ledger = socketReplay.ledger();
+                }
+            }
             broker.close();
-            return new StandaloneResult(request, forwarded, replayed, brokerSeconds, seconds(start));
-        }
-    }
-
-    private ReplaySummary replaySocket(ReplayRequest replayRequest) {
-        try (SocketReplay socketReplay = new SocketReplay(replayRequest)) {
-            return runStoppable(socketReplay::stop, socketReplay::run);
+            Map<String, Object> report = RunReportWriter.document("standalone-" + request.source(), replayRequest,
+                    options, replayed, ledger, options.timeline());
+            return new StandaloneResult(request, forwarded, replayed, brokerSeconds, seconds(start), report);
         }
     }
 

@@ -19,8 +19,16 @@ public final class HtmlReport {
     }
 
     /** The page for report document {@code doc} (as written to the JSON report). */
-    @SuppressWarnings("unchecked")
     public static String render(Map<String, Object> doc) {
+        return render(doc, Map.of());
+    }
+
+    /**
+     * The page for {@code doc} with the figures of the steps before the replay (e.g. standalone's broker start
+     * and pcap import) as one table per step, headed by its key, between the settings and the loss ledger.
+     */
+    @SuppressWarnings("unchecked")
+    public static String render(Map<String, Object> doc, Map<String, Map<String, Object>> stepsBefore) {
         StringBuilder b = new StringBuilder(32 * 1024);
         String run = String.valueOf(doc.get("run"));
         b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -51,6 +59,11 @@ public final class HtmlReport {
                 b.append("<p class=\"muted\">").append(esc(String.valueOf(doc.get(k)))).append("</p>\n");
             }
         }
+
+        stepsBefore.forEach((step, figures) -> {
+            b.append("<h2>").append(esc(step)).append("</h2>\n");
+            table(b, figures);
+        });
 
         Map<String, Object> ledger = (Map<String, Object>) doc.getOrDefault("ledger", Map.of());
         b.append("<h2>Loss ledger</h2>\n");
