@@ -1,6 +1,5 @@
 package dev.trafficbus.subscription;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
@@ -10,7 +9,8 @@ import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
-import dev.trafficbus.replay.SocketReplay;
+import dev.trafficbus.replay.socket.SocketReplay;
+import com.sun.net.httpserver.HttpServer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -2,6 +2,8 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.intake.ReplayRate;
+import dev.trafficbus.replay.intake.ReplayWindow;
 import dev.trafficbus.replay.report.RunTimeline;
 
 /**

@@ -1,12 +1,14 @@
 package dev.trafficbus.replay;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.CommandOutput;
-import dev.trafficbus.session.Conversation;
 import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.intake.ReplayRate;
+import dev.trafficbus.replay.socket.SocketReplay;
 import dev.trafficbus.report.ReportInBrowser;
+import dev.trafficbus.session.Conversation;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -22,9 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Answering in one write keeps the engine's answer detection exact (a server that pauses mid-answer for
  * longer than the quiet period is, by design, taken as done).
  */
-final class RecordingHttpServer implements AutoCloseable {
+public final class RecordingHttpServer implements AutoCloseable {
     /** One request as the server saw it: the client port identifies the connection. */
-    record Request(int clientPort, String method, String path, byte[] body, long arrivedNanos, List<String> headers) {
+    public record Request(int clientPort, String method, String path, byte[] body, long arrivedNanos, List<String> headers) {
         /** The value of header {@code name} (case-insensitive), or null. */
         String header(String name) {
             for (String h : headers) {
@@ -43,21 +43,21 @@ final class RecordingHttpServer implements AutoCloseable {
 
     private final ServerSocket server;
     private final List<Socket> sockets = new ArrayList<>();
-    final List<Request> requests = new CopyOnWriteArrayList<>();
+    public final List<Request> requests = new CopyOnWriteArrayList<>();
 
-    RecordingHttpServer() throws IOException {
+    public RecordingHttpServer() throws IOException {
         server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "recording-http-accept");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
     }
 
     /** Size in bytes of every answer. */
-    int answerSize() {
+    public int answerSize() {
         return ANSWER.length;
     }
 

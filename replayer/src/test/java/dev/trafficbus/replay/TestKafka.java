@@ -2,6 +2,7 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.session.Conversation;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -9,7 +10,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import dev.trafficbus.bus.TestKafkaCluster;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
@@ -18,24 +18,24 @@ import java.util.Map;
 import java.util.Properties;
 
 /** A real single-node Kafka cluster for the engine tests, and a producer that publishes test conversations to it. */
-final class TestKafka implements AutoCloseable {
+public final class TestKafka implements AutoCloseable {
     private final TestKafkaCluster cluster;
 
-    TestKafka() throws Exception {
+    public TestKafka() throws Exception {
         cluster = TestKafkaCluster.start();
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return cluster.bootstrapServers();
     }
 
-    Properties consumerConfig() {
+    public Properties consumerConfig() {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrapServers());
         return p;
     }
 
-    void createTopic(String topic, int partitions) throws Exception {
+    public void createTopic(String topic, int partitions) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
         }
@@ -45,12 +45,12 @@ final class TestKafka implements AutoCloseable {
      * Publishes the packets of all conversations in capture-time order, grouped into records as a forwarder
      * does, then {@code extraValues} as records of their own; returns how many records of packets were published.
      */
-    int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues) {
+    public int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues) {
         return publish(topic, packets, extraValues, CaptureBatcher.DEFAULT_MAX_PACKETS);
     }
 
     /** As {@link #publish(String, List, List)} with at most {@code maxPacketsPerRecord} packets per record. */
-    int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues, int maxPacketsPerRecord) {
+    public int publish(String topic, List<Conversation.Packet> packets, List<byte[]> extraValues, int maxPacketsPerRecord) {
         List<CaptureBatcher.Packet> ordered = packets.stream()
                 .sorted(Comparator.comparingLong(Conversation.Packet::tsMicros))
                 .map(p -> new CaptureBatcher.Packet(p.tsMicros(), p.clientToServer(), p.bytes())).toList();
@@ -60,7 +60,7 @@ final class TestKafka implements AutoCloseable {
     }
 
     /** Publishes {@code records} as they are, then {@code extraValues} as records of their own. */
-    void publishRecords(String topic, List<CaptureBatcher.Record> records, List<byte[]> extraValues) {
+    public void publishRecords(String topic, List<CaptureBatcher.Record> records, List<byte[]> extraValues) {
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             for (CaptureBatcher.Record rec : records) {
                 ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, rec.key(), rec.value());
@@ -107,7 +107,7 @@ final class TestKafka implements AutoCloseable {
     }
 
     /** Writes one record to each partition in a transaction that is then aborted (read_committed skips them). */
-    void publishAborted(String topic, int partitions) {
+    public void publishAborted(String topic, int partitions) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -8,8 +8,8 @@ import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.RunReportWriter;
-import dev.trafficbus.replay.SocketReplay;
 import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.socket.SocketReplay;
 import dev.trafficbus.replay.tcp.TcpReplay;
 import org.apache.kafka.clients.CommonClientConfigs;
 

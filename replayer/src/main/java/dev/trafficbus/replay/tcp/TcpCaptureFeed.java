@@ -2,9 +2,9 @@ package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
-import dev.trafficbus.replay.CaptureRecordReader;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.intake.CaptureRecordReader;
 import dev.trafficbus.session.CapturedSession;
 import dev.trafficbus.session.SessionTable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

@@ -1,7 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
-import dev.trafficbus.replay.CaptureRecordReader;
 import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.intake.CaptureRecordReader;
 
 import java.util.HashMap;
 import java.util.Map;

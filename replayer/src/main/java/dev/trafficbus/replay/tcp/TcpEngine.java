@@ -5,7 +5,7 @@ import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplayTuning;
-import dev.trafficbus.replay.SessionDrain;
+import dev.trafficbus.replay.intake.SessionDrain;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionTable;

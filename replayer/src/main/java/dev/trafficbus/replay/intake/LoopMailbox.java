@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import io.netty.channel.EventLoop;
 
@@ -11,12 +11,12 @@ import java.util.Map;
  * loop wakes once per batch instead of once per event. Events of one loop keep their order. Used by the
  * consumer thread only.
  */
-final class LoopMailbox {
+public final class LoopMailbox {
     private final Map<EventLoop, ArrayList<Runnable>> pending = new IdentityHashMap<>();
     private int size;
 
     /** Queues {@code event} for {@code loop}; it runs after the next {@link #flush()}. */
-    void post(EventLoop loop, Runnable event) {
+    public void post(EventLoop loop, Runnable event) {
         pending.computeIfAbsent(loop, l -> new ArrayList<>()).add(event);
         size++;
     }

@@ -1,9 +1,10 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.ReplayCommand;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.junit.jupiter.api.Test;
 

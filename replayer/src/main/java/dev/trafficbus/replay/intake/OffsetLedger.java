@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * them twice.
  * Sessions open on the consumer thread and finish on event loops.
  */
-final class OffsetLedger {
+public final class OffsetLedger {
     /** Kept below the broker's default offset.metadata.max.bytes (4096). */
     private static final int MAX_METADATA_CHARS = 3500;
 
@@ -25,12 +25,12 @@ final class OffsetLedger {
     private final Map<Integer, TreeSet<Long>> finishedAhead = new HashMap<>();
 
     /** A session whose first record is {@code offset} of {@code partition} started. */
-    synchronized void open(int partition, long offset) {
+    public synchronized void open(int partition, long offset) {
         open.computeIfAbsent(partition, p -> new TreeMap<>()).merge(offset, 1, Integer::sum);
     }
 
     /** That session reached its outcome; its records no longer need to be read again. */
-    synchronized void finish(int partition, long offset) {
+    public synchronized void finish(int partition, long offset) {
         TreeMap<Long, Integer> m = open.get(partition);
         if (m == null || m.get(offset) == null) {
             return;

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
@@ -16,12 +16,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Checks before a replay that the broker answers and the topic exists, so a typo fails fast with one line. */
-final class TopicCheck {
+public final class TopicCheck {
     private TopicCheck() {
     }
 
     /** Returns the topic's partition count, or throws a {@link UserInputException} that names the fix. */
-    static int partitions(Properties consumerConfig, String topic, Duration wait) {
+    public static int partitions(Properties consumerConfig, String topic, Duration wait) {
         String servers = String.valueOf(consumerConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
         Properties p = new Properties();
         for (String name : AdminClientConfig.configNames()) {

@@ -1,8 +1,17 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.CaptureBatcher;
+import dev.trafficbus.replay.RecordingHttpServer;
+import dev.trafficbus.replay.ReplayCommand;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.TargetAddress;
+import dev.trafficbus.replay.TestKafka;
 import dev.trafficbus.session.Conversation;
 import dev.trafficbus.session.TestPackets;
 import org.junit.jupiter.api.AfterAll;

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -18,7 +18,7 @@ import java.util.Set;
  * one first captured inside the window whose record came late (record times are only roughly in order).
  * Never reads past {@code endAtStart}, the partition's end when it was assigned, in a bounded run.
  */
-final class PartitionPlan {
+public final class PartitionPlan {
     final TopicPartition tp;
     /** Offset every pass starts from. */
     final long start;

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -6,7 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 
 /** Passes what happens on one connection to the target to its {@link ReplaySession}; answers are only counted. */
-final class TargetHandler extends ChannelInboundHandlerAdapter {
+public final class TargetHandler extends ChannelInboundHandlerAdapter {
     private final ReplaySession session;
 
     TargetHandler(ReplaySession session) {

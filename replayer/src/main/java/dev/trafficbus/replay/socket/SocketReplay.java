@@ -1,8 +1,19 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.TargetAddress;
 import dev.trafficbus.replay.http.ResponsePublisher;
+import dev.trafficbus.replay.intake.CaptureConsumer;
+import dev.trafficbus.replay.intake.OffsetLedger;
+import dev.trafficbus.replay.intake.ReplayCounters;
+import dev.trafficbus.replay.intake.ReplayProgress;
+import dev.trafficbus.replay.intake.SessionDrain;
+import dev.trafficbus.replay.intake.TopicCheck;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,8 +1,13 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.socket.ReplayEngine;
+import dev.trafficbus.replay.socket.ReplaySession;
 import dev.trafficbus.session.CapturedSession;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionEvents;
@@ -40,7 +45,7 @@ import java.util.Set;
  * per loop pass. Commits only up to the first record of the oldest session not finished yet
  * ({@link OffsetLedger}): a crash loses no session, and may replay a few again (at-least-once).
  */
-final class CaptureConsumer implements AutoCloseable {
+public final class CaptureConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CaptureConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
     /** Often, so a crash repeats little: a commit is one small request. */
@@ -94,7 +99,7 @@ final class CaptureConsumer implements AutoCloseable {
     private ConsumerRecord<byte[], byte[]> current;
     private PartitionPlan currentPlan;
 
-    CaptureConsumer(ReplayRequest request, ReplayOptions options, ReplayTuning tuning, ReplayEngine engine,
+    public CaptureConsumer(ReplayRequest request, ReplayOptions options, ReplayTuning tuning, ReplayEngine engine,
                     ReplayCounters counters) {
         this.request = request;
         this.options = options;
@@ -117,13 +122,13 @@ final class CaptureConsumer implements AutoCloseable {
     }
 
     /** Asks {@link #run} to return soon (any thread). */
-    void stop() {
+    public void stop() {
         stopping = true;
         consumer.wakeup();
     }
 
     /** Share of the records to read consumed so far (bounded runs), or -1 when unknown. */
-    double consumedFraction() {
+    public double consumedFraction() {
         return consumedFraction;
     }
 
@@ -133,7 +138,7 @@ final class CaptureConsumer implements AutoCloseable {
      * Sessions still being captured when reading ends are ended and marked cut, so their records stay
      * uncommitted. {@code tick} runs after every poll. Does not commit: call {@link #commit()} after the drain.
      */
-    void run(Runnable tick) {
+    public void run(Runnable tick) {
         consumer.subscribe(List.of(request.topic()), new Rebalance());
         try {
             for (; pass <= options.loops() && !stopping; pass++) {
@@ -264,7 +269,7 @@ final class CaptureConsumer implements AutoCloseable {
      * Commits without waiting, at most every second, how far sessions are finished; also called while the
      * replay drains after reading ended (consumer thread only).
      */
-    void commitNowAndThen(long now) {
+    public void commitNowAndThen(long now) {
         if (now - lastCommitNanos >= COMMIT_EVERY_NANOS) {
             lastCommitNanos = now;
             try {
@@ -276,7 +281,7 @@ final class CaptureConsumer implements AutoCloseable {
     }
 
     /** Commits, for every assigned partition, the offset before which every session is finished. */
-    void commit() {
+    public void commit() {
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 consumer.commitSync(commitPoints(), Duration.ofSeconds(5));

@@ -1,10 +1,18 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.http.ResponsePublisher;
+import dev.trafficbus.replay.intake.LoopMailbox;
+import dev.trafficbus.replay.intake.OffsetLedger;
+import dev.trafficbus.replay.intake.ReplayClock;
+import dev.trafficbus.replay.intake.ReplayCounters;
+import dev.trafficbus.replay.intake.SessionDrain;
 import dev.trafficbus.replay.report.RunTimeline;
-import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -31,23 +39,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * The socket engine: Netty event loops, the connection cap, the pacing clock and the counters that every
  * {@link ReplaySession} shares. Opens one replay session per captured session.
  */
-final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
+public final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
     final ReplayCounters counters;
-    final ReplayClock clock;
+    public final ReplayClock clock;
     final ReplayTuning tuning;
-    final ConnectionLimiter limiter;
+    public final ConnectionLimiter limiter;
     final InetSocketAddress target;
     /** Captured message bytes handed to sessions and not yet written or dropped. */
-    final AtomicLong pendingBytes = new AtomicLong();
+    public final AtomicLong pendingBytes = new AtomicLong();
     /** Sessions holding a connection slot that cannot go on until more of the capture is consumed. */
-    final AtomicInteger starvedSlots = new AtomicInteger();
+    public final AtomicInteger starvedSlots = new AtomicInteger();
     /** The consumer thread's events for the sessions, handed over once per poll. */
-    final LoopMailbox mailbox = new LoopMailbox();
+    public final LoopMailbox mailbox = new LoopMailbox();
     final long quietNanos;
     final long responseTimeoutNanos;
     final ReplayOptions options;
     /** Where finished sessions release their records for the commit. */
-    final OffsetLedger ledger;
+    public final OffsetLedger ledger;
     /** Null unless request/response records are published. */
     final ResponsePublisher responses;
     /** Null unless a run report is made. */
@@ -101,7 +109,7 @@ final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, 
      * Opens the replay of session {@code key} whose first record is {@code offset} of {@code partition}
      * (-1: not tracked for commits), captured by {@code source}.
      */
-    ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source) {
+    public ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source) {
         counters.sessionsSeen.increment();
         if (offset >= 0) {
             ledger.open(partition, offset);
@@ -112,7 +120,7 @@ final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, 
     }
 
     /** Sessions of the partitions {@code partitions} accepts that have not reached an outcome. */
-    int liveSessions(java.util.function.IntPredicate partitions) {
+    public int liveSessions(java.util.function.IntPredicate partitions) {
         int n = 0;
         for (ReplaySession s : live) {
             if (partitions.test(s.partition())) {
@@ -123,7 +131,7 @@ final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, 
     }
 
     /** Ends the sessions of the partitions {@code partitions} accepts, counting them as interrupted. */
-    void interrupt(java.util.function.IntPredicate partitions) {
+    public void interrupt(java.util.function.IntPredicate partitions) {
         for (ReplaySession s : live) {
             if (partitions.test(s.partition())) {
                 s.interrupt();

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.cli.ProgressDisplay;
 import org.slf4j.Logger;
@@ -13,7 +13,7 @@ import java.util.function.DoubleSupplier;
  * the topic's offsets read, and shows the share of that estimate done. Off a terminal (a service's log) it writes
  * one status line every {@link #STATUS_INTERVAL_NANOS} instead, so an operator sees a stalled replay in the log.
  */
-final class ReplayProgress {
+public final class ReplayProgress {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayProgress.class);
     static final long STATUS_INTERVAL_NANOS = 10_000_000_000L;
     private final ProgressDisplay display;
@@ -25,13 +25,13 @@ final class ReplayProgress {
     private double rate;
     private long lastStatusNanos = startNanos;
 
-    ReplayProgress(ProgressDisplay display, ReplayCounters counters, DoubleSupplier consumedFraction) {
+    public ReplayProgress(ProgressDisplay display, ReplayCounters counters, DoubleSupplier consumedFraction) {
         this.display = display;
         this.counters = counters;
         this.consumedFraction = consumedFraction;
     }
 
-    void update() {
+    public void update() {
         long now = System.nanoTime();
         if (!display.enabled()) {
             if (now - lastStatusNanos >= STATUS_INTERVAL_NANOS) {
@@ -67,7 +67,7 @@ final class ReplayProgress {
         }
     }
 
-    void finish() {
+    public void finish() {
         display.finish();
     }
 }

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.cli.UserInputException;
 

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.avro.Direction;

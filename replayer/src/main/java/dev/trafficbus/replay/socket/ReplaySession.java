@@ -1,10 +1,10 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.session.SessionEnd;
-import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.SessionKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * only posts events ({@link SessionEvents} methods), and every state change happens on the loop, so the
  * session needs no locks. Event handlers record facts; {@link #advance()} alone moves between states.
  */
-final class ReplaySession implements SessionEvents {
+public final class ReplaySession implements SessionEvents {
     enum State {
         /** Waiting for the first message (or the end of an empty session) and for its start time. */
         WAITING_START,
@@ -70,7 +70,7 @@ final class ReplaySession implements SessionEvents {
     private volatile boolean cut;
     private boolean interrupted;
     /** Consumer thread only: a record past the window end was given to this session. */
-    boolean pastWindowEnd;
+    public boolean pastWindowEnd;
     private boolean unanswered;
     private String failReason;
     private long rateDue;
@@ -122,7 +122,7 @@ final class ReplaySession implements SessionEvents {
     }
 
     /** The input stopped mid-session: its records stay uncommitted so a restart replays it whole (any thread). */
-    void cut() {
+    public void cut() {
         cut = true;
     }
 

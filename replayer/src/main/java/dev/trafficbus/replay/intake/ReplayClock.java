@@ -1,4 +1,6 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
+
+import dev.trafficbus.replay.ReplaySpeed;
 
 /**
  * Maps capture time to wall time for a replay speed. The earliest first record of the assigned partitions
@@ -7,13 +9,13 @@ package dev.trafficbus.replay;
  * at their offset from the session's first packet, measured from when the session actually started.
  * At "max" speed everything is due at once.
  */
-final class ReplayClock {
+public final class ReplayClock {
     private final double speed;
     private volatile boolean anchored;
     private volatile long anchorTsMicros;
     private volatile long anchorNanos;
 
-    ReplayClock(ReplaySpeed speed) {
+    public ReplayClock(ReplaySpeed speed) {
         this.speed = speed.factor();
     }
 
@@ -36,7 +38,7 @@ final class ReplayClock {
     }
 
     /** Wall time ({@link System#nanoTime}) at which a session whose first packet was captured at {@code tsMicros} starts. */
-    long sessionStartDue(long tsMicros) {
+    public long sessionStartDue(long tsMicros) {
         if (isMax() || !anchored) {
             return Long.MIN_VALUE;
         }
@@ -44,7 +46,7 @@ final class ReplayClock {
     }
 
     /** Wall time at which something captured {@code deltaMicros} after a session's start is due. */
-    long dueAfter(long sessionStartNanos, long deltaMicros) {
+    public long dueAfter(long sessionStartNanos, long deltaMicros) {
         if (isMax()) {
             return Long.MIN_VALUE;
         }

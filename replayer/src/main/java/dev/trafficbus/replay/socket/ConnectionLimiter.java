@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.socket;
 
 import java.util.ArrayDeque;
 
@@ -6,7 +6,7 @@ import java.util.ArrayDeque;
  * Caps the connections open to the target. A session that finds no free slot waits in line and is handed
  * the slot of the next session that closes.
  */
-final class ConnectionLimiter {
+public final class ConnectionLimiter {
     private final int max;
     private final ArrayDeque<ReplaySession> waiting = new ArrayDeque<>();
     private int inUse;
@@ -47,7 +47,7 @@ final class ConnectionLimiter {
         return inUse;
     }
 
-    synchronized int waiting() {
+    public synchronized int waiting() {
         return waiting.size();
     }
 }

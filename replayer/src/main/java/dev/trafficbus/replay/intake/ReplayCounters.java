@@ -1,6 +1,7 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.report.RunTimeline;
 
 import java.util.HashMap;
@@ -11,22 +12,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The run's counters, updated from the consumer thread and every event loop. */
-final class ReplayCounters implements CaptureRecordReader.Intake {
-    final LongAdder sessionsSeen = new LongAdder();
-    final LongAdder sessionsReplayed = new LongAdder();
-    final LongAdder sessionsFailed = new LongAdder();
-    final LongAdder sessionsIncomplete = new LongAdder();
-    final LongAdder sessionsNotReplayed = new LongAdder();
+public final class ReplayCounters implements CaptureRecordReader.Intake {
+    public final LongAdder sessionsSeen = new LongAdder();
+    public final LongAdder sessionsReplayed = new LongAdder();
+    public final LongAdder sessionsFailed = new LongAdder();
+    public final LongAdder sessionsIncomplete = new LongAdder();
+    public final LongAdder sessionsNotReplayed = new LongAdder();
     /** Replayed (or incomplete) sessions in which every message got its answer. */
-    final LongAdder sessionsAnswered = new LongAdder();
+    public final LongAdder sessionsAnswered = new LongAdder();
     /** Sessions whose start was read, including those left out (window edges, already replayed). */
     final LongAdder sessionsCaptured = new LongAdder();
     /** Sessions begun inside the window that went on past its end: replayed whole. */
     final LongAdder sessionsContinuingAfterWindow = new LongAdder();
-    final LongAdder messagesSent = new LongAdder();
-    final LongAdder messagesAnswered = new LongAdder();
-    final LongAdder bytesSent = new LongAdder();
-    final LongAdder bytesReceived = new LongAdder();
+    public final LongAdder messagesSent = new LongAdder();
+    public final LongAdder messagesAnswered = new LongAdder();
+    public final LongAdder bytesSent = new LongAdder();
+    public final LongAdder bytesReceived = new LongAdder();
     final LongAdder recordsConsumed = new LongAdder();
     /** Records whose value did not decode. */
     final LongAdder recordsSkipped = new LongAdder();
@@ -40,7 +41,7 @@ final class ReplayCounters implements CaptureRecordReader.Intake {
     private volatile MetricsEndpoint metrics;
 
     /** Sends errors to {@code t} and exports every counter to {@code m} (either may be null). */
-    void attach(RunTimeline t, MetricsEndpoint m) {
+    public void attach(RunTimeline t, MetricsEndpoint m) {
         this.timeline = t;
         this.metrics = m;
         if (m != null) {
@@ -60,11 +61,11 @@ final class ReplayCounters implements CaptureRecordReader.Intake {
         }
     }
 
-    void problem(String reason) {
+    public void problem(String reason) {
         problem(reason, 1);
     }
 
-    void problem(String reason, long n) {
+    public void problem(String reason, long n) {
         if (n > 0) {
             adder(problems, reason, "problems").add(n);
             RunTimeline t = timeline;
@@ -122,7 +123,7 @@ final class ReplayCounters implements CaptureRecordReader.Intake {
     }
 
     /** The loss ledger: captured → in window → replayed → answered, each step's difference by reason. */
-    Map<String, Object> ledger() {
+    public Map<String, Object> ledger() {
         Map<String, Object> l = new LinkedHashMap<>();
         long captured = sessionsCaptured.sum();
         long inWindow = sessionsSeen.sum();
@@ -145,7 +146,7 @@ final class ReplayCounters implements CaptureRecordReader.Intake {
         return l;
     }
 
-    ReplaySummary snapshot(double seconds) {
+    public ReplaySummary snapshot(double seconds) {
         Map<String, Long> p = new HashMap<>();
         problems.forEach((k, v) -> p.put(k, v.sum()));
         return new ReplaySummary(sessionsSeen.sum(), sessionsReplayed.sum(), sessionsFailed.sum(),

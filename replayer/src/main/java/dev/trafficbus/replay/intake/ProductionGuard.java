@@ -1,7 +1,8 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.replay.TargetAddress;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,7 +15,7 @@ import java.util.Map;
  * Refuses to replay captured traffic back onto the server it was captured from: the target must not be the
  * address and port of a captured server, nor this host's own port when that server runs on this host.
  */
-final class ProductionGuard {
+public final class ProductionGuard {
     private final InetSocketAddress target;
     private final boolean targetLocal;
     private final Map<InetAddress, Boolean> local = new HashMap<>();

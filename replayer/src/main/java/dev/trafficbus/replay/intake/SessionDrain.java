@@ -1,4 +1,4 @@
-package dev.trafficbus.replay;
+package dev.trafficbus.replay.intake;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
