@@ -14,8 +14,8 @@ import java.util.List;
  * Every count below was taken with tcpdump filters on the committed files, service port 8080.
  */
 final class Fixtures {
-    /** A frame as libpcap delivered it. */
-    record Frame(byte[] bytes, int wireLength) {
+    /** A frame as libpcap delivered it, with its time in microseconds. */
+    record Frame(byte[] bytes, int wireLength, long micros) {
     }
 
     /** Expected counters of one fixture with service port 8080. */
@@ -63,9 +63,13 @@ final class Fixtures {
     /** All frames of a fixture, read with libpcap. */
     static List<Frame> frames(String name) throws Exception {
         List<Frame> frames = new ArrayList<>();
-        try (PcapHandle h = Pcaps.openOffline(path(name).toString())) {
-            h.loop(-1, (byte[] raw) -> frames.add(new Frame(raw, h.getOriginalLength())));
+        try (PcapHandle h = Pcaps.openOffline(path(name).toString(), PcapHandle.TimestampPrecision.MICRO)) {
+            h.loop(-1, (byte[] raw) -> frames.add(new Frame(raw, h.getOriginalLength(), micros(h.getTimestamp()))));
         }
         return frames;
+    }
+
+    private static long micros(java.sql.Timestamp ts) {
+        return Math.floorDiv(ts.getTime(), 1000L) * 1_000_000L + ts.getNanos() / 1000;
     }
 }
