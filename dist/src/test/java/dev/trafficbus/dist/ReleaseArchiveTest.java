@@ -1,0 +1,161 @@
+package dev.trafficbus.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The release archive as a user gets it: unpacked into a temporary directory outside the checkout and run with a
+ * PATH that has no Maven, so nothing can be built; every command must run from its jars alone.
+ */
+class ReleaseArchiveTest {
+    static final List<String> COMMANDS = List.of("forward", "process", "subscribe", "unsubscribe", "subscriptions",
+            "replay", "intercept", "export", "diff", "status", "broker", "standalone");
+
+    static final List<String> MODULES = List.of("capture-forwarder", "processor", "replayer", "intercept", "archive",
+            "standalone");
+
+    static Path scratch;
+    static Path home;
+    static Map<String, String> environment;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        Path archive = Path.of(System.getProperty("trafficbus.archive"));
+        assertThat(archive).as("the archive 'mvn package' builds").isRegularFile();
+        scratch = Files.createTempDirectory("tb-release-");
+        assertThat(scratch.toRealPath().startsWith(Path.of("..").toRealPath())).as("unpacked outside the checkout")
+                .isFalse();
+        CommandRun.Result untar = CommandRun.run(List.of("tar", "-xzf", archive.toString(), "-C", scratch.toString()),
+                scratch, Map.of(), Duration.ofMinutes(2));
+        assertThat(untar.exitCode()).as(untar.output()).isZero();
+        home = scratch.resolve("trafficbus-" + System.getProperty("trafficbus.version"));
+        environment = Map.of("PATH", MavenFreePath.create(scratch));
+        CommandRun.Result which = CommandRun.run(List.of("sh", "-c", "command -v mvn || echo none"), scratch,
+                environment, Duration.ofSeconds(10));
+        assertThat(which.output().strip()).as("Maven is off the PATH").isEqualTo("none");
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (scratch != null) {
+            try (Stream<Path> files = Files.walk(scratch)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void holdsTheLauncherTheDocsAndTheExampleConfigs() {
+        assertThat(home.resolve("bin/trafficbus")).isExecutable();
+        for (String doc : List.of("README.md", "docs/deploy.md", "docs/intercept.md", "docs/archive.md",
+                "examples/capture.pcap", "processor/README.md", "deploy/forward.yaml", "deploy/process.yaml",
+                "deploy/replay.yaml", "deploy/intercept.yaml", "deploy/subscriptions.yaml")) {
+            assertThat(home.resolve(doc)).as(doc).isRegularFile();
+        }
+        assertThat(home.resolve("deploy/secrets")).as("no example secrets in a release").doesNotExist();
+    }
+
+    @Test
+    void everyModuleFindsItsWholeClasspathInLib() throws IOException {
+        Path lib = home.resolve("lib");
+        List<String> missing = new ArrayList<>();
+        for (String module : MODULES) {
+            assertThat(lib.resolve("trafficbus-" + module + "-" + System.getProperty("trafficbus.version") + ".jar"))
+                    .isRegularFile();
+            String classpath = Files.readString(lib.resolve(module + ".classpath")).strip();
+            assertThat(classpath).as(module + ".classpath").contains("lib/trafficbus-schemas-");
+            for (String entry : classpath.split(":")) {
+                if (!Files.isRegularFile(home.resolve(entry))) {
+                    missing.add(module + " -> " + entry);
+                }
+            }
+        }
+        assertThat(missing).as("classpath entries missing from lib/").isEmpty();
+    }
+
+    @Test
+    void everyCommandRunsItsHelp() throws Exception {
+        for (String command : COMMANDS) {
+            CommandRun.Result help = trafficbus(Duration.ofMinutes(1), command, "--help");
+            assertThat(help.exitCode()).as(command + " --help:\n" + help.output()).isZero();
+            assertThat(help.output()).as(command).contains("Usage").doesNotContain("building");
+        }
+        CommandRun.Result list = trafficbus(Duration.ofSeconds(30), "help");
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.output()).contains(COMMANDS);
+    }
+
+    @Test
+    void replaysTheExampleCaptureAgainstTheDemoServer() throws Exception {
+        CommandRun.Result run = trafficbus(Duration.ofMinutes(4), "standalone",
+                "--pcap", home.resolve("examples/capture.pcap").toString(), "--port", "8080", "--demo-server",
+                "--speed", "max");
+        System.out.printf("standalone from the archive took %.1f s%n", run.took().toMillis() / 1000.0);
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).doesNotContain("building").containsPattern("sessions +16 seen, 16 replayed, 0 incomplete, 0 failed");
+    }
+
+    @Test
+    void runsABrokerUntilItsProcessIsStopped() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path log = scratch.resolve("broker.log");
+        Process broker = CommandRun.start(List.of(home.resolve("bin/trafficbus").toString(), "broker", "--listen",
+                "127.0.0.1:" + port), scratch, environment, log);
+        try {
+            // Ready is when it says so (its shutdown hook is in place by then) and the port takes connections.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            boolean listening = false;
+            while (!listening && broker.isAlive() && System.nanoTime() < deadline) {
+                listening = Files.readString(log).contains("broker ready at 127.0.0.1:" + port) && accepts(port);
+                if (!listening) {
+                    Thread.sleep(250);
+                }
+            }
+            assertThat(listening).as("broker listens on 127.0.0.1:%d; its output:%n%s", port, Files.readString(log))
+                    .isTrue();
+            // The launcher execs java, so the process started is the broker's JVM: SIGTERM to that PID stops it.
+            ProcessHandle.of(broker.pid()).orElseThrow().destroy();
+            assertThat(broker.waitFor(1, TimeUnit.MINUTES)).as("broker stops on SIGTERM").isTrue();
+            assertThat(Files.readString(log)).contains("broker stopped");
+            assertThat(accepts(port)).as("port closed after the stop").isFalse();
+        } finally {
+            broker.destroyForcibly();
+            broker.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    private static CommandRun.Result trafficbus(Duration timeout, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/trafficbus").toString());
+        command.addAll(List.of(args));
+        return CommandRun.run(command, scratch, environment, timeout);
+    }
+}
