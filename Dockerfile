@@ -2,8 +2,8 @@
 # trafficbus in one image: every command (forward, process, replay, intercept, standalone, status, ...) on a JRE 17.
 #   docker build -t trafficbus:0.1.0 .
 #   docker run --rm trafficbus:0.1.0 standalone --pcap /opt/trafficbus/examples/capture.pcap --port 8080 --demo-server --speed max
-# Stage "build" builds the jars with Maven; stage "runtime" is a JRE with libpcap and those jars, run by an
-# unprivileged user. docs/deploy.md says what was checked of this file and what was not.
+# Stage "build" makes the release archive with Maven; stage "runtime" is a JRE with libpcap and the unpacked
+# archive, run by an unprivileged user. docs/deploy.md says what was checked of this file and what was not.
 
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 # Ubuntu 22.04 (jammy): its libpcap package is libpcap0.8 (later releases renamed it libpcap0.8t64).
@@ -12,19 +12,13 @@ ARG JRE_IMAGE=eclipse-temurin:17-jre-jammy
 FROM ${MAVEN_IMAGE} AS build
 WORKDIR /src
 COPY . .
-# The local Maven repository is a BuildKit cache, kept between builds. Each command's module with its runtime jars
-# (target/lib) is laid out as bin/trafficbus finds it in a built checkout; sources and poms stay behind, so the
-# launcher never tries to build.
-ARG MODULES="capture-forwarder processor replayer intercept archive standalone"
+# The local Maven repository is a BuildKit cache, kept between builds. The build makes the release archive
+# dist/target/trafficbus-<version>.tar.gz (bin/trafficbus, lib/, docs, examples), the same a user unpacks anywhere.
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -ntp -DskipTests package \
- && mkdir -p /out/trafficbus \
- && cp -r bin examples /out/trafficbus/ \
- && for m in $MODULES; do \
-        mkdir -p /out/trafficbus/$m/target \
-     && cp $m/target/trafficbus-$m-[0-9]*.jar /out/trafficbus/$m/target/ \
-     && cp -r $m/target/lib /out/trafficbus/$m/target/; \
-    done
+ && mkdir /out \
+ && tar -xzf dist/target/trafficbus-*.tar.gz -C /out \
+ && mv /out/trafficbus-* /out/trafficbus
 
 FROM ${JRE_IMAGE} AS runtime
 # libpcap0.8 for live capture (forward --interface, intercept); curl for the HEALTHCHECK.
