@@ -77,6 +77,11 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void everyFieldIsOneKubernetesKnows() {
+        assertThat(manifests.unknownFields()).isEmpty();
+    }
+
+    @Test
     void everyWorkloadRunsTheImageWithLimitsItsConfigAndHealthProbes() throws IOException {
         String image = "trafficbus:" + System.getProperty("trafficbus.version").replace("-SNAPSHOT", "");
         for (Map.Entry<String, PodSpec> w : manifests.workloads().entrySet()) {

@@ -66,6 +66,52 @@ final class Manifests {
         return m;
     }
 
+    /**
+     * The fields the typed model did not know, as "path: name" (the model keeps them aside instead of failing,
+     * so a misspelt field such as hostNetwrok would otherwise be silently ignored, as the API server may do too).
+     */
+    List<String> unknownFields() {
+        List<String> unknown = new ArrayList<>();
+        for (HasMetadata o : objects) {
+            collectUnknown(o, o.getKind() + " " + o.getMetadata().getName(), unknown);
+        }
+        return unknown;
+    }
+
+    private static void collectUnknown(Object node, String path, List<String> unknown) {
+        if (node instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                collectUnknown(list.get(i), path + "[" + i + "]", unknown);
+            }
+            return;
+        }
+        if (node instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> collectUnknown(v, path + "." + k, unknown));
+            return;
+        }
+        if (node == null || !node.getClass().getPackageName().startsWith("io.fabric8.kubernetes.api.model")) {
+            return;
+        }
+        for (java.lang.reflect.Method m : node.getClass().getMethods()) {
+            if (m.getParameterCount() != 0 || !m.getName().startsWith("get") || m.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            Object value;
+            try {
+                value = m.invoke(node);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(path + "." + m.getName(), e);
+            }
+            if (m.getName().equals("getAdditionalProperties")) {
+                if (value instanceof Map<?, ?> extra) {
+                    extra.keySet().forEach(k -> unknown.add(path + ": " + k));
+                }
+            } else {
+                collectUnknown(value, path + "." + m.getName().substring(3), unknown);
+            }
+        }
+    }
+
     <T extends HasMetadata> T one(Class<T> type, String name) {
         return objects.stream().filter(type::isInstance).map(type::cast)
                 .filter(o -> o.getMetadata().getName().equals(name)).findFirst()
