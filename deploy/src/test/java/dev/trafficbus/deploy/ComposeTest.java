@@ -5,15 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * docker-compose.yml as docker-compose itself reads it (Debian's docker-compose validates and resolves a file
@@ -25,14 +21,14 @@ class ComposeTest {
 
     @Test
     void composeAcceptsTheFile() throws Exception {
-        Result r = compose("config", "-q");
+        Tool.Result r = compose("config", "-q");
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(r.output().strip()).as("no warnings").isEmpty();
     }
 
     @Test
     void everyComponentRunsTheBuiltImageWithItsConfig() throws Exception {
-        Result r = compose("config");
+        Tool.Result r = compose("config");
         assertThat(r.exit()).as(r.output()).isZero();
         JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(r.output()).path("services");
         Path checkout = PrintConfig.checkout().toRealPath();
@@ -62,29 +58,12 @@ class ComposeTest {
         assertThat(intercept.path("cap_drop").get(0).asText()).isEqualTo("ALL");
     }
 
-    private record Result(int exit, String output) {
-    }
-
-    private static Result compose(String... args) throws Exception {
-        String compose = null;
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            if (new File(dir, "docker-compose").canExecute()) {
-                compose = new File(dir, "docker-compose").getPath();
-                break;
-            }
-        }
-        assumeTrue(compose != null, "docker-compose is not installed (Debian package docker-compose, "
-                + "apt-get install --no-install-recommends docker-compose); docker-compose.yml was not checked");
-        List<String> command = new ArrayList<>(List.of(compose, "-f", "docker-compose.yml"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(PrintConfig.checkout().toFile())
-                .redirectErrorStream(true).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("docker-compose ends").isTrue();
-            return new Result(p.exitValue(), out);
-        } finally {
-            p.destroyForcibly();
-        }
+    private static Tool.Result compose(String... args) throws Exception {
+        Tool compose = Tool.require("docker-compose",
+                "Debian package docker-compose, apt-get install --no-install-recommends docker-compose",
+                "docker-compose.yml");
+        List<String> all = new ArrayList<>(List.of("-f", "docker-compose.yml"));
+        all.addAll(List.of(args));
+        return compose.run(all.toArray(String[]::new));
     }
 }

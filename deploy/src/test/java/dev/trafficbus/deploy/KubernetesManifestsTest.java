@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,6 +75,19 @@ class KubernetesManifestsTest {
                 .containsExactly("trafficbus-replay");
         assertThat(manifests.all(Deployment.class)).extracting(d -> d.getMetadata().getName())
                 .containsExactlyInAnyOrder("trafficbus-processor", "trafficbus-intercept");
+    }
+
+    @Test
+    void kustomizeBuildsTheSameObjects() throws Exception {
+        Tool kubectl = Tool.require("kubectl", "Debian package kubernetes-client",
+                "kubectl kustomize deploy/kubernetes");
+        Tool.Result r = kubectl.run("kustomize", "deploy/kubernetes");
+        assertThat(r.exit()).as(r.output()).isZero();
+        Object read = new KubernetesSerialization().unmarshal(r.output());
+        List<?> built = read instanceof List<?> l ? l : List.of(read);
+        assertThat(built).extracting(o -> ((HasMetadata) o).getKind() + " " + ((HasMetadata) o).getMetadata().getName())
+                .containsExactlyInAnyOrderElementsOf(manifests.objects.stream()
+                        .map(o -> o.getKind() + " " + o.getMetadata().getName()).toList());
     }
 
     @Test
