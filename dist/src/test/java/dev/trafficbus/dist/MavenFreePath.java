@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -21,14 +22,15 @@ final class MavenFreePath {
 
     static String create(Path scratch) throws IOException {
         List<String> entries = new ArrayList<>();
-        int shadowed = 0;
         for (String entry : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             Path dir = Path.of(entry.isEmpty() ? "." : entry);
             if (!Files.isDirectory(dir) || MAVEN.stream().noneMatch(name -> Files.exists(dir.resolve(name)))) {
                 entries.add(entry);
                 continue;
             }
-            Path shadow = Files.createDirectories(scratch.resolve("path-" + shadowed++));
+            // Readable by all: a test may run the command as another user.
+            Path shadow = Files.createTempDirectory(scratch, "path-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path file : (Iterable<Path>) files::iterator) {
                     String name = file.getFileName().toString();
