@@ -36,8 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + " TCP packets of other ports, non-TCP packets and IP fragments are counted and skipped.",
             "A live capture runs until SIGINT/SIGTERM, never waits for Kafka (past --max-pending it drops and counts),"
                 + " then publishes what is pending within --flush-timeout and prints the counters.",
-            "Exit codes: 0 done, 1 some packets could not be published, 2 bad input (also a file cut short: what was complete is published),"
-                + " 3 a live capture ended by itself (e.g. the interface went away)."
+            "Exit codes: 0 done, 1 some packets could not be published, 2 bad input (also a file cut short or damaged"
+                + " part-way: what came before is published), 3 a live capture ended by itself (e.g. the interface went away)."
         })
 public final class ForwardCommand implements Callable<Integer> {
     /** Exit code when some records could not be published. */
@@ -53,7 +53,8 @@ public final class ForwardCommand implements Callable<Integer> {
     /** Where the packets come from: exactly one of a file and an interface. */
     static final class Input {
         @Option(names = "--pcap", required = true, paramLabel = "FILE",
-                description = "pcap or pcapng file to import (e.g. written by tcpdump -w).")
+                description = "pcap or pcapng file to import (e.g. written by tcpdump -w), gzip-compressed or not;"
+                        + " - reads standard input. Needs no libpcap.")
         Path pcap;
 
         @Option(names = "--interface", required = true, paramLabel = "IF",
@@ -209,9 +210,9 @@ public final class ForwardCommand implements Callable<Integer> {
                     + " packets could not be published to " + summary.topic() + " (see the warning above)");
             return EXIT_PUBLISH_ERRORS;
         }
-        if (summary.fileTruncated()) {
-            err.println("trafficbus forward: file " + input.pcap + " is truncated after " + summary.packetsRead()
-                    + " packets; published what was complete");
+        if (!summary.fileComplete()) {
+            err.println("trafficbus forward: file " + input.pcap + " " + summary.fileProblem()
+                    + "; published what was complete");
             return CommandRunner.EXIT_USER_ERROR;
         }
         return 0;

@@ -18,15 +18,40 @@ import java.util.Map;
  * @param skippedByReason  frames not published, by {@link SkipReason#label()} (every reason present, in order)
  * @param bytesPublished   key plus value bytes acknowledged
  * @param seconds          wall time from the first read to the last acknowledgement
- * @param fileTruncated    libpcap stopped before the end of the file (cut mid-record or damaged)
+ * @param fileTruncated    the file ends inside a record: what came before it was read
+ * @param fileDamage       null, or what made the rest of the file unreadable (an impossible record length, ...)
  */
 public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
                              long publishErrors,
                              Map<String, Long> skippedByReason, long bytesPublished, double seconds,
-                             boolean fileTruncated) {
+                             boolean fileTruncated, String fileDamage) {
 
     public ForwardSummary {
         skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
+    }
+
+    /** A summary of a file that is not damaged. */
+    public ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
+                          long publishErrors, Map<String, Long> skippedByReason, long bytesPublished, double seconds,
+                          boolean fileTruncated) {
+        this(topic, packetsRead, packetsPublished, recordsPublished, publishErrors, skippedByReason, bytesPublished,
+                seconds, fileTruncated, null);
+    }
+
+    /** True when the file was read to its end (neither truncated nor damaged). */
+    public boolean fileComplete() {
+        return !fileTruncated && fileDamage == null;
+    }
+
+    /**
+     * Null for a complete file, else what to say after the file's name: "is truncated after 29 packets" or
+     * "is damaged after 29 packets (the next record claims ...)".
+     */
+    public String fileProblem() {
+        if (fileTruncated) {
+            return "is truncated after " + packetsRead + " packets";
+        }
+        return fileDamage == null ? null : "is damaged after " + packetsRead + " packets (" + fileDamage + ")";
     }
 
     /** Frames skipped for any reason. */
@@ -55,6 +80,8 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
         }
         if (fileTruncated) {
             sb.append("; file truncated");
+        } else if (fileDamage != null) {
+            sb.append("; file damaged");
         }
         return sb.toString();
     }

@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.LibpcapRequirement;
 import dev.trafficbus.packet.LinkLayer;
 
 import dev.trafficbus.cli.UserInputException;
@@ -128,9 +129,7 @@ final class InterfaceHandle {
     }
 
     private static UserInputException noLibpcap(LinkageError e) {
-        String detail = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-        return new UserInputException("libpcap is not installed or cannot be loaded (" + detail
-                + "); install it, e.g. apt-get install libpcap0.8 (Debian/Ubuntu) or dnf install libpcap", e);
+        return new UserInputException(LibpcapRequirement.missing("live capture (--interface)"), e);
     }
 
     /** pcap4j prefixes libpcap's text with its own words; the user wants libpcap's. */

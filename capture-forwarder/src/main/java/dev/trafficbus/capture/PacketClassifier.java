@@ -17,6 +17,11 @@ public final class PacketClassifier {
     private final PacketView view = new PacketView();
     private boolean clientToServer;
 
+    /** For frames of several link layers: only {@link #classify(LinkLayer, byte[], int, int)} applies. */
+    public PacketClassifier(Set<Integer> servicePorts) {
+        this(null, servicePorts);
+    }
+
     /** {@code servicePorts} must hold ports in 1..65535. */
     public PacketClassifier(LinkLayer linkLayer, Set<Integer> servicePorts) {
         this.linkLayer = linkLayer;
@@ -34,7 +39,12 @@ public final class PacketClassifier {
      * else why not. A published frame is whole: {@code view().ipLength()} bytes of IP, padding excluded.
      */
     public SkipReason classify(byte[] frame, int capturedLength, int wireLength) {
-        int ip = linkLayer.ipOffset(frame, capturedLength);
+        return classify(linkLayer, frame, capturedLength, wireLength);
+    }
+
+    /** As {@link #classify(byte[], int, int)} for a frame of another link layer (pcapng: one per interface). */
+    public SkipReason classify(LinkLayer layer, byte[] frame, int capturedLength, int wireLength) {
+        int ip = layer.ipOffset(frame, capturedLength);
         if (ip == LinkLayer.NOT_IP) {
             return SkipReason.NOT_IP;
         }

@@ -9,7 +9,7 @@ import java.util.Set;
  * What to import. producerConfig holds at least bootstrap.servers; the forwarder adds the fixed
  * producer settings (see {@link CapturePublisher#producerSettings}).
  *
- * @param pcap         the pcap or pcapng file
+ * @param pcap         the pcap or pcapng file, gzip-compressed or not; {@code -} for standard input
  * @param servicePorts the service's TCP ports: they decide which packets count and their direction
  * @param source       the source id, naming the topic {@code tb.capture.<source>}
  * @param producerConfig Kafka client settings, at least bootstrap.servers
@@ -31,6 +31,12 @@ public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String so
     /** The default source id of a file: its name without the extension, reduced to what a topic name allows. */
     public static String sourceFromFileName(Path file) {
         String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        if (name.equals("-")) {
+            return "stdin";
+        }
+        if (name.endsWith(".gz") && name.length() > 3) {
+            name = name.substring(0, name.length() - 3);
+        }
         int dot = name.lastIndexOf('.');
         if (dot > 0) {
             name = name.substring(0, dot);

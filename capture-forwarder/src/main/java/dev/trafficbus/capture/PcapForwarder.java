@@ -1,17 +1,11 @@
 package dev.trafficbus.capture;
 
-import dev.trafficbus.packet.LinkLayer;
-
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.capture.file.CaptureFile;
+import dev.trafficbus.capture.file.CaptureFileException;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
-import com.sun.jna.Callback;
-import com.sun.jna.Native;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.pcap4j.core.NotOpenException;
-import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.PcapNativeException;
-import org.pcap4j.core.Pcaps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +27,10 @@ public final class PcapForwarder {
     }
 
     /**
-     * Reads the whole file, publishes, flushes, returns the counters. Throws {@link UserInputException}
-     * for a missing or non-pcap file, a bad port or source, an unsupported link type, or a broker that
-     * does not answer within max.block.ms (30 s by default). A file cut short is not an error here:
-     * what was complete is published and {@link ForwardSummary#fileTruncated()} is set.
+     * Reads the whole file (no libpcap: see {@link CaptureFile}), publishes, flushes, returns the counters. Throws
+     * {@link UserInputException} for a missing, empty or non-capture file, a bad port or source, no readable link
+     * type, or a broker that does not answer within max.block.ms (30 s by default). A file cut short or damaged
+     * part-way is not an error here: what came before is published and {@link ForwardSummary#fileProblem()} says it.
      */
     public static ForwardSummary forward(PcapForwardRequest request) {
         return forward(request, () -> false);
@@ -65,47 +59,44 @@ public final class PcapForwarder {
         if (servers.isEmpty()) {
             throw new UserInputException("no Kafka bootstrap servers given");
         }
-        checkReadable(pcap);
-        try (PcapHandle handle = open(pcap)) {
-            LinkLayer linkLayer = linkLayerOf(handle, pcap);
+        try (CaptureFile file = CaptureFile.open(pcap)) {
             Duration connectTimeout = connectTimeout(config);
-            PacketClassifier classifier = new PacketClassifier(linkLayer, ports);
+            PacketClassifier classifier = new PacketClassifier(ports);
             ProgressDisplay progress = request.showProgress() ? ProgressDisplay.onTerminal()
                     : new ProgressDisplay(System.err, false);
             // The producer first: it checks the settings without a broker; then the broker must answer.
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
                 CaptureTopic.ensure(topic, config, connectTimeout);
-                return run(handle, request, topic, classifier, publisher, progress, stopRequested);
+                return run(file, request, topic, classifier, publisher, progress, stopRequested);
             }
         }
     }
 
     /**
-     * The checks {@link #forward} makes before it needs Kafka: ports, a readable file libpcap opens, a link type
-     * it can strip. Lets a caller fail fast before starting anything expensive.
+     * The checks {@link #forward} makes before it needs Kafka: ports, a file that reads as a capture with a link type
+     * it can strip. Lets a caller fail fast before starting anything expensive. Standard input ({@code -}) is
+     * checked when it is read, not here: what is read of it cannot be read again.
      */
     public static void checkInput(Path pcap, Set<Integer> servicePorts) {
         checkPorts(servicePorts);
-        checkReadable(pcap);
-        try (PcapHandle handle = open(pcap)) {
-            linkLayerOf(handle, pcap);
+        if (pcap == null) {
+            throw new UserInputException("no pcap file given");
+        }
+        if (!CaptureFile.STDIN.equals(pcap.toString())) {
+            CaptureFile.open(pcap).close();
         }
     }
 
-    private static ForwardSummary run(PcapHandle handle, PcapForwardRequest request, String topic,
+    private static ForwardSummary run(CaptureFile file, PcapForwardRequest request, String topic,
                                       PacketClassifier classifier, CapturePublisher publisher, ProgressDisplay progress,
                                       BooleanSupplier stopRequested) {
         Path pcap = request.pcap();
         long start = System.nanoTime();
-        boolean truncated;
         PcapImportLoop loop;
         try (SendPipeline pipeline = new SendPipeline(publisher, "trafficbus-send-" + topic)) {
-            loop = new PcapImportLoop(handle, classifier, publisher, pipeline, request.batchWindow(),
+            loop = new PcapImportLoop(file, classifier, publisher, pipeline, request.batchWindow(),
                     request.batchMaxPackets(), progress, fileSize(pcap), start, stopRequested);
-            truncated = readAll(handle, pcap, loop);
-            if (loop.failure() != null) {
-                throw loop.failure();
-            }
+            loop.run();
             loop.flushBatches();
             pipeline.finish();
         } catch (InterruptedException e) {
@@ -127,36 +118,11 @@ public final class PcapForwarder {
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
         }
+        CaptureFileException problem = loop.fileProblem();
+        boolean truncated = problem != null && problem.problem() == CaptureFileException.Problem.TRUNCATED;
+        String damage = problem != null && !truncated ? problem.detail() : null;
         return new ForwardSummary(topic, loop.packetsRead(), publisher.published(), publisher.recordsPublished(),
-                publisher.failed(),
-                skipped, publisher.bytesPublished(), seconds, truncated);
-    }
-
-    /** Runs libpcap's loop to the end of the file; true when it stopped early at a record it could not read. */
-    private static boolean readAll(PcapHandle handle, Path pcap, PcapImportLoop loop) {
-        // An exception thrown inside libpcap's callback never reaches our listener; JNA hands it here instead.
-        Callback.UncaughtExceptionHandler jnaDefault = Native.getCallbackExceptionHandler();
-        Native.setCallbackExceptionHandler((callback, e) -> loop.countUndeliverableRecord());
-        try {
-            handle.loop(-1, loop);
-            return false;
-        } catch (PcapNativeException e) {
-            // libpcap stops at a record it cannot read; everything before it was delivered and is kept.
-            if (e.getMessage() == null || !e.getMessage().contains("truncated")) {
-                LOG.warn("libpcap stopped reading {} after {} packets: {}", pcap, loop.packetsRead(), e.getMessage());
-            }
-            return true;
-        } catch (InterruptedException e) {
-            // breakLoop: the listener stopped the read and says why.
-            if (loop.failure() == null && loop.stoppedBecause() == null && !loop.stoppedOnRequest()) {
-                Thread.currentThread().interrupt();
-            }
-            return false;
-        } catch (NotOpenException e) {
-            throw new IllegalStateException("pcap handle closed while reading", e);
-        } finally {
-            Native.setCallbackExceptionHandler(jnaDefault);
-        }
+                publisher.failed(), skipped, publisher.bytesPublished(), seconds, truncated, damage);
     }
 
     static Set<Integer> checkPorts(Set<Integer> ports) {
@@ -169,42 +135,6 @@ public final class PcapForwarder {
             }
         }
         return ports;
-    }
-
-    private static void checkReadable(Path pcap) {
-        if (!Files.exists(pcap)) {
-            throw new UserInputException(pcap + ": no such file");
-        }
-        if (Files.isDirectory(pcap)) {
-            throw new UserInputException(pcap + " is a directory, not a pcap file");
-        }
-        if (!Files.isReadable(pcap)) {
-            throw new UserInputException(pcap + ": permission denied");
-        }
-    }
-
-    private static PcapHandle open(Path pcap) {
-        try {
-            return Pcaps.openOffline(pcap.toString(), PcapHandle.TimestampPrecision.MICRO);
-        } catch (PcapNativeException e) {
-            throw new UserInputException(pcap + " is not a pcap file (" + libpcapMessage(e) + ")", e);
-        }
-    }
-
-    private static LinkLayer linkLayerOf(PcapHandle handle, Path pcap) {
-        int dlt = handle.getDlt().value();
-        LinkLayer layer = LinkLayer.forDlt(dlt);
-        if (layer == null) {
-            String name;
-            try {
-                name = Pcaps.dataLinkValToName(dlt);
-            } catch (PcapNativeException | RuntimeException e) {
-                name = "unknown";
-            }
-            throw new UserInputException(pcap + " has link type " + name + " (DLT " + dlt + "), which forward cannot"
-                    + " read; it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback and raw IP captures");
-        }
-        return layer;
     }
 
     /** How long to wait for the broker: the user's max.block.ms when given, else 30 s. */
@@ -221,16 +151,13 @@ public final class PcapForwarder {
     }
 
     private static long fileSize(Path pcap) {
+        if (CaptureFile.STDIN.equals(pcap.toString())) {
+            return -1;
+        }
         try {
             return Files.size(pcap);
         } catch (IOException e) {
             return -1;
         }
-    }
-
-    /** pcap4j prefixes libpcap's text with its own words; the user wants libpcap's. */
-    private static String libpcapMessage(PcapNativeException e) {
-        String m = e.getMessage() == null ? "libpcap refused it" : e.getMessage();
-        return m.startsWith("Error occurred: ") ? m.substring("Error occurred: ".length()) : m;
     }
 }

@@ -1,29 +1,26 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.capture.file.CaptureFile;
+import dev.trafficbus.capture.file.CaptureFileException;
+import dev.trafficbus.capture.file.CapturedFrame;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.LinkLayer;
 import dev.trafficbus.packet.PacketView;
-import org.pcap4j.core.NotOpenException;
-import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.RawPacketListener;
 
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
- * The per-packet work of a pcap import, called by libpcap's loop: classify, group into records per flow
- * ({@link FlowBatcher}, window in capture time) or count the skip, keep the progress line.
- * {@link #flushBatches} after the loop publishes what is still batched. Runs on the thread that called {@code loop}; an exception here would be lost
- * inside the native callback, so it is kept and the loop is broken instead.
+ * The read of a pcap import: walks the file ({@link CaptureFile}, no libpcap), and per packet classifies it, groups
+ * it into records per flow ({@link FlowBatcher}, window in capture time) or counts the skip, and keeps the progress
+ * line. {@link #flushBatches} after the read publishes what is still batched.
  */
-final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
-    private static final int PCAP_FILE_HEADER = 24;
-    private static final int PCAP_RECORD_HEADER = 16;
+final class PcapImportLoop implements FlowBatcher.Sink {
     private static final int PROGRESS_EVERY = 4096;
 
-    private final PcapHandle handle;
+    private final CaptureFile file;
     private final PacketClassifier classifier;
     private final CapturePublisher publisher;
     private final SendPipeline pipeline;
@@ -34,15 +31,14 @@ final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
     private final BooleanSupplier stopRequested;
     private final long[] skipped = new long[SkipReason.values().length];
     private long packetsRead;
-    private long bytesRead = PCAP_FILE_HEADER;
-    private RuntimeException failure;
+    private CaptureFileException fileProblem;
     private String stoppedBecause;
     private boolean stoppedOnRequest;
 
-    PcapImportLoop(PcapHandle handle, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
+    PcapImportLoop(CaptureFile file, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
                    Duration batchWindow, int batchMaxPackets, ProgressDisplay progress, long fileSize,
                    long startNanos, BooleanSupplier stopRequested) {
-        this.handle = handle;
+        this.file = file;
         this.classifier = classifier;
         this.publisher = publisher;
         this.pipeline = pipeline;
@@ -53,46 +49,58 @@ final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
         this.stopRequested = stopRequested;
     }
 
-    @Override
-    public void gotPacket(byte[] frame) {
+    /**
+     * Reads to the end of the file, or until a stop is asked for, Kafka refuses records, or the file turns out
+     * truncated or damaged ({@link #fileProblem()}); what was read before any of these is published or counted.
+     */
+    void run() {
         try {
-            if (stopRequested.getAsBoolean()) {
-                // This packet is not read: it is neither published nor counted, like the rest of the file.
-                stoppedOnRequest = true;
-                handle.breakLoop();
-                return;
-            }
-            packetsRead++;
-            bytesRead += frame.length + PCAP_RECORD_HEADER;
-            int wireLength = handle.getOriginalLength();
-            long micros = micros(handle.getTimestamp());
-            // A time before 1970 comes from a corrupt record header (pcap seconds are signed 32-bit), and Kafka
-            // refuses negative record times: the packet cannot be trusted, so it is skipped as malformed.
-            SkipReason reason = micros < 0 ? SkipReason.MALFORMED : classifier.classify(frame, frame.length, wireLength);
-            if (reason != null) {
-                skipped[reason.ordinal()]++;
-            } else {
-                PacketView view = classifier.view();
-                boolean clientToServer = classifier.clientToServer();
-                batcher.advanceTo(micros);
-                batcher.add(FlowKey.keyBytes(view, clientToServer),
-                        CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence()),
-                        view.flags(), micros, 0);
-                if (pipeline.refused()) {
-                    stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
-                    handle.breakLoop();
+            while (!stopRequested.getAsBoolean()) {
+                if (!file.next()) {
                     return;
                 }
+                packetsRead++;
+                if (!handle(file.frame())) {
+                    return;
+                }
+                if (progress.enabled() && packetsRead % PROGRESS_EVERY == 0) {
+                    showProgress();
+                }
             }
-            if (progress.enabled() && packetsRead % PROGRESS_EVERY == 0) {
-                showProgress();
+            // The next packet is not read: it is neither published nor counted, like the rest of the file.
+            stoppedOnRequest = true;
+        } catch (CaptureFileException e) {
+            if (e.problem() != CaptureFileException.Problem.TRUNCATED && e.problem() != CaptureFileException.Problem.DAMAGED) {
+                throw e;
             }
-        } catch (RuntimeException e) {
-            failure = e;
-            breakQuietly();
-        } catch (NotOpenException e) {
-            failure = new IllegalStateException("pcap handle closed while reading", e);
+            fileProblem = e;
         }
+    }
+
+    /** One packet; false when publishing failed and the read must stop. */
+    private boolean handle(CapturedFrame frame) {
+        long micros = frame.micros();
+        LinkLayer layer = frame.linkLayer();
+        // A time before 1970 or a fraction past a second comes from a corrupt record header, and Kafka refuses
+        // negative record times: the packet cannot be trusted, so it is skipped as malformed.
+        SkipReason reason = layer == null ? SkipReason.LINK_TYPE
+                : micros < 0 ? SkipReason.MALFORMED
+                : classifier.classify(layer, frame.bytes(), frame.capturedLength(), frame.wireLength());
+        if (reason != null) {
+            skipped[reason.ordinal()]++;
+            return true;
+        }
+        PacketView view = classifier.view();
+        boolean clientToServer = classifier.clientToServer();
+        batcher.advanceTo(micros);
+        batcher.add(FlowKey.keyBytes(view, clientToServer),
+                CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence()),
+                view.flags(), micros, 0);
+        if (pipeline.refused()) {
+            stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
+            return false;
+        }
+        return true;
     }
 
     @Override
@@ -111,34 +119,13 @@ final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
         batcher.flushAll();
     }
 
-    /**
-     * A record libpcap read but pcap4j could not hand over (it throws building the timestamp of a record whose
-     * microseconds field is out of range, inside the native callback): counted as read and malformed.
-     */
-    void countUndeliverableRecord() {
-        packetsRead++;
-        skipped[SkipReason.MALFORMED.ordinal()]++;
-    }
-
     private void showProgress() {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long bytesRead = file.position();
         double rate = seconds > 0 ? bytesRead / seconds : 0;
         double eta = fileSize > 0 && rate > 0 ? (fileSize - bytesRead) / rate : Double.NaN;
         progress.update(bytesRead, fileSize, String.format(Locale.ROOT, "%,d packets  %.1f MB/s  ETA %s",
                 packetsRead, rate / 1e6, ProgressDisplay.eta(eta)));
-    }
-
-    private void breakQuietly() {
-        try {
-            handle.breakLoop();
-        } catch (NotOpenException e) {
-            // Nothing left to stop.
-        }
-    }
-
-    /** Capture time in microseconds; Timestamp keeps whole milliseconds in getTime() and the full fraction in getNanos(). */
-    static long micros(Timestamp ts) {
-        return Math.floorDiv(ts.getTime(), 1000L) * 1_000_000L + ts.getNanos() / 1000;
     }
 
     long packetsRead() {
@@ -149,9 +136,9 @@ final class PcapImportLoop implements RawPacketListener, FlowBatcher.Sink {
         return skipped[reason.ordinal()];
     }
 
-    /** An unexpected exception raised while handling a packet, or null. */
-    RuntimeException failure() {
-        return failure;
+    /** Where the file stopped making sense (truncated or damaged), or null when it was read to its end. */
+    CaptureFileException fileProblem() {
+        return fileProblem;
     }
 
     /** True when the read stopped early because a stop was asked for (SIGINT/SIGTERM). */

@@ -13,7 +13,9 @@ public enum SkipReason {
     /** Header fields that contradict each other. */
     MALFORMED("malformed"),
     /** TCP, but neither port is a service port. */
-    NOT_PORT("not-port");
+    NOT_PORT("not-port"),
+    /** Captured on an interface whose link type cannot be read (a pcapng file with several interfaces). */
+    LINK_TYPE("link-type");
 
     private final String label;
 

@@ -170,15 +170,15 @@ class CaptureFileFormatsTest {
         Path empty = Files.createFile(temp.resolve("empty.pcap"));
         assertProblem(empty, Problem.EMPTY, empty + " is empty (0 bytes): it is not a pcap or pcapng file");
         Path html = Files.writeString(temp.resolve("page.pcap"), "<!DOCTYPE html><html></html>\n");
-        assertProblem(html, Problem.NOT_A_CAPTURE, html + " is not a pcap or pcapng file: it starts with"
+        assertProblem(html, Problem.NOT_A_CAPTURE, html + " is not a pcap file or a pcapng file: it starts with"
                 + " 3c 21 44 4f 43 54 59 50 (\"<!DOCTYP\"), like text");
         Path zip = Files.write(temp.resolve("capture.zip"), new byte[] {0x50, 0x4B, 3, 4, 20, 0, 0, 0, 8, 0});
-        assertProblem(zip, Problem.NOT_A_CAPTURE, zip + " is not a pcap or pcapng file: it starts with"
+        assertProblem(zip, Problem.NOT_A_CAPTURE, zip + " is not a pcap file or a pcapng file: it starts with"
                 + " 50 4b 03 04 14 00 00 00 (\"PK......\"), like a zip archive (unzip it first)");
         Path emptyGzip = Files.write(temp.resolve("nothing.gz"), gzip(new byte[0]));
         assertProblem(emptyGzip, Problem.EMPTY, emptyGzip + " (gzip-compressed) holds nothing: it is not a pcap or pcapng file");
         Path gzippedText = Files.write(temp.resolve("notes"), gzip("just some notes\n".getBytes()));
-        assertProblem(gzippedText, Problem.NOT_A_CAPTURE, gzippedText + " (gzip-compressed) is not a pcap or pcapng"
+        assertProblem(gzippedText, Problem.NOT_A_CAPTURE, gzippedText + " (gzip-compressed) is not a pcap file or a pcapng"
                 + " file: it starts with 6a 75 73 74 20 73 6f 6d (\"just som\"), like text");
         byte[] header = Arrays.copyOf(Files.readAllBytes(Fixtures.path("ethernet.pcap")), 10);
         Path shortHeader = Files.write(temp.resolve("short.pcap"), header);

@@ -84,7 +84,7 @@ class PcapForwarderKafkaTest {
         assertThat(s.skippedByReason()).containsExactly(
                 Map.entry("not-ip", (long) e.notIp()), Map.entry("not-tcp", (long) e.notTcp()),
                 Map.entry("ip-fragment", (long) e.fragments()), Map.entry("truncated", 0L),
-                Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()));
+                Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()), Map.entry("link-type", 0L));
         assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(s.packetsRead());
         assertThat(s.summaryLine()).startsWith("forward eth: 79 packets read, 50 published in ")
                 .endsWith("; skipped: not-ip 2, not-tcp 11, ip-fragment 4, not-port 12");
@@ -362,7 +362,13 @@ class PcapForwarderKafkaTest {
 
     /** Every record of the topic, read up to the end offsets taken now. */
     static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-        Properties p = kafka();
+        return readAll(cluster.bootstrapServers(), topic);
+    }
+
+    /** Every record of the topic on the broker at {@code bootstrapServers}, read up to the end offsets taken now. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -1,5 +1,6 @@
 package dev.trafficbus.intercept;
 
+import dev.trafficbus.packet.LibpcapRequirement;
 import dev.trafficbus.packet.LinkLayer;
 
 import dev.trafficbus.cli.UserInputException;
@@ -64,6 +65,9 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
             nif = Pcaps.getDevByName(interfaceName);
         } catch (PcapNativeException e) {
             throw new UserInputException("--interface " + interfaceName + ": " + message(e));
+        } catch (LinkageError e) {
+            // pcap4j's first call loads libpcap; without it, its class initialisation fails.
+            throw new UserInputException(LibpcapRequirement.missing("capturing the responses"), e);
         }
         if (nif == null) {
             throw new UserInputException("--interface " + interfaceName + ": no such interface (available: "

@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 public final class StandaloneCommand implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
 
-    @Option(names = "--pcap", required = true, paramLabel = "FILE", description = "The capture to replay (pcap or pcapng).")
+    @Option(names = "--pcap", required = true, paramLabel = "FILE", description = "The capture to replay (pcap or pcapng, gzip-compressed or not; - for standard input).")
     Path pcap;
 
     @Option(names = "--port", required = true, split = ",", paramLabel = "PORT",
@@ -132,9 +132,9 @@ public final class StandaloneCommand implements Callable<Integer> {
                 if (report != null) {
                     StandaloneReport.write(report, result, exit);
                 }
-                if (result.forward().fileTruncated()) {
-                    err.println("trafficbus standalone: " + pcap + " is truncated after "
-                            + result.forward().packetsRead() + " packets; replayed what was complete");
+                if (!result.forward().fileComplete()) {
+                    err.println("trafficbus standalone: " + pcap + " " + result.forward().fileProblem()
+                            + "; replayed what was complete");
                 } else if (result.failure() != null) {
                     err.println("trafficbus standalone: " + result.failure());
                 }
@@ -186,7 +186,7 @@ public final class StandaloneCommand implements Callable<Integer> {
     }
 
     static int exitCode(StandaloneResult result) {
-        if (result.forward().fileTruncated()) {
+        if (!result.forward().fileComplete()) {
             return CommandRunner.EXIT_USER_ERROR;
         }
         return result.failure() != null ? EXIT_FAILED : 0;

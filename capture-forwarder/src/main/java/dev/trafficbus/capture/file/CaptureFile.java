@@ -133,7 +133,7 @@ public final class CaptureFile implements AutoCloseable {
             throw new CaptureFileException(Problem.NOT_A_CAPTURE, what + " is a \"modified\" (Kuznetzov) pcap file, which"
                     + " trafficbus does not read; convert it with: editcap -F pcap " + name + " out.pcap", 0);
         }
-        throw new CaptureFileException(Problem.NOT_A_CAPTURE, what + " is not a pcap or pcapng file: "
+        throw new CaptureFileException(Problem.NOT_A_CAPTURE, what + " is not a pcap file or a pcapng file: "
                 + FileStart.describe(in.buf, in.pos, Math.min(in.available(), 8)), 0);
     }
 
