@@ -1,8 +1,8 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.subscription.http.HttpRule;
-import dev.trafficbus.subscription.redact.Redaction;
 
 import java.util.List;
 import java.util.Set;
@@ -19,12 +19,12 @@ import java.util.Set;
  * @param samplePercent share of sessions kept, 0 to 100
  * @param amplify       copies emitted of every kept session, at least 1
  * @param ratePerSecond cap on newly kept sessions per second of capture time, 0 for none
- * @param redaction     what to mask before records leave, or {@link Redaction#NONE}
+ * @param redaction     what to mask before records leave, or {@link RedactionRules#NONE}
  * @param definition    the subscription as canonical JSON, as stored in {@code tb.subscriptions}
  */
 public record Subscription(String name, Set<String> sources, Set<Integer> serverPorts, List<ClientCidr> clientCidrs,
                            HttpRule http, double samplePercent, int amplify, double ratePerSecond,
-                           Redaction redaction, String definition) {
+                           RedactionRules redaction, String definition) {
 
     /** The output topic. */
     public String topic() {

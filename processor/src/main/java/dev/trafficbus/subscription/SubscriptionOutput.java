@@ -3,7 +3,8 @@ package dev.trafficbus.subscription;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
-import dev.trafficbus.subscription.redact.Redaction;
+import dev.trafficbus.redact.PayloadRedactor;
+import dev.trafficbus.redact.RedactionRules;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -11,6 +12,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * Writes what a subscription keeps to its topic: a record whose packets are all kept and unchanged goes out as
@@ -25,6 +28,11 @@ final class SubscriptionOutput {
     private final CapturedPacketCodec.Builder builder = new CapturedPacketCodec.Builder();
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
     private final PacketView view = new PacketView();
+
+    // One redactor per rule set (they hold matchers, so not shared between stream threads); subscriptions change
+    // while running, so the map is dropped when it grows past what the live definitions need.
+    private final Map<RedactionRules, PayloadRedactor> redactors = new IdentityHashMap<>();
+    private static final int REDACTORS_LIMIT = 256;
 
     SubscriptionOutput(ProcessorContext<byte[], RoutedValue> context) {
         this.context = context;
@@ -59,9 +67,9 @@ final class SubscriptionOutput {
     void emitValue(ActiveSubscription sub, byte[] key, long timestamp, Headers headers, byte[] value,
                    int packetCount, boolean owned) {
         byte[] out = value;
-        Redaction redaction = sub.rules.redaction();
+        RedactionRules redaction = sub.rules.redaction();
         if (!redaction.isEmpty()) {
-            out = redact(redaction, owned ? value : value.clone(), sub.counters);
+            out = redact(redactor(redaction), owned ? value : value.clone(), sub.counters);
             if (out == null) {
                 out = value; // nothing matched: the input bytes go out unchanged
             }
@@ -83,14 +91,26 @@ final class SubscriptionOutput {
         sub.counters.packetsOut.add((long) packetCount * copies);
     }
 
+    private PayloadRedactor redactor(RedactionRules rules) {
+        PayloadRedactor r = redactors.get(rules);
+        if (r == null) {
+            if (redactors.size() >= REDACTORS_LIMIT) {
+                redactors.clear();
+            }
+            r = new PayloadRedactor(rules);
+            redactors.put(rules, r);
+        }
+        return r;
+    }
+
     /** Masks every TCP packet of {@code value} in place; null when nothing was masked. */
-    private byte[] redact(Redaction redaction, byte[] value, SubscriptionCounters counters) {
+    private byte[] redact(PayloadRedactor redaction, byte[] value, SubscriptionCounters counters) {
         int masked = 0;
         reader.read(value);
         do {
             if (view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
                     Math.max(reader.originalLength(), reader.packetLength())) == PacketStatus.TCP) {
-                masked += redaction.maskInPlace(value, view.tcpOffset(), view.payloadOffset(), view.payloadLength());
+                masked += redaction.mask(value, view.tcpOffset(), view.payloadOffset(), view.payloadLength());
             }
         } while (reader.advance());
         counters.fieldsRedacted.add(masked);

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.subscription.http.HttpRule;
-import dev.trafficbus.subscription.redact.Redaction;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -165,7 +165,7 @@ public final class SubscriptionParser {
             }
             rate = Double.parseDouble(m.group(1));
         }
-        Redaction redaction = Redaction.NONE;
+        RedactionRules redaction = RedactionRules.NONE;
         JsonNode red = node.get("redact");
         if (red != null && !red.isNull()) {
             if (!red.isObject()) {
@@ -174,12 +174,16 @@ public final class SubscriptionParser {
             err.unknownFields(red, REDACT, "redact.");
             List<String> headers = strings(red.get("headers"), err, "redact.headers");
             for (String hd : headers) {
-                if (!hd.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                if (!RedactionRules.isHeaderName(hd)) {
                     throw err.at("redact.headers", "'" + hd + "' is not an HTTP header name");
                 }
             }
             List<Pattern> patterns = regexes(red.get("patterns"), err, "redact.patterns", 0);
-            redaction = new Redaction(headers, patterns);
+            try {
+                redaction = new RedactionRules(headers, patterns);
+            } catch (IllegalArgumentException e) {
+                throw err.at("redact.headers", e.getMessage());
+            }
         }
         return new Subscription(name, Set.copyOf(sources), Set.copyOf(ports), List.copyOf(cidrs), http, sample,
                 amplify, rate, redaction, canonical(node));
