@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
 /** {@code trafficbus replay}: replays the captured sessions of a topic against a test server. */
 @Command(name = "replay", mixinStandardHelpOptions = true, version = "trafficbus replay 0.1.0",
         description = "Replays every captured TCP session of a topic against a test server over ordinary "
-                + "connections (socket engine), waiting for each answer before the next message. Follows the "
+                + "connections (socket engine) or as raw packets from fake client addresses (tcp engine), waiting "
+                + "for each answer before the next message. Every option works with both engines. Follows the "
                 + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. "
                 + "Exit code 0: all replayed; 1: a session failed or nothing was replayed; 2: bad input.")
 public final class ReplayCommand implements Callable<Integer> {
@@ -159,9 +160,6 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserInputException("--max-buffered-mb must be at least 1, got " + maxBufferedMb);
         }
         ReplayWindow window = ReplayWindow.parse(from, to);
-        if (tcp.tcpEngine()) {
-            refuseWithTcpEngine(window);
-        }
         if (loops < 1) {
             throw new UserInputException("--loop must be at least 1, got " + loops);
         }
@@ -198,30 +196,7 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    /** The tcp engine replays sessions as they come; the archive features belong to the socket engine for now. */
-    private void refuseWithTcpEngine(ReplayWindow window) {
-        List<String> unsupported = new ArrayList<>();
-        if (window.bounded()) {
-            unsupported.add("--from/--to");
-        }
-        if (rate != null) {
-            unsupported.add("--rate");
-        }
-        if (loops != 1) {
-            unsupported.add("--loop");
-        }
-        if (!httpSetHeaders.isEmpty() || !httpRemoveHeaders.isEmpty() || httpRewriteUrl != null || httpHost != null) {
-            unsupported.add("--http-*");
-        }
-        if (captureResponses) {
-            unsupported.add("--capture-responses");
-        }
-        if (!unsupported.isEmpty()) {
-            throw new UserInputException(String.join(", ", unsupported) + " work with --engine socket only");
-        }
-    }
-
-    /** The engine a run uses: socket (with the archive features) or tcp. */
+    /** The engine a run uses: socket or tcp, both behind the same intake. */
     private interface Engine {
         ReplaySummary run();
 
@@ -232,7 +207,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
     private Engine engine(ReplayRequest request, ReplayTuning tuning, ReplayOptions options) {
         if (tcp.tcpEngine()) {
-            TcpReplay r = new TcpReplay(request, tuning, tcp);
+            TcpReplay r = new TcpReplay(request, tuning, options, tcp);
             return new Engine() {
                 public ReplaySummary run() {
                     return r.run();
@@ -243,7 +218,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 }
 
                 public Map<String, Object> ledger() {
-                    return Map.of("engine", "tcp");
+                    return r.ledger();
                 }
             };
         }

@@ -11,9 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -248,35 +245,8 @@ class ArchiveReplayTest {
         }
     }
 
-    /** Reads the topic from the start until {@code expected} records came or 15 s passed; adds "key" to each value. */
     private static List<JsonNode> readAll(String topic, int expected) throws Exception {
-        Properties p = config();
-        p.put("group.id", "reader-" + topic + "-" + System.nanoTime());
-        p.put("auto.offset.reset", "earliest");
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        List<JsonNode> out = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            c.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    com.fasterxml.jackson.databind.node.ObjectNode n =
-                            (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(r.value());
-                    n.put("key", new String(r.key(), StandardCharsets.UTF_8));
-                    out.add(n);
-                }
-            }
-            // Anything beyond the expected count would be a duplicate: give it a moment to show.
-            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-                com.fasterxml.jackson.databind.node.ObjectNode n =
-                        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(r.value());
-                n.put("key", new String(r.key(), StandardCharsets.UTF_8));
-                out.add(n);
-            }
-        }
-        return out;
+        return TestKafka.readJson(kafka.bootstrapServers(), topic, expected);
     }
 
     @Test

@@ -4,18 +4,26 @@ import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.session.Conversation;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /** A real single-node Kafka cluster for the engine tests, and a producer that publishes test conversations to it. */
 public final class TestKafka implements AutoCloseable {
@@ -139,5 +147,40 @@ public final class TestKafka implements AutoCloseable {
     @Override
     public void close() throws Exception {
         cluster.close();
+    }
+
+    /**
+     * Reads the JSON records of {@code topic} from the start until {@code expected} came or 15 s passed, then half a
+     * second more (a duplicate would show); adds "key" (the record key) to each.
+     */
+    public static List<JsonNode> readJson(String bootstrap, String topic, int expected) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("group.id", "reader-" + topic + "-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        List<JsonNode> out = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    com.fasterxml.jackson.databind.node.ObjectNode n =
+                            (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(r.value());
+                    n.put("key", new String(r.key(), StandardCharsets.UTF_8));
+                    out.add(n);
+                }
+            }
+            // Anything beyond the expected count would be a duplicate: give it a moment to show.
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                com.fasterxml.jackson.databind.node.ObjectNode n =
+                        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(r.value());
+                n.put("key", new String(r.key(), StandardCharsets.UTF_8));
+                out.add(n);
+            }
+        }
+        return out;
     }
 }

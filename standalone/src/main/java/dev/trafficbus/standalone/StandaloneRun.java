@@ -48,8 +48,10 @@ public final class StandaloneRun {
             Map<String, Object> ledger;
             ReplaySummary replayed;
             if (request.tcp() != null && request.tcp().tcpEngine()) {
-                replayed = replayTcp(replayRequest);
-                ledger = Map.of("engine", "tcp"); // as replay --engine tcp reports it
+                try (TcpReplay tcpReplay = new TcpReplay(replayRequest, ReplayTuning.defaults(), options, request.tcp())) {
+                    replayed = runStoppable(tcpReplay::stop, tcpReplay::run);
+                    ledger = tcpReplay.ledger();
+                }
             } else {
                 try (SocketReplay socketReplay = new SocketReplay(replayRequest, ReplayTuning.defaults(), options)) {
                     replayed = runStoppable(socketReplay::stop, socketReplay::run);
@@ -60,12 +62,6 @@ public final class StandaloneRun {
             Map<String, Object> report = RunReportWriter.document("standalone-" + request.source(), replayRequest,
                     options, replayed, ledger, options.timeline());
             return new StandaloneResult(request, forwarded, replayed, brokerSeconds, seconds(start), report);
-        }
-    }
-
-    private ReplaySummary replayTcp(ReplayRequest replayRequest) {
-        try (TcpReplay tcpReplay = new TcpReplay(replayRequest, ReplayTuning.defaults(), request.tcp())) {
-            return runStoppable(tcpReplay::stop, tcpReplay::run);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.http;
 
+import dev.trafficbus.replay.ReplayProblem;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,7 +118,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     }
 
     /** Why the client stream was passed through untouched, or null. */
-    public String passReason() {
+    public ReplayProblem passReason() {
         return stream.passReason();
     }
 

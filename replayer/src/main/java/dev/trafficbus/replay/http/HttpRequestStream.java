@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.http;
 
+import dev.trafficbus.replay.ReplayProblem;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ public final class HttpRequestStream {
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private long remaining;
     private boolean sawHttp;
-    private String passReason;
+    private ReplayProblem passReason;
     private int requests;
     private byte prev1;
     private byte prev2;
@@ -58,7 +59,7 @@ public final class HttpRequestStream {
     }
 
     /** Why the stream is passed through untouched (e.g. "not-http", "http-upgrade"), or null. */
-    public String passReason() {
+    public ReplayProblem passReason() {
         return passReason;
     }
 
@@ -102,7 +103,7 @@ public final class HttpRequestStream {
             }
         }
         if (mode == Mode.HEAD && pending.size() > 0) {
-            pass("http-head-split", out);
+            pass(ReplayProblem.HTTP_HEAD_SPLIT, out);
         }
         return out.toByteArray();
     }
@@ -115,11 +116,11 @@ public final class HttpRequestStream {
             pending.write(c);
             int n = pending.size();
             if (n <= 21 && !looksLikeRequest()) {
-                pass(sawHttp ? "http-unparsed" : "not-http", out);
+                pass(sawHttp ? ReplayProblem.HTTP_UNPARSED : ReplayProblem.NOT_HTTP, out);
                 return j + 1;
             }
             if (n > MAX_HEAD) {
-                pass("http-head-too-large", out);
+                pass(ReplayProblem.HTTP_HEAD_TOO_LARGE, out);
                 return j + 1;
             }
             // A head ends with an empty line: LF LF or LF CR LF.
@@ -139,7 +140,7 @@ public final class HttpRequestStream {
         pending.reset();
         if (!parseHead(raw, out)) {
             out.write(raw, 0, raw.length);
-            passReason = sawHttp ? "http-unparsed" : "not-http";
+            passReason = sawHttp ? ReplayProblem.HTTP_UNPARSED : ReplayProblem.NOT_HTTP;
             mode = Mode.PASS;
         }
         return end;
@@ -222,7 +223,7 @@ public final class HttpRequestStream {
                 remaining = -1;
             }
             if (remaining < 0) {
-                passReason = "http-unparsed";
+                passReason = ReplayProblem.HTTP_UNPARSED;
                 mode = Mode.PASS;
                 return;
             }
@@ -235,7 +236,7 @@ public final class HttpRequestStream {
         }
         if (upgrade && mode == Mode.HEAD) {
             // What follows belongs to another protocol if the server agreed; it cannot be framed as HTTP.
-            passReason = "http-upgrade";
+            passReason = ReplayProblem.HTTP_UPGRADE;
             mode = Mode.PASS;
         }
     }
@@ -276,7 +277,7 @@ public final class HttpRequestStream {
                     remaining = -1;
                 }
                 if (remaining < 0) {
-                    passReason = "http-unparsed";
+                    passReason = ReplayProblem.HTTP_UNPARSED;
                     mode = Mode.PASS;
                 } else {
                     mode = remaining == 0 ? Mode.TRAILER : Mode.CHUNK_DATA;
@@ -306,7 +307,7 @@ public final class HttpRequestStream {
         }
     }
 
-    private void pass(String reason, ByteArrayOutputStream out) {
+    private void pass(ReplayProblem reason, ByteArrayOutputStream out) {
         byte[] held = pending.toByteArray();
         pending.reset();
         prev1 = 0;

@@ -4,10 +4,9 @@ import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplayTuning;
-import dev.trafficbus.replay.socket.ReplayEngine;
-import dev.trafficbus.replay.socket.ReplaySession;
 import dev.trafficbus.session.CapturedSession;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionEvents;
@@ -51,6 +50,9 @@ public final class CaptureConsumer implements AutoCloseable {
     /** Often, so a crash repeats little: a commit is one small request. */
     private static final long COMMIT_EVERY_NANOS = 1_000_000_000L;
     private static final long SWEEP_EVERY_NANOS = 200_000_000L;
+    // With an end in sight nothing is flushed or ended by idleness, so sweeps only forget closed flows: rarely is
+    // enough (a sweep walks every open session, tens of thousands in a large replay).
+    private static final long SWEEP_BOUNDED_EVERY_NANOS = 2_000_000_000L;
     private static final long FORGET_CLOSED_NANOS = 10_000_000_000L;
     private static final long WARM_UP_NANOS = 3_000_000_000L;
     private static final int WARM_UP_MAX_RECORDS = 100_000;
@@ -78,8 +80,10 @@ public final class CaptureConsumer implements AutoCloseable {
     private final ReplayRequest request;
     private final ReplayOptions options;
     private final ReplayTuning tuning;
-    private final ReplayEngine engine;
+    private final Engine engine;
     private final ReplayCounters counters;
+    private final ReplayClock clock;
+    private final OffsetLedger ledger;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final SessionTable table;
     private final ProductionGuard guard;
@@ -99,13 +103,15 @@ public final class CaptureConsumer implements AutoCloseable {
     private ConsumerRecord<byte[], byte[]> current;
     private PartitionPlan currentPlan;
 
-    public CaptureConsumer(ReplayRequest request, ReplayOptions options, ReplayTuning tuning, ReplayEngine engine,
-                    ReplayCounters counters) {
-        this.request = request;
-        this.options = options;
-        this.tuning = tuning;
+    /** The consumer of the run {@code ctx} describes, feeding {@code engine}. */
+    public CaptureConsumer(EngineContext ctx, Engine engine) {
+        this.request = ctx.request();
+        this.options = ctx.options();
+        this.tuning = ctx.tuning();
         this.engine = engine;
-        this.counters = counters;
+        this.counters = ctx.counters();
+        this.clock = ctx.clock();
+        this.ledger = ctx.ledger();
         this.bounded = request.untilEnd() || options.window().to() != null;
         this.guard = options.allowProductionTarget() ? null : new ProductionGuard(request.target());
         this.table = new SessionTable(new Opener(), CapturedSession.DEFAULT_MAX_BUFFERED);
@@ -145,7 +151,7 @@ public final class CaptureConsumer implements AutoCloseable {
                 if (pass > 1) {
                     nextPass(tick);
                 }
-                if (!engine.clock.isMax()) {
+                if (!clock.isMax()) {
                     anchorOnEarliestPartition();
                 }
                 readPass(tick);
@@ -160,18 +166,24 @@ public final class CaptureConsumer implements AutoCloseable {
     private void readPass(Runnable tick) {
         long now = System.nanoTime();
         long lastSweep = now;
+        long lastFraction = now;
+        long sweepEvery = bounded ? SWEEP_BOUNDED_EVERY_NANOS : SWEEP_EVERY_NANOS;
         while (!stopping) {
             ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
             for (ConsumerRecord<byte[], byte[]> r : records) {
                 handle(r);
             }
-            engine.mailbox.flush();
+            engine.flush();
             now = System.nanoTime();
             flowControl(now);
-            if (now - lastSweep >= SWEEP_EVERY_NANOS) {
+            if (bounded && now - lastFraction >= SWEEP_EVERY_NANOS) {
+                lastFraction = now;
+                updateFraction();
+            }
+            if (now - lastSweep >= sweepEvery) {
                 lastSweep = now;
                 sweep(now);
-                engine.mailbox.flush();
+                engine.flush();
             }
             commitNowAndThen(now);
             tick.run();
@@ -190,7 +202,7 @@ public final class CaptureConsumer implements AutoCloseable {
             tick.run();
         }
         table.clear();
-        engine.clock.reset();
+        clock.reset();
         for (PartitionPlan plan : plans.values()) {
             consumer.seek(plan.tp, plan.start);
             plan.done = false;
@@ -203,12 +215,12 @@ public final class CaptureConsumer implements AutoCloseable {
     /** Ends the sessions of the partitions {@code which} accepts, marking those still being captured as cut. */
     private void endInput(java.util.function.IntPredicate which) {
         table.forEachLive(which, ev -> {
-            if (ev instanceof ReplaySession s) {
+            if (ev instanceof ReplayedSession s) {
                 s.cut();
             }
         });
         table.finishPartitions(which);
-        engine.mailbox.flush();
+        engine.flush();
     }
 
     /**
@@ -241,12 +253,12 @@ public final class CaptureConsumer implements AutoCloseable {
             earliest = Math.min(earliest, captureMicros(r));
         }
         if (earliest != Long.MAX_VALUE) {
-            engine.clock.anchor(earliest, System.nanoTime());
+            clock.anchor(earliest, System.nanoTime());
         }
         for (ConsumerRecord<byte[], byte[]> r : early) {
             handle(r);
         }
-        engine.mailbox.flush();
+        engine.flush();
     }
 
     private boolean everyPartitionWithRecordsSeen(Set<TopicPartition> seen) {
@@ -298,7 +310,7 @@ public final class CaptureConsumer implements AutoCloseable {
     private Map<TopicPartition, OffsetAndMetadata> commitPoints() {
         Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
         for (TopicPartition tp : consumer.assignment()) {
-            m.put(tp, engine.ledger.commitPoint(tp.partition(), consumer.position(tp)));
+            m.put(tp, ledger.commitPoint(tp.partition(), consumer.position(tp)));
         }
         return m;
     }
@@ -313,7 +325,7 @@ public final class CaptureConsumer implements AutoCloseable {
         currentPlan = plan;
         try {
             do {
-                String skip = in.wrap();
+                ReplayProblem skip = in.wrap();
                 if (skip != null) {
                     counters.skipPackets(skip, 1);
                     continue;
@@ -332,18 +344,18 @@ public final class CaptureConsumer implements AutoCloseable {
         if (plan != null) {
             plan.lastTsMicros = Math.max(plan.lastTsMicros, ts);
         }
-        engine.clock.anchor(ts, System.nanoTime());
+        clock.anchor(ts, System.nanoTime());
         boolean clientToServer = in.clientToServer();
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
         SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copy);
         SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
                 activeNanos(System.nanoTime()));
-        if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplaySession s && !s.pastWindowEnd) {
+        if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplayedSession s && !s.pastWindowEnd) {
             s.pastWindowEnd = true; // begun inside the window, captured on past its end: replayed whole
             counters.sessionsContinuingAfterWindow.increment();
         }
         if (o == SessionTable.Outcome.DATA_AFTER_CLOSE) {
-            counters.skipPackets("data-after-close", 1);
+            counters.skipPackets(ReplayProblem.DATA_AFTER_CLOSE, 1);
         }
     }
 
@@ -354,7 +366,7 @@ public final class CaptureConsumer implements AutoCloseable {
         }
         int[] n = new int[1];
         table.forEachLive(p -> p == partition, ev -> {
-            if (ev instanceof ReplaySession) {
+            if (ev instanceof ReplayedSession) {
                 n[0]++;
             }
         });
@@ -395,7 +407,7 @@ public final class CaptureConsumer implements AutoCloseable {
                 counters.sessionNote(reason);
                 return LEFT_OUT;
             }
-            return engine.open(key, ts, partition, offset, sourceOf(current));
+            return engine.open(key, ts, partition, offset, sourceOf(current), in.view());
         }
     }
 
@@ -408,11 +420,11 @@ public final class CaptureConsumer implements AutoCloseable {
     }
 
     private void flowControl(long now) {
-        long pending = engine.pendingBytes.get();
+        long pending = engine.pendingBytes();
         // Every slot held by a session waiting for its next captured message while others queue for a slot:
         // the queued bytes can only drain after more input, so a pause would never end. Memory is then bounded
         // by the capture up to the next message (or end) of one starved session, otherwise by maxBufferedBytes.
-        boolean stuck = engine.starvedSlots.get() >= tuning.maxConnections() && engine.limiter.waiting() > 0;
+        boolean stuck = engine.slotsStarved();
         if (!paused && pending > tuning.maxBufferedBytes() && !stuck) {
             paused = true;
             pausedSince = now;
@@ -441,9 +453,6 @@ public final class CaptureConsumer implements AutoCloseable {
         long flush = bounded ? 0 : tuning.idleFlush().toNanos();
         long end = bounded ? 0 : tuning.idleEnd().toNanos();
         table.sweep(activeNanos(now), paused ? 0 : flush, paused ? 0 : end, FORGET_CLOSED_NANOS);
-        if (bounded) {
-            updateFraction();
-        }
     }
 
     /**
@@ -551,7 +560,7 @@ public final class CaptureConsumer implements AutoCloseable {
                 finishInFlight(numbers);
                 Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
                 for (TopicPartition tp : partitions) {
-                    m.put(tp, engine.ledger.commitPoint(tp.partition(), consumer.position(tp)));
+                    m.put(tp, ledger.commitPoint(tp.partition(), consumer.position(tp)));
                 }
                 try {
                     consumer.commitSync(m, Duration.ofSeconds(5));
@@ -559,7 +568,7 @@ public final class CaptureConsumer implements AutoCloseable {
                     log.warn("could not commit before giving up {}: {}", partitions, e.getMessage());
                 }
             }
-            engine.ledger.forget(numbers);
+            ledger.forget(numbers);
             for (TopicPartition tp : partitions) {
                 plans.remove(tp);
                 plansByNumber.remove(tp.partition());

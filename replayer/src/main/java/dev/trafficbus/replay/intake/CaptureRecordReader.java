@@ -5,6 +5,7 @@ import dev.trafficbus.bus.CopyHeader;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplayProblem;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -12,27 +13,22 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * {@link PacketView} on each packet in turn, in place, and names why a packet cannot be replayed.
  * <pre>{@code
  * int copy = in.open(record, counters); if (copy < 0) { return; }
- * do { String skip = in.wrap(); if (skip != null) { skip packet; continue; } ... in.view() ... } while (in.advance());
+ * do { ReplayProblem skip = in.wrap(); if (skip != null) { skip packet; continue; } ... in.view() ... } while (in.advance());
  * }</pre>
  * Single-threaded; reusable.
  */
 public final class CaptureRecordReader {
-    /** Skip reason of a record value that is not a valid capture record. */
-    public static final String UNDECODABLE = "undecodable";
-    /** Skip reason of the packets of a record whose tb.copy header is malformed. */
-    public static final String BAD_COPY_HEADER = "bad-copy-header";
-
     /** What both engines count as records come in: records and packets read, and what was skipped, by reason. */
     public interface Intake {
         void recordConsumed();
 
         /** A record whose value did not decode (its packets are unknown, so they are not counted). */
-        void skipRecord(String reason);
+        void skipRecord(ReplayProblem reason);
 
         void packetsConsumed(int packets);
 
         /** {@code n} packets of a decoded record not replayed, by reason. */
-        void skipPackets(String reason, long n);
+        void skipPackets(ReplayProblem reason, long n);
     }
 
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
@@ -45,13 +41,13 @@ public final class CaptureRecordReader {
     public int open(ConsumerRecord<byte[], byte[]> record, Intake intake) {
         intake.recordConsumed();
         if (!read(record.value())) {
-            intake.skipRecord(UNDECODABLE);
+            intake.skipRecord(ReplayProblem.UNDECODABLE);
             return -1;
         }
         intake.packetsConsumed(packetCount());
         int copy = CopyHeader.decode(record.headers());
         if (copy == CopyHeader.MALFORMED) {
-            intake.skipPackets(BAD_COPY_HEADER, packetCount());
+            intake.skipPackets(ReplayProblem.BAD_COPY_HEADER, packetCount());
             return -1;
         }
         return copy;
@@ -78,7 +74,7 @@ public final class CaptureRecordReader {
     }
 
     /** Wraps {@link #view()} on the loaded packet: null when it is a TCP packet, else the reason to skip it. */
-    public String wrap() {
+    public ReplayProblem wrap() {
         return skipReason(view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
                 reader.originalLength()));
     }
@@ -99,13 +95,13 @@ public final class CaptureRecordReader {
     }
 
     /** The reason a packet of {@code status} is skipped, or null for a usable TCP packet. */
-    public static String skipReason(PacketStatus status) {
+    public static ReplayProblem skipReason(PacketStatus status) {
         return switch (status) {
             case TCP -> null;
-            case NOT_IP, NOT_TCP -> "not-tcp";
-            case FRAGMENT -> "ip-fragment";
-            case TRUNCATED -> "truncated-packet";
-            default -> "malformed-packet";
+            case NOT_IP, NOT_TCP -> ReplayProblem.NOT_TCP;
+            case FRAGMENT -> ReplayProblem.IP_FRAGMENT;
+            case TRUNCATED -> ReplayProblem.TRUNCATED_PACKET;
+            default -> ReplayProblem.MALFORMED_PACKET;
         };
     }
 }

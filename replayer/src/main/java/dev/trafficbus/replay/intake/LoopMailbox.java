@@ -27,7 +27,7 @@ public final class LoopMailbox {
     }
 
     /** Hands every loop its queued events as one task. */
-    void flush() {
+    public void flush() {
         if (size == 0) {
             return;
         }

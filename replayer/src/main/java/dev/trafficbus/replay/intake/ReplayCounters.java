@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.metrics.MetricsEndpoint;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.report.RunTimeline;
 
@@ -61,16 +62,18 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
         }
     }
 
-    public void problem(String reason) {
+    /** One {@code reason} happened. */
+    public void problem(ReplayProblem reason) {
         problem(reason, 1);
     }
 
-    public void problem(String reason, long n) {
+    /** {@code n} of {@code reason} happened (nothing when n is 0). */
+    public void problem(ReplayProblem reason, long n) {
         if (n > 0) {
-            adder(problems, reason, "problems").add(n);
+            adder(problems, reason.label(), "problems").add(n);
             RunTimeline t = timeline;
             if (t != null) {
-                t.error(System.nanoTime(), reason);
+                t.error(System.nanoTime(), reason.label());
             }
         }
     }
@@ -106,19 +109,25 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
     }
 
     @Override
-    public void skipRecord(String reason) {
+    public void skipRecord(ReplayProblem reason) {
         recordsSkipped.increment();
         problem(reason);
     }
 
     @Override
-    public void skipPackets(String reason, long n) {
+    public void skipPackets(ReplayProblem reason, long n) {
         packetsSkipped.add(n);
         problem(reason, n);
     }
 
+    /** Count of one problem so far. */
+    public long problemCount(ReplayProblem reason) {
+        LongAdder a = problems.get(reason.label());
+        return a == null ? 0 : a.sum();
+    }
+
     /** Sessions that reached an outcome. */
-    long sessionsDone() {
+    public long sessionsDone() {
         return sessionsReplayed.sum() + sessionsFailed.sum() + sessionsIncomplete.sum() + sessionsNotReplayed.sum();
     }
 

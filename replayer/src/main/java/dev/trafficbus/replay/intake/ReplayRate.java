@@ -62,6 +62,31 @@ public final class ReplayRate {
         return at;
     }
 
+    /** One session's place in the schedule: reserved on first ask, kept until taken (event-loop thread of the session). */
+    public static final class Turn {
+        private long due;
+
+        /**
+         * 0 when this session may go now (also when {@code rate} is null or caps the other kind: session starts
+         * when {@code forRequests}, requests when not), else the {@link System#nanoTime} to wait for; the slot is
+         * reserved on the first call and kept until {@link #taken()}.
+         */
+        public long waitFor(ReplayRate rate, boolean forRequests, long nowNanos) {
+            if (rate == null || rate.capsRequests() != forRequests) {
+                return 0;
+            }
+            if (due == 0) {
+                due = rate.reserve(nowNanos) | 1; // never 0 once reserved
+            }
+            return due - nowNanos > 0 ? due : 0;
+        }
+
+        /** The slot was used: the next call reserves a new one. */
+        public void taken() {
+            due = 0;
+        }
+    }
+
     @Override
     public String toString() {
         String n = perSecond == Math.rint(perSecond) ? Long.toString((long) perSecond) : Double.toString(perSecond);

@@ -1,15 +1,16 @@
 package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
-import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.http.ResponsePublisher;
 import dev.trafficbus.replay.intake.LoopMailbox;
 import dev.trafficbus.replay.intake.OffsetLedger;
 import dev.trafficbus.replay.intake.ReplayClock;
 import dev.trafficbus.replay.intake.ReplayCounters;
-import dev.trafficbus.replay.intake.SessionDrain;
+import dev.trafficbus.replay.intake.Engine;
+import dev.trafficbus.replay.intake.EngineContext;
 import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
@@ -34,52 +35,52 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
 
 /**
- * The socket engine: Netty event loops, the connection cap, the pacing clock and the counters that every
- * {@link ReplaySession} shares. Opens one replay session per captured session.
+ * The socket engine: Netty event loops, the connection cap and the settings that every {@link ReplaySession}
+ * shares. Opens one replay session per captured session, over an ordinary connection to the target.
  */
-public final class ReplayEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
+public final class ReplayEngine implements SessionTable.Opener, Engine {
     final ReplayCounters counters;
-    public final ReplayClock clock;
+    final ReplayClock clock;
     final ReplayTuning tuning;
-    public final ConnectionLimiter limiter;
+    final ConnectionLimiter limiter;
     final InetSocketAddress target;
     /** Captured message bytes handed to sessions and not yet written or dropped. */
-    public final AtomicLong pendingBytes = new AtomicLong();
+    final AtomicLong pendingBytes = new AtomicLong();
     /** Sessions holding a connection slot that cannot go on until more of the capture is consumed. */
-    public final AtomicInteger starvedSlots = new AtomicInteger();
+    final AtomicInteger starvedSlots = new AtomicInteger();
     /** The consumer thread's events for the sessions, handed over once per poll. */
-    public final LoopMailbox mailbox = new LoopMailbox();
+    final LoopMailbox mailbox = new LoopMailbox();
     final long quietNanos;
     final long responseTimeoutNanos;
     final ReplayOptions options;
     /** Where finished sessions release their records for the commit. */
-    public final OffsetLedger ledger;
+    final OffsetLedger ledger;
     /** Null unless request/response records are published. */
     final ResponsePublisher responses;
     /** Null unless a run report is made. */
     final RunTimeline timeline;
+    final EngineContext context;
 
     private final EventLoopGroup group;
     private final Bootstrap template;
     private final boolean nativeTransport;
     private final Set<ReplaySession> live = ConcurrentHashMap.newKeySet();
 
-    ReplayEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, ReplayCounters counters) {
-        this(target, speed, tuning, counters, ReplayOptions.defaults(), new OffsetLedger(), null);
-    }
-
-    ReplayEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, ReplayCounters counters,
-                 ReplayOptions options, OffsetLedger ledger, ResponsePublisher responses) {
-        this.options = options;
-        this.ledger = ledger;
-        this.responses = responses;
+    /** The engine of one run: its settings, counters, clock and ledger come from {@code ctx}. */
+    public ReplayEngine(EngineContext ctx) {
+        ReplayTuning tuning = ctx.tuning();
+        this.context = ctx;
+        this.options = ctx.options();
+        this.ledger = ctx.ledger();
+        this.responses = ctx.responses();
         this.timeline = options.timeline();
-        this.target = target;
+        this.target = ctx.request().target();
         this.tuning = tuning;
-        this.counters = counters;
-        this.clock = new ReplayClock(speed);
+        this.counters = ctx.counters();
+        this.clock = ctx.clock();
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
         this.quietNanos = tuning.quietPeriod().toNanos();
         this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
@@ -102,14 +103,12 @@ public final class ReplayEngine implements SessionTable.Opener, SessionDrain.Ses
 
     @Override
     public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
-        return open(new SessionKey(key, 0), firstTsMicros, partition, -1, "");
+        return open(new SessionKey(key, 0), firstTsMicros, partition, -1, "", null);
     }
 
-    /**
-     * Opens the replay of session {@code key} whose first record is {@code offset} of {@code partition}
-     * (-1: not tracked for commits), captured by {@code source}.
-     */
-    public ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source) {
+    @Override
+    public ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
+                              PacketView first) {
         counters.sessionsSeen.increment();
         if (offset >= 0) {
             ledger.open(partition, offset);
@@ -119,8 +118,23 @@ public final class ReplayEngine implements SessionTable.Opener, SessionDrain.Ses
         return s;
     }
 
-    /** Sessions of the partitions {@code partitions} accepts that have not reached an outcome. */
-    public int liveSessions(java.util.function.IntPredicate partitions) {
+    @Override
+    public void flush() {
+        mailbox.flush();
+    }
+
+    @Override
+    public long pendingBytes() {
+        return pendingBytes.get();
+    }
+
+    @Override
+    public boolean slotsStarved() {
+        return starvedSlots.get() >= tuning.maxConnections() && limiter.waiting() > 0;
+    }
+
+    @Override
+    public int liveSessions(IntPredicate partitions) {
         int n = 0;
         for (ReplaySession s : live) {
             if (partitions.test(s.partition())) {
@@ -130,8 +144,8 @@ public final class ReplayEngine implements SessionTable.Opener, SessionDrain.Ses
         return n;
     }
 
-    /** Ends the sessions of the partitions {@code partitions} accepts, counting them as interrupted. */
-    public void interrupt(java.util.function.IntPredicate partitions) {
+    @Override
+    public void interrupt(IntPredicate partitions) {
         for (ReplaySession s : live) {
             if (partitions.test(s.partition())) {
                 s.interrupt();

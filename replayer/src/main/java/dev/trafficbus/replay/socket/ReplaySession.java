@@ -1,9 +1,11 @@
 package dev.trafficbus.replay.socket;
 
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.http.HttpExchanges;
-import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.intake.ReplayRate;
+import dev.trafficbus.replay.intake.ReplayedSession;
+import dev.trafficbus.replay.intake.SessionOutcome;
 import dev.trafficbus.session.SessionEnd;
-import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -27,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * only posts events ({@link SessionEvents} methods), and every state change happens on the loop, so the
  * session needs no locks. Event handlers record facts; {@link #advance()} alone moves between states.
  */
-public final class ReplaySession implements SessionEvents {
+public final class ReplaySession extends ReplayedSession {
     enum State {
         /** Waiting for the first message (or the end of an empty session) and for its start time. */
         WAITING_START,
@@ -59,21 +61,13 @@ public final class ReplaySession implements SessionEvents {
 
     private final ReplayEngine engine;
     private final EventLoop loop;
-    private final SessionKey key;
     private final long firstTsMicros;
-    private final int partition;
-    private final long offset;
-    private final String source;
     /** Null unless the run reads sessions as HTTP. */
     private final HttpExchanges http;
-    /** Set when the input stopped before the capture of this session ended: it must be read again next time. */
-    private volatile boolean cut;
     private boolean interrupted;
-    /** Consumer thread only: a record past the window end was given to this session. */
-    public boolean pastWindowEnd;
     private boolean unanswered;
-    private String failReason;
-    private long rateDue;
+    private ReplayProblem failReason;
+    private final ReplayRate.Turn rateTurn = new ReplayRate.Turn();
 
     private State state = State.WAITING_START;
     // messages.get(i) is message (i + firstKept); answered ones are dropped from the front now and then.
@@ -94,7 +88,7 @@ public final class ReplaySession implements SessionEvents {
     private long received;
     private long lastReadNanos;
     private boolean targetClosed;
-    private String closeReason = "closed-by-target";
+    private ReplayProblem closeReason = ReplayProblem.TARGET_CLOSED;
 
     private ScheduledFuture<?> timer;
     private long timerAt;
@@ -102,28 +96,11 @@ public final class ReplaySession implements SessionEvents {
 
     ReplaySession(ReplayEngine engine, EventLoop loop, SessionKey key, long firstTsMicros, int partition,
                   long offset, String source) {
+        super(key, partition, offset, source);
         this.engine = engine;
         this.loop = loop;
-        this.key = key;
         this.firstTsMicros = firstTsMicros;
-        this.partition = partition;
-        this.offset = offset;
-        this.source = source;
-        RunTimeline t = engine.timeline;
-        this.http = engine.options.httpAware()
-                ? new HttpExchanges(engine.options.http(), engine.responses != null, t == null ? null : t::status,
-                        t == null ? null : latency -> t.latency(System.nanoTime(), latency))
-                : null;
-    }
-
-    /** The partition of the session's first record. */
-    int partition() {
-        return partition;
-    }
-
-    /** The input stopped mid-session: its records stay uncommitted so a restart replays it whole (any thread). */
-    public void cut() {
-        cut = true;
+        this.http = engine.context.newExchanges();
     }
 
     // ---- events from the consumer thread: posted to the loop in batches ----
@@ -169,8 +146,8 @@ public final class ReplaySession implements SessionEvents {
         loop.execute(() -> {
             if (state != State.DONE && state != State.FAILED) {
                 interrupted = true;
-                engine.counters.problem("interrupted");
-                finish(State.DONE, Outcome.NOT_REPLAYED);
+                engine.counters.problem(ReplayProblem.INTERRUPTED);
+                finish(State.DONE, SessionOutcome.NOT_REPLAYED);
             }
         });
     }
@@ -203,7 +180,7 @@ public final class ReplaySession implements SessionEvents {
 
     private void onEnd(SessionEnd e) {
         end = e;
-        engine.counters.problem("gap", e.gaps());
+        engine.counters.problem(ReplayProblem.CAPTURE_GAP, e.gaps());
         if (!finished()) {
             advance();
         }
@@ -233,9 +210,9 @@ public final class ReplaySession implements SessionEvents {
 
     void onError(Throwable cause) {
         if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("reset")) {
-            closeReason = "reset-by-target";
+            closeReason = ReplayProblem.TARGET_RESET;
         } else if (!(cause instanceof IOException)) {
-            closeReason = "target-error";
+            closeReason = ReplayProblem.TARGET_ERROR;
         }
         targetClosed = true;
         if (channel != null) {
@@ -253,9 +230,9 @@ public final class ReplaySession implements SessionEvents {
         }
         if (!f.isSuccess()) {
             Throwable c = f.cause();
-            fail(c instanceof ConnectTimeoutException ? "connect-timeout"
-                    : c instanceof NoRouteToHostException ? "connect-unreachable"
-                    : c instanceof ConnectException ? "connect-refused" : "connect-error");
+            fail(c instanceof ConnectTimeoutException ? ReplayProblem.CONNECT_TIMEOUT
+                    : c instanceof NoRouteToHostException ? ReplayProblem.CONNECT_UNREACHABLE
+                    : c instanceof ConnectException ? ReplayProblem.CONNECT_REFUSED : ReplayProblem.CONNECT_ERROR);
             return;
         }
         channel = f.channel();
@@ -285,8 +262,8 @@ public final class ReplaySession implements SessionEvents {
                         return;
                     }
                     if (messages.isEmpty() && messageCount == 0 && !end.synSeen()) {
-                        engine.counters.problem("no-client-data");
-                        finish(State.DONE, Outcome.NOT_REPLAYED);
+                        engine.counters.problem(ReplayProblem.NO_CLIENT_DATA);
+                        finish(State.DONE, SessionOutcome.NOT_REPLAYED);
                         return;
                     }
                     long due = engine.clock.sessionStartDue(firstTsMicros);
@@ -294,14 +271,10 @@ public final class ReplaySession implements SessionEvents {
                         arm(due);
                         return;
                     }
-                    if (engine.options.rate() != null && !engine.options.rate().capsRequests()) {
-                        if (rateDue == 0) {
-                            rateDue = engine.options.rate().reserve(now) | 1; // never 0 once reserved
-                        }
-                        if (notYet(rateDue, now)) {
-                            arm(rateDue);
-                            return;
-                        }
+                    long turn = rateTurn.waitFor(engine.options.rate(), false, now);
+                    if (turn != 0) {
+                        arm(turn);
+                        return;
                     }
                     state = State.WAITING_SLOT;
                     if (engine.limiter.acquireOrWait(this)) {
@@ -330,7 +303,7 @@ public final class ReplaySession implements SessionEvents {
                             }
                         }
                         case TIMED_OUT -> {
-                            engine.counters.problem("response-timeout");
+                            engine.counters.problem(ReplayProblem.RESPONSE_TIMEOUT);
                             unanswered = true;
                         }
                         case CLOSED_UNANSWERED -> {
@@ -352,22 +325,18 @@ public final class ReplaySession implements SessionEvents {
                             arm(due);
                             return;
                         }
-                        if (engine.options.rate() != null && engine.options.rate().capsRequests()) {
-                            if (rateDue == 0) {
-                                rateDue = engine.options.rate().reserve(now) | 1;
-                            }
-                            if (notYet(rateDue, now)) {
-                                arm(rateDue);
-                                return;
-                            }
-                            rateDue = 0;
+                        long turn = rateTurn.waitFor(engine.options.rate(), true, now);
+                        if (turn != 0) {
+                            arm(turn);
+                            return;
                         }
+                        rateTurn.taken();
                         send(m, now);
                         state = State.AWAITING_RESPONSE;
                     } else if (end != null) {
                         state = State.CLOSING;
                         channel.close().addListener(f -> finish(State.DONE,
-                                end.incomplete() ? Outcome.INCOMPLETE : Outcome.REPLAYED));
+                                end.incomplete() ? SessionOutcome.INCOMPLETE : SessionOutcome.REPLAYED));
                         return;
                     } else {
                         setStarved(true); // the next message is not captured yet
@@ -450,15 +419,13 @@ public final class ReplaySession implements SessionEvents {
         }
     }
 
-    private void fail(String reason) {
+    private void fail(ReplayProblem reason) {
         failReason = reason;
         engine.counters.problem(reason);
-        finish(State.FAILED, Outcome.FAILED);
+        finish(State.FAILED, SessionOutcome.FAILED);
     }
 
-    private enum Outcome { REPLAYED, INCOMPLETE, FAILED, NOT_REPLAYED }
-
-    private void finish(State terminal, Outcome outcome) {
+    private void finish(State terminal, SessionOutcome outcome) {
         if (finished()) {
             return;
         }
@@ -485,29 +452,9 @@ public final class ReplaySession implements SessionEvents {
                 m.bytes = null;
             }
         }
-        switch (outcome) {
-            case REPLAYED -> engine.counters.sessionsReplayed.increment();
-            case INCOMPLETE -> engine.counters.sessionsIncomplete.increment();
-            case FAILED -> engine.counters.sessionsFailed.increment();
-            case NOT_REPLAYED -> engine.counters.sessionsNotReplayed.increment();
-        }
-        if ((outcome == Outcome.REPLAYED || outcome == Outcome.INCOMPLETE) && !unanswered) {
-            engine.counters.sessionsAnswered.increment();
-        }
-        if (http != null) {
-            http.closed(System.nanoTime());
-            if (http.passReason() != null && http.isHttp()) {
-                engine.counters.problem(http.passReason());
-            }
-            if (engine.responses != null && http.isHttp()) {
-                String error = failReason != null ? failReason : unanswered ? "response-timeout"
-                        : interrupted ? "interrupted" : null;
-                engine.responses.publish(source, key.id(), key.copy(), http, error);
-            }
-        }
-        if (offset >= 0 && !cut && !interrupted) {
-            engine.ledger.finish(partition, offset);
-        }
+        ReplayProblem error = failReason != null ? failReason : unanswered ? ReplayProblem.RESPONSE_TIMEOUT
+                : interrupted ? ReplayProblem.INTERRUPTED : null;
+        recordEnd(engine.context, outcome, !unanswered, http, error, interrupted);
         engine.finished(this);
     }
 

@@ -6,7 +6,9 @@ import dev.trafficbus.intercept.frame.FrameReader;
 import dev.trafficbus.intercept.frame.FrameWriter;
 import dev.trafficbus.intercept.frame.InterceptFrames;
 import dev.trafficbus.intercept.frame.Route;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.TargetAddress;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -65,7 +67,7 @@ final class InterceptClient implements AutoCloseable {
     private final Route route;
     private final SslContext ssl;
     private final Sink sink;
-    private final TcpCounters counters;
+    private final ReplayCounters counters;
     private final long readIdleMillis;
     private final List<Link> links = new ArrayList<>();
     private volatile boolean closing;
@@ -74,13 +76,13 @@ final class InterceptClient implements AutoCloseable {
     private byte[] copy = new byte[2048];
 
     InterceptClient(EventLoopGroup group, List<InetSocketAddress> intercepts, String token, String name, Route route,
-                    File trustedCa, Sink sink, TcpCounters counters) {
+                    File trustedCa, Sink sink, ReplayCounters counters) {
         this(group, intercepts, token, name, route, trustedCa, sink, counters, READ_IDLE_MILLIS);
     }
 
     /** As above, with the silence after which a channel counts as dead. */
     InterceptClient(EventLoopGroup group, List<InetSocketAddress> intercepts, String token, String name, Route route,
-                    File trustedCa, Sink sink, TcpCounters counters, long readIdleMillis) {
+                    File trustedCa, Sink sink, ReplayCounters counters, long readIdleMillis) {
         this.readIdleMillis = readIdleMillis;
         this.group = group;
         this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -244,7 +246,7 @@ final class InterceptClient implements AutoCloseable {
                                 "cannot connect to intercept " + show() + ": " + why));
                         return;
                     }
-                    counters.problem("intercept-connect-failed");
+                    counters.problem(ReplayProblem.INTERCEPT_CONNECT_FAILED);
                     retryLater();
                 }
             });
@@ -286,10 +288,10 @@ final class InterceptClient implements AutoCloseable {
                     case InterceptFrames.PING -> {
                         // keep-alive; nothing to answer
                     }
-                    default -> counters.problem("intercept-unknown-frame");
+                    default -> counters.problem(ReplayProblem.INTERCEPT_UNKNOWN_FRAME);
                 }
             } catch (FrameException e) {
-                counters.problem("intercept-bad-frame");
+                counters.problem(ReplayProblem.INTERCEPT_BAD_FRAME);
                 log.warn("intercept {} sent a bad frame ({}); reconnecting", link.show(), e.getMessage());
                 ctx.close();
             }
@@ -308,7 +310,7 @@ final class InterceptClient implements AutoCloseable {
 
         private void refused(ChannelHandlerContext ctx, String reason) {
             link.refused = true;
-            counters.problem("intercept-refused");
+            counters.problem(ReplayProblem.INTERCEPT_REFUSED);
             String message = "intercept " + link.show() + " refused: " + reason;
             if (!link.firstWelcome.completeExceptionally(new IllegalStateException(message)) && refusal == null) {
                 // Replaying on without this intercept's answers would only produce failed sessions: stop the run.
@@ -331,7 +333,7 @@ final class InterceptClient implements AutoCloseable {
                 return;
             }
             if (was) {
-                counters.problem("intercept-disconnected");
+                counters.problem(ReplayProblem.INTERCEPT_DISCONNECTED);
                 log.warn("lost intercept {}; reconnecting", link.show());
             }
             link.retryLater();
@@ -340,7 +342,7 @@ final class InterceptClient implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof ReadTimeoutException && link.ready) {
-                counters.problem("intercept-silent");
+                counters.problem(ReplayProblem.INTERCEPT_SILENT);
                 log.warn("intercept {} sent nothing for {} ms; reconnecting", link.show(), readIdleMillis);
             }
             log.debug("intercept {}: {}", link.show(), cause.toString());

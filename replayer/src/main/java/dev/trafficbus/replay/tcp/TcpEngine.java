@@ -3,11 +3,15 @@ package dev.trafficbus.replay.tcp;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
-import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayTuning;
-import dev.trafficbus.replay.intake.SessionDrain;
-import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.replay.intake.Engine;
+import dev.trafficbus.replay.intake.EngineContext;
+import dev.trafficbus.replay.intake.ReplayClock;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.session.SessionEvents;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -19,18 +23,27 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntPredicate;
 
 /**
  * The tcp engine's shared parts, all driven by one engine thread: the raw sender, the fake client endpoints,
- * the sessions by endpoint (to route what intercept relays), the connection cap and the pacing clock.
- * Opens one {@link TcpSession} per captured session (the consumer thread calls {@link #open}).
+ * the sessions by endpoint (to route what intercept relays), the connection cap and the settings every
+ * {@link TcpSession} shares. Opens one tcp session per captured session (the consumer thread calls {@link #open}).
  */
-final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, AutoCloseable {
+final class TcpEngine implements SessionTable.Opener, Engine {
     private static final long ENDPOINT_RETRY_MILLIS = 250;
-    final TcpCounters counters;
+    final EngineContext context;
+    final ReplayCounters counters;
+    final ReplayClock clock;
+    final ReplayOptions options;
     final EventLoop loop;
     final AtomicLong pendingBytes = new AtomicLong();
     final AtomicInteger starvedSlots = new AtomicInteger();
@@ -40,6 +53,9 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
     final long idleNanos;
     final int mtu;
     final EventBatch batch;
+    /** Segments written to the raw socket, and packets intercept relayed. */
+    final LongAdder packetsSent = new LongAdder();
+    final LongAdder packetsRelayed = new LongAdder();
 
     private final EventLoopGroup group;
     private final PacketOutput sender;
@@ -49,34 +65,26 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
     private final byte[] target;
     private final int targetPort;
     private final int maxConnections;
-    private final double speed;
     private final HashMap<Long, TcpSession> byEndpoint = new HashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
-    private final java.util.HashSet<TcpSession> all = new java.util.HashSet<>();
-    private final AtomicInteger live = new AtomicInteger();
+    /** Sessions without an outcome yet: added by the consumer thread, removed on the engine thread. */
+    private final Set<TcpSession> all = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waitingCount = new AtomicInteger();
     private int active;
     private boolean retryScheduled;
     private boolean exhausted;
+    private InterceptClient intercept;
     private long srttNanos;
     private long rttVarNanos;
-    private volatile boolean anchored;
-    private volatile long anchorTsMicros;
-    private volatile long anchorNanos;
 
-    // Set by the consumer thread just before a packet goes to the session table, read by open() on that thread.
-    private SynOptions nextSyn = SynOptions.FABRICATED;
-    private int nextCopy;
-
-    TcpEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, TcpEngineOptions tcp,
-              ClientEndpoints endpoints, TcpCounters counters) {
-        this(target, speed, tuning, tcp, endpoints, counters, null);
-    }
-
-    /** An engine sending through {@code output}, or through a raw socket opened here when it is null. */
-    TcpEngine(InetSocketAddress target, ReplaySpeed speed, ReplayTuning tuning, TcpEngineOptions tcp,
-              ClientEndpoints endpoints, TcpCounters counters, PacketOutput output) {
-        this.counters = counters;
+    /** An engine of the run {@code ctx} sending through {@code output}, or through a raw socket opened here when it is null. */
+    TcpEngine(EngineContext ctx, TcpEngineOptions tcp, ClientEndpoints endpoints, PacketOutput output) {
+        ReplayTuning tuning = ctx.tuning();
+        InetSocketAddress target = ctx.request().target();
+        this.context = ctx;
+        this.counters = ctx.counters();
+        this.clock = ctx.clock();
+        this.options = ctx.options();
         this.endpoints = endpoints;
         this.target = target.getAddress().getAddress();
         this.targetPort = target.getPort();
@@ -84,7 +92,6 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
             throw new dev.trafficbus.cli.UserInputException("--client-range " + endpoints.range() + " and --target "
                     + target.getAddress().getHostAddress() + " are not the same IP version");
         }
-        this.speed = speed.factor();
         this.maxConnections = tuning.maxConnections();
         this.quietNanos = tuning.quietPeriod().toNanos();
         this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
@@ -114,7 +121,44 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
 
     @Override
     public int liveSessions() {
-        return live.get();
+        return all.size();
+    }
+
+    // ---- consumer thread ------------------------------------------------------------------------------
+
+    @Override
+    public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
+        return open(new SessionKey(key, 0), firstTsMicros, partition, -1, "", null);
+    }
+
+    @Override
+    public TcpSession open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
+                           PacketView first) {
+        counters.sessionsSeen.increment();
+        if (offset >= 0) {
+            context.ledger().open(partition, offset);
+        }
+        boolean clientSyn = first != null && first.hasFlag(PacketView.SYN) && !first.hasFlag(PacketView.ACK);
+        TcpSession s = new TcpSession(this, key, firstTsMicros, partition, offset, source,
+                clientSyn ? SynOptions.of(first) : SynOptions.FABRICATED);
+        all.add(s);
+        batch.add(s::advance);
+        return s;
+    }
+
+    @Override
+    public void flush() {
+        batch.flush();
+    }
+
+    @Override
+    public long pendingBytes() {
+        return pendingBytes.get();
+    }
+
+    @Override
+    public boolean slotsStarved() {
+        return starvedSlots.get() >= maxConnections && waitingSessions() > 0;
     }
 
     /** Sessions waiting for a connection slot or a free endpoint. */
@@ -122,67 +166,37 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
         return waitingCount.get();
     }
 
-    // ---- consumer thread ------------------------------------------------------------------------------
-
-    /** Consumer thread: the options and copy index of the packet about to be given to a session table. */
-    void nextPacket(SynOptions syn, int copy) {
-        nextSyn = syn;
-        nextCopy = copy;
-    }
-
-    /** Consumer thread: anchors the pacing clock on the first record; later calls do nothing. */
-    void anchor(long tsMicros, long nowNanos) {
-        if (!anchored) {
-            anchorTsMicros = tsMicros;
-            anchorNanos = nowNanos;
-            anchored = true;
+    @Override
+    public int liveSessions(IntPredicate partitions) {
+        int n = 0;
+        for (TcpSession s : all) {
+            if (partitions.test(s.partition())) {
+                n++;
+            }
         }
+        return n;
     }
 
     @Override
-    public SessionEvents open(FlowKey key, long firstTsMicros, int partition) {
-        counters.sessionsSeen.increment();
-        live.incrementAndGet();
-        String name = nextCopy == 0 ? key.toString() : key + " copy " + nextCopy;
-        TcpSession s = new TcpSession(this, name, firstTsMicros, nextSyn);
-        batch.add(() -> {
-            all.add(s);
-            s.advance();
+    public void interrupt(IntPredicate partitions) {
+        loop.execute(() -> {
+            for (TcpSession s : new ArrayList<>(all)) {
+                if (partitions.test(s.partition())) {
+                    s.interrupt();
+                }
+            }
         });
-        return new SessionEvents() {
-            @Override
-            public void message(int index, byte[] bytes, long captureTimeMicros) {
-                pendingBytes.addAndGet(bytes.length);
-                batch.add(() -> s.onMessage(index, bytes, captureTimeMicros));
-            }
+    }
 
-            @Override
-            public void expectedResponse(int index, long bytes, boolean settled) {
-                batch.add(() -> s.onExpected(index, bytes, settled));
-            }
-
-            @Override
-            public void end(SessionEnd end) {
-                batch.add(() -> s.onCapturedEnd(end));
-            }
-        };
+    @Override
+    public Map<String, Object> figures() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("packetsSent", packetsSent.sum());
+        m.put("packetsRelayed", packetsRelayed.sum());
+        return m;
     }
 
     // ---- engine thread --------------------------------------------------------------------------------
-
-    long sessionStartDue(long tsMicros) {
-        if (Double.isInfinite(speed) || !anchored) {
-            return Long.MIN_VALUE;
-        }
-        return anchorNanos + (long) ((tsMicros - anchorTsMicros) * 1000.0 / speed);
-    }
-
-    long dueAfter(long startNanos, long deltaMicros) {
-        if (Double.isInfinite(speed)) {
-            return Long.MIN_VALUE;
-        }
-        return startNanos + (long) (deltaMicros * 1000.0 / speed);
-    }
 
     /**
      * Feeds one round-trip sample (a segment acknowledged without retransmission) into the estimate shared by
@@ -215,7 +229,7 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
         }
         long id = endpoints.acquire(System.nanoTime());
         if (id < 0) {
-            counters.problem("endpoints-exhausted");
+            counters.problem(ReplayProblem.ENDPOINTS_EXHAUSTED);
             exhausted = true;
             queue(s);
             // Endpoints come back when their quarantine ends, not only when a session finishes: with none
@@ -247,7 +261,6 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
 
     /** A session reached its outcome: frees its endpoint (into quarantine) and slot, starts waiting ones. */
     void finished(TcpSession s, boolean started) {
-        live.decrementAndGet();
         all.remove(s);
         if (started && s.endpoint >= 0) {
             byEndpoint.remove(s.endpoint);
@@ -281,9 +294,9 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
         int n = writer.write(s.clientAddress, target, s.clientPort, targetPort, seq, ack, flags, window, options, mss,
                 wscale, payload, off, len);
         if (sender.send(writer.buffer(), n)) {
-            counters.packetsSent.increment();
+            packetsSent.increment();
         } else {
-            counters.problem("raw-send-failed");
+            counters.problem(ReplayProblem.RAW_SEND_FAILED);
         }
     }
 
@@ -292,25 +305,25 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
      * session by destination endpoint. May rewrite the length field in {@code b}.
      */
     void onRelayed(byte[] b, int off, int len) {
-        counters.packetsRelayed.increment();
+        packetsRelayed.increment();
         int wire = ipTotalLength(b, off, len);
         if (wire > len) {
             // Headers only: make the view see a whole packet, and take the payload length from the original.
             setIpTotalLength(b, off, len);
         }
         if (relayed.wrap(b, off, len, len) != PacketStatus.TCP) {
-            counters.problem("relayed-not-tcp");
+            counters.problem(ReplayProblem.RELAYED_NOT_TCP);
             return;
         }
         if (relayed.srcPort() != targetPort || relayed.addressLength() != target.length
                 || !sameAddress(b, relayed.srcAddressOffset())) {
-            counters.problem("relayed-not-from-target");
+            counters.problem(ReplayProblem.RELAYED_NOT_FROM_TARGET);
             return;
         }
         long id = endpoints.idOf(b, relayed.dstAddressOffset(), relayed.dstPort());
         TcpSession s = id < 0 ? null : byEndpoint.get(id);
         if (s == null) {
-            counters.problem("relayed-after-end"); // e.g. a retransmission that crossed our final RST
+            counters.problem(ReplayProblem.RELAYED_AFTER_END); // e.g. a retransmission that crossed our final RST
             return;
         }
         int payload = wire > len ? wire - (relayed.payloadOffset() - off) : relayed.payloadLength();
@@ -349,16 +362,30 @@ final class TcpEngine implements SessionTable.Opener, SessionDrain.Sessions, Aut
 
     @Override
     public void interruptAll() {
-        loop.execute(() -> {
-            for (TcpSession s : new ArrayList<>(all)) {
-                s.interrupt();
-            }
-        });
+        interrupt(p -> true);
+    }
+
+    /** The intercept connections that relay the answers: closed with the engine, asked after the drain. */
+    void relayedBy(InterceptClient client) {
+        this.intercept = client;
+    }
+
+    @Override
+    public void drained() {
+        if (intercept != null) {
+            intercept.failIfRefused();
+        }
     }
 
     @Override
     public void close() {
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        sender.close();
+        try {
+            if (intercept != null) {
+                intercept.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            sender.close();
+        }
     }
 }

@@ -1,12 +1,18 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.http.HttpExchanges;
+import dev.trafficbus.replay.intake.ReplayRate;
+import dev.trafficbus.replay.intake.ReplayedSession;
+import dev.trafficbus.replay.intake.SessionOutcome;
+import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.session.SessionEnd;
+import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.TcpSeq;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.ArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,23 +20,28 @@ import java.util.concurrent.TimeUnit;
  * Events (captured messages, the test server's packets relayed by intercept, timers) update the TCP variables,
  * then {@link #advance()} moves the states:
  * WAITING → SYN_SENT → (AWAITING_ANSWER ⇄ SENDING)* → FIN_SENT → DONE, or FAILED from anywhere.
- * Side effects go through the engine (packets, endpoints, counters). Runs on the engine thread only.
+ * Side effects go through the engine (packets, endpoints, counters). Runs on the engine thread only; the
+ * consumer thread only posts events ({@link dev.trafficbus.session.SessionEvents} methods) in batches.
  */
-final class TcpSession {
+final class TcpSession extends ReplayedSession {
     enum State { WAITING, SYN_SENT, AWAITING_ANSWER, SENDING, FIN_SENT, DONE, FAILED }
 
     private enum Answer { WAIT, ANSWERED, TIMED_OUT, CLOSED_UNANSWERED }
 
-    private static final long SYN_RTO_NANOS = 1_000_000_000L;
     private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
-    // Everything the server sends is taken at once, so our window never closes.
-    private static final int OUR_WINDOW = 65535;
-    private static final int OUR_WSCALE = 7;
 
     private final TcpEngine engine;
     private final long firstTsMicros;
     private final SynOptions synOptions;
     final String name;
+    /** Null unless the run reads sessions as HTTP (rewrites, response records, status counts). */
+    private final HttpExchanges http;
+    private final ReplayRate.Turn rateTurn = new ReplayRate.Turn();
+    private boolean unanswered;
+    private boolean interrupted;
+    private ReplayProblem failReason;
+    /** An answer byte went unseen (relayed without payload, or a hole): HTTP reading stops for this session. */
+    private boolean answerUnseen;
 
     State state = State.WAITING;
     long endpoint = -1;
@@ -47,26 +58,12 @@ final class TcpSession {
     private SessionEnd end;
     private boolean everSent;
 
-    // Send side (our sequence space).
-    private long iss;
-    private long sndUna;
-    private long sndNxt;
-    private long sndMax;
-    private long sndWnd;
-    private long sndWl1; // seq and ack of the segment that last set sndWnd (RFC 9293)
-    private long sndWl2;
-    private int sndScale;
-    private int peerMss = 536;
-    private final UnackedBytes out = new UnackedBytes();
-    private boolean finQueued;
-    private long finSeq;
-    private boolean finAcked;
-    private int dupAcks;
-    private final RetransmitTimer rtx = new RetransmitTimer();
-    private long lastProgressNanos;
+    // Send side: our sequence space, the server's window, retransmission.
+    private final TcpSender sender;
 
     // Receive side (the test server's sequence space).
-    private long rcvNxt;
+    /** The next byte expected from the server (acknowledged in every segment we send). */
+    long rcvNxt;
     private boolean serverFin;
     private boolean serverRst;
     private long received;
@@ -83,13 +80,45 @@ final class TcpSession {
     private boolean starved;
     boolean queued; // in the engine's queue of sessions waiting for a connection slot or an endpoint
 
-    TcpSession(TcpEngine engine, String name, long firstTsMicros, SynOptions synOptions) {
+    TcpSession(TcpEngine engine, SessionKey key, long firstTsMicros, int partition, long offset, String source,
+               SynOptions synOptions) {
+        super(key, partition, offset, source);
         this.engine = engine;
-        this.name = name;
+        this.name = key.toString();
         this.firstTsMicros = firstTsMicros;
         this.synOptions = synOptions;
         this.clientAddress = new byte[engine.addressLength()];
+        this.http = engine.context.newExchanges();
+        this.sender = new TcpSender(engine, this, synOptions);
     }
+
+    // ---- events from the consumer thread: posted to the engine thread in batches ----
+
+    @Override
+    public void message(int index, byte[] bytes, long captureTimeMicros) {
+        engine.pendingBytes.addAndGet(bytes.length);
+        engine.batch.add(() -> onMessage(index, bytes, captureTimeMicros));
+    }
+
+    @Override
+    public void expectedResponse(int index, long bytes, boolean settled) {
+        engine.batch.add(() -> onExpected(index, bytes, settled));
+    }
+
+    @Override
+    public void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
+        if (http != null && engine.context.responses() != null) {
+            byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
+            engine.batch.add(() -> http.productionData(copy, 0, copy.length));
+        }
+    }
+
+    @Override
+    public void end(SessionEnd e) {
+        engine.batch.add(() -> onCapturedEnd(e));
+    }
+
+    // ---- events on the engine thread ----
 
     void onMessage(int index, byte[] bytes, long tsMicros) {
         if (finished()) {
@@ -125,9 +154,9 @@ final class TcpSession {
         int flags = v.flags();
         boolean ack = (flags & PacketView.ACK) != 0;
         if (state == State.SYN_SENT) {
-            if ((flags & PacketView.RST) != 0 && ack && v.ackNumber() == TcpSeq.add(iss, 1)) {
-                fail("connection-refused", false);
-            } else if ((flags & PacketView.SYN) != 0 && ack && v.ackNumber() == TcpSeq.add(iss, 1)) {
+            if ((flags & PacketView.RST) != 0 && ack && sender.acksSyn(v.ackNumber())) {
+                fail(ReplayProblem.CONNECT_REFUSED, false);
+            } else if ((flags & PacketView.SYN) != 0 && ack && sender.acksSyn(v.ackNumber())) {
                 established(v, now);
             }
             return;
@@ -141,24 +170,25 @@ final class TcpSession {
             return;
         }
         if ((flags & PacketView.SYN) != 0) {
-            sendAck(); // our ACK of the SYN-ACK was lost: the server repeats it
+            sender.sendAck(); // our ACK of the SYN-ACK was lost: the server repeats it
             return;
         }
         boolean mustAck = false;
         if (ack) {
-            onAck(v.seq(), v.ackNumber(), v.window(), len == 0 && (flags & PacketView.FIN) == 0, now);
+            sender.onAck(v.seq(), v.ackNumber(), v.window(), len == 0 && (flags & PacketView.FIN) == 0, now);
         }
         long seq = v.seq();
         if (len > 0) {
             long segEnd = TcpSeq.add(seq, len);
             int fresh = TcpSeq.diff(segEnd, rcvNxt);
             if (fresh > 0) {
+                answerBytes(v, seq, len, fresh, now);
                 // Bytes intercept did not relay are acknowledged too: the server must never stall on a hole.
                 rcvNxt = segEnd;
                 received += Math.min(fresh, len);
                 engine.counters.bytesReceived.add(Math.min(fresh, len));
                 lastReadNanos = now;
-                lastProgressNanos = now;
+                sender.progress(now);
             }
             mustAck = true;
         }
@@ -171,70 +201,35 @@ final class TcpSession {
             mustAck = true;
         }
         if (mustAck) {
-            sendAck();
+            sender.sendAck();
         }
         advance();
+    }
+
+    /**
+     * Hands the {@code fresh} new answer bytes at the end of a segment ({@code len} bytes at {@code seq}) to the
+     * HTTP reader: only when intercept relayed the payload and nothing before them went missing.
+     */
+    private void answerBytes(PacketView v, long seq, int len, int fresh, long now) {
+        if (http == null || answerUnseen) {
+            return;
+        }
+        if (v.payloadLength() < len || TcpSeq.diff(seq, rcvNxt) > 0) {
+            answerUnseen = true; // headers-only relay (intercept without --with-payload), or a hole
+            engine.counters.problem(ReplayProblem.ANSWER_UNSEEN);
+            return;
+        }
+        int skip = len - Math.min(fresh, len);
+        http.replayedData(v.array(), v.payloadOffset() + skip, len - skip, now);
     }
 
     private void established(PacketView v, long now) {
         rcvNxt = TcpSeq.add(v.seq(), 1);
-        sndUna = TcpSeq.add(iss, 1);
-        sndNxt = sndUna;
-        sndMax = sndUna;
-        int ws = v.windowScaleOption();
-        if (synOptions.wscale() >= 0 && ws >= 0) {
-            sndScale = Math.min(ws, 14);
-        }
-        sndWnd = v.window(); // not scaled in a SYN
-        sndWl1 = v.seq();
-        sndWl2 = v.ackNumber();
-        int mss = v.mssOption();
-        peerMss = mss > 0 ? mss : 536;
-        lastProgressNanos = now;
-        if (rtx.rto() == SYN_RTO_NANOS) {
-            engine.rttSample(now - startNanos); // the SYN was not retransmitted: a clean sample
-        }
-        rtx.restart(engine.rtoNanos(), now);
-        sendAck();
+        sender.established(v, now - startNanos, now);
         state = State.AWAITING_ANSWER;
         awaiting = -1;
         sentAtNanos = now;
         advance();
-    }
-
-    private void onAck(long seq, long ackNo, int window, boolean pure, long now) {
-        int advanced = TcpSeq.diff(ackNo, sndUna);
-        if (advanced > 0 && TcpSeq.diff(ackNo, sndMax) <= 0) {
-            out.drop(advanced);
-            if (finQueued && TcpSeq.diff(ackNo, finSeq) > 0) {
-                finAcked = true;
-            }
-            sndUna = ackNo;
-            if (TcpSeq.diff(sndNxt, sndUna) < 0) {
-                sndNxt = sndUna;
-            }
-            dupAcks = 0;
-            long rtt = rtx.sample(ackNo, now);
-            if (rtt >= 0) {
-                engine.rttSample(rtt);
-            }
-            lastProgressNanos = now;
-            rtx.restart(engine.rtoNanos(), now);
-        } else if (advanced == 0 && pure && inFlight() > 0 && (long) window << sndScale == sndWnd) {
-            if (++dupAcks == 3) {
-                rtx.forget();
-                engine.counters.problem("fast-retransmit");
-                sendSegmentAt(sndUna);
-            }
-        }
-        // A window from a segment older than the last one used (reordered, or relayed twice) is stale.
-        if (advanced >= 0 && TcpSeq.diff(ackNo, sndMax) <= 0 && (TcpSeq.diff(seq, sndWl1) > 0
-                || (seq == sndWl1 && TcpSeq.diff(ackNo, sndWl2) >= 0))) {
-            sndWnd = (long) window << sndScale;
-            sndWl1 = seq;
-            sndWl2 = ackNo;
-        }
-        pump(now);
     }
 
     private void onTimer() {
@@ -245,36 +240,17 @@ final class TcpSession {
         long now = System.nanoTime();
         if (state == State.SYN_SENT) {
             if (now - synDeadline >= 0) {
-                fail("handshake-timeout", true);
+                fail(ReplayProblem.CONNECT_TIMEOUT, true);
                 return;
             }
-            if (rtx.due(now)) {
-                engine.counters.problem("syn-retransmit");
-                sendSyn();
-                rtx.backOff(now);
-            }
-            arm(rtx.deadline() - synDeadline < 0 ? rtx.deadline() : synDeadline);
+            sender.synTimer(now);
+            long rto = sender.timerDeadline();
+            arm(rto - synDeadline < 0 ? rto : synDeadline);
             return;
         }
-        // A closed window with data waiting: probe until it opens, even when the last probe byte is in flight.
-        boolean probe = sndWnd <= 0 && out.length() > 0;
-        if ((probe || inFlight() > 0) && rtx.due(now)) {
-            if (now - lastProgressNanos >= engine.idleNanos) {
-                fail("idle-timeout", true);
-                return;
-            }
-            rtx.backOff(now);
-            if (probe) {
-                // Zero window and nothing in flight: one byte past it makes the server tell its window again.
-                engine.counters.problem("zero-window-probe");
-                sendData(sndUna, 0, 1, out.length() == 1);
-                sndNxt = TcpSeq.add(sndUna, 1);
-                sndMax = TcpSeq.diff(sndNxt, sndMax) > 0 ? sndNxt : sndMax;
-            } else {
-                engine.counters.problem("retransmit-timeout");
-                sndNxt = sndUna; // go back: everything after the last ACK is sent again
-                pump(now);
-            }
+        if (!sender.retransmitTimer(now)) {
+            fail(ReplayProblem.IDLE_TIMEOUT, true);
+            return;
         }
         advance();
     }
@@ -286,42 +262,53 @@ final class TcpSession {
             switch (state) {
                 case WAITING -> {
                     if (end != null && messages.isEmpty() && greetingExpected == 0) {
-                        engine.counters.problem("no-client-data");
+                        engine.counters.problem(ReplayProblem.NO_CLIENT_DATA);
                         finish(State.DONE, SessionOutcome.NOT_REPLAYED);
                         return;
                     }
-                    long due = engine.sessionStartDue(firstTsMicros);
+                    long due = engine.clock.sessionStartDue(firstTsMicros);
                     if (notYet(due, now)) {
                         arm(due);
+                        return;
+                    }
+                    long turn = rateTurn.waitFor(engine.options.rate(), false, now);
+                    if (turn != 0) {
+                        arm(turn);
                         return;
                     }
                     if (!engine.tryStart(this)) {
                         return; // the engine calls advance() again when a slot or endpoint frees up
                     }
                     startNanos = now;
-                    iss = ThreadLocalRandom.current().nextInt() & 0xffffffffL;
                     synDeadline = now + engine.handshakeNanos;
-                    rtx.restart(SYN_RTO_NANOS, now);
                     state = State.SYN_SENT;
-                    sendSyn();
-                    arm(rtx.deadline());
+                    sender.start(now);
+                    arm(sender.timerDeadline());
                     return;
                 }
                 case AWAITING_ANSWER -> {
                     switch (answer(now)) {
                         case WAIT -> {
                             arm(waitUntil);
-                            armRetransmit();
+                            sender.armRetransmit();
                             return;
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
                                 engine.counters.messagesAnswered.increment();
+                                RunTimeline t = engine.context.timeline();
+                                if (t != null) {
+                                    // With HTTP read, latency is recorded per response instead.
+                                    t.answered(now, http != null && http.isHttp() ? -1 : now - sentAtNanos);
+                                }
                             }
                         }
-                        case TIMED_OUT -> engine.counters.problem("response-timeout");
+                        case TIMED_OUT -> {
+                            engine.counters.problem(ReplayProblem.RESPONSE_TIMEOUT);
+                            unanswered = true;
+                        }
                         case CLOSED_UNANSWERED -> {
-                            fail(serverRst ? "target-reset" : "target-closed", !serverRst);
+                            fail(serverRst ? ReplayProblem.TARGET_RESET : ReplayProblem.TARGET_CLOSED, !serverRst);
                             return;
                         }
                     }
@@ -330,16 +317,23 @@ final class TcpSession {
                 case SENDING -> {
                     if (nextToSend < firstKept + messages.size()) {
                         if (serverFin || serverRst) {
-                            fail(serverRst ? "target-reset" : "target-closed", !serverRst);
+                            fail(serverRst ? ReplayProblem.TARGET_RESET : ReplayProblem.TARGET_CLOSED, !serverRst);
                             return;
                         }
                         CapturedMessage m = messages.get(nextToSend - firstKept);
-                        long due = engine.dueAfter(startNanos, m.tsMicros - firstTsMicros);
+                        long due = engine.clock.dueAfter(startNanos, m.tsMicros - firstTsMicros);
                         if (notYet(due, now)) {
                             arm(due);
-                            armRetransmit();
+                            sender.armRetransmit();
                             return;
                         }
+                        long turn = rateTurn.waitFor(engine.options.rate(), true, now);
+                        if (turn != 0) {
+                            arm(turn);
+                            sender.armRetransmit();
+                            return;
+                        }
+                        rateTurn.taken();
                         setStarved(false);
                         send(m, now);
                         state = State.AWAITING_ANSWER;
@@ -349,38 +343,36 @@ final class TcpSession {
                             finish(State.DONE, outcomeOfEnd());
                             return;
                         }
-                        if (out.length() > 0) {
-                            armRetransmit(); // the last request is not acknowledged yet
+                        if (sender.unacknowledged()) {
+                            sender.armRetransmit(); // the last request is not acknowledged yet
                             return;
                         }
                         if (end.clientReset()) {
-                            sendReset();
+                            sender.sendReset();
                             finish(State.DONE, outcomeOfEnd());
                             return;
                         }
-                        finQueued = true;
-                        finSeq = sndNxt;
                         closeDeadline = now + CLOSE_WAIT_NANOS;
                         state = State.FIN_SENT;
-                        pump(now);
+                        sender.close(now);
                         arm(closeDeadline);
                         return;
                     } else {
                         setStarved(true); // the next message is not captured yet
-                        armRetransmit();
+                        sender.armRetransmit();
                         return;
                     }
                 }
                 case FIN_SENT -> {
-                    if (serverRst || (finAcked && serverFin) || now - closeDeadline >= 0) {
+                    if (serverRst || (sender.finAcknowledged() && serverFin) || now - closeDeadline >= 0) {
                         if (!serverRst) {
-                            sendReset(); // frees the test server's side at once, no TIME_WAIT kept there
+                            sender.sendReset(); // frees the test server's side at once, no TIME_WAIT kept there
                         }
                         finish(State.DONE, outcomeOfEnd());
                         return;
                     }
                     arm(closeDeadline); // a retransmit timer armed earlier may have replaced it
-                    armRetransmit();
+                    sender.armRetransmit();
                     return;
                 }
                 default -> {
@@ -407,6 +399,9 @@ final class TcpSession {
         if (expected > 0 && received >= expected) {
             return Answer.ANSWERED;
         }
+        if (awaiting >= 0 && http != null && received > 0 && http.allAnswered()) {
+            return Answer.ANSWERED; // HTTP framing says the answer is complete, whatever its size
+        }
         if (serverFin || serverRst) {
             return received > 0 || awaiting < 0 ? Answer.ANSWERED : Answer.CLOSED_UNANSWERED;
         }
@@ -426,11 +421,11 @@ final class TcpSession {
 
     private SessionOutcome outcomeOfEnd() {
         if (!everSent) {
-            engine.counters.problem("no-client-data");
+            engine.counters.problem(ReplayProblem.NO_CLIENT_DATA);
             return SessionOutcome.NOT_REPLAYED;
         }
         if (end != null && end.incomplete()) {
-            engine.counters.problem("capture-gap", end.gaps());
+            engine.counters.problem(ReplayProblem.CAPTURE_GAP, end.gaps());
             return SessionOutcome.INCOMPLETE;
         }
         return SessionOutcome.REPLAYED;
@@ -441,114 +436,34 @@ final class TcpSession {
         received = 0;
         sentAtNanos = now;
         int len = m.bytes.length;
-        out.append(m.bytes);
+        // Rewritten when sent, so the requests it holds are known to be sent now. The bytes go into our own
+        // sequence space: a rewrite that changes the length moves every later sequence number with it.
+        byte[] bytes = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
+        sender.append(bytes);
         m.bytes = null;
         engine.pendingBytes.addAndGet(-len);
+        if (http != null) {
+            http.sent(now);
+        }
+        RunTimeline t = engine.context.timeline();
+        if (t != null) {
+            t.sent(now);
+        }
         engine.counters.messagesSent.increment();
-        engine.counters.bytesSent.add(len);
+        engine.counters.bytesSent.add(bytes.length);
         everSent = true;
         if (awaiting - firstKept > 64) {
             messages.subList(0, awaiting - firstKept).clear();
             firstKept = awaiting;
         }
-        pump(now);
+        sender.pump(now);
     }
 
-    /** Sends what the server's window allows, in segments no larger than the MSS and the path MTU. */
-    private void pump(long now) {
-        int segMax = segMax();
-        boolean wasIdle = inFlight() == 0;
-        boolean sent = false;
-        while (true) {
-            int offset = TcpSeq.diff(sndNxt, sndUna);
-            int unsent = out.length() - offset;
-            long room = sndWnd - offset;
-            if (unsent <= 0 || room <= 0) {
-                break;
-            }
-            int n = (int) Math.min(Math.min(unsent, segMax), room);
-            sendData(sndNxt, offset, n, offset + n == out.length());
-            sndNxt = TcpSeq.add(sndNxt, n);
-            if (TcpSeq.diff(sndNxt, sndMax) > 0) {
-                rtx.time(sndNxt, now);
-            }
-            sent = true;
-        }
-        if (finQueued && TcpSeq.diff(sndNxt, sndUna) == out.length() && sndNxt == finSeq && !finAcked) {
-            engine.emit(this, finSeq, rcvNxt, PacketView.FIN | PacketView.ACK, OUR_WINDOW, 0, null, 0, 0);
-            sndNxt = TcpSeq.add(finSeq, 1);
-            sent = true;
-        }
-        if (TcpSeq.diff(sndNxt, sndMax) > 0) {
-            sndMax = sndNxt;
-        }
-        if (wasIdle && (sent || windowBlocked())) {
-            rtx.start(now);
-        }
-        armRetransmit();
-    }
-
-    private void sendSegmentAt(long seq) {
-        int offset = TcpSeq.diff(seq, sndUna);
-        int n = Math.min(segMax(), out.length() - offset);
-        if (n > 0) {
-            sendData(seq, offset, n, offset + n == out.length());
-        } else if (finQueued && !finAcked) {
-            engine.emit(this, finSeq, rcvNxt, PacketView.FIN | PacketView.ACK, OUR_WINDOW, 0, null, 0, 0);
-        }
-    }
-
-    private void sendData(long seq, int offset, int n, boolean last) {
-        int flags = PacketView.ACK | (last ? PacketView.PSH : 0);
-        engine.emit(this, seq, rcvNxt, flags, OUR_WINDOW, 0, out.array(), offset, n);
-    }
-
-    private void sendSyn() {
-        int opts = SegmentWriter.OPT_MSS | (synOptions.wscale() >= 0 ? SegmentWriter.OPT_WSCALE : 0)
-                | (synOptions.sackPermitted() ? SegmentWriter.OPT_SACK_OK : 0);
-        int mss = Math.min(synOptions.mss() > 0 ? synOptions.mss() : 1460, pathMss());
-        engine.emit(this, iss, 0, PacketView.SYN, OUR_WINDOW, opts, null, 0, 0, mss, OUR_WSCALE);
-    }
-
-    private void sendAck() {
-        engine.emit(this, sndNxt, rcvNxt, PacketView.ACK, OUR_WINDOW, 0, null, 0, 0);
-    }
-
-    private void sendReset() {
-        // Before the SYN-ACK the server may sit in SYN-RECEIVED: only a reset at iss + 1 is in its window.
-        boolean synSent = state == State.SYN_SENT;
-        engine.emit(this, synSent ? TcpSeq.add(iss, 1) : sndNxt, synSent ? 0 : rcvNxt,
-                synSent ? PacketView.RST : PacketView.RST | PacketView.ACK, 0, 0, null, 0, 0);
-    }
-
-    /** Largest segment payload the path MTU allows (IP and TCP headers without options). */
-    private int pathMss() {
-        return engine.mtu - (engine.addressLength() == 4 ? 40 : 60);
-    }
-
-    private int segMax() {
-        return Math.min(peerMss, pathMss());
-    }
-
-    private int inFlight() {
-        return state == State.WAITING || state == State.SYN_SENT ? 0 : TcpSeq.diff(sndMax, sndUna);
-    }
-
-    private void armRetransmit() {
-        if (inFlight() > 0 || windowBlocked()) {
-            arm(rtx.deadline());
-        }
-    }
-
-    /** Data waits to be sent, none is in flight, and the server's window is closed. */
-    private boolean windowBlocked() {
-        return inFlight() == 0 && sndWnd <= 0 && out.length() > 0;
-    }
-
-    private void fail(String reason, boolean reset) {
+    private void fail(ReplayProblem reason, boolean reset) {
+        failReason = reason;
         engine.counters.problem(reason);
         if (reset && state != State.WAITING) {
-            sendReset();
+            sender.sendReset();
         }
         finish(State.FAILED, SessionOutcome.FAILED);
     }
@@ -558,9 +473,10 @@ final class TcpSession {
         if (finished()) {
             return;
         }
-        engine.counters.problem("interrupted");
+        interrupted = true;
+        engine.counters.problem(ReplayProblem.INTERRUPTED);
         if (state != State.WAITING) {
-            sendReset();
+            sender.sendReset();
         }
         finish(State.DONE, SessionOutcome.NOT_REPLAYED);
     }
@@ -582,7 +498,9 @@ final class TcpSession {
                 m.bytes = null;
             }
         }
-        engine.counters.ended(outcome);
+        ReplayProblem error = failReason != null ? failReason : unanswered ? ReplayProblem.RESPONSE_TIMEOUT
+                : interrupted ? ReplayProblem.INTERRUPTED : null;
+        recordEnd(engine.context, outcome, !unanswered, http, error, interrupted);
         engine.finished(this, before != State.WAITING);
     }
 
@@ -602,7 +520,7 @@ final class TcpSession {
     }
 
     /** Makes sure the timer runs by {@code at} (nanoTime); an earlier wake-up already set is kept. */
-    private void arm(long at) {
+    void arm(long at) {
         if (timer != null) {
             if (at - timerAt >= 0) {
                 return;

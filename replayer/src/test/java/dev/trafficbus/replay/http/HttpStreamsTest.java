@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.http;
 
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplayProblem;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -96,7 +97,7 @@ class HttpStreamsTest {
         byte[] tls = {0x16, 0x03, 0x01, 0x00, 0x05, 'G', 'E', 'T', ' ', '/'};
         assertThat(st.rewrite(tls)).isEqualTo(tls);
         assertThat(st.rewrite(b("GET /v1/x HTTP/1.1\r\n\r\n"))).isEqualTo(b("GET /v1/x HTTP/1.1\r\n\r\n"));
-        assertThat(st.passReason()).isEqualTo("not-http");
+        assertThat(st.passReason()).isEqualTo(ReplayProblem.NOT_HTTP);
         assertThat(st.isHttp()).isFalse();
 
         HttpRequestStream redis = new HttpRequestStream(rules(), null);
@@ -106,14 +107,14 @@ class HttpStreamsTest {
         String up = s(ws.rewrite(b("GET /v1/ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")));
         assertThat(up).startsWith("GET /v2/ws HTTP/1.1\r\n");
         assertThat(ws.rewrite(b("\u0081\u0005hello"))).isEqualTo(b("\u0081\u0005hello"));
-        assertThat(ws.passReason()).isEqualTo("http-upgrade");
+        assertThat(ws.passReason()).isEqualTo(ReplayProblem.HTTP_UPGRADE);
     }
 
     @Test
     void aHeadCutByTheMessageEndIsSentAsCaptured() {
         HttpRequestStream st = new HttpRequestStream(rules(), null);
         assertThat(s(st.rewrite(b("GET /v1/a HTTP/1.1\r\nHost: p\r\n")))).isEqualTo("GET /v1/a HTTP/1.1\r\nHost: p\r\n");
-        assertThat(st.passReason()).isEqualTo("http-head-split");
+        assertThat(st.passReason()).isEqualTo(ReplayProblem.HTTP_HEAD_SPLIT);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.trafficbus.replay.intake;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.session.TestPackets;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class CaptureRecordReaderTest {
         assertThat(in.packetCount()).isEqualTo(4);
         List<String> seen = new ArrayList<>();
         do {
-            String skip = in.wrap();
+            ReplayProblem skip = in.wrap();
             seen.add(in.timestampMicros() + ":" + (skip != null ? skip
                     : (in.clientToServer() ? "c" : "s") + in.view().srcPort() + "/" + in.view().payloadLength()));
         } while (in.advance());

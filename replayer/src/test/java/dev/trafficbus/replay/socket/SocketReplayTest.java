@@ -193,7 +193,7 @@ class SocketReplayTest {
         assertThat(s.packetsConsumed()).isEqualTo(packets.size() + 1);
         assertThat(s.packetsSkipped()).as("the UDP one").isEqualTo(1);
         assertThat(s.problemsByReason()).containsExactlyInAnyOrderEntriesOf(
-                Map.of("gap", 1L, "undecodable", 1L, "not-tcp", 1L));
+                Map.of("capture-gap", 1L, "undecodable", 1L, "not-tcp", 1L));
         assertThat(s.summaryLine()).contains("replayed 22 of 23 sessions");
     }
 
@@ -266,7 +266,7 @@ class SocketReplayTest {
             assertThat(s.messagesSent()).as("nothing is sent after the target gave up").isEqualTo(4);
             assertThat(s.messagesAnswered()).isZero();
             assertThat(s.problemsByReason()).containsExactlyInAnyOrderEntriesOf(
-                    Map.of("reset-by-target", 2L, "closed-by-target", 2L));
+                    Map.of("target-reset", 2L, "target-closed", 2L));
         }
     }
 

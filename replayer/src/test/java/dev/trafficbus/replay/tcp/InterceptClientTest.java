@@ -3,7 +3,9 @@ package dev.trafficbus.replay.tcp;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.intercept.frame.FrameWriter;
 import dev.trafficbus.intercept.frame.Route;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.TargetAddress;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -35,7 +37,7 @@ class InterceptClientTest {
         List<Socket> accepted = new CopyOnWriteArrayList<>();
         Semaphore connections = new Semaphore(0);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        TcpCounters counters = new TcpCounters();
+        ReplayCounters counters = new ReplayCounters();
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             Thread acceptor = new Thread(() -> {
                 try {
@@ -62,7 +64,7 @@ class InterceptClientTest {
                 client.start(Duration.ofSeconds(5));
                 assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
                 assertThat(connections.tryAcquire(5, TimeUnit.SECONDS)).as("reconnected after the silence").isTrue();
-                assertThat(counters.problemCount("intercept-silent")).isGreaterThanOrEqualTo(1);
+                assertThat(counters.problemCount(ReplayProblem.INTERCEPT_SILENT)).isGreaterThanOrEqualTo(1);
             } finally {
                 client.close();
             }
@@ -80,7 +82,7 @@ class InterceptClientTest {
         String reason = "route 10.99.0.0/16:2048-6143 overlaps the route of replayer other; give each replayer its own --instance";
         List<Socket> accepted = new CopyOnWriteArrayList<>();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        TcpCounters counters = new TcpCounters();
+        ReplayCounters counters = new ReplayCounters();
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             Thread acceptor = new Thread(() -> {
                 try {
@@ -108,7 +110,7 @@ class InterceptClientTest {
                 assertThatThrownBy(() -> client.start(Duration.ofSeconds(5)))
                         .isInstanceOf(UserInputException.class)
                         .hasMessage("intercept " + TargetAddress.show(address) + " refused: " + reason);
-                assertThat(counters.problemCount("intercept-refused")).isEqualTo(1);
+                assertThat(counters.problemCount(ReplayProblem.INTERCEPT_REFUSED)).isEqualTo(1);
             } finally {
                 client.close();
             }

@@ -73,7 +73,8 @@ final class PcapFixture {
     }
 
     /**
-     * Publishes the packets to {@code topic} grouped into records as a forwarder does, with header {@code tb.copy}
+     * Publishes the packets to {@code topic} grouped into records as a forwarder does (timestamped with their capture
+     * time), with header {@code tb.copy}
      * = copy when copy > 0; returns the records published.
      */
     static int publish(String bootstrap, String topic, List<Packet> packets, int copy) {
@@ -91,7 +92,9 @@ final class PcapFixture {
                 maxPacketsPerRecord);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             for (CaptureBatcher.Record rec : records) {
-                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, rec.key(), rec.value());
+                // Timestamped with the capture time, as a forwarder does: a --from/--to window finds records by it.
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null,
+                        Math.floorDiv(rec.firstTsMicros(), 1000L), rec.key(), rec.value());
                 r.headers().add(RecordHeaderNames.SOURCE, "fixture".getBytes(StandardCharsets.UTF_8));
                 r.headers().add(RecordHeaderNames.SCHEMA_FINGERPRINT, CapturedPacketCodec.fingerprintHeaderValue());
                 if (copy > 0) {

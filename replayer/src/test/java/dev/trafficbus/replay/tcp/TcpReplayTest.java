@@ -1,24 +1,15 @@
 package dev.trafficbus.replay.tcp;
 
-import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,39 +28,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * raw packets from fake client addresses into real nginx / redis-server in another namespace, answers
  * relayed by the real intercept from a third namespace.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
-class TcpReplayTest {
-    private static final AtomicInteger TOPICS = new AtomicInteger();
-    private TestKafkaCluster kafka;
-    private TcpTestNet net;
-
-    @BeforeAll
-    void setUp() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
-                "needs root: network namespaces, raw sockets");
-        Assumptions.assumeTrue(TcpTestNet.interceptBuilt(),
-                "the intercept module is not built (intercept/target/classes); build it first");
-        kafka = TestKafkaCluster.start();
-        net = new TcpTestNet();
-        net.startIntercept();
-    }
-
-    @AfterAll
-    void tearDown() throws Exception {
-        if (net != null) {
-            net.close();
-        }
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    @BeforeEach
-    void freshServers() throws Exception {
-        net.stopServers();
-        net.startNginx();
-    }
+class TcpReplayTest extends TcpNetTest {
 
     @Test
     void shortAndKeepAliveHttpSessionsReachTheServerOnceFromTheClientRange() throws Exception {
@@ -146,7 +105,7 @@ class TcpReplayTest {
         ReplaySummary s = replay(topic, 80, ReplaySpeed.MAX, options(4));
 
         assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(60);
-        assertThat(s.problemsByReason()).doesNotContainKeys("target-reset", "connection-refused");
+        assertThat(s.problemsByReason()).doesNotContainKeys("target-reset", "connect-refused");
         List<String> log = net.accessLog();
         assertThat(log).hasSize(60);
         Set<String> endpoints = new HashSet<>();
@@ -339,13 +298,6 @@ class TcpReplayTest {
         }
     }
 
-    private TcpEngineOptions options(int instance) {
-        TcpEngineOptions o = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
-                List.of(TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT), net.token.toFile(), instance);
-        o.handshakeTimeout = java.time.Duration.ofSeconds(15);
-        return o;
-    }
-
     private ReplaySummary replay(String topic, int port, ReplaySpeed speed, TcpEngineOptions tcp) {
         Properties c = new Properties();
         c.put("bootstrap.servers", kafka.bootstrapServers());
@@ -354,22 +306,5 @@ class TcpReplayTest {
         ReplaySummary s = new TcpReplay(r, ReplayTuning.defaults().withDrainTimeout(java.time.Duration.ofSeconds(20)), tcp).run();
         System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
         return s;
-    }
-
-    private String topic() throws Exception {
-        String t = "tb.capture.tcp" + TOPICS.incrementAndGet();
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(t, 1, (short) 1))).all().get();
-        }
-        return t;
-    }
-
-    /** Requests by URI from access-log lines "addr:port uri length". */
-    private static Map<String, Integer> countUris(List<String> log) {
-        Map<String, Integer> m = new HashMap<>();
-        for (String line : log) {
-            m.merge(line.split(" ")[1], 1, Integer::sum);
-        }
-        return m;
     }
 }

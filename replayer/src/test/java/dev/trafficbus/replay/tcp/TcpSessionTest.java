@@ -3,8 +3,15 @@ package dev.trafficbus.replay.tcp;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.intake.EngineContext;
+import dev.trafficbus.replay.intake.OffsetLedger;
+import dev.trafficbus.replay.intake.ReplayClock;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.TcpSeq;
@@ -17,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -32,7 +40,7 @@ class TcpSessionTest {
     private static final SessionEnd CLOSED = new SessionEnd(SessionEnd.How.CLOSED, true, true, false, true, false, 1, 0, 0);
 
     private final LinkedBlockingQueue<byte[]> sent = new LinkedBlockingQueue<>();
-    private final TcpCounters counters = new TcpCounters();
+    private final ReplayCounters counters = new ReplayCounters();
     private final SegmentWriter server = new SegmentWriter();
     private TcpEngine engine;
     private int clientPorts = 40000;
@@ -66,8 +74,12 @@ class TcpSessionTest {
             public void close() {
             }
         };
-        engine = new TcpEngine(new InetSocketAddress(InetAddress.getByAddress(TARGET), 80), ReplaySpeed.MAX, tuning,
-                tcp, endpoints, counters, out);
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getByAddress(TARGET), 80);
+        ReplayRequest request = new ReplayRequest("tb.capture.unit", new Properties(), target, ReplaySpeed.MAX, null,
+                true, false);
+        EngineContext ctx = new EngineContext(request, tuning, ReplayOptions.defaults(), counters,
+                new ReplayClock(ReplaySpeed.MAX), new OffsetLedger(), null);
+        engine = new TcpEngine(ctx, tcp, endpoints, out);
         return engine;
     }
 
@@ -236,7 +248,7 @@ class TcpSessionTest {
         engine.batch.flush();
         Seg syn = next();
         assertThat(syn.has(PacketView.SYN)).isTrue();
-        assertThat(counters.problemCount("endpoints-exhausted")).isGreaterThanOrEqualTo(1);
+        assertThat(counters.problemCount(ReplayProblem.ENDPOINTS_EXHAUSTED)).isGreaterThanOrEqualTo(1);
     }
 
     @Test
@@ -272,7 +284,7 @@ class TcpSessionTest {
         assertThat(rst.has(PacketView.RST)).as("the server's half-closed connection is freed").isTrue();
         awaitDone(1);
         assertThat(counters.sessionsFailed.sum()).isEqualTo(1);
-        assertThat(counters.problemCount("target-closed")).isEqualTo(1);
+        assertThat(counters.problemCount(ReplayProblem.TARGET_CLOSED)).isEqualTo(1);
     }
 
     @Test

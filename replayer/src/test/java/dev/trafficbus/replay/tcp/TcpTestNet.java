@@ -193,6 +193,11 @@ final class TcpTestNet implements AutoCloseable {
         extraIntercepts.add(startIntercept(port, filter));
     }
 
+    /** Starts one more intercept on {@code port} that relays the answers' payload too ({@code --with-payload}). */
+    void startPayloadIntercept(int port) throws Exception {
+        extraIntercepts.add(startIntercept(port, ANSWERS_FILTER, "--with-payload"));
+    }
+
     /** Stops the intercepts started by {@link #startExtraIntercept}. */
     void stopExtraIntercepts() {
         extraIntercepts.forEach(TcpTestNet::stop);

@@ -1,7 +1,7 @@
-package dev.trafficbus.replay.tcp;
+package dev.trafficbus.replay.intake;
 
 /** How a replayed session ended in the ledger: each session seen ends as exactly one of these. */
-enum SessionOutcome {
+public enum SessionOutcome {
     /** Replayed to its end with every captured byte. */
     REPLAYED,
     /** Replayed to its end, with holes in the captured client stream. */

@@ -1,0 +1,32 @@
+package dev.trafficbus.replay.intake;
+
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.http.HttpExchanges;
+import dev.trafficbus.replay.http.ResponsePublisher;
+import dev.trafficbus.replay.report.RunTimeline;
+
+/**
+ * What the shared intake hands the engine of a run (socket or tcp): the settings, the counters, the pacing clock,
+ * the offset ledger its sessions release their records to, and where response records go.
+ *
+ * @param responses publisher of request/response records, or null when none are published
+ */
+public record EngineContext(ReplayRequest request, ReplayTuning tuning, ReplayOptions options, ReplayCounters counters,
+                            ReplayClock clock, OffsetLedger ledger, ResponsePublisher responses) {
+    /** Null unless a run report is made. */
+    public RunTimeline timeline() {
+        return options.timeline();
+    }
+
+    /** The HTTP side of a new session (rewrites, response records, status counts), or null when the run needs none. */
+    public HttpExchanges newExchanges() {
+        if (!options.httpAware()) {
+            return null;
+        }
+        RunTimeline t = options.timeline();
+        return new HttpExchanges(options.http(), responses != null, t == null ? null : t::status,
+                t == null ? null : latency -> t.latency(System.nanoTime(), latency));
+    }
+}
