@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The README's first command on a machine without libpcap: every libpcap library file is hidden behind an empty file
  * in a private mount namespace ({@code unshare -m}, root only), as on a fresh machine. Reading the capture needs no
- * libpcap; live capture names the package to install.
+ * libpcap; live capture and intercept name the package to install.
  */
 class WithoutLibpcapTest {
     private static final List<String> LIBRARY_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
@@ -33,7 +33,7 @@ class WithoutLibpcapTest {
 
     @Test
     @Timeout(300)
-    void readmeFirstCommandReplaysEverySessionAndLiveCaptureNamesThePackage() throws Exception {
+    void readmeFirstCommandReplaysEverySessionAndLiveCaptureAndInterceptNameThePackage() throws Exception {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "needs root: hides libpcap with a bind mount in a private mount namespace (unshare -m)");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "needs unshare (util-linux)");
@@ -52,6 +52,13 @@ class WithoutLibpcapTest {
                 "--bootstrap-servers", "127.0.0.1:1");
         assertThat(live.exitCode()).as(live.output()).isEqualTo(2);
         assertThat(live.output().strip()).isEqualTo("trafficbus forward: live capture (--interface) needs libpcap,"
+                + " which is not installed (or cannot be loaded): sudo apt-get install libpcap0.8 (the Debian/Ubuntu"
+                + " package libpcap0.8; dnf install libpcap elsewhere)");
+
+        Result intercept = withoutLibpcap(libraries, empty, "dev.trafficbus.intercept.InterceptMain", "--interface", "lo",
+                "--no-auth", "--listen", "127.0.0.1:0");
+        assertThat(intercept.exitCode()).as(intercept.output()).isEqualTo(2);
+        assertThat(intercept.output().strip()).isEqualTo("trafficbus intercept: capturing the responses needs libpcap,"
                 + " which is not installed (or cannot be loaded): sudo apt-get install libpcap0.8 (the Debian/Ubuntu"
                 + " package libpcap0.8; dnf install libpcap elsewhere)");
     }
