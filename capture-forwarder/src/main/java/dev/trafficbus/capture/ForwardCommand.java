@@ -54,7 +54,8 @@ public final class ForwardCommand implements Callable<Integer> {
     static final class Input {
         @Option(names = "--pcap", required = true, paramLabel = "FILE",
                 description = "pcap or pcapng file to import (e.g. written by tcpdump -w), gzip-compressed or not;"
-                        + " - reads standard input. Needs no libpcap.")
+                        + " - reads standard input. Needs no libpcap. Packets of a pcapng interface whose link type"
+                        + " cannot be read are skipped as link-type; a file with no readable interface is refused.")
         Path pcap;
 
         @Option(names = "--interface", required = true, paramLabel = "IF",

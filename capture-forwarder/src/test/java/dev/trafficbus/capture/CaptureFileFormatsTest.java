@@ -140,6 +140,42 @@ class CaptureFileFormatsTest {
     }
 
     @Test
+    void simpleAndObsoletePacketBlocksAndBinaryTimeUnitsWithAnOffset() throws Exception {
+        // No tool here writes these; the blocks are built around real frames, as the pcapng specification lays out.
+        List<Fixtures.Frame> real = Fixtures.frames("ethernet.pcap").subList(0, 3);
+        ByteBuffer idb = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        idb.putShort((short) 1).putShort((short) 0).putInt(0);
+        idb.putShort((short) 9).putShort((short) 1).put((byte) 0x94).put(new byte[3]); // if_tsresol: 2^-20 s
+        idb.putShort((short) 14).putShort((short) 8).putLong(1000); // if_tsoffset: 1000 s
+        idb.putInt(0); // opt_endofopt
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(block(0x0A0D0D0A, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(0x1A2B3C4D).putShort((short) 1).putShort((short) 0).putLong(-1).array()));
+        out.write(block(1, idb.array()));
+        out.write(block(6, packetBody(20, real.get(0), 0, (5L << 20) + (1L << 19), false))); // 5.5 s
+        out.write(block(3, packetBody(4, real.get(1), 0, 0, true)));
+        out.write(block(2, packetBody(20, real.get(2), 0, 6L << 20, false)));
+        List<Read> read = read(Files.write(temp.resolve("blocks.pcapng"), out.toByteArray()));
+        assertThat(read).extracting(Read::micros).containsExactly(1_005_500_000L, 1_005_500_000L, 1_006_000_000L);
+        for (int i = 0; i < 3; i++) {
+            assertThat(read.get(i).bytes()).isEqualTo(real.get(i).bytes());
+            assertThat(read.get(i).wireLength()).isEqualTo(real.get(i).wireLength());
+        }
+    }
+
+    /** A packet block's body: EPB/OPB header of {@code header} bytes (20) or SPB's (4), the frame, padding. */
+    private static byte[] packetBody(int header, Fixtures.Frame f, int iface, long units, boolean simple) {
+        int data = f.bytes().length;
+        ByteBuffer b = ByteBuffer.allocate(header + ((data + 3) & ~3)).order(ByteOrder.LITTLE_ENDIAN);
+        if (simple) {
+            b.putInt(f.wireLength());
+        } else {
+            b.putInt(iface).putInt((int) (units >>> 32)).putInt((int) units).putInt(data).putInt(f.wireLength());
+        }
+        return b.put(f.bytes()).array();
+    }
+
+    @Test
     void gzipIsRecognisedByItsContentWithOrWithoutGz() throws Exception {
         for (String name : List.of("ethernet.pcap", "multi-link.pcapng")) {
             byte[] gz = gzip(Files.readAllBytes(Fixtures.path(name)));
