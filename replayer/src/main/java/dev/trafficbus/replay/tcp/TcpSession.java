@@ -88,7 +88,10 @@ final class TcpSession extends ReplayedSession {
         this.firstTsMicros = firstTsMicros;
         this.synOptions = synOptions;
         this.clientAddress = new byte[engine.addressLength()];
-        this.http = engine.context.newExchanges();
+        // Answers come headers-only unless intercept relays payloads: requests are read as HTTP only where the
+        // run needs it (rewrites, response records), not for the report's status codes alone (a cost per request).
+        this.http = engine.options.http().isEmpty() && engine.context.responses() == null ? null
+                : engine.context.newExchanges();
         this.sender = new TcpSender(engine, this, synOptions);
     }
 
