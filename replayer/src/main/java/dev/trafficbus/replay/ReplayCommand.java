@@ -125,6 +125,12 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Longest wait for one answer before the next message is sent; counted as response-timeout (default: ${DEFAULT-VALUE}).")
     Duration responseTimeout;
 
+    @Option(names = "--quiet-period", defaultValue = "50ms", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
+            description = "Only for protocols the replay cannot read (HTTP/1.x and Redis answers end by their framing): "
+                    + "an answer of another size than captured is complete after this much silence; counted as "
+                    + "answers judged by silence (default: ${DEFAULT-VALUE}).")
+    Duration quietPeriod;
+
     @Option(names = "--connect-timeout", defaultValue = "5s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
             description = "Longest wait for a connection to the target (default: ${DEFAULT-VALUE}).")
     Duration connectTimeout;
@@ -184,7 +190,7 @@ public final class ReplayCommand implements Callable<Integer> {
         TargetAddress.checkReachable(targetAddress, (int) Math.min(connectTimeout.toMillis(), Integer.MAX_VALUE));
         ReplayRequest request = new ReplayRequest(topic, clientConfig, targetAddress, replaySpeed, group,
                 untilEnd || window.to() != null, true);
-        ReplayTuning tuning = ReplayTuning.defaults().withResponseTimeout(responseTimeout)
+        ReplayTuning tuning = ReplayTuning.defaults().withResponseTimeout(responseTimeout).withQuietPeriod(quietPeriod)
                 .withConnectTimeout(connectTimeout).withMaxConnections(maxConnections)
                 .withMaxBufferedBytes(maxBufferedMb << 20).withDrainTimeout(drainTimeout).withIoThreads(ioThreads);
 

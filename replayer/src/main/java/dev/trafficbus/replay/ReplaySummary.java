@@ -24,13 +24,21 @@ import java.util.TreeMap;
  * @param packetsConsumed    packets in the records that decoded: each is used or skipped
  * @param packetsSkipped     packets that were not replayable (their reasons are in problemsByReason)
  * @param seconds            wall time of the run
+ * @param answersJudged      answers by how their end was known: framing, size, silence, close, timeout
  */
 public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessionsFailed, long sessionsIncomplete,
                             long messagesSent, long messagesAnswered, long bytesSent, long bytesReceived,
                             Map<String, Long> problemsByReason, long recordsConsumed, long recordsSkipped,
-                            long packetsConsumed, long packetsSkipped, double seconds) {
+                            long packetsConsumed, long packetsSkipped, double seconds,
+                            Map<String, Long> answersJudged) {
     public ReplaySummary {
         problemsByReason = Map.copyOf(problemsByReason);
+        answersJudged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answersJudged));
+    }
+
+    /** Answers judged {@code label} ({@code framing}, {@code size}, {@code silence}, {@code close}, {@code timeout}). */
+    public long answersJudged(String label) {
+        return answersJudged.getOrDefault(label, 0L);
     }
 
     /** Sessions seen that were neither replayed, incomplete nor failed. */
@@ -53,6 +61,10 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
         sb.append(String.format(Locale.ROOT, "%.1f s, %.0f msg/s; records %d consumed, %d skipped; "
                 + "packets %d consumed, %d skipped", seconds, messagesPerSecond(), recordsConsumed, recordsSkipped,
                 packetsConsumed, packetsSkipped));
+        if (!answersJudged.isEmpty()) {
+            sb.append("; answers judged by");
+            answersJudged.forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
+        }
         if (!problemsByReason.isEmpty()) {
             sb.append("; problems:");
             new TreeMap<>(problemsByReason).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
@@ -75,6 +87,7 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
         messages.put("answered", messagesAnswered);
         messages.put("perSecond", Math.round(messagesPerSecond() * 10) / 10.0);
         report.put("messages", messages);
+        report.put("answers", answersJudged);
         Map<String, Object> bytes = new LinkedHashMap<>();
         bytes.put("sent", bytesSent);
         bytes.put("received", bytesReceived);

@@ -6,7 +6,8 @@ import java.time.Duration;
  * Limits and timeouts of a replay; {@link #defaults()} suits most runs.
  *
  * @param responseTimeout  longest wait for the answer to one message before moving on (counted)
- * @param quietPeriod      an answer whose size differs from the capture is complete after this much silence
+ * @param quietPeriod      for protocols without known framing: an answer whose size differs from the capture is
+ *                         complete after this much silence
  * @param connectTimeout   longest wait for a connection to the target
  * @param maxConnections   connections open to the target at once; further session starts queue
  * @param maxBufferedBytes captured bytes waiting to be sent before the consumer pauses
@@ -38,6 +39,12 @@ public record ReplayTuning(Duration responseTimeout, Duration quietPeriod, Durat
     /** A copy with the response timeout changed. */
     public ReplayTuning withResponseTimeout(Duration d) {
         return new ReplayTuning(d, quietPeriod, connectTimeout, maxConnections, maxBufferedBytes, idleFlush, idleEnd,
+                drainTimeout, brokerWait, ioThreads);
+    }
+
+    /** A copy with the quiet period changed. */
+    public ReplayTuning withQuietPeriod(Duration d) {
+        return new ReplayTuning(responseTimeout, d, connectTimeout, maxConnections, maxBufferedBytes, idleFlush, idleEnd,
                 drainTimeout, brokerWait, ioThreads);
     }
 

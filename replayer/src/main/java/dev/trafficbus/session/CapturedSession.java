@@ -40,6 +40,9 @@ public final class CapturedSession implements StreamReassembler.Sink {
     private int bufLen;
     private boolean messageOpen;
     private long messageTs;
+    private long messageLastTs;
+    /** Capture time of the latest server byte answering the latest message. */
+    private long answerLastTs;
     private int nextIndex;
 
     // Answer accounting for the latest message (index nextIndex - 1; -1 before the first).
@@ -150,6 +153,7 @@ public final class CapturedSession implements StreamReassembler.Sink {
                 closeMessage();
                 if (!answerFrozen) {
                     serverBytes += fresh;
+                    answerLastTs = tsMicros;
                 }
                 out.serverData(nextIndex - 1, v.array(), v.payloadOffset() + len - (int) fresh, (int) fresh, tsMicros);
             }
@@ -223,6 +227,7 @@ public final class CapturedSession implements StreamReassembler.Sink {
             if (!messageOpen) {
                 openMessage(offset, tsMicros, ack);
             }
+            messageLastTs = Math.max(messageLastTs, tsMicros);
             append(b, off, take);
             offset += take;
             off += take;
@@ -269,6 +274,7 @@ public final class CapturedSession implements StreamReassembler.Sink {
         nextIndex++;
         messageOpen = true;
         messageTs = tsMicros;
+        messageLastTs = tsMicros;
         bufLen = 0;
         lastStartOffset = Math.max(lastStartOffset, offset);
         serverBytes = 0;
@@ -295,6 +301,9 @@ public final class CapturedSession implements StreamReassembler.Sink {
 
     private void settle(int index) {
         out.expectedResponse(index, expected(index), true);
+        if (index >= 0 && serverSeen && serverBytes > 0 && !answerFrozen && index == nextIndex - 1) {
+            out.productionAnswer(index, Math.max(0, answerLastTs - messageLastTs));
+        }
     }
 
     private long expected(int index) {

@@ -24,6 +24,14 @@ public interface SessionEvents {
     default void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
     }
 
+    /**
+     * How long production took to answer message {@code index}: from the client's last byte of it to the
+     * server's last byte before the next message, in capture microseconds. Sent once the answer is settled,
+     * only when the capture holds server bytes for it. Ignored by default.
+     */
+    default void productionAnswer(int index, long micros) {
+    }
+
     /** The captured connection is over; no event follows. */
     void end(SessionEnd end);
 }

@@ -27,7 +27,7 @@ import java.util.Map;
  * way the forwarder does: consecutive packets of a flow in one value, flow key, record time = first packet's
  * capture time, source header.
  */
-final class CaptureFixture {
+public final class CaptureFixture {
     /** One TCP packet of the service port. */
     record Packet(long micros, byte[] ip, boolean clientToServer, int clientPort, boolean clientSyn) {
     }
@@ -45,7 +45,7 @@ final class CaptureFixture {
         this.expected = expected;
     }
 
-    static Path testdata() {
+    public static Path testdata() {
         Path here = Paths.get("").toAbsolutePath();
         for (Path p = here; p != null; p = p.getParent()) {
             if (Files.isRegularFile(p.resolve("testdata/http-sessions.pcap"))) {
@@ -55,8 +55,12 @@ final class CaptureFixture {
         throw new IllegalStateException("testdata/ not found above " + here);
     }
 
-    /** Reads {@code name}.pcap and {@code name}.expected. */
-    static CaptureFixture load(String name) throws Exception {
+    /** The TCP packets of {@code name}.pcap to and from {@code servicePort}, without an .expected file. */
+    static CaptureFixture packetsOf(String name, int servicePort) throws Exception {
+        return new CaptureFixture(read(name, servicePort), List.of());
+    }
+
+    private static List<Packet> read(String name, int servicePort) throws Exception {
         List<Packet> packets = new ArrayList<>();
         PacketView v = new PacketView();
         try (PcapHandle h = Pcaps.openOffline(testdata().resolve(name + ".pcap").toString(),
@@ -78,14 +82,20 @@ final class CaptureFixture {
                 if (v.wrap(ip, 0, ip.length, ip.length) != PacketStatus.TCP) {
                     continue;
                 }
-                boolean c2s = v.dstPort() == SERVICE_PORT;
-                if (!c2s && v.srcPort() != SERVICE_PORT) {
+                boolean c2s = v.dstPort() == servicePort;
+                if (!c2s && v.srcPort() != servicePort) {
                     continue;
                 }
                 boolean syn = c2s && v.hasFlag(PacketView.SYN) && !v.hasFlag(PacketView.ACK);
                 packets.add(new Packet(micros, ip, c2s, c2s ? v.srcPort() : v.dstPort(), syn));
             }
         }
+        return packets;
+    }
+
+    /** Reads {@code name}.pcap and {@code name}.expected. */
+    static CaptureFixture load(String name) throws Exception {
+        List<Packet> packets = read(name, SERVICE_PORT);
         List<Expected> expected = new ArrayList<>();
         for (String line : Files.readAllLines(testdata().resolve(name + ".expected"))) {
             if (line.startsWith("#") || line.isBlank()) {

@@ -4,7 +4,6 @@ import dev.trafficbus.replay.ReplayProblem;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.IntConsumer;
 
 /**
  * The HTTP side of one replayed session: rewrites its requests, reads the target's responses and, when
@@ -48,8 +47,6 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
 
     private final HttpRequestStream stream;
     private final boolean record;
-    private final IntConsumer statusSink;
-    private final java.util.function.LongConsumer latencySink;
     private int sentRequests;
     private final List<Request> requests = new ArrayList<>();
     private final List<HttpResponse> replayed = new ArrayList<>();
@@ -59,21 +56,12 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     private long messageTsMicros;
 
     /**
-     * @param rules      rewrites to apply
-     * @param record     keep bodies and production responses for response records
-     * @param statusSink receives the status code of every replayed response (may be null)
+     * @param rules  rewrites to apply
+     * @param record keep bodies and production responses for response records
      */
-    public HttpExchanges(HttpRewriteRules rules, boolean record, IntConsumer statusSink) {
-        this(rules, record, statusSink, null);
-    }
-
-    /** As above; {@code latencySink} receives each answer's latency in nanoseconds (may be null). */
-    public HttpExchanges(HttpRewriteRules rules, boolean record, IntConsumer statusSink,
-                         java.util.function.LongConsumer latencySink) {
+    public HttpExchanges(HttpRewriteRules rules, boolean record) {
         this.stream = new HttpRequestStream(rules, this);
         this.record = record;
-        this.statusSink = statusSink;
-        this.latencySink = latencySink;
         this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
         this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
     }
@@ -138,23 +126,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
         return index < requests.size() ? requests.get(index).method : null;
     }
 
-    /**
-     * True when the stream is HTTP, requests were sent and every one of them has its complete response: the
-     * answer is over, whatever its size (no need to wait for silence).
-     */
-    public boolean allAnswered() {
-        return stream.isHttp() && sentRequests > 0 && replayedStream.responses() >= sentRequests
-                && stream.passReason() == null;
-    }
-
     private void onReplayed(HttpResponse r) {
-        if (statusSink != null) {
-            statusSink.accept(r.status());
-        }
-        int i = replayedStream.responses() - 1;
-        if (latencySink != null && i >= 0 && i < requests.size() && requests.get(i).sentNanos >= 0) {
-            latencySink.accept(r.completeNanos() - requests.get(i).sentNanos);
-        }
         if (record) {
             replayed.add(r);
         } else {

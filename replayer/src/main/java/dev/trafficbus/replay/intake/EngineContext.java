@@ -20,13 +20,12 @@ public record EngineContext(ReplayRequest request, ReplayTuning tuning, ReplayOp
         return options.timeline();
     }
 
-    /** The HTTP side of a new session (rewrites, response records, status counts), or null when the run needs none. */
+    /** The HTTP side of a new session (rewrites, response records), or null when the run needs none. */
     public HttpExchanges newExchanges() {
         if (!options.httpAware()) {
             return null;
         }
-        RunTimeline t = options.timeline();
-        return new HttpExchanges(options.http(), responses != null, t == null ? null : t::status,
-                t == null ? null : latency -> t.latency(System.nanoTime(), latency));
+        // Status codes and answer times reach the timeline through each session's conversation.
+        return new HttpExchanges(options.http(), responses != null);
     }
 }

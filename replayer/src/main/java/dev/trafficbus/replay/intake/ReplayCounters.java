@@ -3,7 +3,9 @@ package dev.trafficbus.replay.intake;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.conversation.AnswerCounts;
 import dev.trafficbus.replay.report.RunTimeline;
+
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,6 +29,8 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
     final LongAdder sessionsContinuingAfterWindow = new LongAdder();
     public final LongAdder messagesSent = new LongAdder();
     public final LongAdder messagesAnswered = new LongAdder();
+    /** How each answer's end was known. */
+    public final AnswerCounts answers = new AnswerCounts();
     public final LongAdder bytesSent = new LongAdder();
     public final LongAdder bytesReceived = new LongAdder();
     final LongAdder recordsConsumed = new LongAdder();
@@ -53,6 +57,7 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
             m.functionCounter("sessions_not_replayed", sessionsNotReplayed, LongAdder::sum);
             m.functionCounter("requests_sent", messagesSent, LongAdder::sum);
             m.functionCounter("requests_answered", messagesAnswered, LongAdder::sum);
+            answers.export(m);
             m.functionCounter("bytes_sent", bytesSent, LongAdder::sum);
             m.functionCounter("bytes_received", bytesReceived, LongAdder::sum);
             m.functionCounter("records_consumed", recordsConsumed, LongAdder::sum);
@@ -161,6 +166,6 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
         return new ReplaySummary(sessionsSeen.sum(), sessionsReplayed.sum(), sessionsFailed.sum(),
                 sessionsIncomplete.sum(), messagesSent.sum(), messagesAnswered.sum(), bytesSent.sum(),
                 bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(),
-                packetsConsumed.sum(), packetsSkipped.sum(), seconds);
+                packetsConsumed.sum(), packetsSkipped.sum(), seconds, answers.toReport());
     }
 }

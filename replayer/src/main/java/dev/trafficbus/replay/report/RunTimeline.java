@@ -1,79 +1,145 @@
 package dev.trafficbus.replay.report;
 
+import dev.trafficbus.replay.conversation.AnswerSink;
+import dev.trafficbus.replay.conversation.Conversation;
+
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * What happened during a run, second by second: messages sent and answered, errors, and a bounded sample of
- * answer latencies per second (for percentiles over time); plus the status code mix of HTTP answers.
- * Updated from every event loop; cheap enough per message.
+ * What happened during a run, for its report: per time step the messages sent and answered, errors, and a
+ * sample of the test server's answer times beside production's for the same messages; the capture's own
+ * rate; and per endpoint (HTTP method + path template, or command) production's and the test server's
+ * answer times, status classes and problems. Steps start at 0.1 s and double in width as the run grows,
+ * so memory stays bounded and a report of any length has a readable number of points. Updated from every
+ * engine thread (one lock; a few operations per message).
  */
-public final class RunTimeline {
-    private static final int SAMPLES_PER_SECOND = 1000;
-    private static final int MAX_SECONDS = 24 * 3600;
+public final class RunTimeline implements AnswerSink {
+    private static final long FIRST_STEP_NANOS = 100_000_000L;
+    private static final int MAX_STEPS = 1200;
+    private static final int SAMPLES_PER_STEP = 400;
+    private static final int SAMPLES_PER_ENDPOINT = 4000;
+    private static final int MAX_ENDPOINTS = 200;
+    /** Name of the group that takes every endpoint past {@link #MAX_ENDPOINTS} and answers of other protocols. */
+    public static final String OTHER_ENDPOINTS = "(other)";
 
-    private static final class Second {
+    private static final class Step {
         long sent;
         long answered;
         long errors;
-        long latencyCount;
-        long[] samples = new long[16];
-        int sampleCount;
+        final LatencySample replayed = new LatencySample(SAMPLES_PER_STEP);
+        final LatencySample production = new LatencySample(SAMPLES_PER_STEP);
+
+        void merge(Step o) {
+            sent += o.sent;
+            answered += o.answered;
+            errors += o.errors;
+            replayed.merge(o.replayed);
+            production.merge(o.production);
+        }
     }
 
-    private final long startNanos;
-    private final ArrayList<Second> seconds = new ArrayList<>();
+    private static final class Endpoint {
+        long requests;
+        final LatencySample replayed = new LatencySample(SAMPLES_PER_ENDPOINT);
+        final LatencySample production = new LatencySample(SAMPLES_PER_ENDPOINT);
+        final long[] statusClasses = new long[6];
+        final TreeMap<String, Long> problems = new TreeMap<>();
+    }
+
+    /** Time 0: the first thing that happened (the consumer's start-up is left out). */
+    private long startNanos;
+    private boolean started;
+    private long lastNanos;
+    private long stepNanos = FIRST_STEP_NANOS;
+    private final ArrayList<Step> steps = new ArrayList<>();
+    // The capture's own timing: messages by capture time since the first one sent.
+    private long captureBaseMicros = Long.MIN_VALUE;
+    private long captureLastMicros;
+    private long captureStepMicros = FIRST_STEP_NANOS / 1000;
+    private final ArrayList<long[]> captureSteps = new ArrayList<>();
+    private long captured;
     private final TreeMap<Integer, Long> statuses = new TreeMap<>();
     private final TreeMap<String, Long> errorsByReason = new TreeMap<>();
+    private final HashMap<String, Endpoint> endpoints = new HashMap<>();
+    private final LatencySample allReplayed = new LatencySample(SAMPLES_PER_ENDPOINT);
+    private final LatencySample allProduction = new LatencySample(SAMPLES_PER_ENDPOINT);
 
-    /** A timeline whose second 0 starts now. */
+    /** A timeline whose time 0 is its first event. */
     public RunTimeline() {
-        this.startNanos = System.nanoTime();
     }
 
-    private Second at(long nowNanos) {
-        int s = (int) Math.min(MAX_SECONDS, Math.max(0, (nowNanos - startNanos) / 1_000_000_000L));
-        while (seconds.size() <= s) {
-            seconds.add(new Second());
+    private Step at(long nowNanos) {
+        if (!started) {
+            started = true;
+            startNanos = nowNanos;
         }
-        return seconds.get(s);
+        lastNanos = Math.max(lastNanos, nowNanos);
+        long offset = Math.max(0, nowNanos - startNanos);
+        while (offset / stepNanos >= MAX_STEPS) {
+            // Twice as wide: pairs of steps become one.
+            for (int i = 0; i < steps.size(); i += 2) {
+                Step merged = steps.get(i);
+                if (i + 1 < steps.size()) {
+                    merged.merge(steps.get(i + 1));
+                }
+                steps.set(i / 2, merged);
+            }
+            steps.subList((steps.size() + 1) / 2, steps.size()).clear();
+            stepNanos *= 2;
+        }
+        int s = (int) (offset / stepNanos);
+        while (steps.size() <= s) {
+            steps.add(new Step());
+        }
+        return steps.get(s);
     }
 
-    /** A message was written. */
-    public synchronized void sent(long nowNanos) {
+    /** A message captured at {@code capturedAtMicros} was written. */
+    public synchronized void sent(long nowNanos, long capturedAtMicros) {
         at(nowNanos).sent++;
-    }
-
-    /** A message was answered after {@code latencyNanos} (negative: its latency is recorded otherwise). */
-    public synchronized void answered(long nowNanos, long latencyNanos) {
-        at(nowNanos).answered++;
-        if (latencyNanos >= 0) {
-            latency(nowNanos, latencyNanos);
+        captured++;
+        if (captureBaseMicros == Long.MIN_VALUE) {
+            captureBaseMicros = capturedAtMicros;
         }
+        captureLastMicros = Math.max(captureLastMicros, capturedAtMicros);
+        long offset = Math.max(0, capturedAtMicros - captureBaseMicros);
+        while (offset / captureStepMicros >= MAX_STEPS) {
+            for (int i = 0; i < captureSteps.size(); i += 2) {
+                long n = captureSteps.get(i)[0] + (i + 1 < captureSteps.size() ? captureSteps.get(i + 1)[0] : 0);
+                captureSteps.set(i / 2, new long[] {n});
+            }
+            captureSteps.subList((captureSteps.size() + 1) / 2, captureSteps.size()).clear();
+            captureStepMicros *= 2;
+        }
+        int s = (int) (offset / captureStepMicros);
+        while (captureSteps.size() <= s) {
+            captureSteps.add(new long[1]);
+        }
+        captureSteps.get(s)[0]++;
     }
 
-    /** One answer latency (a message's, or an HTTP response's when the stream is HTTP). */
-    public synchronized void latency(long nowNanos, long latencyNanos) {
-        Second s = at(nowNanos);
-        s.latencyCount++;
+    @Override
+    public synchronized void answered(long nowNanos, String endpoint, long latencyNanos) {
+        Step s = at(nowNanos);
+        s.answered++;
         long micros = latencyNanos / 1000;
-        // Reservoir sampling keeps a fair sample of every second however busy it was.
-        if (s.sampleCount < SAMPLES_PER_SECOND) {
-            if (s.sampleCount == s.samples.length) {
-                s.samples = Arrays.copyOf(s.samples, Math.min(SAMPLES_PER_SECOND, s.samples.length * 2));
-            }
-            s.samples[s.sampleCount++] = micros;
-        } else {
-            long j = ThreadLocalRandom.current().nextLong(s.latencyCount);
-            if (j < SAMPLES_PER_SECOND) {
-                s.samples[(int) j] = micros;
-            }
-        }
+        s.replayed.add(micros);
+        allReplayed.add(micros);
+        Endpoint e = endpoint(endpoint);
+        e.requests++;
+        e.replayed.add(micros);
+    }
+
+    @Override
+    public synchronized void production(long nowNanos, String endpoint, long micros) {
+        at(nowNanos).production.add(micros);
+        allProduction.add(micros);
+        endpoint(endpoint).production.add(micros);
     }
 
     /** Something went wrong ({@code reason} as in the ledger's problems). */
@@ -82,49 +148,67 @@ public final class RunTimeline {
         errorsByReason.merge(reason, 1L, Long::sum);
     }
 
-    /** An HTTP answer with this status arrived. */
-    public synchronized void status(int code) {
+    @Override
+    public synchronized void endpointProblem(String endpoint, String reason) {
+        endpoint(endpoint).problems.merge(reason, 1L, Long::sum);
+    }
+
+    @Override
+    public synchronized void status(Conversation c, int code) {
         statuses.merge(code, 1L, Long::sum);
+        endpoint(c.endpoint()).statusClasses[Math.min(5, Math.max(0, code / 100))]++;
+    }
+
+    private Endpoint endpoint(String name) {
+        String key = name == null ? OTHER_ENDPOINTS : name;
+        Endpoint e = endpoints.get(key);
+        if (e == null) {
+            if (endpoints.size() >= MAX_ENDPOINTS) {
+                key = OTHER_ENDPOINTS;
+                e = endpoints.get(key);
+            }
+            if (e == null) {
+                e = new Endpoint();
+                endpoints.put(key, e);
+            }
+        }
+        return e;
     }
 
     /**
-     * The timeline for a report: {@code perSecond} rows {second, sent, answered, errors, p50, p90, p99, max}
-     * (latencies in microseconds, -1 when nothing was answered that second), merged into wider steps so at
-     * most 600 rows remain; {@code statusCodes}; {@code errors} by reason.
+     * The timeline for a report: {@code activeSeconds} (first to last event), {@code stepSeconds} and {@code steps} rows {startSeconds, sent, answered,
+     * errors, replayedMs, productionMs} (percentiles in milliseconds; null when nothing was answered in the
+     * step); {@code capture} (the capture's own rate); {@code latencyMs} overall; {@code endpoints};
+     * {@code statusCodes}; {@code errors} by reason. Steps are merged so at most about 120 remain.
      */
     public synchronized Map<String, Object> toReport() {
-        int step = Math.max(1, (seconds.size() + 599) / 600);
+        int merge = Math.max(1, (steps.size() + 119) / 120);
+        long width = stepNanos * merge;
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (int i = 0; i < seconds.size(); i += step) {
-            long sent = 0;
-            long answered = 0;
-            long errors = 0;
-            long[] all = new long[0];
-            int n = 0;
-            for (int k = i; k < Math.min(seconds.size(), i + step); k++) {
-                Second s = seconds.get(k);
-                sent += s.sent;
-                answered += s.answered;
-                errors += s.errors;
-                all = Arrays.copyOf(all, n + s.sampleCount);
-                System.arraycopy(s.samples, 0, all, n, s.sampleCount);
-                n += s.sampleCount;
+        for (int i = 0; i < steps.size(); i += merge) {
+            Step sum = new Step();
+            for (int k = i; k < Math.min(steps.size(), i + merge); k++) {
+                sum.merge(steps.get(k));
             }
-            Arrays.sort(all);
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("second", i);
-            row.put("seconds", Math.min(step, seconds.size() - i));
-            row.put("sent", sent);
-            row.put("answered", answered);
-            row.put("errors", errors);
-            row.put("p50Micros", pct(all, 0.50));
-            row.put("p90Micros", pct(all, 0.90));
-            row.put("p99Micros", pct(all, 0.99));
-            row.put("maxMicros", all.length == 0 ? -1 : all[all.length - 1]);
+            row.put("startSeconds", seconds((long) i * stepNanos));
+            row.put("sent", sum.sent);
+            row.put("answered", sum.answered);
+            row.put("errors", sum.errors);
+            row.put("replayedMs", sum.replayed.percentilesMs());
+            row.put("productionMs", sum.production.percentilesMs());
             rows.add(row);
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("perSecond", rows);
+        out.put("activeSeconds", started ? seconds(lastNanos - startNanos) : 0.0);
+        out.put("stepSeconds", seconds(width));
+        out.put("steps", rows);
+        out.put("capture", capture());
+        Map<String, Object> overall = new LinkedHashMap<>();
+        overall.put("productionMs", allProduction.percentilesMs());
+        overall.put("replayedMs", allReplayed.percentilesMs());
+        out.put("latencyMs", overall);
+        out.put("endpoints", endpointRows());
         Map<String, Long> codes = new LinkedHashMap<>();
         statuses.forEach((k, v) -> codes.put(Integer.toString(k), v));
         out.put("statusCodes", codes);
@@ -132,11 +216,52 @@ public final class RunTimeline {
         return out;
     }
 
-    private static long pct(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return -1;
+    private Map<String, Object> capture() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        double span = captured > 0 ? (captureLastMicros - captureBaseMicros) / 1e6 : 0;
+        c.put("messages", captured);
+        c.put("seconds", Math.round(span * 1000) / 1000.0);
+        c.put("perSecond", span > 0 ? Math.round(captured / span * 10) / 10.0 : null);
+        int merge = Math.max(1, (captureSteps.size() + 119) / 120);
+        c.put("stepSeconds", captureStepMicros * merge / 1e6);
+        List<Long> perStep = new ArrayList<>();
+        for (int i = 0; i < captureSteps.size(); i += merge) {
+            long n = 0;
+            for (int k = i; k < Math.min(captureSteps.size(), i + merge); k++) {
+                n += captureSteps.get(k)[0];
+            }
+            perStep.add(n);
         }
-        int idx = (int) Math.ceil(p * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+        c.put("sentPerStep", perStep);
+        return c;
+    }
+
+    private List<Map<String, Object>> endpointRows() {
+        List<Map.Entry<String, Endpoint>> sorted = new ArrayList<>(endpoints.entrySet());
+        sorted.sort((a, b) -> Long.compare(b.getValue().requests + b.getValue().production.count(),
+                a.getValue().requests + a.getValue().production.count()));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Map.Entry<String, Endpoint> en : sorted) {
+            Endpoint e = en.getValue();
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("endpoint", en.getKey());
+            r.put("answered", e.requests);
+            r.put("productionMs", e.production.percentilesMs());
+            r.put("replayedMs", e.replayed.percentilesMs());
+            Map<String, Long> classes = new LinkedHashMap<>();
+            for (int k = 1; k <= 5; k++) {
+                if (e.statusClasses[k] > 0) {
+                    classes.put(k + "xx", e.statusClasses[k]);
+                }
+            }
+            r.put("statusClasses", classes);
+            r.put("problems", new LinkedHashMap<>(e.problems));
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private static double seconds(long nanos) {
+        return Math.round(nanos / 1e6) / 1000.0;
     }
 }

@@ -4,6 +4,7 @@ import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.conversation.AnswerRecorder;
 import dev.trafficbus.replay.http.ResponsePublisher;
 import dev.trafficbus.replay.intake.LoopMailbox;
 import dev.trafficbus.replay.intake.OffsetLedger;
@@ -63,6 +64,8 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     /** Null unless a run report is made. */
     final RunTimeline timeline;
     final EngineContext context;
+    /** Counts how answers were judged and gives the report both answer times. */
+    final AnswerRecorder answers;
 
     private final EventLoopGroup group;
     private final Bootstrap template;
@@ -80,6 +83,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         this.target = ctx.request().target();
         this.tuning = tuning;
         this.counters = ctx.counters();
+        this.answers = new AnswerRecorder(counters.answers, timeline);
         this.clock = ctx.clock();
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
         this.quietNanos = tuning.quietPeriod().toNanos();

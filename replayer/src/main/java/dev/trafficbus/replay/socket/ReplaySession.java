@@ -1,6 +1,8 @@
 package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.conversation.CapturedMessage;
+import dev.trafficbus.replay.conversation.Conversation;
 import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayedSession;
@@ -14,6 +16,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
@@ -45,25 +48,21 @@ public final class ReplaySession extends ReplayedSession {
         FAILED
     }
 
-    private enum Answer { WAIT, ANSWERED, TIMED_OUT, CLOSED_UNANSWERED }
-
-    private static final class Message {
-        byte[] bytes;
-        final long tsMicros;
-        long expected;
-        boolean settled;
-
-        Message(byte[] bytes, long tsMicros) {
-            this.bytes = bytes;
-            this.tsMicros = tsMicros;
+    /** Where answer bytes from direct buffers are copied to be read, one per event loop thread. */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[16 * 1024];
         }
-    }
+    };
 
     private final ReplayEngine engine;
     private final EventLoop loop;
     private final long firstTsMicros;
-    /** Null unless the run reads sessions as HTTP. */
+    /** Null unless the run rewrites or records HTTP. */
     private final HttpExchanges http;
+    /** When each answer is complete. */
+    private final Conversation conversation;
     private boolean interrupted;
     private boolean unanswered;
     private ReplayProblem failReason;
@@ -71,7 +70,7 @@ public final class ReplaySession extends ReplayedSession {
 
     private State state = State.WAITING_START;
     // messages.get(i) is message (i + firstKept); answered ones are dropped from the front now and then.
-    private final ArrayList<Message> messages = new ArrayList<>(4);
+    private final ArrayList<CapturedMessage> messages = new ArrayList<>(4);
     private int firstKept;
     private int messageCount;
     private long greetingExpected;
@@ -84,15 +83,11 @@ public final class ReplaySession extends ReplayedSession {
     private long startNanos;
     private int nextToSend;
     private int awaiting = -1;
-    private long sentAtNanos;
-    private long received;
-    private long lastReadNanos;
     private boolean targetClosed;
     private ReplayProblem closeReason = ReplayProblem.TARGET_CLOSED;
 
     private ScheduledFuture<?> timer;
     private long timerAt;
-    private long waitUntil;
 
     ReplaySession(ReplayEngine engine, EventLoop loop, SessionKey key, long firstTsMicros, int partition,
                   long offset, String source) {
@@ -101,6 +96,7 @@ public final class ReplaySession extends ReplayedSession {
         this.loop = loop;
         this.firstTsMicros = firstTsMicros;
         this.http = engine.context.newExchanges();
+        this.conversation = engine.answers.conversation(engine.quietNanos, engine.responseTimeoutNanos);
     }
 
     // ---- events from the consumer thread: posted to the loop in batches ----
@@ -122,6 +118,11 @@ public final class ReplaySession extends ReplayedSession {
             byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
             engine.mailbox.post(loop, () -> http.productionData(copy, 0, copy.length));
         }
+    }
+
+    @Override
+    public void productionAnswer(int index, long micros) {
+        engine.mailbox.post(loop, () -> onProduction(index, micros));
     }
 
     @Override
@@ -160,7 +161,7 @@ public final class ReplaySession extends ReplayedSession {
             engine.pendingBytes.addAndGet(-bytes.length);
             return;
         }
-        messages.add(new Message(bytes, tsMicros));
+        messages.add(new CapturedMessage(bytes, tsMicros));
         advance();
     }
 
@@ -169,12 +170,18 @@ public final class ReplaySession extends ReplayedSession {
             greetingExpected = bytes;
             greetingSettled |= settled;
         } else if (index >= firstKept && index - firstKept < messages.size()) {
-            Message m = messages.get(index - firstKept);
+            CapturedMessage m = messages.get(index - firstKept);
             m.expected = bytes;
             m.settled |= settled;
         }
         if (state == State.AWAITING_RESPONSE && index == awaiting) {
             advance();
+        }
+    }
+
+    private void onProduction(int index, long micros) {
+        if (index >= firstKept && index - firstKept < messages.size()) {
+            engine.answers.production(messages.get(index - firstKept), micros, System.nanoTime());
         }
     }
 
@@ -194,8 +201,18 @@ public final class ReplaySession extends ReplayedSession {
             http.replayedData(copy, 0, bytes, System.nanoTime());
         }
         engine.counters.bytesReceived.add(bytes);
-        received += bytes;
-        lastReadNanos = System.nanoTime();
+        long now = System.nanoTime();
+        if (buf.hasArray()) {
+            conversation.received(buf.array(), buf.arrayOffset() + buf.readerIndex(), bytes, now);
+        } else {
+            byte[] scratch = SCRATCH.get();
+            for (int done = 0; done < bytes; ) {
+                int n = Math.min(scratch.length, bytes - done);
+                buf.getBytes(buf.readerIndex() + done, scratch, 0, n);
+                conversation.received(scratch, 0, n, now);
+                done += n;
+            }
+        }
         if (state == State.AWAITING_RESPONSE) {
             advance();
         }
@@ -203,6 +220,7 @@ public final class ReplaySession extends ReplayedSession {
 
     void onInactive() {
         targetClosed = true;
+        conversation.closed(System.nanoTime());
         if (!finished() && state != State.CLOSING) {
             advance();
         }
@@ -215,6 +233,7 @@ public final class ReplaySession extends ReplayedSession {
             closeReason = ReplayProblem.TARGET_ERROR;
         }
         targetClosed = true;
+        conversation.closed(System.nanoTime());
         if (channel != null) {
             channel.close();
         }
@@ -239,7 +258,7 @@ public final class ReplaySession extends ReplayedSession {
         // The first wait is for whatever the server says before the client's first message (a greeting).
         state = State.AWAITING_RESPONSE;
         awaiting = -1;
-        sentAtNanos = System.nanoTime();
+        conversation.awaitGreeting(System.nanoTime());
         advance();
     }
 
@@ -284,26 +303,22 @@ public final class ReplaySession extends ReplayedSession {
                     return;
                 }
                 case AWAITING_RESPONSE -> {
-                    Answer a = answer(now);
-                    switch (a) {
+                    switch (answer(now)) {
                         case WAIT -> {
-                            arm(waitUntil);
+                            arm(conversation.wakeAt());
                             return;
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
                                 engine.counters.messagesAnswered.increment();
-                                if (engine.timeline != null) {
-                                    if (http != null && http.isHttp()) {
-                                        engine.timeline.answered(now, -1); // latency recorded per HTTP response
-                                    } else {
-                                        engine.timeline.answered(now, now - sentAtNanos);
-                                    }
-                                }
+                                engine.answers.judged(awaited(), conversation, now, null);
                             }
                         }
                         case TIMED_OUT -> {
                             engine.counters.problem(ReplayProblem.RESPONSE_TIMEOUT);
+                            if (awaiting >= 0) {
+                                engine.answers.judged(awaited(), conversation, now, ReplayProblem.RESPONSE_TIMEOUT);
+                            }
                             unanswered = true;
                         }
                         case CLOSED_UNANSWERED -> {
@@ -319,7 +334,7 @@ public final class ReplaySession extends ReplayedSession {
                             fail(closeReason);
                             return;
                         }
-                        Message m = messages.get(nextToSend - firstKept);
+                        CapturedMessage m = messages.get(nextToSend - firstKept);
                         long due = engine.clock.dueAfter(startNanos, m.tsMicros - firstTsMicros);
                         if (notYet(due, now)) {
                             arm(due);
@@ -350,41 +365,18 @@ public final class ReplaySession extends ReplayedSession {
         }
     }
 
-    private Answer answer(long now) {
-        long expected;
-        boolean settled;
+    /** Whether the answer awaited is complete: the conversation judges, with what the capture says of it. */
+    private Conversation.Verdict answer(long now) {
         if (awaiting < 0) {
-            expected = greetingExpected;
-            settled = greetingSettled || !messages.isEmpty() || end != null;
-        } else {
-            Message m = messages.get(awaiting - firstKept);
-            expected = m.expected;
-            settled = m.settled;
+            return conversation.judge(now, greetingExpected, greetingSettled || !messages.isEmpty() || end != null);
         }
-        if (expected == 0 && settled) {
-            return Answer.ANSWERED; // the captured server sent nothing back
-        }
-        if (expected > 0 && received >= expected) {
-            return Answer.ANSWERED;
-        }
-        if (awaiting >= 0 && http != null && received > 0 && http.allAnswered()) {
-            return Answer.ANSWERED; // HTTP framing says the answer is complete, whatever its size
-        }
-        if (targetClosed) {
-            return received > 0 ? Answer.ANSWERED : Answer.CLOSED_UNANSWERED;
-        }
-        // A different length than captured, or not known yet: an answer that went quiet is complete.
-        if (received > 0 && now - lastReadNanos >= engine.quietNanos) {
-            return Answer.ANSWERED;
-        }
-        if (now - sentAtNanos >= engine.responseTimeoutNanos) {
-            return Answer.TIMED_OUT;
-        }
-        waitUntil = sentAtNanos + engine.responseTimeoutNanos;
-        if (received > 0 && lastReadNanos + engine.quietNanos - waitUntil < 0) {
-            waitUntil = lastReadNanos + engine.quietNanos;
-        }
-        return Answer.WAIT;
+        CapturedMessage m = awaited();
+        return conversation.judge(now, m.expected, m.settled);
+    }
+
+    /** The message whose answer is awaited (awaiting ≥ 0). */
+    private CapturedMessage awaited() {
+        return messages.get(awaiting - firstKept);
     }
 
     private void connect() {
@@ -394,22 +386,22 @@ public final class ReplaySession extends ReplayedSession {
                 .addListener((ChannelFutureListener) this::onConnected);
     }
 
-    private void send(Message m, long now) {
+    private void send(CapturedMessage m, long now) {
         awaiting = nextToSend++;
-        received = 0;
-        sentAtNanos = now;
         int len = m.bytes.length;
         // Rewritten when sent, so the requests it holds are known to be sent now.
         byte[] out = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
         // A failed write shows up as exceptionCaught, like any other error on the connection.
         channel.writeAndFlush(Unpooled.wrappedBuffer(out), channel.voidPromise());
+        conversation.sent(out, 0, out.length, now);
+        engine.answers.sent(m, conversation);
         m.bytes = null;
         engine.pendingBytes.addAndGet(-len);
         if (http != null) {
             http.sent(now);
         }
         if (engine.timeline != null) {
-            engine.timeline.sent(now);
+            engine.timeline.sent(now, m.tsMicros);
         }
         engine.counters.messagesSent.increment();
         engine.counters.bytesSent.add(out.length);
@@ -421,6 +413,9 @@ public final class ReplaySession extends ReplayedSession {
 
     private void fail(ReplayProblem reason) {
         failReason = reason;
+        if (state == State.AWAITING_RESPONSE && awaiting >= 0) {
+            engine.answers.failed(awaited(), reason);
+        }
         engine.counters.problem(reason);
         finish(State.FAILED, SessionOutcome.FAILED);
     }
@@ -446,7 +441,7 @@ public final class ReplaySession extends ReplayedSession {
             slotHeld = false;
             engine.limiter.release();
         }
-        for (Message m : messages) {
+        for (CapturedMessage m : messages) {
             if (m.bytes != null) {
                 engine.pendingBytes.addAndGet(-m.bytes.length);
                 m.bytes = null;

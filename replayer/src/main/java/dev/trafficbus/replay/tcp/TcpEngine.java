@@ -6,6 +6,7 @@ import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayTuning;
+import dev.trafficbus.replay.conversation.AnswerRecorder;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
 import dev.trafficbus.replay.intake.ReplayClock;
@@ -44,6 +45,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     final ReplayCounters counters;
     final ReplayClock clock;
     final ReplayOptions options;
+    /** Counts how answers were judged and gives the report both answer times. */
+    final AnswerRecorder answers;
     final EventLoop loop;
     final AtomicLong pendingBytes = new AtomicLong();
     final AtomicInteger starvedSlots = new AtomicInteger();
@@ -85,6 +88,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         this.counters = ctx.counters();
         this.clock = ctx.clock();
         this.options = ctx.options();
+        this.answers = new AnswerRecorder(counters.answers, options.timeline());
         this.endpoints = endpoints;
         this.target = target.getAddress().getAddress();
         this.targetPort = target.getPort();

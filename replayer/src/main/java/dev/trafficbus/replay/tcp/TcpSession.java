@@ -2,6 +2,8 @@ package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.conversation.CapturedMessage;
+import dev.trafficbus.replay.conversation.Conversation;
 import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayedSession;
@@ -25,8 +27,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class TcpSession extends ReplayedSession {
     enum State { WAITING, SYN_SENT, AWAITING_ANSWER, SENDING, FIN_SENT, DONE, FAILED }
-
-    private enum Answer { WAIT, ANSWERED, TIMED_OUT, CLOSED_UNANSWERED }
 
     private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
 
@@ -66,14 +66,12 @@ final class TcpSession extends ReplayedSession {
     long rcvNxt;
     private boolean serverFin;
     private boolean serverRst;
-    private long received;
-    private long lastReadNanos;
+    /** When each answer is complete. */
+    private final Conversation conversation;
 
     // Timing.
     private long startNanos;
     private long synDeadline;
-    private long sentAtNanos;
-    private long waitUntil;
     private long closeDeadline;
     private ScheduledFuture<?> timer;
     private long timerAt;
@@ -93,6 +91,7 @@ final class TcpSession extends ReplayedSession {
         this.http = engine.options.http().isEmpty() && engine.context.responses() == null ? null
                 : engine.context.newExchanges();
         this.sender = new TcpSender(engine, this, synOptions);
+        this.conversation = engine.answers.conversation(engine.quietNanos, engine.responseTimeoutNanos);
     }
 
     // ---- events from the consumer thread: posted to the engine thread in batches ----
@@ -114,6 +113,11 @@ final class TcpSession extends ReplayedSession {
             byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
             engine.batch.add(() -> http.productionData(copy, 0, copy.length));
         }
+    }
+
+    @Override
+    public void productionAnswer(int index, long micros) {
+        engine.batch.add(() -> onProductionAnswer(index, micros));
     }
 
     @Override
@@ -144,6 +148,12 @@ final class TcpSession extends ReplayedSession {
         advance(); // nothing happens once finished
     }
 
+    void onProductionAnswer(int index, long micros) {
+        if (index >= firstKept && index - firstKept < messages.size()) {
+            engine.answers.production(messages.get(index - firstKept), micros, System.nanoTime());
+        }
+    }
+
     void onCapturedEnd(SessionEnd e) {
         end = e;
         advance();
@@ -168,6 +178,7 @@ final class TcpSession extends ReplayedSession {
             // Only a reset inside our window is believed (RFC 5961 in spirit).
             if (TcpSeq.diff(v.seq(), rcvNxt) >= 0 || v.seq() == TcpSeq.add(rcvNxt, -1)) {
                 serverRst = true;
+                conversation.closed(now);
                 advance();
             }
             return;
@@ -185,12 +196,11 @@ final class TcpSession extends ReplayedSession {
             long segEnd = TcpSeq.add(seq, len);
             int fresh = TcpSeq.diff(segEnd, rcvNxt);
             if (fresh > 0) {
-                answerBytes(v, seq, len, fresh, now);
+                int n = Math.min(fresh, len);
+                answerBytes(v, seq, len, n, now);
                 // Bytes intercept did not relay are acknowledged too: the server must never stall on a hole.
                 rcvNxt = segEnd;
-                received += Math.min(fresh, len);
-                engine.counters.bytesReceived.add(Math.min(fresh, len));
-                lastReadNanos = now;
+                engine.counters.bytesReceived.add(n);
                 sender.progress(now);
             }
             mustAck = true;
@@ -199,6 +209,7 @@ final class TcpSession extends ReplayedSession {
             long finAt = TcpSeq.add(seq, len);
             if (!serverFin && TcpSeq.diff(finAt, rcvNxt) >= 0) {
                 serverFin = true;
+                conversation.closed(now);
                 rcvNxt = TcpSeq.add(finAt, 1);
             }
             mustAck = true;
@@ -210,20 +221,24 @@ final class TcpSession extends ReplayedSession {
     }
 
     /**
-     * Hands the {@code fresh} new answer bytes at the end of a segment ({@code len} bytes at {@code seq}) to the
-     * HTTP reader: only when intercept relayed the payload and nothing before them went missing.
+     * Hands the {@code n} new answer bytes at the end of a segment ({@code len} bytes at {@code seq}) to the
+     * conversation and the HTTP reader: their content only when intercept relayed the payload
+     * ({@code --with-payload}) and nothing before them went missing, else only their count.
      */
-    private void answerBytes(PacketView v, long seq, int len, int fresh, long now) {
-        if (http == null || answerUnseen) {
+    private void answerBytes(PacketView v, long seq, int len, int n, long now) {
+        if (v.payloadLength() >= len && TcpSeq.diff(seq, rcvNxt) <= 0) {
+            int at = v.payloadOffset() + len - n;
+            conversation.received(v.array(), at, n, now);
+            if (http != null && !answerUnseen) {
+                http.replayedData(v.array(), at, n, now);
+            }
             return;
         }
-        if (v.payloadLength() < len || TcpSeq.diff(seq, rcvNxt) > 0) {
+        conversation.receivedUnseen(n, now);
+        if (http != null && !answerUnseen) {
             answerUnseen = true; // headers-only relay (intercept without --with-payload), or a hole
             engine.counters.problem(ReplayProblem.ANSWER_UNSEEN);
-            return;
         }
-        int skip = len - Math.min(fresh, len);
-        http.replayedData(v.array(), v.payloadOffset() + skip, len - skip, now);
     }
 
     private void established(PacketView v, long now) {
@@ -231,7 +246,7 @@ final class TcpSession extends ReplayedSession {
         sender.established(v, now - startNanos, now);
         state = State.AWAITING_ANSWER;
         awaiting = -1;
-        sentAtNanos = now;
+        conversation.awaitGreeting(now);
         advance();
     }
 
@@ -292,22 +307,21 @@ final class TcpSession extends ReplayedSession {
                 case AWAITING_ANSWER -> {
                     switch (answer(now)) {
                         case WAIT -> {
-                            arm(waitUntil);
+                            arm(conversation.wakeAt());
                             sender.armRetransmit();
                             return;
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
                                 engine.counters.messagesAnswered.increment();
-                                RunTimeline t = engine.context.timeline();
-                                if (t != null) {
-                                    // With HTTP read, latency is recorded per response instead.
-                                    t.answered(now, http != null && http.isHttp() ? -1 : now - sentAtNanos);
-                                }
+                                engine.answers.judged(awaited(), conversation, now, null);
                             }
                         }
                         case TIMED_OUT -> {
                             engine.counters.problem(ReplayProblem.RESPONSE_TIMEOUT);
+                            if (awaiting >= 0) {
+                                engine.answers.judged(awaited(), conversation, now, ReplayProblem.RESPONSE_TIMEOUT);
+                            }
                             unanswered = true;
                         }
                         case CLOSED_UNANSWERED -> {
@@ -385,41 +399,18 @@ final class TcpSession extends ReplayedSession {
         }
     }
 
-    private Answer answer(long now) {
-        long expected;
-        boolean settled;
+    /** Whether the answer awaited is complete: the conversation judges, with what the capture says of it. */
+    private Conversation.Verdict answer(long now) {
         if (awaiting < 0) {
-            expected = greetingExpected;
-            settled = greetingSettled || !messages.isEmpty() || end != null;
-        } else {
-            CapturedMessage m = messages.get(awaiting - firstKept);
-            expected = m.expected;
-            settled = m.settled;
+            return conversation.judge(now, greetingExpected, greetingSettled || !messages.isEmpty() || end != null);
         }
-        if (expected == 0 && settled) {
-            return Answer.ANSWERED;
-        }
-        if (expected > 0 && received >= expected) {
-            return Answer.ANSWERED;
-        }
-        if (awaiting >= 0 && http != null && received > 0 && http.allAnswered()) {
-            return Answer.ANSWERED; // HTTP framing says the answer is complete, whatever its size
-        }
-        if (serverFin || serverRst) {
-            return received > 0 || awaiting < 0 ? Answer.ANSWERED : Answer.CLOSED_UNANSWERED;
-        }
-        // A different length than captured, or not known yet: an answer that went quiet is complete.
-        if (received > 0 && now - lastReadNanos >= engine.quietNanos) {
-            return Answer.ANSWERED;
-        }
-        if (now - sentAtNanos >= engine.responseTimeoutNanos) {
-            return Answer.TIMED_OUT;
-        }
-        waitUntil = sentAtNanos + engine.responseTimeoutNanos;
-        if (received > 0 && lastReadNanos + engine.quietNanos - waitUntil < 0) {
-            waitUntil = lastReadNanos + engine.quietNanos;
-        }
-        return Answer.WAIT;
+        CapturedMessage m = awaited();
+        return conversation.judge(now, m.expected, m.settled);
+    }
+
+    /** The message whose answer is awaited (awaiting ≥ 0). */
+    private CapturedMessage awaited() {
+        return messages.get(awaiting - firstKept);
     }
 
     private SessionOutcome outcomeOfEnd() {
@@ -436,13 +427,13 @@ final class TcpSession extends ReplayedSession {
 
     private void send(CapturedMessage m, long now) {
         awaiting = nextToSend++;
-        received = 0;
-        sentAtNanos = now;
         int len = m.bytes.length;
         // Rewritten when sent, so the requests it holds are known to be sent now. The bytes go into our own
         // sequence space: a rewrite that changes the length moves every later sequence number with it.
         byte[] bytes = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
         sender.append(bytes);
+        conversation.sent(bytes, 0, bytes.length, now);
+        engine.answers.sent(m, conversation);
         m.bytes = null;
         engine.pendingBytes.addAndGet(-len);
         if (http != null) {
@@ -450,7 +441,7 @@ final class TcpSession extends ReplayedSession {
         }
         RunTimeline t = engine.context.timeline();
         if (t != null) {
-            t.sent(now);
+            t.sent(now, m.tsMicros);
         }
         engine.counters.messagesSent.increment();
         engine.counters.bytesSent.add(bytes.length);
@@ -465,6 +456,9 @@ final class TcpSession extends ReplayedSession {
     private void fail(ReplayProblem reason, boolean reset) {
         failReason = reason;
         engine.counters.problem(reason);
+        if (state == State.AWAITING_ANSWER && awaiting >= 0) {
+            engine.answers.failed(awaited(), reason);
+        }
         if (reset && state != State.WAITING) {
             sender.sendReset();
         }

@@ -40,6 +40,15 @@ final class PcapFixture {
             }
             all = in.readAllBytes();
         }
+        return parse(resource, all, serverPort);
+    }
+
+    /** As {@link #read(String, int)} for a pcap file on disk. */
+    static List<Packet> read(java.nio.file.Path file, int serverPort) throws IOException {
+        return parse(file.toString(), java.nio.file.Files.readAllBytes(file), serverPort);
+    }
+
+    private static List<Packet> parse(String resource, byte[] all, int serverPort) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(all);
         int magic = b.getInt(0);
         if (magic == 0xd4c3b2a1) {

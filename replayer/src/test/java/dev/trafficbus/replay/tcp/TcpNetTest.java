@@ -54,8 +54,13 @@ abstract class TcpNetTest {
 
     /** The tcp engine's options for the test net's intercept, as replayer {@code instance}. */
     TcpEngineOptions options(int instance) {
+        return options(instance, TcpTestNet.INTERCEPT_PORT);
+    }
+
+    /** The tcp engine's options for the test net's intercept listening on {@code interceptPort}. */
+    TcpEngineOptions options(int instance, int interceptPort) {
         TcpEngineOptions o = TcpEngineOptions.of(TcpTestNet.CLIENT_RANGE,
-                List.of(TcpTestNet.INTERCEPT_IP + ":" + TcpTestNet.INTERCEPT_PORT), net.token.toFile(), instance);
+                List.of(TcpTestNet.INTERCEPT_IP + ":" + interceptPort), net.token.toFile(), instance);
         o.handshakeTimeout = Duration.ofSeconds(15);
         return o;
     }

@@ -1,0 +1,412 @@
+package dev.trafficbus.replay.conversation;
+
+/**
+ * When the answer to a replayed message is complete, for one session, the same for every engine. The
+ * protocol is recognised from the first client bytes: HTTP/1.x and Redis RESP answers are complete when
+ * their framing says so, whatever their size and however long the server pauses inside them; for other
+ * protocols (or answers the engine cannot see) the captured size decides, then a quiet period, then the
+ * response timeout. Every answer's {@link Judgement} is kept for the counts.
+ * <p>
+ * Engines call {@link #sent} with each message's bytes as written, {@link #received} with the answer bytes
+ * as they arrive (in any split), {@link #closed} when the target ends the connection, and {@link #judge}
+ * whenever something changed or the time it asked for ({@link #wakeAt}) came. Single-threaded; nothing is
+ * allocated per byte or per read.
+ */
+public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
+    /** What {@link #judge} found. */
+    public enum Verdict {
+        /** Not complete yet: call again by {@link #wakeAt()} or when bytes arrive. */
+        WAIT,
+        /** Complete; {@link #judgement()} says how it was known. */
+        ANSWERED,
+        /** No complete answer within the response timeout. */
+        TIMED_OUT,
+        /** The target closed the connection without answering. */
+        CLOSED_UNANSWERED
+    }
+
+    /** Told the status of every final HTTP answer (for reports). */
+    public interface StatusListener {
+        /** An answer with status {@code code} began; {@code c.endpoint()} names what was asked. */
+        void status(Conversation c, int code);
+    }
+
+    private enum Protocol { UNKNOWN_YET, HTTP, RESP, OTHER }
+
+    private static final int REQUEST_HEAD = 1;
+    private static final int REQUEST_CONNECT = 2;
+    private static final int KEEP_TARGET = 256;
+
+    private final long quietNanos;
+    private final long timeoutNanos;
+    private final StatusListener statusListener;
+    private Protocol protocol = Protocol.UNKNOWN_YET;
+
+    // HTTP: one reader per direction, and the flags of requests whose responses are outstanding.
+    private Http1Reader requests;
+    private Http1Reader responses;
+    private int requestHeads;
+    private int requestsEnded;
+    private int responsesEnded;
+    private int[] requestFlags = new int[4];
+    private int continueIndex = -1;
+    private boolean continueGot;
+    // RESP: commands written and replies read.
+    private RespReader commands;
+    private RespReader replies;
+    private long commandsEnded;
+    private long repliesEnded;
+    private boolean manyReplies;
+
+    // The wait in progress.
+    private boolean greeting;
+    private long sentAtNanos;
+    private long received;
+    private long lastReadNanos;
+    private boolean closed;
+    private boolean endpointPending;
+    private String endpoint;
+    private String lastEndpoint;
+    private Judgement judgement;
+    private long answeredAtNanos;
+    private long wakeAt;
+
+    /**
+     * @param quietNanos   for protocols it cannot read: silence after which an answer of another size is complete
+     * @param timeoutNanos longest wait for one answer
+     */
+    public Conversation(long quietNanos, long timeoutNanos) {
+        this(quietNanos, timeoutNanos, null);
+    }
+
+    /** As above; {@code statusListener} (may be null) hears every final HTTP status. */
+    public Conversation(long quietNanos, long timeoutNanos, StatusListener statusListener) {
+        this.quietNanos = quietNanos;
+        this.timeoutNanos = timeoutNanos;
+        this.statusListener = statusListener;
+    }
+
+    /** Connected: the wait is for whatever the server says before the client's first message. */
+    public void awaitGreeting(long now) {
+        greeting = true;
+        startWait(now);
+    }
+
+    /** A message was written ({@code b[off, off+len)}, as sent); the wait for its answer starts. */
+    public void sent(byte[] b, int off, int len, long now) {
+        greeting = false;
+        startWait(now);
+        endpoint = null;
+        endpointPending = true;
+        if (protocol == Protocol.UNKNOWN_YET && len > 0) {
+            detect(b[off]);
+        }
+        if (protocol == Protocol.HTTP) {
+            requests.feed(b, off, len, now);
+            if (requests.broken() || requests.passed()) {
+                leave(); // not HTTP after all, or no longer: what follows is judged by size
+            }
+        } else if (protocol == Protocol.RESP) {
+            commands.feed(b, off, len);
+            if (commands.broken() || manyReplies) {
+                leave();
+            }
+        }
+        endpointPending = false;
+        if (endpoint == null) {
+            endpoint = lastEndpoint; // the rest of a request (a body after 100 Continue) asks what its head asked
+        } else {
+            lastEndpoint = endpoint;
+        }
+    }
+
+    /** Answer bytes, in order. */
+    public void received(byte[] b, int off, int len, long now) {
+        if (len <= 0) {
+            return;
+        }
+        received += len;
+        lastReadNanos = now;
+        if (protocol == Protocol.HTTP) {
+            responses.feed(b, off, len, now);
+            if (responses.broken()) {
+                leave();
+            }
+        } else if (protocol == Protocol.RESP) {
+            replies.feed(b, off, len);
+            if (replies.broken()) {
+                leave();
+            }
+        }
+    }
+
+    /**
+     * Answer bytes whose content is not known (headers-only relay, or bytes that went missing): framing is
+     * given up for the rest of the session, sizes still count.
+     */
+    public void receivedUnseen(long len, long now) {
+        if (len <= 0) {
+            return;
+        }
+        received += len;
+        lastReadNanos = now;
+        if (protocol != Protocol.OTHER) {
+            leave();
+        }
+    }
+
+    /** The target closed (or reset) the connection. */
+    public void closed(long now) {
+        if (!closed) {
+            closed = true;
+            if (protocol == Protocol.HTTP) {
+                responses.closed(now);
+            }
+        }
+    }
+
+    /**
+     * Whether the answer awaited is complete now. {@code expected} and {@code settled} are what the capture
+     * says about it: bytes production answered (final once settled).
+     */
+    public Verdict judge(long now, long expected, boolean settled) {
+        if (!greeting && framed()) {
+            if (answeredByFraming()) {
+                return answered(Judgement.FRAMING, now);
+            }
+            boolean untilClose = protocol == Protocol.HTTP && responses.untilClose();
+            if (!untilClose) {
+                if (closed) {
+                    return received > 0 || (expected == 0 && settled) ? answered(Judgement.CLOSE, now)
+                            : Verdict.CLOSED_UNANSWERED;
+                }
+                return timedOutOrWait(now, false);
+            }
+            // A body delimited by the close on a connection kept open: only silence can end it.
+        } else {
+            if (expected == 0 && settled) {
+                return answered(Judgement.SIZE, now); // production answered nothing: nothing to wait for
+            }
+            if (expected > 0 && received >= expected) {
+                return answered(Judgement.SIZE, now);
+            }
+        }
+        if (closed) {
+            return received > 0 || greeting ? answered(Judgement.CLOSE, now) : Verdict.CLOSED_UNANSWERED;
+        }
+        if (received > 0 && now - lastReadNanos >= quietNanos) {
+            return answered(Judgement.SILENCE, now);
+        }
+        return timedOutOrWait(now, true);
+    }
+
+    /** When {@link #judge} wants to be called again at the latest (nanoTime), after it said WAIT. */
+    public long wakeAt() {
+        return wakeAt;
+    }
+
+    /** How the last answer was judged (TIMEOUT after TIMED_OUT), or null before the first. */
+    public Judgement judgement() {
+        return judgement;
+    }
+
+    /** Nanoseconds from the last message's write to its answer, once judged. */
+    public long answerNanos() {
+        return answeredAtNanos - sentAtNanos;
+    }
+
+    /** Bytes of the current answer so far. */
+    public long received() {
+        return received;
+    }
+
+    /**
+     * What the last message asked for, for reports: HTTP method and path template ({@code GET /users/{id}}),
+     * a Redis command name, or null for other protocols.
+     */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** The protocol as recognised so far: {@code http}, {@code resp}, or {@code other}. */
+    public String protocol() {
+        return switch (protocol) {
+            case HTTP -> "http";
+            case RESP -> "resp";
+            default -> "other";
+        };
+    }
+
+    private void detect(byte first) {
+        if (first == '*') {
+            protocol = Protocol.RESP;
+            commands = new RespReader(this);
+            replies = new RespReader(this);
+        } else if (first >= 'A' && first <= 'Z') {
+            protocol = Protocol.HTTP;
+            requests = new Http1Reader(this, KEEP_TARGET);
+            responses = new Http1Reader(this, 16);
+        } else {
+            protocol = Protocol.OTHER;
+        }
+    }
+
+    /** Framing no longer applies: the rest of the session is judged by size and silence. */
+    private void leave() {
+        protocol = Protocol.OTHER;
+        requests = null;
+        responses = null;
+        commands = null;
+        replies = null;
+    }
+
+    /**
+     * Framing judges once the protocol is confirmed (a request head, a whole command seen). A message that
+     * completes no request (part of one, e.g. headers whose body follows) then has nothing to wait for.
+     */
+    private boolean framed() {
+        return switch (protocol) {
+            case HTTP -> requestHeads > 0;
+            case RESP -> commandsEnded > 0;
+            default -> false;
+        };
+    }
+
+    private boolean answeredByFraming() {
+        if (protocol == Protocol.HTTP) {
+            if (continueIndex >= 0) {
+                return continueGot || responsesEnded > continueIndex;
+            }
+            return responsesEnded >= requestsEnded;
+        }
+        return repliesEnded >= commandsEnded;
+    }
+
+    private Verdict timedOutOrWait(long now, boolean quiet) {
+        if (now - sentAtNanos >= timeoutNanos) {
+            judgement = Judgement.TIMEOUT;
+            answeredAtNanos = now;
+            return Verdict.TIMED_OUT;
+        }
+        wakeAt = sentAtNanos + timeoutNanos;
+        if (quiet && received > 0 && lastReadNanos + quietNanos - wakeAt < 0) {
+            wakeAt = lastReadNanos + quietNanos;
+        }
+        return Verdict.WAIT;
+    }
+
+    private Verdict answered(Judgement j, long now) {
+        judgement = j;
+        answeredAtNanos = now;
+        return Verdict.ANSWERED;
+    }
+
+    private void startWait(long now) {
+        sentAtNanos = now;
+        received = 0;
+        lastReadNanos = now;
+        judgement = null;
+    }
+
+    // ---- HTTP: what each head means (Http1Reader.Owner) ----
+
+    @Override
+    public long head(Http1Reader r, long now) {
+        return r == requests ? requestHead(r) : responseHead(r);
+    }
+
+    private long requestHead(Http1Reader r) {
+        if (r.status() != 0) {
+            return Http1Reader.PASS; // a status line in the client's stream: not a client
+        }
+        int f = (r.firstWordIs("HEAD") ? REQUEST_HEAD : 0) | (r.firstWordIs("CONNECT") ? REQUEST_CONNECT : 0);
+        int i = requestHeads++;
+        if (i - responsesEnded >= requestFlags.length) {
+            int[] grown = new int[requestFlags.length * 2];
+            for (int k = responsesEnded; k < i; k++) {
+                grown[k % grown.length] = requestFlags[k % requestFlags.length];
+            }
+            requestFlags = grown;
+        }
+        requestFlags[i % requestFlags.length] = f;
+        if (endpointPending) {
+            endpointPending = false;
+            endpoint = EndpointNames.http(r.firstLine(), r.firstLineLength());
+        }
+        int h = r.headerFlags();
+        long body = (h & Http1Reader.CHUNKED_CODING) != 0 ? Http1Reader.CHUNKED
+                : (h & Http1Reader.HAS_CONTENT_LENGTH) != 0 ? r.contentLength() : 0;
+        if ((h & Http1Reader.EXPECT_CONTINUE) != 0 && body != 0) {
+            continueIndex = i;
+            continueGot = false;
+        }
+        return body;
+    }
+
+    private long responseHead(Http1Reader r) {
+        int status = r.status();
+        if (status == 0) {
+            return Http1Reader.PASS; // a request line in the server's stream
+        }
+        int f = responsesEnded < requestHeads ? requestFlags[responsesEnded % requestFlags.length] : 0;
+        if ((status >= 200 || status == 101) && statusListener != null) {
+            statusListener.status(this, status);
+        }
+        if (status == 101 || (status / 100 == 2 && (f & REQUEST_CONNECT) != 0)) {
+            responsesEnded++; // answered; the connection now carries another protocol
+            return Http1Reader.PASS;
+        }
+        if (status < 200) {
+            if (status == 100 && continueIndex == responsesEnded) {
+                continueGot = true;
+            }
+            return Http1Reader.INTERIM;
+        }
+        if ((f & REQUEST_HEAD) != 0 || status == 204 || status == 304) {
+            return 0;
+        }
+        int h = r.headerFlags();
+        if ((h & Http1Reader.CHUNKED_CODING) != 0) {
+            return Http1Reader.CHUNKED;
+        }
+        if ((h & Http1Reader.OTHER_CODING) == 0 && (h & Http1Reader.HAS_CONTENT_LENGTH) != 0) {
+            return r.contentLength();
+        }
+        return Http1Reader.UNTIL_CLOSE;
+    }
+
+    @Override
+    public void end(Http1Reader r, long now) {
+        if (r == requests) {
+            requestsEnded++;
+            if (continueIndex == requestsEnded - 1) {
+                continueIndex = -1; // its body is sent: now its final response is awaited like any other
+            }
+        } else {
+            responsesEnded++;
+            if (continueIndex >= 0 && responsesEnded > continueIndex) {
+                continueIndex = -1; // answered before its body was sent (e.g. 417, 401)
+            }
+        }
+    }
+
+    // ---- RESP (RespReader.Owner) ----
+
+    @Override
+    public void value(RespReader r) {
+        if (r == commands) {
+            commandsEnded++;
+            if (endpointPending) {
+                endpointPending = false;
+                endpoint = r.firstWord();
+            }
+            if (r.firstWordIs("SUBSCRIBE") || r.firstWordIs("PSUBSCRIBE") || r.firstWordIs("SSUBSCRIBE")
+                    || r.firstWordIs("MONITOR") || r.firstWordIs("SYNC") || r.firstWordIs("PSYNC")) {
+                // Answered by a stream of replies: one reply per command no longer holds.
+                manyReplies = true;
+            }
+        } else {
+            repliesEnded++;
+        }
+    }
+}
