@@ -98,7 +98,8 @@ public final class ReplayCommand implements Callable<Integer> {
     String httpHost;
 
     @Option(names = "--capture-responses",
-            description = "Publish every replayed HTTP request with the target's and the production response to the responses topic.")
+            description = "Publish every replayed HTTP request with the target's and the production response to the responses topic "
+                    + "(tcp engine: intercept must relay payloads, --with-payload).")
     boolean captureResponses;
 
     @Option(names = "--responses-topic", paramLabel = "TOPIC",

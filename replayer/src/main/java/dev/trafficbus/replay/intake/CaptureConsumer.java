@@ -395,16 +395,18 @@ public final class CaptureConsumer implements AutoCloseable {
             if (guard != null) {
                 guard.check(key.flow());
             }
-            String reason = null;
+            LeftOutReason reason = null;
             if (plan != null && pass == 1 && plan.finishedBefore.contains(offset)) {
-                reason = "already-replayed";
+                reason = LeftOutReason.ALREADY_REPLAYED;
             } else if (options.window().from() != null && !synStart && plan != null && plan.recordsBefore) {
-                reason = "starts-before-window"; // its start (SYN) is not in the window: never replayed in part
+                // its start (SYN) is not in the window: never replayed in part
+                reason = LeftOutReason.STARTS_BEFORE_WINDOW;
             } else if (!options.window().contains(ts)) {
-                reason = ts < options.window().fromMicros() ? "starts-before-window" : "starts-after-window";
+                reason = ts < options.window().fromMicros() ? LeftOutReason.STARTS_BEFORE_WINDOW
+                        : LeftOutReason.STARTS_AFTER_WINDOW;
             }
             if (reason != null) {
-                counters.sessionNote(reason);
+                counters.leftOut(reason);
                 return LEFT_OUT;
             }
             return engine.open(key, ts, partition, offset, sourceOf(current), in.view());

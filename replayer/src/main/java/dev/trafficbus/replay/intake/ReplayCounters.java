@@ -40,8 +40,8 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
     final LongAdder packetsConsumed = new LongAdder();
     final LongAdder packetsSkipped = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> problems = new ConcurrentHashMap<>();
-    /** Sessions left out before replay, by reason (starts-before-window, ...), and notes such as continues-after-window. */
-    private final ConcurrentHashMap<String, LongAdder> sessionNotes = new ConcurrentHashMap<>();
+    /** Sessions read but left out before replay, by {@link LeftOutReason} label. */
+    private final ConcurrentHashMap<String, LongAdder> leftOutByReason = new ConcurrentHashMap<>();
     private volatile RunTimeline timeline;
     private volatile MetricsEndpoint metrics;
 
@@ -63,7 +63,7 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
             m.functionCounter("records_consumed", recordsConsumed, LongAdder::sum);
             m.functionCounter("packets_consumed", packetsConsumed, LongAdder::sum);
             problems.forEach((r, a) -> m.functionCounter("problems", a, LongAdder::sum, "reason", r));
-            sessionNotes.forEach((r, a) -> m.functionCounter("sessions_left_out", a, LongAdder::sum, "reason", r));
+            leftOutByReason.forEach((r, a) -> m.functionCounter("sessions_left_out", a, LongAdder::sum, "reason", r));
         }
     }
 
@@ -83,9 +83,9 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
         }
     }
 
-    /** A session left out before replay (or a note on a replayed one), by reason. */
-    void sessionNote(String reason) {
-        adder(sessionNotes, reason, "sessions_left_out").increment();
+    /** A session read but left out before replay, by reason. */
+    void leftOut(LeftOutReason reason) {
+        adder(leftOutByReason, reason.label(), "sessions_left_out").increment();
     }
 
     private LongAdder adder(ConcurrentHashMap<String, LongAdder> map, String reason, String metric) {
@@ -148,7 +148,7 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
         l.put("replayed", replayed);
         l.put("answered", answered);
         Map<String, Long> notes = new TreeMap<>();
-        sessionNotes.forEach((k, v) -> notes.put(k, v.sum()));
+        leftOutByReason.forEach((k, v) -> notes.put(k, v.sum()));
         l.put("leftOutByReason", notes);
         l.put("continuedAfterWindowEnd", sessionsContinuingAfterWindow.sum());
         Map<String, Long> notReplayed = new TreeMap<>();

@@ -102,7 +102,7 @@ class ArchiveOptionsTest {
             c.attach(null, m);
             c.sessionsReplayed.add(3);
             c.problem(ReplayProblem.RESPONSE_TIMEOUT, 2);
-            c.sessionNote("starts-before-window");
+            c.leftOut(LeftOutReason.STARTS_BEFORE_WINDOW);
             String text = m.scrape();
             assertThat(text).contains("trafficbus_replay_sessions_replayed_total 3.0")
                     .contains("trafficbus_replay_problems_total{reason=\"response-timeout\"} 2.0")
