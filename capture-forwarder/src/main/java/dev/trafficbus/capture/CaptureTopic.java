@@ -9,6 +9,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -69,7 +70,7 @@ public final class CaptureTopic {
                 Thread.sleep(50);
             }
         } catch (ExecutionException e) {
-            KafkaErrors.throwIfRefused(e);
+            KafkaErrors.throwIfRefused(e, AclOperation.CREATE, topic);
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw unreachable(servers, timeout, e.getCause());
             }

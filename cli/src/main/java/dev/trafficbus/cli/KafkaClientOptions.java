@@ -71,6 +71,7 @@ public final class KafkaClientOptions {
             throw new UserInputException("no Kafka address given; use --bootstrap-servers HOST:PORT");
         }
         props.setProperty("bootstrap.servers", bootstrapServers);
+        KafkaErrors.clientsUse(props);
         return props;
     }
 }

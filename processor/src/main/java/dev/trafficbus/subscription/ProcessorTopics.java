@@ -7,14 +7,14 @@ import java.util.regex.Pattern;
 /** The topics the processor owns beside {@code tb.capture.*} and {@code tb.sub.*}, and its dead-letter headers. */
 public final class ProcessorTopics {
     /** Compacted: key = subscription name, value = its definition as JSON; a tombstone removes it. */
-    public static final String SUBSCRIPTIONS = "tb.subscriptions";
+    public static final String SUBSCRIPTIONS = Topics.SUBSCRIPTIONS;
     /**
      * Compacted: key = {@code <subscription>@<instance>}, value = that instance's counters as JSON, rewritten
      * every few seconds, so {@code trafficbus subscriptions} can list counters without reaching the processor.
      */
-    public static final String STATS = "tb.subscription-stats";
+    public static final String STATS = Topics.SUBSCRIPTION_STATS;
     /** Records that could not be processed, with the reason in headers. */
-    public static final String DEADLETTER = "tb.deadletter";
+    public static final String DEADLETTER = Topics.DEADLETTER;
     /** Every capture topic, present and future. */
     public static final Pattern CAPTURES = Pattern.compile(Pattern.quote(Topics.CAPTURE_PREFIX) + "[a-zA-Z0-9._-]+");
 

@@ -5,6 +5,7 @@ import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -44,7 +45,7 @@ public final class TopicCheck {
                     .get(waitMs + 1000L, TimeUnit.MILLISECONDS).get(topic);
             return d.partitions().size();
         } catch (ExecutionException e) {
-            KafkaErrors.throwIfRefused(e);
+            KafkaErrors.throwIfRefused(e, AclOperation.DESCRIBE, topic);
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new UserInputException("topic " + topic
                         + " does not exist; forward something first or check --bootstrap-servers", e);
