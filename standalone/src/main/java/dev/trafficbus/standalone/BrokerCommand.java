@@ -10,7 +10,9 @@ import java.util.concurrent.CountDownLatch;
 /** {@code trafficbus broker}: a single-node Kafka broker for a laptop or CI, until Ctrl-C. */
 @Command(name = "broker", mixinStandardHelpOptions = true, version = "trafficbus broker 0.1.0",
         description = "Runs a real single-node Kafka broker (KRaft, broker + controller) in this process until "
-                + "Ctrl-C or SIGTERM. Without --data-dir its data lives in a temporary directory deleted on exit.")
+                + "Ctrl-C or SIGTERM. Without --data-dir its data lives in a temporary directory deleted on exit. "
+                + "With --sasl-users every client logs in and needs ACLs: grant them with 'trafficbus acls' and a "
+                + "subscription's readers.")
 public final class BrokerCommand implements Callable<Integer> {
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9092",
@@ -21,11 +23,18 @@ public final class BrokerCommand implements Callable<Integer> {
             description = "Keep the broker's data here across restarts (formatted on first use).")
     Path dataDir;
 
+    @Option(names = "--sasl-users", paramLabel = "FILE",
+            description = "Require SASL/SCRAM-SHA-512 logins of the users in FILE (lines user:password; 'admin' is the "
+                    + "super user) and authorize with Kafka ACLs: no ACL, no access.")
+    Path saslUsers;
+
     @Override
     public Integer call() throws InterruptedException {
         EmbeddedBroker broker;
+        SaslUsers users = saslUsers == null ? null : SaslUsers.read(saslUsers);
         try {
-            broker = EmbeddedBroker.start(ListenAddress.parse(listen), dataDir);
+            broker = users == null ? EmbeddedBroker.start(ListenAddress.parse(listen), dataDir)
+                    : EmbeddedBroker.startSecured(ListenAddress.parse(listen), dataDir, users);
         } catch (IllegalStateException e) {
             System.err.println("trafficbus broker: " + e.getMessage());
             return 1;
@@ -38,8 +47,16 @@ public final class BrokerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "trafficbus-broker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println("broker ready at " + broker.bootstrapServers() + " (data in " + broker.dataDir()
+        System.out.println("broker ready at " + broker.bootstrapServers() + (users == null ? ""
+                : " with SASL/SCRAM-SHA-512 and ACLs (users " + String.join(", ", users.passwords().keySet())
+                + "; admin is the super user)") + " (data in " + broker.dataDir()
                 + (broker.isTemporary() ? ", deleted on exit" : "") + ")");
+        if (users != null) {
+            System.out.println("clients connect with --bootstrap-servers " + broker.bootstrapServers()
+                    + " --kafka-config FILE holding security.protocol=SASL_PLAINTEXT, sasl.mechanism=SCRAM-SHA-512, "
+                    + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                    + "username=\"USER\" password=\"PASSWORD\"; (example: deploy/client-sasl.properties)");
+        }
         System.out.flush();
         stopped.await();
         return 0;

@@ -46,13 +46,17 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final ListenAddress listen;
     private final Path dataDir;
     private final boolean temporary;
+    /** Settings of the broker's own admin client (set-up and readiness), on a listener clients do not use. */
+    private final Properties setupClient;
     private boolean closed;
 
-    private EmbeddedBroker(KafkaRaftServer server, ListenAddress listen, Path dataDir, boolean temporary) {
+    private EmbeddedBroker(KafkaRaftServer server, ListenAddress listen, Path dataDir, boolean temporary,
+                           Properties setupClient) {
         this.server = server;
         this.listen = listen;
         this.dataDir = dataDir;
         this.temporary = temporary;
+        this.setupClient = setupClient;
     }
 
     /**
@@ -69,20 +73,54 @@ public final class EmbeddedBroker implements AutoCloseable {
      * {@code listener.security.protocol.map} are added to the built-in ones, any other property replaces the default.
      */
     public static EmbeddedBroker start(ListenAddress listen, Path dataDir, Properties extra) {
+        return launch(listen, dataDir, null, (bound, dir) -> {
+            Properties props = serverProperties(bound, dir, freePort("127.0.0.1"));
+            addExtra(props, extra);
+            return props;
+        });
+    }
+
+    /**
+     * Starts a broker whose clients must log in with SASL/SCRAM-SHA-512 as one of {@code users} and are authorized by
+     * Kafka's standard authorizer: no ACL, no access; {@value SaslUsers#ADMIN} is the super user. The users' SCRAM
+     * credentials are written at every start, so a reused data dir follows the file (users no longer in it are removed).
+     */
+    public static EmbeddedBroker startSecured(ListenAddress listen, Path dataDir, SaslUsers users) {
+        EmbeddedBroker broker = launch(listen, dataDir, users, (bound, dir) -> {
+            int controllerPort = freePort("127.0.0.1");
+            return BrokerSecurity.serverProperties(serverProperties(bound, dir, controllerPort), bound,
+                    advertisedHost(bound.host()), controllerPort, freePort("127.0.0.1"));
+        });
+        try {
+            BrokerSecurity.syncUsers(broker.setupClient, users);
+            return broker;
+        } catch (RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+    }
+
+    private static EmbeddedBroker launch(ListenAddress listen, Path dataDir, SaslUsers users,
+                                         java.util.function.BiFunction<ListenAddress, Path, Properties> config) {
         ListenAddress bound = listen.port() == 0 ? new ListenAddress(listen.host(), freePort(listen.host()))
                 : requireFree(listen);
         boolean temporary = dataDir == null;
         Path dir = temporary ? createTempDir() : prepareDataDir(dataDir);
         KafkaRaftServer server = null;
         try {
-            Properties props = serverProperties(bound, dir, freePort("127.0.0.1"));
-            addExtra(props, extra);
+            Properties props = config.apply(bound, dir);
             if (!Files.exists(dir.resolve("meta.properties"))) {
                 format(props, dir);
             }
             server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
-            EmbeddedBroker broker = new EmbeddedBroker(server, bound, dir, temporary);
+            Properties setup = new Properties();
+            if (users == null) {
+                setup.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, advertisedHost(bound.host()) + ":" + bound.port());
+            } else {
+                setup.putAll(BrokerSecurity.setupClient(props));
+            }
+            EmbeddedBroker broker = new EmbeddedBroker(server, bound, dir, temporary, setup);
             broker.awaitReady();
             return broker;
         } catch (RuntimeException | Error e) {
@@ -126,7 +164,7 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private void awaitReady() {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.putAll(setupClient);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
@@ -147,7 +185,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             }
         }
         throw new IllegalStateException("the embedded broker did not answer within " + READY_TIMEOUT.toSeconds()
-                + " s at " + bootstrapServers());
+                + " s at " + setupClient.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
     }
 
     static Properties serverProperties(ListenAddress listen, Path dir, int controllerPort) {
