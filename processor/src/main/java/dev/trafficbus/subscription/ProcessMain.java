@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.ConsumerGroups;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
@@ -27,7 +28,7 @@ public final class ProcessMain implements Callable<Integer> {
             description = "YAML file of subscriptions loaded into tb.subscriptions at start (added or replaced).")
     Path subscriptions;
 
-    @Option(names = "--application-id", defaultValue = "trafficbus-processor", paramLabel = "ID",
+    @Option(names = "--application-id", defaultValue = ConsumerGroups.PROCESSOR, paramLabel = "ID",
             description = "Kafka Streams application id; instances with the same id share the work (default ${DEFAULT-VALUE}).")
     String applicationId;
 

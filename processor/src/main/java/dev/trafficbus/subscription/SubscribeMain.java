@@ -9,11 +9,15 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus subscribe}: adds or replaces subscriptions while processors run. */
 @Command(name = "subscribe", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Add or replace subscriptions (YAML file) in tb.subscriptions; running processors apply them at once.")
+        description = "Add or replace subscriptions (YAML file) in tb.subscriptions; running processors apply them at once. "
+                + "A subscription's readers get READ on its topic and on their replay groups (Kafka ACLs); readers "
+                + "it no longer names lose what it granted them.")
 public final class SubscribeMain implements Callable<Integer> {
     @Mixin
     KafkaClientOptions kafka;
@@ -25,6 +29,8 @@ public final class SubscribeMain implements Callable<Integer> {
             description = "Partitions of a subscription topic that does not exist yet (default ${DEFAULT-VALUE}).")
     int partitions;
 
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
@@ -34,14 +40,23 @@ public final class SubscribeMain implements Callable<Integer> {
     @Override
     public Integer call() {
         List<Subscription> subs = SubscriptionFile.read("--file", file);
-        SubscriptionStore store = new SubscriptionStore(kafka.toProperties(), Duration.ofSeconds(30));
+        Properties props = kafka.toProperties();
+        SubscriptionStore store = new SubscriptionStore(props, TIMEOUT);
         store.ensureTopics();
         store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), Math.max(1, partitions));
-        java.util.Map<String, String> before = store.definitions();
+        Map<String, String> before = store.definitions();
+        SubscriptionGrants grants = SubscriptionGrants.forPut(before, subs);
+        // Grant before the definition is live, so readers never see a topic they cannot read; revoke after.
+        String access = grants.apply(props, TIMEOUT);
         store.put(subs);
         for (Subscription s : subs) {
             System.out.println((before.containsKey(s.name()) ? "replaced " : "subscribed ") + s.name() + " -> "
-                    + s.topic() + " (sources " + String.join(", ", s.sources().stream().sorted().toList()) + ")");
+                    + s.topic() + " (sources " + String.join(", ", s.sources().stream().sorted().toList())
+                    + (s.readers().isEmpty() ? "" : "; readers " + String.join(", ", s.readers().stream().sorted().toList()))
+                    + ")");
+        }
+        if (access != null) {
+            System.out.println(access);
         }
         return 0;
     }

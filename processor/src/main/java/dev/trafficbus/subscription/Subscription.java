@@ -21,10 +21,11 @@ import java.util.Set;
  * @param ratePerSecond cap on newly kept sessions per second of capture time, 0 for none
  * @param redaction     what to mask before records leave, or {@link RedactionRules#NONE}
  * @param definition    the subscription as canonical JSON, as stored in {@code tb.subscriptions}
+ * @param readers       principals ({@code User:<name>}) granted read access to the output topic by {@code subscribe}
  */
 public record Subscription(String name, Set<String> sources, Set<Integer> serverPorts, List<ClientCidr> clientCidrs,
                            HttpRule http, double samplePercent, int amplify, double ratePerSecond,
-                           RedactionRules redaction, String definition) {
+                           RedactionRules redaction, String definition, Set<String> readers) {
 
     /** The output topic. */
     public String topic() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.trafficbus.access.Principals;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.subscription.http.HttpRule;
@@ -27,7 +28,8 @@ import java.util.regex.PatternSyntaxException;
 public final class SubscriptionParser {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("name", "sources", "filter", "sample", "amplify", "rate", "redact");
+    private static final Set<String> TOP = Set.of("name", "sources", "filter", "sample", "amplify", "rate", "redact",
+            "readers");
     private static final Set<String> FILTER = Set.of("server-ports", "client-cidrs", "http");
     private static final Set<String> HTTP = Set.of("methods", "allow-url", "deny-url", "allow-header");
     private static final Set<String> REDACT = Set.of("headers", "patterns");
@@ -185,8 +187,16 @@ public final class SubscriptionParser {
                 throw err.at("redact.headers", e.getMessage());
             }
         }
+        Set<String> readers = new LinkedHashSet<>();
+        for (String reader : strings(node.get("readers"), err, "readers")) {
+            try {
+                readers.add(Principals.normalize(reader));
+            } catch (IllegalArgumentException e) {
+                throw err.at("readers", e.getMessage());
+            }
+        }
         return new Subscription(name, Set.copyOf(sources), Set.copyOf(ports), List.copyOf(cidrs), http, sample,
-                amplify, rate, redaction, canonical(node));
+                amplify, rate, redaction, canonical(node), Set.copyOf(readers));
     }
 
     private static HttpRule http(JsonNode h, Errors err) {

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -10,6 +11,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -68,6 +70,7 @@ public final class SubscriptionStore {
                 try {
                     r.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
+                    KafkaErrors.throwIfRefused(e, AclOperation.CREATE, r.getKey());
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw new UserInputException("cannot create topic " + r.getKey() + ": "
                                 + e.getCause().getMessage(), e);
