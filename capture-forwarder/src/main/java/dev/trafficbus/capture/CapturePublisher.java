@@ -69,6 +69,19 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /**
+     * Checks the producer settings of {@code producerConfig} as the constructor would, without starting a producer
+     * or reaching a broker: the user error names the setting Kafka refuses.
+     */
+    public static void checkSettings(Properties producerConfig, String source) {
+        try {
+            new ProducerConfig(producerSettings(producerConfig, "trafficbus-forward-" + source));
+        } catch (KafkaException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new UserInputException("Kafka producer settings refused: " + cause.getMessage(), e);
+        }
+    }
+
+    /**
      * The producer configuration: the user's, with the serializers and delivery guarantees the bus
      * relies on forced, and tuning defaults (compression, batching, blocking bound) the user may override.
      */

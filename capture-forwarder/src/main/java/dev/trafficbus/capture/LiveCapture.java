@@ -107,8 +107,10 @@ public final class LiveCapture implements AutoCloseable {
             if (request.metricsPort() >= 0) {
                 endpoint = new MetricsEndpoint("forward").serve(request.metricsPort());
             }
-            publisher = new CapturePublisher(topic, request.source(), config);
+            // Settings, broker, then the producer (see PcapForwarder): a producer refused its id logs a stack trace.
+            CapturePublisher.checkSettings(config, request.source());
             CaptureTopic.ensure(topic, config, connectTimeout);
+            publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
             LOG.info("capturing on {} with filter '{}' into {}", request.interfaceName(), filter, topic);
             return new LiveCapture(request, topic, handle, publisher, endpoint);

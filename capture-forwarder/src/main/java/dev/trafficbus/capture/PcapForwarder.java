@@ -64,9 +64,11 @@ public final class PcapForwarder {
             PacketClassifier classifier = new PacketClassifier(ports);
             ProgressDisplay progress = request.showProgress() ? ProgressDisplay.onTerminal()
                     : new ProgressDisplay(System.err, false);
-            // The producer first: it checks the settings without a broker; then the broker must answer.
+            // The settings first (no broker needed), then the broker must answer, then the producer: an idempotent
+            // producer asks for its id at once, and one refused by the ACLs logs a stack trace when it is closed.
+            CapturePublisher.checkSettings(config, source);
+            CaptureTopic.ensure(topic, config, connectTimeout);
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
-                CaptureTopic.ensure(topic, config, connectTimeout);
                 return run(file, request, topic, classifier, publisher, progress, stopRequested);
             }
         }

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,13 +39,13 @@ import java.util.concurrent.TimeoutException;
 /** Asks the brokers (admin requests and reads of the compacted topics) for everything {@link StatusReport} holds. */
 public final class StatusCollector {
     /** Compacted: key = subscription name, value = its definition (YAML or JSON text). */
-    public static final String SUBSCRIPTIONS_TOPIC = "tb.subscriptions";
+    public static final String SUBSCRIPTIONS_TOPIC = Topics.SUBSCRIPTIONS;
     /** Compacted: key = {@code <subscription>@<instance>}, value = that instance's counters as JSON. */
-    public static final String SUBSCRIPTION_STATS_TOPIC = "tb.subscription-stats";
+    public static final String SUBSCRIPTION_STATS_TOPIC = Topics.SUBSCRIPTION_STATS;
     /** Compacted: key = run id, value = the run's ledger as JSON. */
-    public static final String RUNS_TOPIC = "tb.runs";
+    public static final String RUNS_TOPIC = Topics.RUNS;
     /** Prefix of the subscriptions' output topics. */
-    public static final String SUBSCRIPTION_PREFIX = "tb.sub.";
+    public static final String SUBSCRIPTION_PREFIX = Topics.SUBSCRIPTION_PREFIX;
 
     private final Properties clientProperties;
     private final Duration timeout;
@@ -64,6 +65,9 @@ public final class StatusCollector {
         p.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeout.toMillis()));
         try (Admin admin = Admin.create(p)) {
             Set<String> topics = get(admin.listTopics().names());
+            if (!topics.contains(SUBSCRIPTIONS_TOPIC)) {
+                requireVisible(admin, SUBSCRIPTIONS_TOPIC);
+            }
             Map<String, TopicStats> stats = topicStats(admin, topics.stream()
                     .filter(t -> t.startsWith(Topics.CAPTURE_PREFIX) || t.startsWith(SUBSCRIPTION_PREFIX)).toList());
             List<TopicStats> sources = stats.values().stream().filter(s -> s.topic().startsWith(Topics.CAPTURE_PREFIX)).toList();
@@ -71,6 +75,24 @@ public final class StatusCollector {
             List<GroupStatus> groups = groups(admin);
             List<RunStatus> runs = topics.contains(RUNS_TOPIC) ? runs(maxRuns) : List.of();
             return new StatusReport(clientProperties.getProperty("bootstrap.servers"), sources, subscriptions, groups, runs);
+        }
+    }
+
+    /**
+     * Kafka leaves topics a principal may not describe out of the topic list, so a refused status would read as an
+     * empty bus; asking for the processor's own topic by name tells "refused" from "not created yet".
+     */
+    private void requireVisible(Admin admin, String topic) {
+        try {
+            admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            KafkaErrors.throwIfRefused(e, AclOperation.DESCRIBE, topic);
+        } catch (TimeoutException e) {
+            throw new UserInputException("no answer from Kafka at " + clientProperties.getProperty("bootstrap.servers")
+                    + " within " + timeout.toSeconds() + " s; check --bootstrap-servers", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserInputException("interrupted", e);
         }
     }
 

@@ -13,6 +13,7 @@ import dev.trafficbus.standalone.EmbeddedBroker;
 import dev.trafficbus.standalone.ListenAddress;
 import dev.trafficbus.standalone.SaslUsers;
 import dev.trafficbus.status.StatusCommand;
+import dev.trafficbus.subscription.ProcessMain;
 import dev.trafficbus.subscription.ProcessorApp;
 import dev.trafficbus.subscription.ProcessorSettings;
 import dev.trafficbus.subscription.SubscribeMain;
@@ -145,7 +146,10 @@ class AccessControlTest {
         }
         assertRefused(run(new SubscribeMain(), "team-b", "--file", subs.toString()), "subscribe", "User:team-b",
                 "CREATE on topic");
-        assertRefused(run(new StatusCommand(), "team-b", "--timeout", "20"), "status", "User:team-b", "on topic");
+        assertRefused(run(new StatusCommand(), "team-b", "--timeout", "20"), "status", "User:team-b",
+                "DESCRIBE on topic " + Topics.SUBSCRIPTIONS);
+        assertRefused(run(new ProcessMain(), "team-b", "--metrics-port", "-1", "--state-dir",
+                dir.resolve("streams-b").toString()), "process", "User:team-b", "CREATE on topic");
 
         CommandOutput unsubscribe = run(new UnsubscribeMain(), "admin", "--name", "team-a");
         assertThat(unsubscribe.exitCode()).as(unsubscribe.err()).isZero();
