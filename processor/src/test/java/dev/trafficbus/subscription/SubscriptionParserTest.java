@@ -62,10 +62,20 @@ class SubscriptionParserTest {
     }
 
     @Test
+    void readersArePrincipalsOrBareUserNames() {
+        Subscription s = SubscriptionParser.parseOne("{name: a, sources: [w], readers: [team-a, 'User:team-b']}");
+        assertThat(s.readers()).containsExactlyInAnyOrder("User:team-a", "User:team-b");
+        assertThat(SubscriptionParser.parseOne(s.definition()).readers()).isEqualTo(s.readers());
+        assertThat(SubscriptionParser.parseOne("{name: a, sources: [w]}").readers()).isEmpty();
+        rejects("{name: a, sources: [w], readers: ['Group:x']}", "subscription a: readers: 'Group:x' is not a principal: "
+                + "use User:NAME or a bare user name of letters, digits, '.', '_', '@' and '-'");
+    }
+
+    @Test
     void invalidSubscriptionsNameTheField() {
         rejects("{name: team-a, sources: [w], sample: 150%}", "subscription team-a: sample: 150% is above 100%");
         rejects("{name: team-a, sources: [w], filtr: {}}",
-                "subscription team-a: filtr: unknown field (known: amplify, filter, name, rate, redact, sample, sources)");
+                "subscription team-a: filtr: unknown field (known: amplify, filter, name, rate, readers, redact, sample, sources)");
         rejects("{name: team-a, sources: [w], filter: {http: {allow-url: ['^/api/(']}}}",
                 "subscription team-a: filter.http.allow-url: '^/api/(' is not a valid regular expression: "
                         + "Unclosed group near index 7");
