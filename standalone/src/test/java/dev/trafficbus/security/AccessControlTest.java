@@ -35,8 +35,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,16 +78,7 @@ class AccessControlTest {
                 p.store(out, "client settings of " + u);
             }
         }
-        target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-        target.createContext("/", ex -> {
-            ex.getRequestBody().readAllBytes();
-            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        target.start();
+        target = SecuredKafkaTest.okServer();
     }
 
     @AfterAll

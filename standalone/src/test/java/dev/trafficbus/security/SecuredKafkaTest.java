@@ -73,16 +73,7 @@ class SecuredKafkaTest {
         sslUntrusted = SecuredBroker.clientConfig(dir, "ssl-untrusted", "security.protocol", "SSL",
                 "ssl.truststore.type", "PKCS12", "ssl.truststore.location", untrusted.toString(),
                 "ssl.truststore.password", TestCertificates.PASSWORD);
-        target = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-        target.createContext("/", ex -> {
-            ex.getRequestBody().readAllBytes();
-            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        target.start();
+        target = okServer();
     }
 
     @AfterAll
@@ -284,6 +275,21 @@ class SecuredKafkaTest {
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** A test server on loopback answering every request with 200 "ok". */
+    static HttpServer okServer() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        return server;
     }
 
     static Path examplePcap() {
