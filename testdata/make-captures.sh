@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Makes the shared end-to-end pcap fixtures from real traffic: nginx (testdata/nginx-fixture.conf) in a "server"
 # network namespace, curl in a "client" namespace, tcpdump on the server side of a 1500-MTU veth pair.
-# Needs root and: iproute2, nginx-light, tcpdump, curl, ethtool, iputils-ping.
+# Needs root and: iproute2, nginx-light, tcpdump, curl, ethtool, iputils-ping, python3.
 # Writes: testdata/http-sessions.pcap + .expected, testdata/paced-sessions.pcap + .expected,
-#         testdata/mixed-frames.pcap + .expected, examples/capture.pcap (a copy of http-sessions.pcap).
+#         testdata/mixed-frames.pcap + .expected, examples/capture.pcap (a copy of http-sessions.pcap),
+#         testdata/http-credentials.pcap + .expected.
+# Usage: make-captures.sh [NAME...]  (NAME: http-sessions, paced-sessions, mixed-frames, http-credentials; default all)
 set -euo pipefail
+
+ALL=(http-sessions paced-sessions mixed-frames http-credentials)
+WANT=("${@:-${ALL[@]}}")
+for w in "${WANT[@]}"; do
+    [[ " ${ALL[*]} " == *" $w "* ]] || { echo "make-captures.sh: unknown capture '$w' (known: ${ALL[*]})" >&2; exit 2; }
+done
+want() { [[ " ${WANT[*]} " == *" $1 "* ]]; }
 
 HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -13,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
     echo "make-captures.sh: needs root (network namespaces, tcpdump)" >&2
     exit 2
 fi
-for tool in ip nginx tcpdump curl ethtool ping sha256sum; do
+for tool in ip nginx tcpdump curl ethtool ping sha256sum python3; do
     command -v "$tool" >/dev/null || { echo "make-captures.sh: '$tool' is missing" >&2; exit 2; }
 done
 
@@ -131,6 +140,7 @@ check_capture() { # pcap sessions
     [ "$biggest" -le 1514 ] || { echo "make-captures.sh: $1 has a $biggest-byte frame (offloads on?)" >&2; exit 1; }
 }
 
+if want http-sessions; then
 # --- http-sessions.pcap: 10 one-request sessions, 5 keep-alive sessions, one keep-alive session with a 20 KB POST
 BODY=$WORK/post-body.txt
 seq -w 1 4096 >"$BODY" # 4096 lines of 5 bytes: 20480 bytes, no two segments alike
@@ -158,7 +168,9 @@ check_capture "$WORK/http-sessions.pcap" 16
 write_expected "$WORK/http-sessions.expected" "$BODY"
 [ "$(cut -d' ' -f1 "$WORK/http-sessions.expected" | grep -v '^#' | sort -u | wc -l)" = 16 ] \
     || { echo "make-captures.sh: curl did not keep one connection per session" >&2; exit 1; }
+fi
 
+if want paced-sessions; then
 # --- paced-sessions.pcap: 4 one-request sessions started 0.5 s apart (for the --speed 1 timing test)
 : >"$REQUESTS"
 start_capture "$WORK/paced-sessions.pcap" tcp port "$PORT"
@@ -169,7 +181,9 @@ done
 stop_capture
 check_capture "$WORK/paced-sessions.pcap" 4
 write_expected "$WORK/paced-sessions.expected" ""
+fi
 
+if want mixed-frames; then
 # --- mixed-frames.pcap: everything on the wire: ARP/NDP, ICMP and ICMPv6 pings, UDP (and the ICMP errors it
 # --- draws), IPv4 and IPv6 TCP to the service port and to another port.
 ip -n "$NS_S" neigh flush dev "$DEV_S"
@@ -195,11 +209,76 @@ count() { tcpdump -nr "$WORK/mixed-frames.pcap" "$@" 2>/dev/null | wc -l; }
     echo "not-tcp $(count "(ip or ip6) and not tcp")"
     echo "not-ip $(count "not ip and not ip6")"
 } >"$WORK/mixed-frames.expected"
+fi
 
-cp "$WORK"/http-sessions.pcap "$WORK"/http-sessions.expected "$WORK"/paced-sessions.pcap \
-    "$WORK"/paced-sessions.expected "$WORK"/mixed-frames.pcap "$WORK"/mixed-frames.expected "$HERE"/
-mkdir -p "$ROOT/examples"
-cp "$WORK/http-sessions.pcap" "$ROOT/examples/capture.pcap"
-chmod 644 "$HERE"/*.pcap "$HERE"/*.expected "$ROOT/examples/capture.pcap"
+if want http-credentials; then
+# --- http-credentials.pcap: credentials in clear, for the redaction tests. Two curl sessions of 5 keep-alive
+# --- requests with Authorization, Cookie and X-Api-Key headers and a token in the query (nginx answers with
+# --- Set-Cookie); then a python3 client writes one request head in four writes with TCP_NODELAY, 0.2 s apart,
+# --- so that header lines are split across segments (inside a name, inside values), and a second request whole.
+: >"$REQUESTS"
+start_capture "$WORK/http-credentials.pcap" tcp port "$PORT"
+for s in 1 2; do
+    paths=()
+    for r in 1 2 3 4 5; do paths+=("/cred/s$s/r0$r?token=tbQueryToken$s"); done
+    session -H "Authorization: Bearer tbBearerSecret$s" -H "Cookie: session=tbCookieSecret$s" \
+        -H "X-Api-Key: tbApiKeySecret$s" -- "${paths[@]}"
+    sleep 0.05
+done
+in_client python3 - "$SERVER4" "$PORT" >>"$REQUESTS" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection((host, port), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def answer():
+    data = b""
+    while b"\r\n\r\nok\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise SystemExit("server closed the connection")
+        data += chunk
+for part in (b"GET /cred/split/r01 HTTP/1.1\r\nHost: " + host.encode() + b"\r\nAuthori",
+             b"zation: Bearer tbSplitBearerSecret\r\nCookie: session=tbSplit",
+             b"CookieSecret\r\nX-Api-Key: tbSplitApi",
+             b"KeySecret\r\n\r\n"):
+    s.sendall(part)
+    time.sleep(0.2)
+answer()
+s.sendall(b"GET /cred/split/r02 HTTP/1.1\r\nHost: " + host.encode() + b"\r\nCookie: session=tbWholeCookieSecret\r\n\r\n")
+answer()
+print(s.getsockname()[1], "GET", "http://%s:%d/cred/split/r01" % (host, port), 0)
+print(s.getsockname()[1], "GET", "http://%s:%d/cred/split/r02" % (host, port), 0)
+s.close()
+PY
+stop_capture
+check_capture "$WORK/http-credentials.pcap" 3
+split=$(tcpdump -nr "$WORK/http-credentials.pcap" -A "tcp dst port $PORT" 2>/dev/null | grep -c 'Authori$' || true)
+[ "$split" -ge 1 ] || { echo "make-captures.sh: no segment of http-credentials.pcap ends inside 'Authorization'" >&2; exit 1; }
+write_expected "$WORK/http-credentials.expected" ""
+{
+    echo "# secrets: the credential values this capture holds in clear (the redaction tests look for them)"
+    for s in 1 2; do
+        echo "# secret Authorization tbBearerSecret$s"
+        echo "# secret Cookie tbCookieSecret$s"
+        echo "# secret X-Api-Key tbApiKeySecret$s"
+        echo "# secret token tbQueryToken$s"
+    done
+    echo "# secret Set-Cookie tbSetCookieSecret42"
+    echo "# secret Authorization tbSplitBearerSecret"
+    echo "# secret Cookie tbSplitCookieSecret"
+    echo "# secret X-Api-Key tbSplitApiKeySecret"
+    echo "# secret Cookie tbWholeCookieSecret"
+} >>"$WORK/http-credentials.expected"
+fi
+
+for name in "${WANT[@]}"; do
+    cp "$WORK/$name.pcap" "$WORK/$name.expected" "$HERE"/
+    chmod 644 "$HERE/$name.pcap" "$HERE/$name.expected"
+done
+if want http-sessions; then
+    mkdir -p "$ROOT/examples"
+    cp "$WORK/http-sessions.pcap" "$ROOT/examples/capture.pcap"
+    chmod 644 "$ROOT/examples/capture.pcap"
+fi
 echo "wrote:"
-ls -l "$HERE"/*.pcap "$HERE"/*.expected "$ROOT/examples/capture.pcap"
+for name in "${WANT[@]}"; do ls -l "$HERE/$name.pcap" "$HERE/$name.expected"; done

@@ -34,6 +34,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + " within --batch-window (at most --batch-max-packets), never two connections.",
             "The service port(s) decide direction: a packet to a service port is client-to-server, one from it server-to-client;"
                 + " TCP packets of other ports, non-TCP packets and IP fragments are counted and skipped.",
+            "Before a byte is published, the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie (and of"
+                + " --redact-header, --redact-pattern) are masked with '*' of the same length, in HTTP/1 requests and"
+                + " responses, also when a header line is split across segments; what could not be checked is counted"
+                + " as redaction-unchecked.",
             "A live capture runs until SIGINT/SIGTERM, never waits for Kafka (past --max-pending it drops and counts),"
                 + " then publishes what is pending within --flush-timeout and prints the counters.",
             "Exit codes: 0 done, 1 some packets could not be published, 2 bad input (also a file cut short or damaged"
@@ -76,6 +80,9 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Mixin
     private KafkaClientOptions kafka;
+
+    @Mixin
+    private RedactionOptions redaction;
 
     @Option(names = "--batch-window", paramLabel = "DURATION", defaultValue = "5ms", converter = DurationConverter.class,
             description = "How long a connection's record waits for more of its packets (capture time for --pcap),"
@@ -145,7 +152,7 @@ public final class ForwardCommand implements Callable<Integer> {
         Path pcap = input.pcap;
         String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true,
-                batchWindow, batchMaxPackets);
+                batchWindow, batchMaxPackets, redaction.rules());
         AtomicBoolean stop = new AtomicBoolean();
         return whileStoppable(stop::set, STOP_GRACE_SECONDS, () -> reportImport(PcapForwarder.forward(request, stop::get)));
     }
@@ -159,7 +166,8 @@ public final class ForwardCommand implements Callable<Integer> {
         LiveCaptureRequest request = new LiveCaptureRequest(input.interfaceName, new LinkedHashSet<>(ports),
                 source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
                 promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
-                statusInterval, metricsPort == null ? -1 : metricsPort, batchWindow, batchMaxPackets);
+                statusInterval, metricsPort == null ? -1 : metricsPort, batchWindow, batchMaxPackets,
+                redaction.rules());
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
         }

@@ -20,14 +20,23 @@ import java.util.Map;
  * @param seconds          wall time from the first read to the last acknowledgement
  * @param fileTruncated    the file ends inside a record: what came before it was read
  * @param fileDamage       null, or what made the rest of the file unreadable (an impossible record length, ...)
+ * @param redaction        fields masked per rule before publishing, and what could not be checked
  */
 public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
                              long publishErrors,
                              Map<String, Long> skippedByReason, long bytesPublished, double seconds,
-                             boolean fileTruncated, String fileDamage) {
+                             boolean fileTruncated, String fileDamage, RedactionCounts redaction) {
 
     public ForwardSummary {
         skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
+    }
+
+    /** A summary without redaction counts. */
+    public ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
+                          long publishErrors, Map<String, Long> skippedByReason, long bytesPublished, double seconds,
+                          boolean fileTruncated, String fileDamage) {
+        this(topic, packetsRead, packetsPublished, recordsPublished, publishErrors, skippedByReason, bytesPublished,
+                seconds, fileTruncated, fileDamage, RedactionCounts.NONE);
     }
 
     /** A summary of a file that is not damaged. */
@@ -61,7 +70,7 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
 
     /**
      * One human line: "forward web1: 1234 packets read, 1200 published in 310 records to tb.capture.web1 (1.2 MB)
-     * in 0.8 s; skipped: not-tcp 20, not-port 14".
+     * in 0.8 s; skipped: not-tcp 20, not-port 14; redacted: header:Cookie 12".
      */
     public String summaryLine() {
         String source = topic.startsWith(Topics.CAPTURE_PREFIX) ? topic.substring(Topics.CAPTURE_PREFIX.length()) : topic;
@@ -75,6 +84,7 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
                 separator = ", ";
             }
         }
+        redaction.appendTo(sb);
         if (publishErrors > 0) {
             sb.append("; ").append(publishErrors).append(" publish errors");
         }

@@ -34,6 +34,7 @@ public final class LiveCapture implements AutoCloseable {
     private final CapturePublisher publisher;
     private final PendingRing ring;
     private final LiveCaptureLoop loop;
+    private final FlowRedaction redaction;
     private final KernelStats kernel;
     private final BulkPacketReader reader;
     private final LiveSender sender;
@@ -54,8 +55,9 @@ public final class LiveCapture implements AutoCloseable {
         this.publisher = publisher;
         this.endpoint = endpoint;
         this.ring = new PendingRing(PendingRing.slotsFor(request.maxPendingBytes()), request.maxPendingBytes());
+        this.redaction = new FlowRedaction(request.redaction());
         this.loop = new LiveCaptureLoop(new PacketClassifier(InterfaceHandle.linkLayer(handle),
-                request.servicePorts()), publisher, ring);
+                request.servicePorts(), redaction), publisher, ring);
         this.kernel = new KernelStats(handle);
         this.reader = new BulkPacketReader(handle, request.snaplen());
         PublishLatency latency = new PublishLatency(endpoint == null ? null
@@ -63,7 +65,7 @@ public final class LiveCapture implements AutoCloseable {
         this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
                 "trafficbus-send-" + topic);
         this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
-                latency);
+                latency, redaction);
         if (endpoint != null) {
             metrics.register(endpoint, flushTimeoutDrops::get);
             endpoint.health(() -> capturing, "capturing on " + request.interfaceName());
@@ -112,7 +114,8 @@ public final class LiveCapture implements AutoCloseable {
             CaptureTopic.ensure(topic, config, connectTimeout);
             publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
-            LOG.info("capturing on {} with filter '{}' into {}", request.interfaceName(), filter, topic);
+            LOG.info("capturing on {} with filter '{}' into {}; masking {} before publishing", request.interfaceName(),
+                    filter, topic, request.redaction().describe());
             return new LiveCapture(request, topic, handle, publisher, endpoint);
         } catch (RuntimeException e) {
             if (publisher != null) {
@@ -240,7 +243,8 @@ public final class LiveCapture implements AutoCloseable {
         }
         return new LiveSummary(topic, request.interfaceName(), loop.captured(), publisher.published(),
                 publisher.recordsPublished(), publisher.failed(), dropped, skipped, publisher.bytesPublished(),
-                kernel.received(), kernel.dropped(), kernel.interfaceDropped(), seconds, stoppedBecause);
+                kernel.received(), kernel.dropped(), kernel.interfaceDropped(), seconds, stoppedBecause,
+                RedactionCounts.of(redaction));
     }
 
     /** Key plus value bytes captured and not yet acknowledged or failed by Kafka. */

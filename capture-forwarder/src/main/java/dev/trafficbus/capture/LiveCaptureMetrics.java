@@ -16,13 +16,14 @@ final class LiveCaptureMetrics {
     private final PendingRing ring;
     private final KernelStats kernel;
     private final PublishLatency latency;
+    private final FlowRedaction redaction;
     private long lastCaptured;
     private long lastNanos = System.nanoTime();
     private long lastLatencyCount;
     private long lastLatencySum;
 
     LiveCaptureMetrics(String source, String interfaceName, LiveCaptureLoop loop, CapturePublisher publisher,
-                       PendingRing ring, KernelStats kernel, PublishLatency latency) {
+                       PendingRing ring, KernelStats kernel, PublishLatency latency, FlowRedaction redaction) {
         this.source = source;
         this.interfaceName = interfaceName;
         this.loop = loop;
@@ -30,6 +31,7 @@ final class LiveCaptureMetrics {
         this.ring = ring;
         this.kernel = kernel;
         this.latency = latency;
+        this.redaction = redaction;
     }
 
     /** Registers every counter on {@code endpoint}; {@code flushTimeoutDrops} reads the drops at stop. */
@@ -53,6 +55,14 @@ final class LiveCaptureMetrics {
         endpoint.functionCounter("pcap_received", kernel, KernelStats::received, src);
         endpoint.functionCounter("pcap_dropped", kernel, KernelStats::dropped, src);
         endpoint.functionCounter("pcap_interface_dropped", kernel, KernelStats::interfaceDropped, src);
+        // One counter per rule, also at 0: the metrics say what is masked.
+        var rules = redaction.rules();
+        for (int i = 0; i < rules.ruleCount(); i++) {
+            int rule = i;
+            endpoint.functionCounter("fields_redacted", redaction, r -> r.fields(rule),
+                    "source", source, "rule", rules.label(i));
+        }
+        endpoint.functionCounter("redaction_unchecked", redaction, FlowRedaction::unchecked, src);
         endpoint.gauge("pending_bytes", ring, PendingRing::pendingBytes, src);
         endpoint.gauge("pending_max_bytes", ring, PendingRing::maxPendingBytes, src);
     }
@@ -72,9 +82,10 @@ final class LiveCaptureMetrics {
         lastLatencySum = lat[1];
         return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d in %d records, pending %s (%d queued),"
                         + " dropped pending-full %d, skipped %d, publish errors %d, kernel received %d dropped %d"
-                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms",
+                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms, redacted %d fields (%d unchecked)",
                 source, interfaceName, captured, rate, publisher.published(), publisher.recordsPublished(), ByteSize.format(ring.pendingBytes()),
                 ring.queued(), loop.droppedPendingFull(), loop.skippedTotal(), publisher.failed(), kernel.received(),
-                kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0);
+                kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0, redaction.fieldsRedacted(),
+                redaction.unchecked());
     }
 }

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.redact.RedactionRules;
+
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
@@ -22,12 +24,13 @@ import java.util.Set;
  * @param metricsPort     port of the Prometheus endpoint; -1 for none, 0 for any free port
  * @param batchWindow     how long (wall time) a flow's record stays open for more packets; zero for none
  * @param batchMaxPackets most packets in one record; 1 for one packet per record
+ * @param redaction       what is masked in payloads before publishing ({@link RedactionRules#NONE}: nothing)
  */
 public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts, String source,
                                  Properties clientConfig, String userFilter, boolean requestsOnly, int snaplen,
                                  int bufferBytes, boolean promiscuous, long maxPendingBytes, Duration flushTimeout,
                                  Duration statusInterval, int metricsPort, Duration batchWindow,
-                                 int batchMaxPackets) {
+                                 int batchMaxPackets, RedactionRules redaction) {
     /** Default of --snaplen: whole frames of any usual MTU. */
     public static final int DEFAULT_SNAPLEN = 65535;
     /** Default of --buffer-size. */
@@ -35,36 +38,50 @@ public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts
     /** Default of --max-pending. */
     public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
 
+    public LiveCaptureRequest {
+        redaction = redaction == null ? RedactionRules.NONE : redaction;
+    }
+
     /** A request with the defaults for everything but the essentials; no metrics endpoint. */
     public static LiveCaptureRequest of(String interfaceName, Set<Integer> servicePorts, String source,
                                         Properties clientConfig) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, null, false, DEFAULT_SNAPLEN,
                 DEFAULT_BUFFER_BYTES, false, DEFAULT_MAX_PENDING_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(10), -1,
-                FlowBatcher.DEFAULT_WINDOW, FlowBatcher.DEFAULT_MAX_PACKETS);
+                FlowBatcher.DEFAULT_WINDOW, FlowBatcher.DEFAULT_MAX_PACKETS, RedactionRules.DEFAULTS);
     }
 
     /** The same request with another user filter. */
     public LiveCaptureRequest withFilter(String filter) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, filter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
-                batchMaxPackets);
+                batchMaxPackets, redaction);
     }
 
     /** The same request with another pending bound. */
     public LiveCaptureRequest withMaxPending(long bytes) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort, batchWindow, batchMaxPackets);
+                bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort, batchWindow, batchMaxPackets,
+                redaction);
     }
 
     /** The same request with another metrics port (-1 none, 0 any free port). */
     public LiveCaptureRequest withMetricsPort(int port) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port, batchWindow, batchMaxPackets);
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port, batchWindow, batchMaxPackets,
+                redaction);
     }
 
     /** The same request with other batching: window (zero for none) and most packets per record. */
     public LiveCaptureRequest withBatching(Duration window, int maxPackets) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
-                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, window, maxPackets);
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, window, maxPackets,
+                redaction);
+    }
+
+    /** The same request with other redaction rules. */
+    public LiveCaptureRequest withRedaction(RedactionRules rules) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
+                batchMaxPackets, rules);
     }
 }

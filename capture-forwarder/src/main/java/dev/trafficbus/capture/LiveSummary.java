@@ -26,12 +26,13 @@ import java.util.Map;
  * @param seconds          wall time of the capture, stop and flush included
  * @param stoppedBecause   why capturing ended other than on request (libpcap's error, e.g. the interface went
  *                         away), or null
+ * @param redaction        fields masked per rule before publishing, and what could not be checked
  */
 public record LiveSummary(String topic, String interfaceName, long captured, long published, long recordsPublished,
                           long publishErrors,
                           Map<String, Long> droppedByReason, Map<String, Long> skippedByReason, long bytesPublished,
                           long kernelReceived, long kernelDropped, long interfaceDropped, double seconds,
-                          String stoppedBecause) {
+                          String stoppedBecause, RedactionCounts redaction) {
     /** Drop reason: the pending bound (--max-pending) was reached. */
     public static final String PENDING_FULL = "pending-full";
     /** Drop reason: still queued when the flush time after a stop ran out. */
@@ -68,6 +69,7 @@ public record LiveSummary(String topic, String interfaceName, long captured, lon
                 ByteSize.format(bytesPublished)));
         appendNonZero(sb, "; dropped: ", droppedByReason);
         appendNonZero(sb, "; skipped: ", skippedByReason);
+        redaction.appendTo(sb);
         if (publishErrors > 0) {
             sb.append("; ").append(publishErrors).append(" publish errors");
         }

@@ -9,12 +9,14 @@ import java.util.Set;
 
 /**
  * Decides for one captured frame whether it is a TCP packet of a service, and in which direction it
- * travels, reusing one {@link PacketView}. Not thread-safe: one classifier per capture loop.
+ * travels, reusing one {@link PacketView}; masks the secrets of an accepted frame in place when given a
+ * {@link FlowRedaction}, so nothing downstream sees them. Not thread-safe: one classifier per capture loop.
  */
 public final class PacketClassifier {
     private final LinkLayer linkLayer;
     private final boolean[] servicePort = new boolean[65536];
     private final PacketView view = new PacketView();
+    private final FlowRedaction redaction;
     private boolean clientToServer;
 
     /** For frames of several link layers: only {@link #classify(LinkLayer, byte[], int, int)} applies. */
@@ -22,9 +24,20 @@ public final class PacketClassifier {
         this(null, servicePorts);
     }
 
+    /** For frames of several link layers, masking accepted frames with {@code redaction} (null: none). */
+    PacketClassifier(Set<Integer> servicePorts, FlowRedaction redaction) {
+        this(null, servicePorts, redaction);
+    }
+
     /** {@code servicePorts} must hold ports in 1..65535. */
     public PacketClassifier(LinkLayer linkLayer, Set<Integer> servicePorts) {
+        this(linkLayer, servicePorts, null);
+    }
+
+    /** As {@link #PacketClassifier(LinkLayer, Set)}, masking accepted frames with {@code redaction} (null: none). */
+    PacketClassifier(LinkLayer linkLayer, Set<Integer> servicePorts, FlowRedaction redaction) {
         this.linkLayer = linkLayer;
+        this.redaction = redaction == null || redaction.isEmpty() ? null : redaction;
         for (int port : servicePorts) {
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("port " + port + " is not in 1-65535");
@@ -74,7 +87,15 @@ public final class PacketClassifier {
         } else {
             return SkipReason.NOT_PORT;
         }
+        if (redaction != null) {
+            redaction.apply(view);
+        }
         return null;
+    }
+
+    /** What masks accepted frames, or null when nothing is masked. */
+    FlowRedaction redaction() {
+        return redaction;
     }
 
     /** The view over the last frame {@link #classify} accepted. */

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.redact.RedactionRules;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
@@ -16,16 +18,34 @@ import java.util.Set;
  * @param showProgress draw a progress line when stderr is a terminal
  * @param batchWindow  how long (capture time) a flow's record stays open for more packets; zero for none
  * @param batchMaxPackets most packets in one record; 1 for one packet per record
+ * @param redaction    what is masked in payloads before publishing ({@link RedactionRules#NONE}: nothing)
  */
 public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source,
                                  Properties producerConfig, boolean showProgress, Duration batchWindow,
-                                 int batchMaxPackets) {
+                                 int batchMaxPackets, RedactionRules redaction) {
 
-    /** A request with the default batching (--batch-window 5ms, --batch-max-packets 64). */
+    public PcapForwardRequest {
+        redaction = redaction == null ? RedactionRules.NONE : redaction;
+    }
+
+    /** A request masking the default headers ({@link RedactionRules#DEFAULT_HEADERS}). */
+    public PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source, Properties producerConfig,
+                              boolean showProgress, Duration batchWindow, int batchMaxPackets) {
+        this(pcap, servicePorts, source, producerConfig, showProgress, batchWindow, batchMaxPackets,
+                RedactionRules.DEFAULTS);
+    }
+
+    /** A request with the default batching (--batch-window 5ms, --batch-max-packets 64) and redaction. */
     public PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source, Properties producerConfig,
                               boolean showProgress) {
         this(pcap, servicePorts, source, producerConfig, showProgress, FlowBatcher.DEFAULT_WINDOW,
                 FlowBatcher.DEFAULT_MAX_PACKETS);
+    }
+
+    /** The same request with other redaction rules. */
+    public PcapForwardRequest withRedaction(RedactionRules rules) {
+        return new PcapForwardRequest(pcap, servicePorts, source, producerConfig, showProgress, batchWindow,
+                batchMaxPackets, rules);
     }
 
     /** The default source id of a file: its name without the extension, reduced to what a topic name allows. */

@@ -61,7 +61,7 @@ public final class PcapForwarder {
         }
         try (CaptureFile file = CaptureFile.open(pcap)) {
             Duration connectTimeout = connectTimeout(config);
-            PacketClassifier classifier = new PacketClassifier(ports);
+            PacketClassifier classifier = new PacketClassifier(ports, new FlowRedaction(request.redaction()));
             ProgressDisplay progress = request.showProgress() ? ProgressDisplay.onTerminal()
                     : new ProgressDisplay(System.err, false);
             // The settings first (no broker needed), then the broker must answer, then the producer: an idempotent
@@ -124,7 +124,8 @@ public final class PcapForwarder {
         boolean truncated = problem != null && problem.problem() == CaptureFileException.Problem.TRUNCATED;
         String damage = problem != null && !truncated ? problem.detail() : null;
         return new ForwardSummary(topic, loop.packetsRead(), publisher.published(), publisher.recordsPublished(),
-                publisher.failed(), skipped, publisher.bytesPublished(), seconds, truncated, damage);
+                publisher.failed(), skipped, publisher.bytesPublished(), seconds, truncated, damage,
+                classifier.redaction() == null ? RedactionCounts.NONE : RedactionCounts.of(classifier.redaction()));
     }
 
     static Set<Integer> checkPorts(Set<Integer> ports) {

@@ -81,10 +81,10 @@ final class EffectiveConfig {
         if (value instanceof Map<?, ?> map) {
             map.forEach((k, v) -> parts.add(k + "=" + (secretOption ? SecretMask.MASK : SecretMask.show(String.valueOf(k), String.valueOf(v)))));
         } else if (value instanceof Collection<?> c) {
-            c.forEach(v -> parts.add(secretOption ? SecretMask.MASK : SecretMask.showPair(String.valueOf(v))));
+            c.forEach(v -> parts.add(secretOption ? SecretMask.MASK : element(v)));
         } else if (value.getClass().isArray()) {
             for (int i = 0; i < Array.getLength(value); i++) {
-                parts.add(secretOption ? SecretMask.MASK : SecretMask.showPair(String.valueOf(Array.get(value, i))));
+                parts.add(secretOption ? SecretMask.MASK : element(Array.get(value, i)));
             }
         } else if (value instanceof java.time.Duration d && !secretOption) {
             return DurationConverter.format(d);
@@ -92,5 +92,13 @@ final class EffectiveConfig {
             return secretOption ? SecretMask.MASK : String.valueOf(value);
         }
         return parts.isEmpty() ? "(none)" : String.join(", ", parts);
+    }
+
+    /**
+     * One value of a repeatable option: a text may be a KEY=VALUE pair whose value is a secret; a converted value
+     * (a number, a regular expression such as {@code token=([a-z]+)}) is a rule, not a secret, and shown as is.
+     */
+    private static String element(Object v) {
+        return v instanceof CharSequence ? SecretMask.showPair(String.valueOf(v)) : String.valueOf(v);
     }
 }

@@ -2,7 +2,6 @@ package dev.trafficbus.redact;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Masks what a {@link RedactionRules} names in TCP payloads, in place, with {@code '*'} bytes of the same length
@@ -148,16 +147,6 @@ public final class PayloadRedactor {
         @Override
         public void mask(int from, int to) {
             SegmentMask.fill(segment, tcpOffset, from, to);
-        }
-    }
-
-    /** Compiles a pattern given by a user, naming the option in the error. */
-    public static Pattern compile(String option, String regex) {
-        try {
-            return Pattern.compile(regex);
-        } catch (java.util.regex.PatternSyntaxException e) {
-            throw new IllegalArgumentException(option + " '" + regex + "' is not a valid regular expression: "
-                    + e.getDescription(), e);
         }
     }
 }

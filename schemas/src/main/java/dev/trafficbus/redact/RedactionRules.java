@@ -12,16 +12,19 @@ import java.util.regex.Pattern;
  * Rules are numbered headers first, then patterns: {@link #label(int)} names rule {@code i} in counters.
  */
 public final class RedactionRules {
+    // First: the constants below are built with it.
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** The header values the forwarder masks unless told otherwise: credentials and session cookies. */
     public static final List<String> DEFAULT_HEADERS =
             List.of("Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie");
     /** Masks nothing. */
     public static final RedactionRules NONE = new RedactionRules(List.of(), List.of());
+    /** Masks the values of {@link #DEFAULT_HEADERS}. */
+    public static final RedactionRules DEFAULTS = new RedactionRules(DEFAULT_HEADERS, List.of());
     /** Most header rules one set holds (the header scan keeps its candidates in an int). */
     public static final int MAX_HEADERS = 32;
     /** Longest header name a rule may name. */
     public static final int MAX_NAME_LENGTH = 128;
-    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     private final List<String> headers;
     private final List<Pattern> patterns;

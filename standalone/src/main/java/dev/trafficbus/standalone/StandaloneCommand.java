@@ -3,8 +3,10 @@ package dev.trafficbus.standalone;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
+import dev.trafficbus.capture.RedactionOptions;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.RunReportWriter;
 import dev.trafficbus.replay.TargetAddress;
@@ -75,6 +77,9 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Mixin
     TcpEngineOptions tcp = new TcpEngineOptions();
 
+    @Mixin
+    RedactionOptions redaction = new RedactionOptions();
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Keep the embedded broker's data here (default: a temporary directory deleted at the end).")
     Path dataDir;
@@ -112,12 +117,13 @@ public final class StandaloneCommand implements Callable<Integer> {
             throw new UserInputException("--" + e.getMessage());
         }
         checkReportPath(report);
+        RedactionRules rules = redaction.rules();
         try (DemoHttpServer demo = target.demo ? DemoHttpServer.start() : null) {
             InetSocketAddress targetAddress = demo != null ? demo.address() : TargetAddress.parse(target.address);
             TargetAddress.checkReachable(targetAddress, 5000,
                     "start the test server, fix the address, or use --demo-server");
             StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
-                    replaySpeed, dataDir, true, tcp, report != null && RunReportWriter.isHtml(report)));
+                    replaySpeed, dataDir, true, tcp, report != null && RunReportWriter.isHtml(report), rules));
             CountDownLatch reported = new CountDownLatch(1);
             Thread hook = stopHook(run, reported);
             Runtime.getRuntime().addShutdownHook(hook);

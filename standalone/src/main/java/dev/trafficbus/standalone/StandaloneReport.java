@@ -36,10 +36,10 @@ public final class StandaloneReport {
         return List.of(
                 String.format(Locale.ROOT, "standalone: %s (port %s) replayed against %s at speed %s",
                         req.pcap(), joinPorts(req), TargetAddress.show(req.target()), req.speed()),
-                String.format(Locale.ROOT, "  packets   %d read, %d published in %d records to %s%s; skipped: %s",
+                String.format(Locale.ROOT, "  packets   %d read, %d published in %d records to %s%s; skipped: %s%s",
                         f.packetsRead(), f.packetsPublished(), f.recordsPublished(), f.topic(),
                         f.publishErrors() > 0 ? ", " + f.publishErrors() + " publish errors" : "",
-                        reasons(f.skippedByReason())),
+                        reasons(f.skippedByReason()), f.redaction().line()),
                 String.format(Locale.ROOT, "  sessions  %d seen, %d replayed, %d incomplete, %d failed, %d not replayed",
                         r.sessionsSeen(), r.sessionsReplayed(), r.sessionsIncomplete(), r.sessionsFailed(),
                         r.sessionsNotReplayed()),
@@ -64,6 +64,8 @@ public final class StandaloneReport {
         forward.put("bytesPublished", f.bytesPublished());
         forward.put("seconds", round(f.seconds()));
         forward.put("fileTruncated", f.fileTruncated());
+        forward.put("fieldsRedacted", new LinkedHashMap<>(f.redaction().fieldsByRule()));
+        forward.put("redactionUnchecked", f.redaction().unchecked());
 
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("pcap", req.pcap().toString());

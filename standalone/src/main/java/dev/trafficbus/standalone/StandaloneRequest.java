@@ -1,5 +1,6 @@
 package dev.trafficbus.standalone;
 
+import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
 
@@ -19,11 +20,19 @@ import java.util.Set;
  * @param showProgress draw progress lines when stderr is a terminal
  * @param tcp          the tcp engine's settings, or null to replay with the socket engine
  * @param timeline     collect the per-second figures the HTML report draws (costs a little per message)
+ * @param redaction    what the forwarder masks before publishing
  */
 public record StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
                                 ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,
-                                boolean timeline) {
-    /** A run with the socket engine and no timeline. */
+                                boolean timeline, RedactionRules redaction) {
+    /** A run that masks the default headers. */
+    public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
+                             ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,
+                             boolean timeline) {
+        this(pcap, servicePorts, source, target, speed, dataDir, showProgress, tcp, timeline, RedactionRules.DEFAULTS);
+    }
+
+    /** A run with the socket engine, no timeline and the default redaction. */
     public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
                              ReplaySpeed speed, Path dataDir, boolean showProgress) {
         this(pcap, servicePorts, source, target, speed, dataDir, showProgress, null, false);

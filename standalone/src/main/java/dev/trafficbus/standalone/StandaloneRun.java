@@ -39,7 +39,8 @@ public final class StandaloneRun {
             clients.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
 
             ForwardSummary forwarded = PcapForwarder.forward(new PcapForwardRequest(request.pcap(),
-                    request.servicePorts(), request.source(), clients, request.showProgress()), () -> stopped);
+                    request.servicePorts(), request.source(), clients, request.showProgress())
+                    .withRedaction(request.redaction()), () -> stopped);
 
             ReplayRequest replayRequest = new ReplayRequest(forwarded.topic(), clients, request.target(),
                     request.speed(), GROUP, true, request.showProgress());

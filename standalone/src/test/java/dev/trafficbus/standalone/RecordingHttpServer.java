@@ -14,13 +14,20 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /** A real HTTP/1.1 server (JDK) on 127.0.0.1 that records every request it answers; keep-alive like any server. */
 final class RecordingHttpServer implements AutoCloseable {
     /** One request as the server saw it; remotePort identifies the replayed connection. */
-    record Request(String method, String path, long bodyLength, String bodySha256, int remotePort, long arrivalNanos) {
+    record Request(String method, String path, long bodyLength, String bodySha256, int remotePort, long arrivalNanos,
+                   String query, Map<String, List<String>> headers) {
+        /** The first value of header {@code name} (case-insensitive), or null. */
+        String header(String name) {
+            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .map(e -> e.getValue().get(0)).findFirst().orElse(null);
+        }
     }
 
     private static final byte[] BODY = "ok\n".getBytes(StandardCharsets.US_ASCII);
@@ -66,7 +73,8 @@ final class RecordingHttpServer implements AutoCloseable {
             synchronized (this) {
                 requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), length,
                         length == 0 ? "-" : HexFormat.of().formatHex(sha.digest()),
-                        exchange.getRemoteAddress().getPort(), arrival));
+                        exchange.getRemoteAddress().getPort(), arrival, exchange.getRequestURI().getRawQuery(),
+                        Map.copyOf(exchange.getRequestHeaders())));
             }
             exchange.sendResponseHeaders(200, BODY.length);
             try (OutputStream out = exchange.getResponseBody()) {
