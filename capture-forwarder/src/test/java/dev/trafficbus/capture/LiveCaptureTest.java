@@ -152,6 +152,36 @@ class LiveCaptureTest {
     }
 
     @Test
+    void credentialsAreMaskedBeforePublishingAndMetricsCountThemPerRule() throws Exception {
+        String source = "live-secrets";
+        LiveCaptureRequest request = LiveCaptureRequest.of(lab.captureInterface(), PORTS, source,
+                kafka(cluster.bootstrapServers())).withMetricsPort(0);
+        String scrape;
+        LiveSummary summary;
+        try (LiveCapture capture = LiveCapture.open(request)) {
+            RunningCapture running = RunningCapture.start(capture);
+            Process curl = lab.curl(List.of("/secret/1", "/secret/2", "/secret/3"),
+                    List.of("Authorization: Bearer liveBearerSecret", "Cookie: session=liveCookieSecret"));
+            assertThat(curl.waitFor(60, TimeUnit.SECONDS) && curl.exitValue() == 0).as("curl ran").isTrue();
+            Thread.sleep(1000); // the last FIN/ACKs
+            scrape = httpGet("http://127.0.0.1:" + capture.metricsPort() + "/metrics");
+            summary = running.stop();
+        }
+        List<ConsumerRecord<byte[], byte[]>> records = readAll(cluster.bootstrapServers(), "tb.capture." + source);
+        assertThat(records).isNotEmpty().allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.ISO_8859_1))
+                .doesNotContain("liveBearerSecret").doesNotContain("liveCookieSecret"));
+        String requests = records.stream().map(r -> new String(r.value(), StandardCharsets.ISO_8859_1))
+                .reduce("", String::concat);
+        assertThat(requests).contains("Authorization: " + "*".repeat("Bearer liveBearerSecret".length()) + "\r\n");
+        assertThat(summary.summaryLine()).contains("; redacted: header:Authorization 3, header:Cookie 3");
+        assertThat(scrape).contains(
+                "trafficbus_forward_fields_redacted_total{rule=\"header:Authorization\",source=\"" + source + "\"} 3.0",
+                "trafficbus_forward_fields_redacted_total{rule=\"header:Cookie\",source=\"" + source + "\"} 3.0",
+                "trafficbus_forward_fields_redacted_total{rule=\"header:Proxy-Authorization\",source=\"" + source + "\"} 0.0",
+                "trafficbus_forward_redaction_unchecked_total{source=\"" + source + "\"} 0.0");
+    }
+
+    @Test
     void aBrokerOutageLosesNothingUnderMaxPendingAndATinyBoundCountsExactlyWhatItDrops() throws Exception {
         Path dir = Files.createDirectories(temp.resolve("broker"));
         try (ChildBroker broker = ChildBroker.start(dir)) {

@@ -185,7 +185,15 @@ final class NetnsLab implements AutoCloseable {
 
     /** Starts curl in the client namespace fetching every path over one connection (curl reuses it). */
     Process curl(List<String> paths) throws IOException {
+        return curl(paths, List.of());
+    }
+
+    /** As {@link #curl(List)}, sending the request headers {@code headers} ("Name: value") with every request. */
+    Process curl(List<String> paths, List<String> headers) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs, "curl", "-s", "--max-time", "60"));
+        for (String header : headers) {
+            cmd.addAll(List.of("-H", header));
+        }
         for (String path : paths) {
             cmd.addAll(List.of("-o", "/dev/null", "http://" + serverAddress() + ":" + HTTP_PORT + path));
         }
