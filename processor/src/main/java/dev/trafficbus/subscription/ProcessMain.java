@@ -56,6 +56,12 @@ public final class ProcessMain implements Callable<Integer> {
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
+        // ProcessorApp's stream-thread handler reports every failure itself (a refusal as the command's last line);
+        // Kafka Streams would repeat it with a stack trace.
+        String streamsLogger = "org.slf4j.simpleLogger.log.org.apache.kafka.streams.KafkaStreams";
+        if (System.getProperty(streamsLogger) == null) {
+            System.setProperty(streamsLogger, "off");
+        }
         System.exit(CommandRunner.run(new ProcessMain(), args));
     }
 
@@ -73,8 +79,8 @@ public final class ProcessMain implements Callable<Integer> {
             if (metricsPort >= 0) {
                 metrics.serve(metricsPort);
             }
-            ProcessorApp app = new ProcessorApp(config, metrics);
             CountDownLatch stopped = new CountDownLatch(1);
+            ProcessorApp app = new ProcessorApp(config, metrics).onRefusal(stopped::countDown);
             CountDownLatch closed = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 stopped.countDown();
@@ -95,6 +101,10 @@ public final class ProcessMain implements Callable<Integer> {
                 app.close();
                 printSummary(app.counters());
                 closed.countDown();
+            }
+            if (app.refusal() != null) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                throw app.refusal();
             }
         }
         return 0;

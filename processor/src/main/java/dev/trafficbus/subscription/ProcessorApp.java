@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -50,6 +51,8 @@ public final class ProcessorApp implements AutoCloseable {
     private SubscriptionWatcher watcher;
     private KafkaStreams streams;
     private StatsPublisher stats;
+    private volatile UserInputException refusal;
+    private volatile Runnable onRefusal = () -> { };
 
     /** An instance whose counters go to {@code metrics} (null: none). */
     public ProcessorApp(Config config, MetricsEndpoint metrics) {
@@ -79,6 +82,13 @@ public final class ProcessorApp implements AutoCloseable {
         streams = SubscriptionStore.client(() -> new KafkaStreams(
                 SubscriptionTopology.build(registry, counters, config.settings()), streamsProps()));
         streams.setUncaughtExceptionHandler(e -> {
+            UserInputException refused = KafkaErrors.refusal(e);
+            if (refused != null) {
+                // A missing ACL fails every replaced thread the same way: stop, and let the command say why.
+                refusal = refused;
+                onRefusal.run();
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             LOG.error("stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
@@ -123,6 +133,17 @@ public final class ProcessorApp implements AutoCloseable {
         }
         return config.applicationId() + "/" + host + "/" + ManagementFactory.getRuntimeMXBean().getPid() + "/"
                 + System.currentTimeMillis();
+    }
+
+    /** Runs {@code action} (once, on a Streams thread) when Kafka refuses the streams access; call before {@link #start()}. */
+    public ProcessorApp onRefusal(Runnable action) {
+        this.onRefusal = action;
+        return this;
+    }
+
+    /** Kafka's refusal that stopped the streams (principal, operation, resource), or null. */
+    public UserInputException refusal() {
+        return refusal;
     }
 
     /** True once the streams run (not rebalancing). */

@@ -56,7 +56,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AccessControlTest {
     /** The example capture holds 16 HTTP sessions to port 8080. */
     private static final int EXAMPLE_SESSIONS = 16;
-    private static final List<String> USERS = List.of("admin", "team-a", "team-b", "fwd-web1", "processor");
+    private static final List<String> USERS = List.of("admin", "team-a", "team-b", "team-c", "fwd-web1", "processor");
 
     private static Path dir;
     private static EmbeddedBroker broker;
@@ -191,6 +191,28 @@ class AccessControlTest {
                 "--port", "8080", "--source", "web2"), "forward", "User:fwd-web1", "on topic tb.capture.web2");
         assertRefused(run(new ForwardCommand(), "team-a", "--pcap", SecuredKafkaTest.examplePcap().toString(),
                 "--port", "8080", "--source", "web1"), "forward", "User:team-a", "on topic tb.capture.web1");
+    }
+
+    @Test
+    void aProcessorWithoutItsGroupIsRefusedInOneLine() {
+        // team-c gets the processor ACLs of another application id, so its Streams group is not among them.
+        String[] acls = {"--role", "processor", "--principal", "User:team-c", "--application-id", "other"};
+        assertThat(run(new AclsCommand(), "admin", concat(acls, "--apply")).exitCode()).isZero();
+        try {
+            // In its own JVM, as the launcher runs it: what a user sees includes the logging its main sets up.
+            CommandOutput process = SecuredKafkaTest.runMain("dev.trafficbus.subscription.ProcessMain",
+                    "--metrics-port", "-1", "--state-dir", dir.resolve("streams-c").toString(),
+                    "--bootstrap-servers", broker.bootstrapServers(), "--kafka-config", config("team-c").toString());
+            assertRefused(process, "process", "User:team-c", "READ on group trafficbus-processor");
+        } finally {
+            assertThat(run(new AclsCommand(), "admin", concat(acls, "--revoke")).exitCode()).isZero();
+        }
+    }
+
+    private static String[] concat(String[] a, String b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = b;
+        return out;
     }
 
     private static CommandOutput replay(String user, String topic, String... more) {

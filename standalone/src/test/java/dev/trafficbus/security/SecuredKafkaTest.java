@@ -218,13 +218,13 @@ class SecuredKafkaTest {
      * Runs a command's main in its own JVM, as the launcher does: what a user sees includes the library logging
      * that the main configures, which an in-process run shares with every other test.
      */
-    private static CommandOutput runMain(String main, String... args) {
+    static CommandOutput runMain(String main, String... args) {
         try {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
             command.addAll(List.of(args));
-            Path out = Files.createTempFile(dir, "out", ".txt");
-            Path err = Files.createTempFile(dir, "err", ".txt");
+            Path out = Files.createTempFile("trafficbus-main-out", ".txt");
+            Path err = Files.createTempFile("trafficbus-main-err", ".txt");
             Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             try {
                 if (!p.waitFor(90, TimeUnit.SECONDS)) {
@@ -235,6 +235,8 @@ class SecuredKafkaTest {
                 return result;
             } finally {
                 p.destroyForcibly();
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + main, e);
