@@ -114,7 +114,7 @@ public final class DiffCommand implements Callable<Integer> {
     /** The default responses topic of a run: {@code tb.responses.<run>}. */
     static String responsesTopicOf(String run) {
         try {
-            return "tb.responses." + Topics.checkId("--run", run);
+            return Topics.RESPONSES_PREFIX + Topics.checkId("--run", run);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.bus.ConsumerGroups;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
@@ -21,7 +22,7 @@ public record ReplayRequest(String topic, Properties consumerConfig, InetSocketA
                             String group, boolean untilEnd, boolean showProgress) {
     /** The group id actually used. */
     public String groupOrDefault() {
-        return group == null || group.isBlank() ? "trafficbus-replay-" + topic : group;
+        return group == null || group.isBlank() ? ConsumerGroups.replayDefault(topic) : group;
     }
 
     /** Refuses a request any engine would fail on, naming the option that fixes it. */

@@ -2,9 +2,9 @@ package dev.trafficbus.acls;
 
 import dev.trafficbus.access.AccessRules;
 import dev.trafficbus.access.AccessRules.Role;
-import dev.trafficbus.cli.AclAdmin;
 import dev.trafficbus.access.Principals;
 import dev.trafficbus.bus.ConsumerGroups;
+import dev.trafficbus.cli.AclAdmin;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.common.acl.AclBinding;
