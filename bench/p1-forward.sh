@@ -7,7 +7,10 @@
 #
 #   bench/p1-forward.sh            # makes bench/out/p1/load.pcap once (~1.5 M packets), then measures
 # Environment: P1_PACKETS (1500000), P1_RUNS (3), P1_BATCH_SIZES ("": also time forward at these batch.size values),
-#              P1_FORWARD_ARGS ("": extra forward options, e.g. "--batch-max-packets 1" for one packet per record)
+#              P1_FORWARD_ARGS ("": extra forward options, e.g. "--batch-max-packets 1" for one packet per record),
+#              P1_REDACTION ("": set to "compare" to time forward with its default redaction against
+#              --no-default-redaction instead, interleaved, P1_RUNS runs each; the capture's requests carry an
+#              Authorization header and a session cookie, so the default rules mask a field in every request)
 set -euo pipefail
 
 BENCH=p1
@@ -64,9 +67,11 @@ EOF
   TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
   for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
   # Half the requests on fresh connections, half keep-alive: many flows, and long ones.
-  ab -q -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=1" > "$WORK/ab1.log" 2>&1 &
+  ab -q -t 300 -n 100000000 -c 16 -H 'Authorization: Bearer p1-bench-credential' -C 'session=p1-bench-session' \
+    "http://127.0.0.1:$HTTP_PORT/api/items?page=1" > "$WORK/ab1.log" 2>&1 &
   AB1=$!; PIDS+=("$AB1")
-  ab -q -k -t 300 -n 100000000 -c 16 "http://127.0.0.1:$HTTP_PORT/api/items?page=2" > "$WORK/ab2.log" 2>&1 &
+  ab -q -k -t 300 -n 100000000 -c 16 -H 'Authorization: Bearer p1-bench-credential' -C 'session=p1-bench-session' \
+    "http://127.0.0.1:$HTTP_PORT/api/items?page=2" > "$WORK/ab2.log" 2>&1 &
   AB2=$!; PIDS+=("$AB2")
   deadline=$((SECONDS + 300))
   while kill -0 "$TCPDUMP_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
@@ -117,6 +122,24 @@ read -r PACKETS_PUBLISHED RECORDS _ BYTES < <(forward_run "p1-warmup")
 RECORD_SIZE=$(( BYTES / RECORDS ))
 log "$PACKETS_PUBLISHED packets in $RECORDS records of $RECORD_SIZE bytes on average" \
   "($(awk -v p="$PACKETS_PUBLISHED" -v r="$RECORDS" 'BEGIN {printf "%.1f", p / r}') packets per record)"
+
+if [ "${P1_REDACTION:-}" = compare ]; then
+  # Redaction's cost: the same import with the default rules and without any, interleaved.
+  ON=(); OFF=()
+  for i in $(seq 1 "$RUNS"); do
+    read -r _ records seconds _ < <(forward_run "p1-redact-on$i")
+    ON+=("$(awk -v n="$records" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')")
+    read -r _ records seconds _ < <(forward_run "p1-redact-off$i" --no-default-redaction)
+    OFF+=("$(awk -v n="$records" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')")
+  done
+  ON_MEDIAN="$(printf '%s\n' "${ON[@]}" | median)"
+  OFF_MEDIAN="$(printf '%s\n' "${OFF[@]}" | median)"
+  echo "P1 forward --pcap, default redaction:      median $(printf '%.0f' "$ON_MEDIAN") records/s  (runs: ${ON[*]})"
+  echo "P1 forward --pcap, --no-default-redaction: median $(printf '%.0f' "$OFF_MEDIAN") records/s  (runs: ${OFF[*]})"
+  echo "P1 records: $RECORDS of $RECORD_SIZE bytes holding $PACKETS_PUBLISHED packets; forward options: ${FORWARD_ARGS[*]:-defaults}"
+  awk -v a="$ON_MEDIAN" -v b="$OFF_MEDIAN" 'BEGIN { printf "P1 ratio redaction on / off records/s: %.2f\n", a / b }'
+  exit 0
+fi
 
 FWD_PACKET_RATES=(); FWD_RECORD_RATES=(); PERF_RATES=()
 for i in $(seq 1 "$RUNS"); do
