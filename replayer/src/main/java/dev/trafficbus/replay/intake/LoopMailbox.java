@@ -1,6 +1,8 @@
 package dev.trafficbus.replay.intake;
 
 import io.netty.channel.EventLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -9,9 +11,10 @@ import java.util.Map;
 /**
  * Collects the consumer thread's events for the event loops and hands each loop one batch per poll, so a
  * loop wakes once per batch instead of once per event. Events of one loop keep their order. Used by the
- * consumer thread only.
+ * consumer thread only; both engines hand their session events over this way.
  */
 public final class LoopMailbox {
+    private static final Logger log = LoggerFactory.getLogger(LoopMailbox.class);
     private final Map<EventLoop, ArrayList<Runnable>> pending = new IdentityHashMap<>();
     private int size;
 
@@ -39,7 +42,12 @@ public final class LoopMailbox {
             e.setValue(new ArrayList<>(batch.size()));
             e.getKey().execute(() -> {
                 for (Runnable r : batch) {
-                    r.run();
+                    try {
+                        r.run();
+                    } catch (RuntimeException ex) {
+                        // One session's failure must not swallow the other sessions' events (they would never end).
+                        log.error("replay: a session event failed", ex);
+                    }
                 }
             });
         }

@@ -9,6 +9,7 @@ import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.conversation.AnswerRecorder;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
+import dev.trafficbus.replay.intake.LoopMailbox;
 import dev.trafficbus.replay.intake.ReplayClock;
 import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.session.SessionEvents;
@@ -55,7 +56,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     final long handshakeNanos;
     final long idleNanos;
     final int mtu;
-    final EventBatch batch;
+    /** The consumer thread's events for the sessions, handed to the engine thread once per poll. */
+    private final LoopMailbox mailbox = new LoopMailbox();
     /** Segments written to the raw socket, and packets intercept relayed. */
     final LongAdder packetsSent = new LongAdder();
     final LongAdder packetsRelayed = new LongAdder();
@@ -111,7 +113,6 @@ final class TcpEngine implements SessionTable.Opener, Engine {
             throw e;
         }
         this.loop = group.next();
-        this.batch = new EventBatch(loop);
     }
 
     /** The event loop group intercept channels run on (the engine thread). */
@@ -146,13 +147,18 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         TcpSession s = new TcpSession(this, key, firstTsMicros, partition, offset, source,
                 clientSyn ? SynOptions.of(first) : SynOptions.FABRICATED);
         all.add(s);
-        batch.add(s::advance);
+        post(s::advance);
         return s;
     }
 
     @Override
     public void flush() {
-        batch.flush();
+        mailbox.flush();
+    }
+
+    /** Consumer thread: queues {@code event} for the engine thread; it runs after the next {@link #flush()}. */
+    void post(Runnable event) {
+        mailbox.post(loop, event);
     }
 
     @Override

@@ -99,30 +99,30 @@ final class TcpSession extends ReplayedSession {
     @Override
     public void message(int index, byte[] bytes, long captureTimeMicros) {
         engine.pendingBytes.addAndGet(bytes.length);
-        engine.batch.add(() -> onMessage(index, bytes, captureTimeMicros));
+        engine.post(() -> onMessage(index, bytes, captureTimeMicros));
     }
 
     @Override
     public void expectedResponse(int index, long bytes, boolean settled) {
-        engine.batch.add(() -> onExpected(index, bytes, settled));
+        engine.post(() -> onExpected(index, bytes, settled));
     }
 
     @Override
     public void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
         if (http != null && engine.context.responses() != null) {
             byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-            engine.batch.add(() -> http.productionData(copy, 0, copy.length));
+            engine.post(() -> http.productionData(copy, 0, copy.length));
         }
     }
 
     @Override
     public void productionAnswer(int index, long micros) {
-        engine.batch.add(() -> onProductionAnswer(index, micros));
+        engine.post(() -> onProductionAnswer(index, micros));
     }
 
     @Override
     public void end(SessionEnd e) {
-        engine.batch.add(() -> onCapturedEnd(e));
+        engine.post(() -> onCapturedEnd(e));
     }
 
     // ---- events on the engine thread ----

@@ -149,7 +149,7 @@ class TcpSessionTest {
         s.message(0, bytes("PING\r\n"), 0);
         s.expectedResponse(0, 7, true);
         s.end(CLOSED);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         handshake(syn, 1000, 65535);
         Seg data = next();
@@ -173,7 +173,7 @@ class TcpSessionTest {
         engine();
         SessionEvents s = open();
         s.message(0, bytes("GET / HTTP/1.1\r\n\r\n"), 0);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         engine.interruptAll(); // e.g. a stop's drain time ran out while the SYN-ACK was on its way
         Seg rst = next();
@@ -190,7 +190,7 @@ class TcpSessionTest {
         SessionEvents s = open();
         s.message(0, bytes("SET a 1\r\n"), 0);
         s.expectedResponse(0, 5, true);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         handshake(syn, 0xfffffffeL, 65535); // the server's next byte is 0xffffffff
         Seg data = next();
@@ -201,7 +201,7 @@ class TcpSessionTest {
         assertThat(ack.ack()).isEqualTo(0L);
         fromServer(data, 0xffffffffL, 0, PacketView.RST, 0, 0, 0);
         s.end(CLOSED);
-        engine.batch.flush();
+        engine.flush();
         awaitDone(1);
         assertThat(counters.sessionsDone()).as("the reset ended the session at once").isEqualTo(1);
         Seg after = nextWithin(300);
@@ -213,7 +213,7 @@ class TcpSessionTest {
         engine();
         SessionEvents s = open();
         s.message(0, bytes("0123456789"), 0);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         Seg ack = handshake(syn, 5000, 0); // the server's window is closed
         long una = ack.seq();
@@ -245,7 +245,7 @@ class TcpSessionTest {
         engine(ReplayTuning.defaults(), endpoints);
         SessionEvents s = open();
         s.message(0, bytes("hello"), 0);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         assertThat(syn.has(PacketView.SYN)).isTrue();
         assertThat(counters.problemCount(ReplayProblem.ENDPOINTS_EXHAUSTED)).isGreaterThanOrEqualTo(1);
@@ -261,7 +261,7 @@ class TcpSessionTest {
         for (int i = 0; i < 5; i++) {
             second.message(i, bytes("b" + i), 0);
         }
-        engine.batch.flush();
+        engine.flush();
         assertThat(next().has(PacketView.SYN)).isTrue();
         int waiting = engine.loop.submit(engine::waitingSessions).get();
         assertThat(waiting).isEqualTo(1);
@@ -273,7 +273,7 @@ class TcpSessionTest {
         SessionEvents s = open();
         s.message(0, bytes("GET / HTTP/1.1\r\n\r\n"), 0);
         s.expectedResponse(0, 100, true);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         handshake(syn, 7000, 65535);
         Seg data = next();
@@ -292,7 +292,7 @@ class TcpSessionTest {
         engine();
         SessionEvents s = open();
         s.message(0, new byte[5000], 0);
-        engine.batch.flush();
+        engine.flush();
         Seg syn = next();
         Seg ack = handshake(syn, 9000, 2920); // two segments' worth
         long una = ack.seq();

@@ -1,4 +1,4 @@
-package dev.trafficbus.replay.tcp;
+package dev.trafficbus.replay.intake;
 
 import io.netty.channel.DefaultEventLoop;
 import org.junit.jupiter.api.Test;
@@ -8,17 +8,17 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class EventBatchTest {
+class LoopMailboxTest {
     @Test
     void oneFailingEventDoesNotSwallowTheRestOfTheBatch() throws Exception {
         DefaultEventLoop loop = new DefaultEventLoop();
         try {
-            EventBatch batch = new EventBatch(loop);
+            LoopMailbox batch = new LoopMailbox();
             CountDownLatch later = new CountDownLatch(1);
-            batch.add(() -> {
+            batch.post(loop, () -> {
                 throw new IllegalStateException("one session's bug");
             });
-            batch.add(later::countDown);
+            batch.post(loop, later::countDown);
             batch.flush();
             assertThat(later.await(5, TimeUnit.SECONDS)).as("the next session's event still ran").isTrue();
         } finally {
