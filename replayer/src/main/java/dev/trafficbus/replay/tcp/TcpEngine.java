@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
@@ -113,6 +114,11 @@ final class TcpEngine implements SessionTable.Opener, Engine {
             throw e;
         }
         this.loop = group.next();
+        MetricsEndpoint m = ctx.options().metrics();
+        if (m != null) {
+            m.functionCounter("tcp_packets_sent", packetsSent, LongAdder::sum);
+            m.functionCounter("tcp_packets_relayed", packetsRelayed, LongAdder::sum);
+        }
     }
 
     /** The event loop group intercept channels run on (the engine thread). */

@@ -3,6 +3,7 @@ package dev.trafficbus.replay.tcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayCommand;
 import dev.trafficbus.replay.ReplayOptions;
@@ -98,17 +99,24 @@ class TcpArchiveReplayTest extends TcpNetTest {
     }
 
     @Test
-    void aLoopReplaysTheRangeAgain() throws Exception {
+    void aLoopReplaysTheRangeAgainAndTheMetricsCountIt() throws Exception {
         String topic = topic();
         PcapFixture.publish(kafka.bootstrapServers(), topic, shortPackets, 0);
 
-        ReplaySummary s = replay(topic, ReplaySpeed.MAX, ReplayOptions.defaults().withLoops(3), options(0),
-                ReplayTuning.defaults());
+        try (MetricsEndpoint metrics = new MetricsEndpoint("replay")) {
+            ReplaySummary s = replay(topic, ReplaySpeed.MAX, ReplayOptions.defaults().withLoops(3).withMetrics(metrics),
+                    options(0), ReplayTuning.defaults());
 
-        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(60);
-        Map<String, Integer> uris = countUris(net.accessLog());
-        for (int i = 1; i <= 20; i++) {
-            assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(3);
+            assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(60);
+            Map<String, Integer> uris = countUris(net.accessLog());
+            for (int i = 1; i <= 20; i++) {
+                assertThat(uris.get("/short?i=" + i)).as("/short?i=" + i).isEqualTo(3);
+            }
+            String text = metrics.scrape();
+            assertThat(text).contains("trafficbus_replay_sessions_replayed_total 60.0")
+                    .contains("trafficbus_replay_requests_answered_total 60.0")
+                    .containsPattern("trafficbus_replay_tcp_packets_sent_total [1-9]")
+                    .containsPattern("trafficbus_replay_tcp_packets_relayed_total [1-9]");
         }
     }
 
