@@ -95,7 +95,9 @@ public final class AccessRules {
                 // Run ids named <user>.<anything> keep their response topics readable by their team only.
                 topic(out, p, Topics.RESPONSES_PREFIX + own, PatternType.PREFIXED, AclOperation.READ,
                         AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.CREATE);
-                topic(out, p, Topics.RUNS, PatternType.LITERAL, AclOperation.WRITE, AclOperation.DESCRIBE);
+                // The first run of a bus creates the compacted topic of run ledgers.
+                topic(out, p, Topics.RUNS, PatternType.LITERAL, AclOperation.WRITE, AclOperation.DESCRIBE,
+                        AclOperation.CREATE);
                 out.add(allow(p, ResourceType.GROUP, own, PatternType.PREFIXED, AclOperation.READ));
             }
             case ADMIN -> {

@@ -120,12 +120,19 @@ class AccessControlTest {
             }
         }
 
+        // The replayer role: its run ledger in tb.runs and its own response topics tb.responses.team-a.*.
+        String[] replayerRole = {"--role", "replayer", "--principal", "team-a"};
+        assertThat(run(new AclsCommand(), "admin", concat(replayerRole, "--apply")).exitCode()).isZero();
         Path report = dir.resolve("team-a-run.json");
-        CommandOutput replay = replay("team-a", Topics.subscription("team-a"), "--report", report.toString());
+        CommandOutput replay = replay("team-a", Topics.subscription("team-a"), "--report", report.toString(),
+                "--run", "team-a.first", "--capture-responses");
         assertThat(replay.exitCode()).as(replay.err()).isZero();
         JsonNode ledger = new ObjectMapper().readTree(report.toFile());
         assertThat(ledger.path("sessions").path("replayed").asLong()).isEqualTo(EXAMPLE_SESSIONS);
         assertThat(ledger.path("sessions").path("failed").asLong()).isZero();
+        assertThat(ledger.path("runRecord").asText()).isEqualTo("published to " + Topics.RUNS);
+        assertThat(recordCount(Topics.responses("team-a.first"))).isPositive();
+        assertThat(run(new AclsCommand(), "admin", concat(replayerRole, "--revoke")).exitCode()).isZero();
 
         assertRefused(replay("team-b", Topics.subscription("team-a")), "replay", "User:team-b",
                 "DESCRIBE on topic " + Topics.subscription("team-a"));
