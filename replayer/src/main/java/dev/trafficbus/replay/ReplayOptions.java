@@ -35,9 +35,12 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
         return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null);
     }
 
-    /** True when sessions are read as HTTP: to rewrite, record responses or count status codes. */
+    /**
+     * True when requests are read as HTTP to rewrite them or to record responses (status codes and answer times
+     * reach the timeline through each session's conversation, without this).
+     */
     public boolean httpAware() {
-        return !http.isEmpty() || responsesTopic != null || timeline != null;
+        return !http.isEmpty() || responsesTopic != null;
     }
 
     public ReplayOptions withWindow(ReplayWindow w) {

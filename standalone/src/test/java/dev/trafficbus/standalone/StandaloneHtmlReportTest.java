@@ -40,9 +40,9 @@ class StandaloneHtmlReportTest {
 
         // the replay's own page: its ledger, charts and status mix, with the figures of this run
         assertThat(html).contains("<h1>Replay run standalone-capture</h1>").contains("<h2>Loss ledger</h2>")
-                .contains("<h2>Latency percentiles over time</h2>");
-        // a point per one-second step (a line joins them when the run spans more than one step)
-        assertThat(html.substring(html.indexOf("<h2>Latency percentiles"), html.indexOf("<h2>Throughput")))
+                .contains("<h2>Answer times over the run</h2>");
+        // a point per step (a line joins them when the run spans more than one step)
+        assertThat(html.substring(html.indexOf("<h2>Answer times over the run"), html.indexOf("<h2>Throughput")))
                 .contains("<circle");
         assertThat(html).contains(row("sessions captured (read)", 16)).contains(row("replayed", 16))
                 .contains(row("answered (every message)", 16)).contains(row("200", 32));
