@@ -38,3 +38,28 @@ start_broker() {
   BOOTSTRAP="127.0.0.1:$port"
   log "broker on $BOOTSTRAP"
 }
+
+# start_nginx NAME PORT KEEPALIVE_REQUESTS [BODY]: a foreground nginx-light (bench/p5-nginx.conf) with its own prefix
+# under $WORK, answering BODY to every path (default ok and a newline; nginx reads \n in it as a newline).
+start_nginx() {
+  local dir="$WORK/nginx-$1" body="${4:-ok\\\\n}"
+  mkdir -p "$dir"
+  sed -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" -e "s|@BODY@|$body|" "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
+  PIDS+=("$!")
+  wait_port "$2" 20
+}
+
+# keep_capture PCAP PORT KEY: the capture just written to PCAP.part becomes PCAP, remembered with its service port
+# and the settings KEY it was made with (a later run with other settings makes it again)
+keep_capture() {
+  mv "$1.part" "$1"
+  echo "$2" > "$OUT/capture.port"
+  echo "$3" > "$OUT/capture.key"
+}
+
+# publish_pcap PCAP PORT SOURCE: `forward --pcap` of the service port into tb.capture.SOURCE on $BOOTSTRAP
+publish_pcap() {
+  "$ROOT/bin/trafficbus" forward --pcap "$1" --port "$2" --source "$3" --bootstrap-servers "$BOOTSTRAP" \
+    > "$WORK/forward.log" 2>&1 || { log "forward failed:"; cat "$WORK/forward.log" >&2; exit 1; }
+}

@@ -18,16 +18,6 @@ MAX_CONNECTIONS="${P5_MAX_CONNECTIONS:-2000}"
 GOAL=20000
 PCAP="$OUT/capture.pcap"
 
-# start_nginx NAME PORT KEEPALIVE_REQUESTS: a foreground nginx-light with its own prefix directory
-start_nginx() {
-  local dir="$WORK/nginx-$1"
-  mkdir -p "$dir"
-  sed -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
-  nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
-  PIDS+=("$!")
-  wait_port "$2" 20
-}
-
 for tool in nginx ab tcpdump taskset python3; do
   command -v "$tool" >/dev/null || { log "needs $tool (Debian: nginx-light, apache2-utils, tcpdump, util-linux, python3)"; exit 1; }
 done
@@ -62,9 +52,7 @@ if [ ! -s "$PCAP" ] || [ ! -s "$OUT/capture.port" ] || [ "$(cat "$OUT/capture.ke
   dropped="$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")"
   [ "${dropped:-0}" = 0 ] || log "warning: tcpdump lost $dropped packets; the replay will count them as gaps"
   grep -E '^(Complete requests|Failed requests|Requests per second)' "$WORK/ab.log" | sed 's/^/p5: ab: /' >&2
-  mv "$PCAP.part" "$PCAP"
-  echo "$CAPTURE_PORT" > "$OUT/capture.port"
-  echo "$CAPTURE_KEY" > "$OUT/capture.key"
+  keep_capture "$PCAP" "$CAPTURE_PORT" "$CAPTURE_KEY"
 fi
 CAPTURE_PORT="$(cat "$OUT/capture.port")"
 log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $CAPTURE_PORT)"
@@ -72,8 +60,7 @@ log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $CAPTURE_PORT)"
 # --- broker, topic, target -----------------------------------------------------------------------------
 start_broker
 
-"$ROOT/bin/trafficbus" forward --pcap "$PCAP" --port "$CAPTURE_PORT" --source p5 --bootstrap-servers "$BOOTSTRAP" \
-  > "$WORK/forward.log" 2>&1 || { log "forward failed:"; cat "$WORK/forward.log" >&2; exit 1; }
+publish_pcap "$PCAP" "$CAPTURE_PORT" p5
 sed 's/^/p5: /' "$WORK/forward.log" >&2
 
 TARGET_PORT="$(free_port)"
