@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * patterns in every payload, and header values in the payloads of HTTP/1 message heads. A payload that begins
  * with a request or status line is scanned; when the head goes on past the packet's end, the scan's state (a
  * {@code long}, no bytes) is kept for that direction of the connection with the sequence number the next
- * segment must have, so a header split across segments is masked. Nothing else of a stream is kept.
+ * segment must have, so a header split across segments is masked. Nothing else of a stream is kept, so a head
+ * that begins inside a segment which itself begins with body bytes (pipelining behind a body of several segments)
+ * is not seen: that needs the message lengths, i.e. reassembly.
  * <p>
  * What cannot be checked is counted as {@code redaction-unchecked}, never passed silently: a head that needs a
  * carry when {@link #MAX_OPEN_HEADS} are open already, a segment of an open head that arrives neither in order
