@@ -370,6 +370,43 @@ class AnswerRulesTest {
     }
 
     @Test
+    void atCapturedSpeedEachRequestIsDueAtItsCapturedTimeOnceItsAnswerIsFramed() throws Exception {
+        String topic = "tb.capture.paced";
+        kafka.createTopic(topic, 1);
+        // 20 requests 10 ms apart on one keep-alive connection; production answered 3000 bytes, the server 2.
+        int requests = 20;
+        long gapMicros = 10_000;
+        // A session 1 s earlier anchors the clock, so the paced one starts once the consumer holds all of it.
+        List<Conversation.Packet> packets = new ArrayList<>(client(46001, 1_000_000).handshake()
+                .clientSends(request("GET", "/warmup")).serverSends(new byte[PRODUCTION_ANSWER], 1460)
+                .clientFin().serverFin().clientAck().packets());
+        Conversation c = client(46000, 2_000_000).handshake();
+        for (int k = 0; k < requests; k++) {
+            c.clientSends(request("GET", "/paced/" + k)).serverSends(new byte[PRODUCTION_ANSWER], 1460).after(gapMicros);
+        }
+        packets.addAll(c.clientFin().serverFin().clientAck().packets());
+        kafka.publish(topic, packets, List.of());
+
+        try (RecordingHttpServer server = new RecordingHttpServer()) {
+            ReplayRequest r = new ReplayRequest(topic, kafka.consumerConfig(), server.address(), ReplaySpeed.REALTIME,
+                    topic, true, false);
+            ReplaySummary s = new SocketReplay(r, ReplayTuning.defaults(), ReplayOptions.defaults()).run();
+
+            assertThat(s.answersJudged("framing")).as(s.summaryLine()).isEqualTo(requests + 1);
+            List<RecordingHttpServer.Request> got = server.requests.stream()
+                    .filter(q -> q.path().startsWith("/paced/")).toList();
+            assertThat(got).hasSize(requests);
+            long spanMs = (got.get(requests - 1).arrivedNanos() - got.get(0).arrivedNanos()) / 1_000_000;
+            // Captured: 19 gaps of about 10 ms. Waiting 50 ms of silence after each answer would take ≥ 950 ms.
+            assertThat(spanMs).as("first to last request").isBetween(19 * gapMicros / 1000 - 5, 600L);
+            for (int k = 1; k < requests; k++) {
+                long gapMs = (got.get(k).arrivedNanos() - got.get(k - 1).arrivedNanos()) / 1_000_000;
+                assertThat(gapMs).as("request %d not before its captured time", k).isGreaterThanOrEqualTo(8);
+            }
+        }
+    }
+
+    @Test
     void aCapturedRedisSessionIsReplayedOneReplyPerCommand() throws Exception {
         String redis = executable("redis-server", "redis-server");
         executable("redis-cli", "redis-tools");
