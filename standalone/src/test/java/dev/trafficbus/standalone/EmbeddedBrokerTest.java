@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,52 @@ class EmbeddedBrokerTest {
             assertThat(data).doesNotExist();
         } finally {
             process.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void withSaslUsersTheBrokerSaysHowClientsConnectAndAuthorizesThem() throws Exception {
+        Path users = Files.createTempFile("trafficbus-users", ".txt");
+        Files.writeString(users, "admin:admin-secret\nteam-a:a-secret\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                BrokerMain.class.getName(), "--listen", "127.0.0.1:0", "--sasl-users", users.toString())
+                .redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String ready = readReadyLine(out, lines);
+            Matcher m = Pattern.compile("broker ready at (127\\.0\\.0\\.1:\\d+) with SASL/SCRAM-SHA-512 and ACLs "
+                    + "\\(users admin, team-a; admin is the super user\\) \\(data in \\S+, deleted on exit\\)")
+                    .matcher(String.valueOf(ready));
+            assertThat(m.matches()).as("first line: %s", lines).isTrue();
+            String address = m.group(1);
+            assertThat(out.readLine()).startsWith("clients connect with --bootstrap-servers " + address
+                    + " --kafka-config FILE holding security.protocol=SASL_PLAINTEXT, sasl.mechanism=SCRAM-SHA-512");
+
+            SaslUsers file = SaslUsers.read(users);
+            Properties admin = file.clientProperties("admin");
+            admin.put("bootstrap.servers", address);
+            try (Admin a = Admin.create(admin)) {
+                a.createTopics(List.of(new NewTopic("tb.capture.by-admin", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            }
+            Properties team = file.clientProperties("team-a");
+            team.put("bootstrap.servers", address);
+            try (Admin a = Admin.create(team)) {
+                assertThatThrownBy(() -> a.createTopics(List.of(new NewTopic("tb.capture.by-team", 1, (short) 1)))
+                        .all().get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(TopicAuthorizationException.class);
+            }
+
+            process.toHandle().destroy();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s").isTrue();
+            for (String line; (line = out.readLine()) != null; ) {
+                lines.add(line);
+            }
+            assertThat(lines).contains("broker stopped");
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(users);
         }
     }
 
