@@ -103,7 +103,9 @@ class AccessControlTest {
                 "--port", "8080", "--source", "shop");
         assertThat(forward.exitCode()).as(forward.err()).isZero();
         Path subs = dir.resolve("team-a.yaml");
-        Files.writeString(subs, "name: team-a\nsources: [shop]\nreaders: [team-a]\n");
+        // A sampled subscription too: its session state needs the processor's Streams topics (changelogs).
+        Files.writeString(subs, "- {name: team-a, sources: [shop], readers: [team-a]}\n"
+                + "- {name: sampled, sources: [shop], sample: 50%}\n");
         CommandOutput subscribe = run(new SubscribeMain(), "admin", "--file", subs.toString());
         assertThat(subscribe.exitCode()).as(subscribe.err()).isZero();
         assertThat(subscribe.out()).contains("readers User:team-a").contains("4 ACLs granted to readers User:team-a");
@@ -115,6 +117,8 @@ class AccessControlTest {
             ProcessorApp processor = new ProcessorApp(config, metrics).start();
             try {
                 awaitSameRecordCount(Topics.capture("shop"), Topics.subscription("team-a"));
+                assertThat(processor.refusal()).isNull();
+                awaitRecords(Topics.subscription("sampled"));
             } finally {
                 processor.close();
             }
@@ -273,6 +277,21 @@ class AccessControlTest {
             return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).values().stream()
                     .mapToLong(o -> o.offset()).sum();
         }
+    }
+
+    /** Waits until {@code topic} exists and holds a record. */
+    private static void awaitRecords(String topic) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long seen = 0;
+        while (seen == 0 && System.nanoTime() < deadline) {
+            try {
+                seen = recordCount(topic);
+            } catch (java.util.concurrent.ExecutionException e) {
+                seen = 0; // not created yet
+            }
+            Thread.sleep(250);
+        }
+        assertThat(seen).as("records in " + topic).isPositive();
     }
 
     /** Waits until the subscription topic holds as many records as the capture topic it copies unfiltered. */
