@@ -21,7 +21,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus diff}: compares the replayed responses of a run with the production ones. */
-@Command(name = "diff", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "diff",
+        header = "Compare the replayed responses of a run with the production responses.",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Reads the responses topic of a replay run (replay --capture-responses) and compares every replayed response"
                 + " with the production response captured for the same request: status, headers (names case-insensitive)"

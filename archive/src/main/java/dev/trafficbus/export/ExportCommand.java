@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code trafficbus export}: writes a time window of a capture topic to a pcap file. */
-@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "export",
+        header = "Write a topic (or a time window of it) to a pcap file.",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Writes the packets of a capture topic (tb.capture.<source> or tb.sub.<name>) to a pcap file that tcpdump,"
                 + " tshark and Wireshark open: original capture timestamps (microseconds), packets in capture-time order"

@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code trafficbus forward}: captures an interface live, or imports a pcap file, into the source's capture topic. */
-@Command(name = "forward", mixinStandardHelpOptions = true, versionProvider = ForwardCommand.Version.class,
+@Command(name = "forward",
+        header = "Publish the TCP packets of a live interface or a pcap file to tb.capture.<source>.",
+        mixinStandardHelpOptions = true, versionProvider = ForwardCommand.Version.class,
         sortOptions = false,
         description = {
             "Publishes the TCP packets of a live interface (--interface) or of a pcap file (--pcap) to the Kafka topic"

@@ -24,7 +24,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** {@code trafficbus intercept}: captures the test server's responses and relays their headers to the replayers. */
-@Command(name = "intercept", mixinStandardHelpOptions = true, versionProvider = InterceptCommand.Version.class,
+@Command(name = "intercept",
+        header = "Relay a test server's responses to the tcp-engine replayers (assistant host).",
+        mixinStandardHelpOptions = true, versionProvider = InterceptCommand.Version.class,
         sortOptions = false,
         description = {
             "Runs on the assistant host (ip_forward=0) that the test server routes the replayers' fake client range"

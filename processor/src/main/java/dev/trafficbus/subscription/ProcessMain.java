@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.ConsumerGroups;
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
@@ -17,10 +18,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code trafficbus process}: runs the subscription processor until stopped (Ctrl-C or SIGTERM). */
-@Command(name = "process", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "process",
+        header = "Run the subscription processor (tb.capture.* -> tb.sub.<name>).",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = "Turn the capture topics (tb.capture.*) into per-subscription topics (tb.sub.<name>): "
                 + "filter, sample, amplify, rate-limit and redact whole sessions. Runs until stopped.")
-public final class ProcessMain implements Callable<Integer> {
+public final class ProcessMain implements Callable<Integer>, Subcommand {
     @Mixin
     KafkaClientOptions kafka;
 
@@ -55,6 +58,16 @@ public final class ProcessMain implements Callable<Integer> {
 
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
+        System.exit(new ProcessMain().run(args));
+    }
+
+    @Override
+    public Object newCommand() {
+        return new ProcessMain();
+    }
+
+    @Override
+    public void prepare() {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
         // ProcessorApp's stream-thread handler reports every failure itself (a refusal as the command's last line);
         // Kafka Streams would repeat it with a stack trace.
@@ -62,7 +75,6 @@ public final class ProcessMain implements Callable<Integer> {
         if (System.getProperty(streamsLogger) == null) {
             System.setProperty(streamsLogger, "off");
         }
-        System.exit(CommandRunner.run(new ProcessMain(), args));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,11 +15,13 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus subscribe}: adds or replaces subscriptions while processors run. */
-@Command(name = "subscribe", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "subscribe",
+        header = "Add or replace subscriptions while the processors run.",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = "Add or replace subscriptions (YAML file) in tb.subscriptions; running processors apply them at once. "
                 + "A subscription's readers get READ on its topic and on their replay groups (Kafka ACLs); readers "
                 + "it no longer names lose what it granted them.")
-public final class SubscribeMain implements Callable<Integer> {
+public final class SubscribeMain implements Callable<Integer>, Subcommand {
     @Mixin
     KafkaClientOptions kafka;
 
@@ -33,8 +36,17 @@ public final class SubscribeMain implements Callable<Integer> {
 
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
+        System.exit(new SubscribeMain().run(args));
+    }
+
+    @Override
+    public Object newCommand() {
+        return new SubscribeMain();
+    }
+
+    @Override
+    public void prepare() {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
-        System.exit(CommandRunner.run(new SubscribeMain(), args));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.trafficbus.subscription;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,10 +18,12 @@ import java.util.concurrent.Callable;
  * {@code trafficbus subscriptions}: lists the subscriptions with their counters summed over every processor
  * instance, read from {@code tb.subscriptions} and {@code tb.subscription-stats} (no processor is contacted).
  */
-@Command(name = "subscriptions", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "subscriptions",
+        header = "List the subscriptions with their counters.",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = "List subscriptions with per-subscription counters (summed over processor instances, "
                 + "as of their last report, a few seconds old at most).")
-public final class SubscriptionsMain implements Callable<Integer> {
+public final class SubscriptionsMain implements Callable<Integer>, Subcommand {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] COLUMNS = {"packets_in", "sessions_in", "sessions_kept", "packets_out", "records_out",
             "fields_redacted"};
@@ -30,8 +33,17 @@ public final class SubscriptionsMain implements Callable<Integer> {
 
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
+        System.exit(new SubscriptionsMain().run(args));
+    }
+
+    @Override
+    public Object newCommand() {
+        return new SubscriptionsMain();
+    }
+
+    @Override
+    public void prepare() {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
-        System.exit(CommandRunner.run(new SubscriptionsMain(), args));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.CommandRunner;
+import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import picocli.CommandLine.Command;
@@ -13,11 +14,13 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus unsubscribe}: removes one subscription; its topic and data stay. */
-@Command(name = "unsubscribe", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "unsubscribe",
+        header = "Remove a subscription.",
+        mixinStandardHelpOptions = true, sortOptions = false,
         description = "Remove a subscription from tb.subscriptions; running processors stop feeding it at once. "
                 + "Its topic tb.sub.<name> and what it holds are kept; the ACLs subscribe granted its readers are revoked "
                 + "(those another subscription also grants stay).")
-public final class UnsubscribeMain implements Callable<Integer> {
+public final class UnsubscribeMain implements Callable<Integer>, Subcommand {
     @Mixin
     KafkaClientOptions kafka;
 
@@ -26,8 +29,17 @@ public final class UnsubscribeMain implements Callable<Integer> {
 
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
+        System.exit(new UnsubscribeMain().run(args));
+    }
+
+    @Override
+    public Object newCommand() {
+        return new UnsubscribeMain();
+    }
+
+    @Override
+    public void prepare() {
         CommandRunner.quietLoggers("org.apache.kafka.clients.NetworkClient");
-        System.exit(CommandRunner.run(new UnsubscribeMain(), args));
     }
 
     @Override

@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /** {@code trafficbus replay}: replays the captured sessions of a topic against a test server. */
-@Command(name = "replay", mixinStandardHelpOptions = true, version = "trafficbus replay 0.1.0",
+@Command(name = "replay",
+        header = "Replay the captured sessions of a topic against a test server.",
+        mixinStandardHelpOptions = true, version = "trafficbus replay 0.1.0",
         description = "Replays every captured TCP session of a topic against a test server over ordinary "
                 + "connections (socket engine) or as raw packets from fake client addresses (tcp engine), waiting "
                 + "for each answer before the next message. Every option works with both engines. Follows the "

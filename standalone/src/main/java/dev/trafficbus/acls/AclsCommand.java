@@ -18,7 +18,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus acls}: the Kafka ACLs one role of the bus needs, printed, applied or revoked. */
-@Command(name = "acls", mixinStandardHelpOptions = true, sortOptions = false, version = "trafficbus acls 0.1.0",
+@Command(name = "acls",
+        header = "Print or apply the Kafka ACLs a role (forwarder, processor, replayer, admin) needs.",
+        mixinStandardHelpOptions = true, sortOptions = false, version = "trafficbus acls 0.1.0",
         description = {"Prints the Kafka ACLs a role of the bus needs on a cluster with an authorizer, as a table and "
                 + "as kafka-acls.sh arguments; --apply creates them, --revoke deletes exactly them.",
                 "Roles: forwarder (WRITE, DESCRIBE, CREATE on its tb.capture.<source> only), processor (reads "

@@ -8,7 +8,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code trafficbus broker}: a single-node Kafka broker for a laptop or CI, until Ctrl-C. */
-@Command(name = "broker", mixinStandardHelpOptions = true, version = "trafficbus broker 0.1.0",
+@Command(name = "broker",
+        header = "Run a single-node Kafka broker in this process (for a laptop or CI).",
+        mixinStandardHelpOptions = true, version = "trafficbus broker 0.1.0",
         description = "Runs a real single-node Kafka broker (KRaft, broker + controller) in this process until "
                 + "Ctrl-C or SIGTERM. Without --data-dir its data lives in a temporary directory deleted on exit. "
                 + "With --sasl-users every client logs in and needs ACLs: grant them with 'trafficbus acls' and a "

@@ -28,7 +28,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** {@code trafficbus standalone}: broker, forward and replay in one process, with one summary at the end. */
-@Command(name = "standalone", mixinStandardHelpOptions = true, version = "trafficbus standalone 0.1.0",
+@Command(name = "standalone",
+        header = "All in one: embedded broker, forward a pcap, replay it, print a summary.",
+        mixinStandardHelpOptions = true, version = "trafficbus standalone 0.1.0",
         sortOptions = false,
         description = {"Replays a pcap file against a test server through a real Kafka broker embedded in this "
                 + "process: the capture's TCP packets of --port are published to tb.capture.<source>, then every "

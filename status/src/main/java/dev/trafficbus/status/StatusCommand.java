@@ -16,7 +16,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code trafficbus status}: what is on the bus and who reads it. */
-@Command(name = "status", mixinStandardHelpOptions = true, version = "trafficbus status 0.1.0", sortOptions = false,
+@Command(name = "status",
+        header = "Sources, subscriptions, consumer groups with their lag, the latest runs.",
+        mixinStandardHelpOptions = true, version = "trafficbus status 0.1.0", sortOptions = false,
         description = {"Shows the capture sources (tb.capture.*: partitions, records, newest record), the subscriptions "
                 + "(tb.sub.*, their definitions in tb.subscriptions and counters in tb.subscription-stats), the consumer "
                 + "groups with their lag per topic, and the ledgers of the latest replay runs (tb.runs).",
