@@ -34,8 +34,10 @@ public final class AclAdmin {
             return Outcome.APPLIED;
         }
         try (Admin admin = KafkaAdmin.open(clientConfig, timeout)) {
-            return await(() -> admin.createAcls(bindings).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS),
-                    clientConfig, timeout);
+            return await(() -> {
+                admin.createAcls(bindings).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                awaitVisible(admin, bindings, true, timeout);
+            }, clientConfig, timeout);
         }
     }
 
@@ -46,8 +48,10 @@ public final class AclAdmin {
         }
         List<AclBindingFilter> filters = bindings.stream().map(AclBinding::toFilter).toList();
         try (Admin admin = KafkaAdmin.open(clientConfig, timeout)) {
-            return await(() -> admin.deleteAcls(filters).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS),
-                    clientConfig, timeout);
+            return await(() -> {
+                admin.deleteAcls(filters).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                awaitVisible(admin, bindings, false, timeout);
+            }, clientConfig, timeout);
         }
     }
 
@@ -82,6 +86,25 @@ public final class AclAdmin {
             out.append(part.charAt(0)).append(part.substring(1).toLowerCase(Locale.ROOT));
         }
         return out.toString();
+    }
+
+    /**
+     * Waits until the broker answering describes {@code bindings} as present (or absent): a change is committed by the
+     * controller before brokers apply it, and a client right after a grant would still be refused.
+     */
+    private static void awaitVisible(Admin admin, Collection<AclBinding> bindings, boolean present, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (AclBinding b : bindings) {
+            while (admin.describeAcls(b.toFilter()).values().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .isEmpty() == present) {
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException("the brokers did not apply the ACL change within " + timeout.toSeconds()
+                            + " s");
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private interface Call {

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
@@ -64,7 +65,7 @@ public final class SubscriptionStore {
     }
 
     private void createIfMissing(List<NewTopic> topics) {
-        try (Admin admin = client(() -> Admin.create(clientProps()))) {
+        try (Admin admin = KafkaAdmin.open(kafka, timeout)) {
             Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(topics).values();
             for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> r : results.entrySet()) {
                 try {
@@ -199,7 +200,6 @@ public final class SubscriptionStore {
     }
 
     private UserInputException unreachable(Exception e) {
-        return new UserInputException("no answer from Kafka at " + kafka.getProperty("bootstrap.servers")
-                + " within " + timeout.toSeconds() + " s; check --bootstrap-servers", e);
+        return KafkaAdmin.unreachable(kafka, timeout, e);
     }
 }

@@ -3,6 +3,7 @@ package dev.trafficbus.status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.status.StatusReport.GroupStatus;
@@ -11,7 +12,6 @@ import dev.trafficbus.status.StatusReport.SubscriptionStatus;
 import dev.trafficbus.status.StatusReport.TopicLag;
 import dev.trafficbus.status.StatusReport.TopicStats;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -59,11 +59,7 @@ public final class StatusCollector {
 
     /** Collects the whole report; keeps at most {@code maxRuns} runs. */
     public StatusReport collect(int maxRuns) {
-        Properties p = new Properties();
-        p.putAll(clientProperties);
-        p.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(timeout.toMillis()));
-        p.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeout.toMillis()));
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = KafkaAdmin.open(clientProperties, timeout)) {
             Set<String> topics = get(admin.listTopics().names());
             if (!topics.contains(SUBSCRIPTIONS_TOPIC)) {
                 requireVisible(admin, SUBSCRIPTIONS_TOPIC);
@@ -88,8 +84,7 @@ public final class StatusCollector {
         } catch (ExecutionException e) {
             KafkaErrors.throwIfRefused(e, AclOperation.DESCRIBE, topic);
         } catch (TimeoutException e) {
-            throw new UserInputException("no answer from Kafka at " + clientProperties.getProperty("bootstrap.servers")
-                    + " within " + timeout.toSeconds() + " s; check --bootstrap-servers", e);
+            throw unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserInputException("interrupted", e);
@@ -273,7 +268,6 @@ public final class StatusCollector {
     }
 
     private UserInputException unreachable(Exception e) {
-        return new UserInputException("no answer from Kafka at " + clientProperties.getProperty("bootstrap.servers")
-                + " within " + timeout.toSeconds() + " s; check --bootstrap-servers and --kafka-config", e);
+        return KafkaAdmin.unreachable(clientProperties, timeout, e);
     }
 }

@@ -128,7 +128,7 @@ class StatusCommandTest {
         CommandOutput r = CommandOutput.run(new StatusCommand(), "--bootstrap-servers", "127.0.0.1:" + closedPort, "--timeout", "2");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.hasStackTrace()).isFalse();
-        assertThat(r.err()).contains("no answer from Kafka at 127.0.0.1:" + closedPort).contains("--bootstrap-servers");
+        assertThat(r.err()).contains("no Kafka broker answered at 127.0.0.1:" + closedPort).contains("--bootstrap-servers");
     }
 
     private static JsonNode find(JsonNode array, String field, String value) {
