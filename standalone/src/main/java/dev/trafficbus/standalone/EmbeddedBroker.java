@@ -102,6 +102,48 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private static EmbeddedBroker launch(ListenAddress listen, Path dataDir, SaslUsers users,
                                          java.util.function.BiFunction<ListenAddress, Path, Properties> config) {
+        // A port found free is only bound when the broker starts; another process may take it in between (seen on
+        // busy machines), so a start that fails to bind is tried again on newly chosen ports.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return launchOnce(listen, dataDir, users, config);
+            } catch (PortTaken e) {
+                if (attempt == BIND_ATTEMPTS) {
+                    throw translate(e.failure, e.bound, e.dir);
+                }
+                LOG.debug("embedded broker: a port was taken before the broker bound it, trying again: {}",
+                        e.failure.toString());
+            }
+        }
+    }
+
+    private static final int BIND_ATTEMPTS = 3;
+
+    /** A start that failed because a chosen port was bound by someone else first. */
+    private static final class PortTaken extends RuntimeException {
+        final Throwable failure;
+        final ListenAddress bound;
+        final Path dir;
+
+        PortTaken(Throwable cause, ListenAddress bound, Path dir) {
+            super(cause);
+            this.failure = cause;
+            this.bound = bound;
+            this.dir = dir;
+        }
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static EmbeddedBroker launchOnce(ListenAddress listen, Path dataDir, SaslUsers users,
+                                             java.util.function.BiFunction<ListenAddress, Path, Properties> config) {
         ListenAddress bound = listen.port() == 0 ? new ListenAddress(listen.host(), freePort(listen.host()))
                 : requireFree(listen);
         boolean temporary = dataDir == null;
@@ -129,6 +171,9 @@ public final class EmbeddedBroker implements AutoCloseable {
             }
             if (temporary) {
                 deleteRecursively(dir);
+            }
+            if (isBindFailure(e)) {
+                throw new PortTaken(e, bound, dir);
             }
             throw translate(e, bound, dir);
         }
