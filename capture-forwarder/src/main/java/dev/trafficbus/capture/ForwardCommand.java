@@ -112,8 +112,9 @@ public final class ForwardCommand implements Callable<Integer> {
     private int snaplen = LiveCaptureRequest.DEFAULT_SNAPLEN;
 
     @Option(names = "--buffer-size", paramLabel = "SIZE",
-            description = "Live: libpcap's kernel capture buffer, e.g. 64MB (default: ${DEFAULT-VALUE}).")
-    private String bufferSize = "64MB";
+            description = "Live: libpcap's kernel capture buffer, mapped into the process and resident, e.g. 16MB;"
+                    + " raise it when pcap_dropped grows (default: ${DEFAULT-VALUE}).")
+    private String bufferSize = "16MB";
 
     @Option(names = "--promisc",
             description = "Live: put the interface in promiscuous mode.")
@@ -121,8 +122,17 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Option(names = "--max-pending", paramLabel = "SIZE",
             description = "Live: captured bytes held while Kafka is slow or down before packets are dropped"
-                    + " (counted as pending-full), e.g. 256MB; the heap needs about twice this (default: ${DEFAULT-VALUE}).")
+                    + " (counted as pending-full), e.g. 256MB; held off the heap in a region reserved at start, so resident"
+                    + " memory stays under --max-pending + --buffer-size + heap + JVM (printed at start, on /metrics)"
+                    + " (default: ${DEFAULT-VALUE}).")
     private String maxPending = "256MB";
+
+    @Option(names = "--cpu-budget", paramLabel = "PERCENT",
+            description = "Live: share of one core the forwarder may use, e.g. 5%; sampled every 250 ms, and while the"
+                    + " last second's use is over it new connections (client SYNs) are not forwarded: every packet of such a"
+                    + " connection is dropped and counted as cpu-budget, connections already forwarded go on; 'off' for"
+                    + " no budget (default: ${DEFAULT-VALUE}).")
+    private String cpuBudget = "off";
 
     @Option(names = "--flush-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "Live: how long a stop waits for pending packets to reach Kafka, e.g. 10s (default: ${DEFAULT-VALUE}).")
@@ -146,7 +156,7 @@ public final class ForwardCommand implements Callable<Integer> {
 
     private int importFile(Properties config) {
         for (String live : List.of("--filter", "--requests-only", "--snaplen", "--buffer-size", "--promisc",
-                "--max-pending", "--flush-timeout", "--status-interval", "--metrics-port")) {
+                "--max-pending", "--cpu-budget", "--flush-timeout", "--status-interval", "--metrics-port")) {
             if (spec.commandLine().getParseResult().hasMatchedOption(live)) {
                 throw new UserInputException(live + " applies to a live capture (--interface), not to --pcap");
             }
@@ -169,7 +179,7 @@ public final class ForwardCommand implements Callable<Integer> {
                 source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
                 promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
                 statusInterval, metricsPort == null ? -1 : metricsPort, batchWindow, batchMaxPackets,
-                redaction.rules());
+                redaction.rules(), CpuBudget.parse(cpuBudget));
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
         }

@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LiveCapture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LiveCapture.class);
     private static final long KERNEL_STATS_MILLIS = 1000;
+    /** The producer's buffer.memory unless the user sets it: part of the heap, see {@link ResidentMemory}. */
+    static final long PRODUCER_BUFFER_BYTES = 8L << 20;
 
     private final LiveCaptureRequest request;
     private final String topic;
@@ -35,6 +37,8 @@ public final class LiveCapture implements AutoCloseable {
     private final PendingRing ring;
     private final LiveCaptureLoop loop;
     private final FlowRedaction redaction;
+    private final CpuBudget cpuBudget;
+    private final SessionShedder shedder;
     private final KernelStats kernel;
     private final BulkPacketReader reader;
     private final LiveSender sender;
@@ -54,10 +58,12 @@ public final class LiveCapture implements AutoCloseable {
         this.handle = handle;
         this.publisher = publisher;
         this.endpoint = endpoint;
-        this.ring = new PendingRing(PendingRing.slotsFor(request.maxPendingBytes()), request.maxPendingBytes());
+        this.ring = new PendingRing(request.maxPendingBytes());
         this.redaction = new FlowRedaction(request.redaction());
+        this.cpuBudget = new CpuBudget(request.cpuBudget());
+        this.shedder = new SessionShedder(cpuBudget);
         this.loop = new LiveCaptureLoop(new PacketClassifier(InterfaceHandle.linkLayer(handle),
-                request.servicePorts(), redaction), publisher, ring);
+                request.servicePorts(), redaction), publisher, ring, shedder);
         this.kernel = new KernelStats(handle);
         this.reader = new BulkPacketReader(handle, request.snaplen());
         PublishLatency latency = new PublishLatency(endpoint == null ? null
@@ -65,7 +71,7 @@ public final class LiveCapture implements AutoCloseable {
         this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
                 "trafficbus-send-" + topic);
         this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
-                latency, redaction);
+                latency, redaction, cpuBudget, shedder, ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()));
         if (endpoint != null) {
             metrics.register(endpoint, flushTimeoutDrops::get);
             endpoint.health(() -> capturing, "capturing on " + request.interfaceName());
@@ -94,6 +100,8 @@ public final class LiveCapture implements AutoCloseable {
                 + " is out of range; use 64-262144 (65535 keeps whole packets)");
         check(request.bufferBytes() >= 65536, "--buffer-size must be at least 64KB");
         check(request.maxPendingBytes() >= 65536, "--max-pending must be at least 64KB");
+        check(request.maxPendingBytes() <= Integer.MAX_VALUE, "--max-pending " + ByteSize.format(request.maxPendingBytes())
+                + " is too large; at most 2047MB");
         check(!request.flushTimeout().isNegative(), "--flush-timeout must not be negative");
         FlowBatcher.checkOptions(request.batchWindow(), request.batchMaxPackets());
         Properties config = producerConfig(request);
@@ -114,9 +122,14 @@ public final class LiveCapture implements AutoCloseable {
             CaptureTopic.ensure(topic, config, connectTimeout);
             publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
-            LOG.info("capturing on {} with filter '{}' into {}; masking {} before publishing", request.interfaceName(),
-                    filter, topic, request.redaction().describe());
-            return new LiveCapture(request, topic, handle, publisher, endpoint);
+            // Announced once the metrics are registered: a reader of this line finds every meter.
+            LiveCapture capture = new LiveCapture(request, topic, handle, publisher, endpoint);
+            LOG.info("capturing on {} with filter '{}' into {}; masking {} before publishing; {}{}",
+                    request.interfaceName(), filter, topic, request.redaction().describe(),
+                    ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()).describe(),
+                    request.cpuBudget() > 0 ? String.format(java.util.Locale.ROOT, "; CPU budget %.1f%% of one core",
+                            request.cpuBudget() * 100) : "");
+            return capture;
         } catch (RuntimeException e) {
             if (publisher != null) {
                 publisher.close(Duration.ZERO);
@@ -137,8 +150,9 @@ public final class LiveCapture implements AutoCloseable {
      */
     static Properties producerConfig(LiveCaptureRequest request) {
         Properties config = new Properties();
-        long buffer = Math.max(32L << 20, request.maxPendingBytes());
-        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(buffer));
+        // The backlog waits in the pending ring, off the heap; the producer's own (heap) buffer only needs to hold
+        // what is on its way to the broker, so the heap stays small whatever --max-pending is.
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(PRODUCER_BUFFER_BYTES));
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Duration.ofHours(1).toMillis()));
         // Each produce batch costs the producer's network thread about the same whatever it holds (closing its
         // compression stream, checksum, request): at 100,000 packets/s 50 ms instead of 5 ms halves that thread's
@@ -162,6 +176,8 @@ public final class LiveCapture implements AutoCloseable {
         long start = System.nanoTime();
         sender.start();
         timer.scheduleAtFixedRate(kernel::sample, KERNEL_STATS_MILLIS, KERNEL_STATS_MILLIS, TimeUnit.MILLISECONDS);
+        // Sampled also without a budget: the usage is on /metrics and in the status line.
+        timer.scheduleAtFixedRate(cpuBudget::sample, 0, CpuBudget.SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
         long status = request.statusInterval() == null ? 0 : request.statusInterval().toMillis();
         if (status > 0) {
             timer.scheduleAtFixedRate(() -> LOG.info(metrics.statusLine()), status, status, TimeUnit.MILLISECONDS);
@@ -237,6 +253,7 @@ public final class LiveCapture implements AutoCloseable {
         dropped.put(LiveSummary.PENDING_FULL, loop.droppedPendingFull());
         dropped.put(LiveSummary.FLUSH_TIMEOUT, flushTimeoutDrops.get());
         dropped.put(LiveSummary.UNREADABLE, loop.droppedUnreadable());
+        dropped.put(LiveSummary.CPU_BUDGET, loop.droppedCpuBudget());
         Map<String, Long> skipped = new LinkedHashMap<>();
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
@@ -276,6 +293,9 @@ public final class LiveCapture implements AutoCloseable {
         }
         reader.close();
         handle.close();
+        if (!sender.running()) {
+            ring.close(); // a sender stuck past the flush time keeps it: the process is ending anyway
+        }
         if (endpoint != null) {
             endpoint.close();
         }

@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The per-packet work of a live capture, called for each frame a {@link BulkPacketReader} read: classify, encode key and packet straight
- * from the frame bytes, offer them to the {@link PendingRing}, count. Never waits: a full ring is a drop
+ * from the frame bytes, offer them to the {@link PendingRing}, count; packets of sessions shed over the CPU budget
+ * are dropped as {@code cpu-budget}. Never waits: a full ring is a drop
  * counted as {@code pending-full}. Every packet takes a sequence number, published or not, so a consumer
  * sees the gap a drop leaves.
  */
@@ -16,16 +17,19 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     private final PacketClassifier classifier;
     private final CapturePublisher publisher;
     private final PendingRing ring;
+    private final SessionShedder shedder;
     // Written by the capture thread only, read by the status line and the metrics endpoint.
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong pendingFull = new AtomicLong();
     private final AtomicLong unreadable = new AtomicLong();
+    private final AtomicLong cpuBudget = new AtomicLong();
     private final AtomicLongArray skipped = new AtomicLongArray(SkipReason.values().length);
 
-    LiveCaptureLoop(PacketClassifier classifier, CapturePublisher publisher, PendingRing ring) {
+    LiveCaptureLoop(PacketClassifier classifier, CapturePublisher publisher, PendingRing ring, SessionShedder shedder) {
         this.classifier = classifier;
         this.publisher = publisher;
         this.ring = ring;
+        this.shedder = shedder;
     }
 
     @Override
@@ -39,6 +43,11 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
         PacketView view = classifier.view();
         boolean clientToServer = classifier.clientToServer();
         byte[] key = FlowKey.keyBytes(view, clientToServer);
+        if (shedder.shed(key, view.flags(), clientToServer, micros)) {
+            publisher.nextSequence(); // the drop leaves its gap in the numbering too
+            cpuBudget.lazySet(cpuBudget.get() + 1);
+            return;
+        }
         byte[] packet = CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence());
         if (!ring.offer(key, packet, micros, view.flags())) {
             pendingFull.lazySet(pendingFull.get() + 1);
@@ -64,6 +73,11 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     /** Packets dropped because the pending bound was reached. */
     long droppedPendingFull() {
         return pendingFull.get();
+    }
+
+    /** Packets of sessions shed because the process was over --cpu-budget. */
+    long droppedCpuBudget() {
+        return cpuBudget.get();
     }
 
     long skipped(SkipReason reason) {

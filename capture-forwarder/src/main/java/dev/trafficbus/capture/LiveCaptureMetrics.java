@@ -17,13 +17,17 @@ final class LiveCaptureMetrics {
     private final KernelStats kernel;
     private final PublishLatency latency;
     private final FlowRedaction redaction;
+    private final CpuBudget cpuBudget;
+    private final SessionShedder shedder;
+    private final ResidentMemory.Bound memoryBound;
     private long lastCaptured;
     private long lastNanos = System.nanoTime();
     private long lastLatencyCount;
     private long lastLatencySum;
 
     LiveCaptureMetrics(String source, String interfaceName, LiveCaptureLoop loop, CapturePublisher publisher,
-                       PendingRing ring, KernelStats kernel, PublishLatency latency, FlowRedaction redaction) {
+                       PendingRing ring, KernelStats kernel, PublishLatency latency, FlowRedaction redaction,
+                       CpuBudget cpuBudget, SessionShedder shedder, ResidentMemory.Bound memoryBound) {
         this.source = source;
         this.interfaceName = interfaceName;
         this.loop = loop;
@@ -32,6 +36,9 @@ final class LiveCaptureMetrics {
         this.kernel = kernel;
         this.latency = latency;
         this.redaction = redaction;
+        this.cpuBudget = cpuBudget;
+        this.shedder = shedder;
+        this.memoryBound = memoryBound;
     }
 
     /** Registers every counter on {@code endpoint}; {@code flushTimeoutDrops} reads the drops at stop. */
@@ -48,6 +55,16 @@ final class LiveCaptureMetrics {
                 "source", source, "reason", LiveSummary.FLUSH_TIMEOUT);
         endpoint.functionCounter("packets_dropped", loop, LiveCaptureLoop::droppedUnreadable,
                 "source", source, "reason", LiveSummary.UNREADABLE);
+        endpoint.functionCounter("packets_dropped", loop, LiveCaptureLoop::droppedCpuBudget,
+                "source", source, "reason", LiveSummary.CPU_BUDGET);
+        // The CPU budget (0 when off), the usage it is compared with, and the sessions it shed.
+        endpoint.gauge("cpu_budget_ratio", cpuBudget, CpuBudget::budget, src);
+        endpoint.gauge("cpu_usage_ratio", cpuBudget, CpuBudget::usage, src);
+        endpoint.functionCounter("sessions_shed", shedder, SessionShedder::sessionsShed, src);
+        endpoint.functionCounter("sessions_not_shed_set_full", shedder, SessionShedder::notShedSetFull, src);
+        // Resident memory: the bound computed at start and VmRSS now.
+        endpoint.gauge("memory_bound_bytes", memoryBound, ResidentMemory.Bound::total, src);
+        endpoint.gauge("resident_memory_bytes", this, m -> ResidentMemory.residentBytes(), src);
         for (SkipReason reason : SkipReason.values()) {
             endpoint.functionCounter("packets_skipped", loop, l -> l.skipped(reason),
                     "source", source, "reason", reason.label());
@@ -82,10 +99,12 @@ final class LiveCaptureMetrics {
         lastLatencySum = lat[1];
         return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d in %d records, pending %s (%d queued),"
                         + " dropped pending-full %d, skipped %d, publish errors %d, kernel received %d dropped %d"
-                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms, redacted %d fields (%d unchecked)",
+                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms, redacted %d fields (%d unchecked),"
+                        + " cpu %.1f%%, cpu-budget dropped %d in %d sessions, resident %s of at most %s",
                 source, interfaceName, captured, rate, publisher.published(), publisher.recordsPublished(), ByteSize.format(ring.pendingBytes()),
                 ring.queued(), loop.droppedPendingFull(), loop.skippedTotal(), publisher.failed(), kernel.received(),
                 kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0, redaction.fieldsRedacted(),
-                redaction.unchecked());
+                redaction.unchecked(), cpuBudget.usage() * 100, loop.droppedCpuBudget(), shedder.sessionsShed(),
+                ByteSize.format(Math.max(0, ResidentMemory.residentBytes())), ByteSize.format(memoryBound.total()));
     }
 }

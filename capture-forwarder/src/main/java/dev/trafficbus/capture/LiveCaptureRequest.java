@@ -25,16 +25,17 @@ import java.util.Set;
  * @param batchWindow     how long (wall time) a flow's record stays open for more packets; zero for none
  * @param batchMaxPackets most packets in one record; 1 for one packet per record
  * @param redaction       what is masked in payloads before publishing ({@link RedactionRules#NONE}: nothing)
+ * @param cpuBudget       the share of one core the process may use before new sessions are shed (0.05 = 5%); 0: no budget
  */
 public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts, String source,
                                  Properties clientConfig, String userFilter, boolean requestsOnly, int snaplen,
                                  int bufferBytes, boolean promiscuous, long maxPendingBytes, Duration flushTimeout,
                                  Duration statusInterval, int metricsPort, Duration batchWindow,
-                                 int batchMaxPackets, RedactionRules redaction) {
+                                 int batchMaxPackets, RedactionRules redaction, double cpuBudget) {
     /** Default of --snaplen: whole frames of any usual MTU. */
     public static final int DEFAULT_SNAPLEN = 65535;
     /** Default of --buffer-size. */
-    public static final int DEFAULT_BUFFER_BYTES = 64 << 20;
+    public static final int DEFAULT_BUFFER_BYTES = 16 << 20;
     /** Default of --max-pending. */
     public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
 
@@ -47,41 +48,48 @@ public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts
                                         Properties clientConfig) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, null, false, DEFAULT_SNAPLEN,
                 DEFAULT_BUFFER_BYTES, false, DEFAULT_MAX_PENDING_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(10), -1,
-                FlowBatcher.DEFAULT_WINDOW, FlowBatcher.DEFAULT_MAX_PACKETS, RedactionRules.DEFAULTS);
+                FlowBatcher.DEFAULT_WINDOW, FlowBatcher.DEFAULT_MAX_PACKETS, RedactionRules.DEFAULTS, 0);
     }
 
     /** The same request with another user filter. */
     public LiveCaptureRequest withFilter(String filter) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, filter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
-                batchMaxPackets, redaction);
+                batchMaxPackets, redaction, cpuBudget);
     }
 
     /** The same request with another pending bound. */
     public LiveCaptureRequest withMaxPending(long bytes) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, bytes, flushTimeout, statusInterval, metricsPort, batchWindow, batchMaxPackets,
-                redaction);
+                redaction, cpuBudget);
     }
 
     /** The same request with another metrics port (-1 none, 0 any free port). */
     public LiveCaptureRequest withMetricsPort(int port) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, port, batchWindow, batchMaxPackets,
-                redaction);
+                redaction, cpuBudget);
     }
 
     /** The same request with other batching: window (zero for none) and most packets per record. */
     public LiveCaptureRequest withBatching(Duration window, int maxPackets) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, window, maxPackets,
-                redaction);
+                redaction, cpuBudget);
     }
 
     /** The same request with other redaction rules. */
     public LiveCaptureRequest withRedaction(RedactionRules rules) {
         return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
                 bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
-                batchMaxPackets, rules);
+                batchMaxPackets, rules, cpuBudget);
+    }
+
+    /** The same request with another CPU budget (a share of one core; 0 for none). */
+    public LiveCaptureRequest withCpuBudget(double budget) {
+        return new LiveCaptureRequest(interfaceName, servicePorts, source, clientConfig, userFilter, requestsOnly, snaplen,
+                bufferBytes, promiscuous, maxPendingBytes, flushTimeout, statusInterval, metricsPort, batchWindow,
+                batchMaxPackets, redaction, budget);
     }
 }

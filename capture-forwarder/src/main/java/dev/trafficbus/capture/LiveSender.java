@@ -81,7 +81,7 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
 
     @Override
     public void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags) {
-        int bytes = key.length + packet.length;
+        int bytes = PendingRing.cost(key.length, packet.length);
         if (aborted) {
             // Taken from the ring just as the flush time ran out: it joins the ones discarded.
             ring.release(bytes);
@@ -133,6 +133,11 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
     void abort() {
         aborted = true;
         LockSupport.unpark(thread);
+    }
+
+    /** True while the sending thread may still read the ring. */
+    boolean running() {
+        return thread.isAlive();
     }
 
     /** After {@link #abort}: waits for the thread to end and returns how many queued or batched packets it discarded. */

@@ -17,7 +17,8 @@ import java.util.Map;
  * @param published        packets in the records the broker acknowledged
  * @param recordsPublished records the broker acknowledged (each holds one or more packets of one flow)
  * @param publishErrors    packets in records the producer failed (e.g. delivery timeout, flush time over)
- * @param droppedByReason  packets not handed to Kafka: {@code pending-full}, {@code flush-timeout}
+ * @param droppedByReason  packets not handed to Kafka: {@code pending-full}, {@code flush-timeout},
+ *                         {@code unreadable}, {@code cpu-budget}
  * @param skippedByReason  frames that were not TCP packets of a service port, by {@link SkipReason#label()}
  * @param bytesPublished   key plus value bytes acknowledged
  * @param kernelReceived   libpcap ps_recv: packets that passed the kernel filter
@@ -37,6 +38,8 @@ public record LiveSummary(String topic, String interfaceName, long captured, lon
     public static final String PENDING_FULL = "pending-full";
     /** Drop reason: still queued when the flush time after a stop ran out. */
     public static final String FLUSH_TIMEOUT = "flush-timeout";
+    /** Drop reason: the packet's session was shed because the forwarder was over --cpu-budget. */
+    public static final String CPU_BUDGET = "cpu-budget";
     /** Packets libpcap said it delivered that could not be read out of the bulk-read memory (expected never). */
     public static final String UNREADABLE = "unreadable";
 

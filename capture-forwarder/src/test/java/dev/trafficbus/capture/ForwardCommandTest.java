@@ -108,7 +108,7 @@ class ForwardCommandTest {
         String help = out[0].replaceAll("\\s+", " ");
         assertThat(help).contains("--pcap=FILE", "--interface=IF", "--port=PORT", "--source=ID", "--bootstrap-servers=",
                 "--kafka-property=KEY=VALUE", "--kafka-config=FILE", "--filter=BPF", "--requests-only", "--snaplen=BYTES",
-                "--buffer-size=SIZE", "--promisc", "--max-pending=SIZE", "--flush-timeout=DURATION",
+                "--buffer-size=SIZE", "--promisc", "--max-pending=SIZE", "--cpu-budget=PERCENT", "--flush-timeout=DURATION",
                 "--status-interval=DURATION", "--metrics-port=PORT", "--batch-window=DURATION", "--batch-max-packets=N",
                 "--help", "--version",
                 "a packet to a service port is client-to-server, one from it server-to-client");

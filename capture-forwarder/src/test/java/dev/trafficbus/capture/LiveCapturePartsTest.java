@@ -26,40 +26,85 @@ class LiveCapturePartsTest {
 
     @Test
     void ringRefusesPastItsByteBoundAndTakesAgainOnceBytesAreReleased() {
-        PendingRing ring = new PendingRing(1024, 1000);
-        byte[] key = new byte[40];
-        int accepted = 0;
-        while (ring.offer(key, new byte[60], accepted, 0)) {
-            accepted++;
+        // Each packet counts its key, its bytes and the ring's 14-byte header, in 8s: 120 bytes, 8 of them in 1000.
+        try (PendingRing ring = new PendingRing(1000)) {
+            byte[] key = new byte[40];
+            int accepted = 0;
+            while (ring.offer(key, new byte[60], accepted, 0)) {
+                accepted++;
+            }
+            assertThat(accepted).isEqualTo(8);
+            assertThat(ring.pendingBytes()).isEqualTo(8 * 120);
+            List<Long> times = new ArrayList<>();
+            assertThat(ring.drain((k, v, t, f) -> times.add(t), 3)).isEqualTo(3);
+            assertThat(times).containsExactly(0L, 1L, 2L);
+            // Taken by the sender is not yet acknowledged: the bytes still count.
+            assertThat(ring.offer(key, new byte[60], 99, 0)).isFalse();
+            ring.release(120);
+            assertThat(ring.offer(key, new byte[60], 10, 0)).isTrue();
+            assertThat(ring.queued()).isEqualTo(6);
+            assertThat(ring.discard()).isEqualTo(6);
+            assertThat(ring.pendingBytes()).isEqualTo(2 * 120); // the 2 still with the sender
+            assertThat(ring.isEmpty()).isTrue();
         }
-        assertThat(accepted).isEqualTo(10);
-        assertThat(ring.pendingBytes()).isEqualTo(1000);
-        List<Long> times = new ArrayList<>();
-        assertThat(ring.drain((k, v, t, f) -> times.add(t), 3)).isEqualTo(3);
-        assertThat(times).containsExactly(0L, 1L, 2L);
-        // Taken by the sender is not yet acknowledged: the bytes still count.
-        assertThat(ring.offer(key, new byte[60], 99, 0)).isFalse();
-        ring.release(100);
-        assertThat(ring.offer(key, new byte[60], 10, 0)).isTrue();
-        assertThat(ring.queued()).isEqualTo(8);
-        assertThat(ring.discard()).isEqualTo(8);
-        assertThat(ring.pendingBytes()).isEqualTo(200); // the 2 still with the sender
-        assertThat(ring.isEmpty()).isTrue();
     }
 
     @Test
-    void ringRefusesWhenEverySlotIsTaken() {
-        PendingRing ring = new PendingRing(4, Long.MAX_VALUE);
-        for (int i = 0; i < 4; i++) {
-            assertThat(ring.offer(new byte[1], new byte[1], i, 0)).isTrue();
+    void ringKeepsOrderAndContentAcrossLapsAndRefusesWhenItsRegionIsFull() {
+        try (PendingRing ring = new PendingRing(1000)) {
+            List<String> seen = new ArrayList<>();
+            PendingRing.Sink sink = (k, v, t, f) -> {
+                seen.add(new String(k) + "/" + new String(v) + "/" + t + "/" + f);
+                ring.release(PendingRing.cost(k.length, v.length));
+            };
+            // Many laps, never caught up: entries that do not fit before the region's end go to its beginning.
+            long next = 0;
+            long expected = 0;
+            for (int round = 0; round < 200; round++) {
+                while (ring.offer(("k" + next).getBytes(), ("value-" + next + "-" + "x".repeat((int) (next % 97))).getBytes(),
+                        next, (int) (next & 0xFF))) {
+                    next++;
+                }
+                seen.clear();
+                ring.drain(sink, 3);
+                for (String s : seen) {
+                    String[] parts = s.split("/");
+                    assertThat(parts[0]).isEqualTo("k" + expected);
+                    assertThat(parts[1]).startsWith("value-" + expected + "-").hasSize(("value-" + expected + "-").length()
+                            + (int) (expected % 97));
+                    assertThat(parts[2]).isEqualTo("" + expected);
+                    assertThat(parts[3]).isEqualTo("" + (expected & 0xFF));
+                    expected++;
+                }
+            }
+            assertThat(next).isGreaterThan(500);
+            // A packet larger than the region never fits; the TCP flags travel with the packet (SYN, FIN, RST).
+            assertThat(ring.offer(new byte[1], new byte[2000], 0, 0)).isFalse();
+            ring.drain(sink, Integer.MAX_VALUE);
+            assertThat(ring.isEmpty()).isTrue();
+            assertThat(ring.pendingBytes()).isZero();
         }
-        assertThat(ring.offer(new byte[1], new byte[1], 4, 0)).isFalse();
-        assertThat(ring.drain((k, v, t, f) -> { }, 1)).isEqualTo(1);
-        // The TCP flags travel with the packet, for the sender's batching (SYN, FIN, RST).
-        assertThat(ring.offer(new byte[1], new byte[1], 5, dev.trafficbus.packet.PacketView.FIN | 0x90)).isTrue();
-        List<Integer> flags = new ArrayList<>();
-        assertThat(ring.drain((k, v, t, f) -> flags.add(f), 4)).isEqualTo(4);
-        assertThat(flags).containsExactly(0, 0, 0, 0x91);
+    }
+
+    @Test
+    void ringNeverRefusesWhileItsRegionHasRoomWhateverTheReaderKeepsUpWith() {
+        java.util.Random random = new java.util.Random(14);
+        try (PendingRing ring = new PendingRing(10_000)) {
+            PendingRing.Sink sink = (k, v, t, f) -> ring.release(PendingRing.cost(k.length, v.length));
+            for (int i = 0; i < 200_000; i++) {
+                int size = 20 + random.nextInt(380);
+                long before = ring.pendingBytes();
+                boolean accepted = ring.offer(new byte[13], new byte[size], i, 0);
+                // Room for the entry and for the most a wrap leaves unused at the region's end and a skip past a
+                // rewind's marker in the middle (an entry each).
+                if (before + PendingRing.cost(13, size) + 2 * PendingRing.cost(13, 400) <= 10_000) {
+                    assertThat(accepted).as("offer %d of %d bytes with %d pending", i, size, before).isTrue();
+                }
+                if (random.nextInt(4) == 0) {
+                    ring.drain(sink, random.nextInt(3) == 0 ? Integer.MAX_VALUE : random.nextInt(20));
+                }
+            }
+        }
     }
 
     @Test
