@@ -18,9 +18,9 @@ trap 'exit 130' INT TERM
 
 log() { echo "$BENCH: $*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # port seconds
+wait_port() { # port seconds [host, default 127.0.0.1]
   local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+  until (exec 3<>"/dev/tcp/${3:-127.0.0.1}/$1") 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || { log "nothing listens on $1 after $2 s"; return 1; }
     sleep 0.2
   done
@@ -40,14 +40,20 @@ start_broker() {
 }
 
 # start_nginx NAME PORT KEEPALIVE_REQUESTS [BODY]: a foreground nginx-light (bench/p5-nginx.conf) with its own prefix
-# under $WORK, answering BODY to every path (default ok and a newline; nginx reads \n in it as a newline).
+# under $WORK, answering BODY to every path (default ok and a newline; nginx reads \n in it as a newline), on
+# $NGINX_ADDR (default 127.0.0.1) in namespace $NGINX_NS (default this one).
 start_nginx() {
-  local dir="$WORK/nginx-$1" body="${4:-ok\\\\n}"
+  local dir="$WORK/nginx-$1" body="${4:-ok\\\\n}" addr="${NGINX_ADDR:-127.0.0.1}"
   mkdir -p "$dir"
-  sed -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" -e "s|@BODY@|$body|" "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
-  nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
+  sed -e "s/@ADDR@/$addr/" -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" -e "s|@BODY@|$body|" \
+    "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
+  if [ -n "${NGINX_NS:-}" ]; then
+    ip netns exec "$NGINX_NS" nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
+  else
+    nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
+  fi
   PIDS+=("$!")
-  wait_port "$2" 20
+  wait_port "$2" 20 "$addr"
 }
 
 # keep_capture PCAP PORT KEY: the capture just written to PCAP.part becomes PCAP, remembered with its service port
@@ -62,4 +68,45 @@ keep_capture() {
 publish_pcap() {
   "$ROOT/bin/trafficbus" forward --pcap "$1" --port "$2" --source "$3" --bootstrap-servers "$BOOTSTRAP" \
     > "$WORK/forward.log" 2>&1 || { log "forward failed:"; cat "$WORK/forward.log" >&2; exit 1; }
+}
+
+# tcp_net_up P: three hosts for the tcp engine, named P-test and P-assist, with links P-a0/P-a1 (replayer
+# 10.$NET.1.1 to test $TEST_IP = 10.$NET.1.2), P-b1/P-b2 (test 10.$NET.2.2 to assist 10.$NET.2.3) and P-c0/P-c2
+# (replayer 10.$NET.3.1 to the intercept address $INTERCEPT_IP = 10.$NET.3.3); the test host routes the fake
+# client range $RANGE via the assistant, which does not forward. Set NET and RANGE first; tcp_net_down P undoes it.
+tcp_net_up() {
+  local p=$1 test="$1-test" assist="$1-assist"
+  TEST_IP="10.$NET.1.2"
+  INTERCEPT_IP="10.$NET.3.3"
+  ip netns add "$test"
+  ip netns add "$assist"
+  ip link add "$p-a0" type veth peer name "$p-a1"
+  ip link add "$p-b1" type veth peer name "$p-b2"
+  ip link add "$p-c0" type veth peer name "$p-c2"
+  ip link set "$p-a1" netns "$test"; ip link set "$p-b1" netns "$test"
+  ip link set "$p-b2" netns "$assist"; ip link set "$p-c2" netns "$assist"
+  ip addr add "10.$NET.1.1/24" dev "$p-a0"; ip link set "$p-a0" up
+  ip addr add "10.$NET.3.1/24" dev "$p-c0"; ip link set "$p-c0" up
+  ip -n "$test" addr add "$TEST_IP/24" dev "$p-a1"
+  ip -n "$test" addr add "10.$NET.2.2/24" dev "$p-b1"
+  ip -n "$assist" addr add "10.$NET.2.3/24" dev "$p-b2"
+  ip -n "$assist" addr add "$INTERCEPT_IP/24" dev "$p-c2"
+  local nl
+  for nl in "$test $p-a1" "$test $p-b1" "$assist $p-b2" "$assist $p-c2"; do
+    set -- $nl
+    ip -n "$1" link set "$2" up
+    ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
+  done
+  ip -n "$test" link set lo up
+  ip -n "$assist" link set lo up
+  ip -n "$test" route add "$RANGE" via "10.$NET.2.3"
+  ip netns exec "$assist" sysctl -qw net.ipv4.ip_forward=0
+  ip netns exec "$test" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
+}
+
+tcp_net_down() {
+  ip link del "$1-a0" 2>/dev/null || true
+  ip link del "$1-c0" 2>/dev/null || true
+  ip netns del "$1-test" 2>/dev/null || true
+  ip netns del "$1-assist" 2>/dev/null || true
 }

@@ -21,8 +21,7 @@ PCAP="$OUT/capture.pcap"
 CAP_NS=tbp4-cap
 TEST_NS=tbp4-test
 ASSIST_NS=tbp4-assist
-TEST_IP=10.202.1.2
-INTERCEPT_IP=10.202.3.3
+NET=202
 RANGE=10.98.0.0/16
 
 [ "$(id -u)" = 0 ] || { log "needs root (namespaces, raw sockets)"; exit 1; }
@@ -31,9 +30,8 @@ for tool in nginx ab tcpdump ip ethtool python3; do
 done
 
 net_down() {
-  ip link del tbp4-a0 2>/dev/null || true
-  ip link del tbp4-c0 2>/dev/null || true
-  for ns in "$CAP_NS" "$TEST_NS" "$ASSIST_NS"; do ip netns del "$ns" 2>/dev/null || true; done
+  tcp_net_down tbp4
+  ip netns del "$CAP_NS" 2>/dev/null || true
 }
 bench_cleanup() {
   cleanup
@@ -119,29 +117,7 @@ EXPECTED="$(tcpdump -nr "$PCAP" 'tcp dst port 80 and (tcp[tcpflags] & tcp-push !
 log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, $EXPECTED requests)"
 
 # --- three hosts: replayer (this namespace), test server, assistant ----------------------------------------
-ip netns add "$TEST_NS"
-ip netns add "$ASSIST_NS"
-ip link add tbp4-a0 type veth peer name tbp4-a1
-ip link add tbp4-b1 type veth peer name tbp4-b2
-ip link add tbp4-c0 type veth peer name tbp4-c2
-ip link set tbp4-a1 netns "$TEST_NS"; ip link set tbp4-b1 netns "$TEST_NS"
-ip link set tbp4-b2 netns "$ASSIST_NS"; ip link set tbp4-c2 netns "$ASSIST_NS"
-ip addr add 10.202.1.1/24 dev tbp4-a0; ip link set tbp4-a0 up
-ip addr add 10.202.3.1/24 dev tbp4-c0; ip link set tbp4-c0 up
-ip -n "$TEST_NS" addr add "$TEST_IP/24" dev tbp4-a1
-ip -n "$TEST_NS" addr add 10.202.2.2/24 dev tbp4-b1
-ip -n "$ASSIST_NS" addr add 10.202.2.3/24 dev tbp4-b2
-ip -n "$ASSIST_NS" addr add "$INTERCEPT_IP/24" dev tbp4-c2
-for nl in "$TEST_NS tbp4-a1" "$TEST_NS tbp4-b1" "$ASSIST_NS tbp4-b2" "$ASSIST_NS tbp4-c2"; do
-  set -- $nl
-  ip -n "$1" link set "$2" up
-  ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
-done
-ip -n "$TEST_NS" link set lo up
-ip -n "$ASSIST_NS" link set lo up
-ip -n "$TEST_NS" route add "$RANGE" via 10.202.2.3
-ip netns exec "$ASSIST_NS" sysctl -qw net.ipv4.ip_forward=0
-ip netns exec "$TEST_NS" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
+tcp_net_up tbp4
 
 start_broker
 "$ROOT/bin/trafficbus" forward --pcap "$PCAP" --port 80 --source p4 --bootstrap-servers "$BOOTSTRAP" \
