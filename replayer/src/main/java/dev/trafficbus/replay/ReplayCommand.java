@@ -11,6 +11,8 @@ import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.replay.socket.SocketReplay;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
 import dev.trafficbus.replay.tcp.TcpReplay;
+import dev.trafficbus.replay.tls.TargetTls;
+import dev.trafficbus.replay.tls.TlsOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +39,9 @@ import java.util.regex.Pattern;
         description = "Replays every captured TCP session of a topic against a test server over ordinary "
                 + "connections (socket engine) or as raw packets from fake client addresses (tcp engine), waiting "
                 + "for each answer before the next message. Every option works with both engines. Follows the "
-                + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. "
+                + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. With --target "
+                + "https://HOST:PORT each session is one TLS connection (SNI from its Host header; ALPN offers "
+                + "http/1.1 only). "
                 + "Exit code 0: all replayed; 1: a session failed or nothing was replayed; 2: bad input.")
 public final class ReplayCommand implements Callable<Integer> {
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
@@ -47,8 +51,11 @@ public final class ReplayCommand implements Callable<Integer> {
     String topic;
 
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT",
-            description = "Test server that receives the replayed sessions.")
+            description = "Test server that receives the replayed sessions; https://HOST:PORT speaks TLS to it (socket engine).")
     String target;
+
+    @Mixin
+    TlsOptions tlsOptions = new TlsOptions();
 
     @Mixin
     KafkaClientOptions kafka = new KafkaClientOptions();
@@ -157,6 +164,7 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         tcp.validate();
+        TargetTls tls = tlsOptions.settings(target, tcp.tcpEngine());
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         InetSocketAddress targetAddress = TargetAddress.parse(target);
         if (maxConnections < 1) {
@@ -189,7 +197,8 @@ public final class ReplayCommand implements Callable<Integer> {
         ReplayOptions options = ReplayOptions.defaults().withWindow(window)
                 .withRate(rate == null ? null : ReplayRate.parse(rate)).withLoops(loops).withHttp(httpRules())
                 .withResponses(respTopic, runId).withAllowProductionTarget(allowProductionTarget)
-                .withTimeline(report == null ? null : new RunTimeline());
+                .withTimeline(report == null ? null : new RunTimeline()).withTls(tls);
+        TlsOptions.check(tls, connectTimeout);
         TargetAddress.checkReachable(targetAddress, (int) Math.min(connectTimeout.toMillis(), Integer.MAX_VALUE));
         ReplayRequest request = new ReplayRequest(topic, clientConfig, targetAddress, replaySpeed, group,
                 untilEnd || window.to() != null, true);

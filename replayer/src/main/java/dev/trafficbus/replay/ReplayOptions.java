@@ -5,6 +5,7 @@ import dev.trafficbus.replay.http.HttpRewriteRules;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayWindow;
 import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.tls.TargetTls;
 
 /**
  * The archive-replay features of a run, beyond {@link ReplayRequest}; {@link #defaults()} turns them all off.
@@ -18,10 +19,11 @@ import dev.trafficbus.replay.report.RunTimeline;
  * @param allowProductionTarget replay even when the target is one of the captured servers
  * @param timeline              collects per-second figures for the run report, or null
  * @param metrics               Prometheus endpoint to export the counters to, or null
+ * @param tls                   TLS toward the target (socket engine), or null for plain TCP
  */
 public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, HttpRewriteRules http,
                             String responsesTopic, String run, boolean allowProductionTarget, RunTimeline timeline,
-                            MetricsEndpoint metrics) {
+                            MetricsEndpoint metrics, TargetTls tls) {
     public ReplayOptions {
         if (loops < 1) {
             throw new IllegalArgumentException("loops must be >= 1");
@@ -32,7 +34,7 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
 
     /** No window, no rate cap, one pass, no HTTP handling, nothing published. */
     public static ReplayOptions defaults() {
-        return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null);
+        return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null, null);
     }
 
     /**
@@ -44,35 +46,40 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
     }
 
     public ReplayOptions withWindow(ReplayWindow w) {
-        return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+        return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
     }
 
     public ReplayOptions withRate(ReplayRate r) {
-        return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+        return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
     }
 
     public ReplayOptions withLoops(int n) {
-        return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics);
+        return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
     }
 
     public ReplayOptions withHttp(HttpRewriteRules h) {
-        return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics);
+        return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
     }
 
     /** Publishes request/response records to {@code topic} under run id {@code runId}. */
     public ReplayOptions withResponses(String topic, String runId) {
-        return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics);
+        return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics, tls);
     }
 
     public ReplayOptions withAllowProductionTarget(boolean allow) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics, tls);
     }
 
     public ReplayOptions withTimeline(RunTimeline t) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics, tls);
+    }
+
+    /** Speaks TLS to the target; null for plain TCP. */
+    public ReplayOptions withTls(TargetTls t) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, t);
     }
 
     public ReplayOptions withMetrics(MetricsEndpoint m) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m, tls);
     }
 }

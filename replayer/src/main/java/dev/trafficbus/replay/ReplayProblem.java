@@ -43,6 +43,18 @@ public enum ReplayProblem {
     /** The connection failed otherwise. */
     CONNECT_ERROR("connect-error"),
 
+    // ---- TLS to the target (socket engine, https targets) ----
+    /** The TLS handshake failed otherwise (alert from the target, closed during it, no answer in time). */
+    TLS_HANDSHAKE_FAILED("tls-handshake-failed"),
+    /** The target's certificate is not signed by a trusted CA (the JVM's, or --target-ca). */
+    TLS_UNTRUSTED_CERTIFICATE("tls-untrusted-certificate"),
+    /** The target's certificate does not name the server name offered (--tls-server-name or Host). */
+    TLS_HOSTNAME_MISMATCH("tls-hostname-mismatch"),
+    /** The target does not speak a TLS version or cipher in common, or not TLS at all. */
+    TLS_PROTOCOL("tls-protocol"),
+    /** A TLS connection whose certificate was not checked (--insecure): replayed, but a warning. */
+    TLS_UNVERIFIED("tls-unverified"),
+
     // ---- answers ----
     /** No complete answer within --response-timeout: the next message was sent anyway. */
     RESPONSE_TIMEOUT("response-timeout"),

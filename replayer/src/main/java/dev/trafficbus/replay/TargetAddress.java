@@ -15,9 +15,12 @@ public final class TargetAddress {
     private TargetAddress() {
     }
 
-    /** "host:port", "1.2.3.4:80" or "[::1]:80", resolved; anything else is a {@link UserInputException}. */
+    /**
+     * "host:port", "1.2.3.4:80" or "[::1]:80", resolved, optionally written as http://… or https://… (the scheme
+     * says whether to speak TLS: {@code TlsOptions}); anything else is a {@link UserInputException}.
+     */
     public static InetSocketAddress parse(String text) {
-        String t = text == null ? "" : text.trim();
+        String t = withoutScheme(text == null ? "" : text.trim());
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
             throw new UserInputException("--target '" + text + "' is not valid: use HOST:PORT, e.g. 127.0.0.1:8080");
@@ -42,6 +45,17 @@ public final class TargetAddress {
         } catch (UnknownHostException e) {
             throw new UserInputException("--target host '" + host + "' cannot be resolved", e);
         }
+    }
+
+    private static String withoutScheme(String t) {
+        String lower = t.toLowerCase(java.util.Locale.ROOT);
+        for (String scheme : new String[] {"https://", "http://"}) {
+            if (lower.startsWith(scheme)) {
+                String rest = t.substring(scheme.length());
+                return rest.endsWith("/") ? rest.substring(0, rest.length() - 1) : rest;
+            }
+        }
+        return t;
     }
 
     /** Opens and closes one connection, so a wrong target fails before anything is consumed. */

@@ -88,50 +88,24 @@ class AnswerRulesTest {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return LocalServers.freePort();
     }
 
     private static void waitForPort(int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IllegalStateException("port " + port + " did not open within 20 s");
+        LocalServers.waitForPort(port);
     }
 
     private static String executable(String name, String debianPackage) {
-        for (String d : List.of("/usr/sbin/", "/usr/bin/", "/usr/local/bin/")) {
-            if (new File(d + name).canExecute()) {
-                return d + name;
-            }
-        }
-        Assumptions.abort(name + " is not installed (Debian package " + debianPackage + "); this answer rule was not tested");
-        return null;
+        return LocalServers.executable(name, debianPackage);
     }
 
     /** nginx-light in its own prefix on a free loopback port; returns the port. */
     private static int startNginx() throws Exception {
-        String nginx = executable("nginx", "nginx-light");
         Path prefix = dir.resolve("nginx");
-        Files.createDirectories(prefix.resolve("logs"));
         Files.createDirectories(prefix.resolve("html"));
         Files.writeString(prefix.resolve("html/static.txt"), "static file\n".repeat(200));
         int port = freePort();
-        Files.writeString(prefix.resolve("nginx.conf"), """
-                %s
-                worker_processes 1;
-                daemon off;
-                error_log logs/error.log warn;
-                pid logs/nginx.pid;
-                events { worker_connections 256; }
-                http {
+        processes.add(LocalServers.nginx(prefix, """
                     log_format tb '$request_method $uri $status $http_x_tb';
                     access_log logs/access.log tb;
                     keepalive_requests 100000;
@@ -146,13 +120,7 @@ class AnswerRulesTest {
                         }
                         location / { default_type text/plain; }
                     }
-                }
-                """.formatted(
-                // As root, workers would run as nobody and could not read the test's private directory.
-                "root".equals(System.getProperty("user.name")) ? "user root;" : "", port));
-        processes.add(new ProcessBuilder(nginx, "-p", prefix + "/", "-c", prefix.resolve("nginx.conf").toString())
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start());
-        waitForPort(port);
+                """.formatted(port), port));
         return port;
     }
 

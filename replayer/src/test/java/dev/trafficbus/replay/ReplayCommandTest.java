@@ -68,11 +68,31 @@ class ReplayCommandTest {
     }
 
     @Test
+    void tlsOptionsNeedATlsTargetAndReadableFiles() {
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1",
+                "--bootstrap-servers", "x:1", "--insecure");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).isEqualTo("trafficbus replay: TLS options need a TLS target: use --target https://HOST:PORT "
+                + "or add --target-tls" + System.lineSeparator());
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "https://127.0.0.1:1",
+                "--bootstrap-servers", "x:1", "--target-ca", "/nonexistent/ca.pem");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).isEqualTo("trafficbus replay: --target-ca /nonexistent/ca.pem cannot be read: give a PEM file"
+                + System.lineSeparator());
+        o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "https://127.0.0.1:1",
+                "--bootstrap-servers", "x:1", "--tls-cert", "/nonexistent/c.pem");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).contains("--tls-cert and --tls-key go together");
+        assertThat(TargetAddress.parse("https://127.0.0.1:8443/").getPort()).isEqualTo(8443);
+    }
+
+    @Test
     void helpDescribesEveryOption() {
         CommandOutput o = CommandOutput.run(new ReplayCommand(), "--help");
         assertThat(o.exitCode()).isZero();
         for (String option : new String[] {"--topic", "--target", "--bootstrap-servers", "--speed", "--group",
-                "--until-end", "--report", "--response-timeout", "--max-connections", "--drain-timeout"}) {
+                "--until-end", "--report", "--response-timeout", "--max-connections", "--drain-timeout", "--target-tls",
+                "--tls-server-name", "--target-ca", "--insecure", "--tls-cert", "--tls-key", "--tls-provider"}) {
             assertThat(o.out()).contains(option);
         }
     }

@@ -11,6 +11,8 @@ import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.RunReportWriter;
 import dev.trafficbus.replay.TargetAddress;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
+import dev.trafficbus.replay.tls.TargetTls;
+import dev.trafficbus.replay.tls.TlsOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,7 +55,8 @@ public final class StandaloneCommand implements Callable<Integer> {
     Target target;
 
     static final class Target {
-        @Option(names = "--target", paramLabel = "HOST:PORT", description = "The test server to replay against.")
+        @Option(names = "--target", paramLabel = "HOST:PORT",
+                description = "The test server to replay against; https://HOST:PORT speaks TLS to it (socket engine).")
         String address;
 
         @Option(names = "--demo-server",
@@ -61,6 +64,9 @@ public final class StandaloneCommand implements Callable<Integer> {
                         + "everything (for trying trafficbus out).")
         boolean demo;
     }
+
+    @Mixin
+    TlsOptions tlsOptions = new TlsOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
             description = "1 keeps the capture's timing, 2.5 is 2.5 times faster, max sends as fast as the target "
@@ -106,6 +112,10 @@ public final class StandaloneCommand implements Callable<Integer> {
         PrintStream err = this.err != null ? this.err : System.err;
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         tcp.validate();
+        TargetTls tls = tlsOptions.settings(target.address, tcp.tcpEngine());
+        if (tls != null && target.demo) {
+            throw new UserInputException("--demo-server speaks plain HTTP: drop the TLS options, or give --target https://HOST:PORT");
+        }
         if (tcp.tcpEngine() && target.demo) {
             throw new UserInputException("--engine tcp needs --target: a test server whose answers to --client-range "
                     + "are routed through the intercept host; --demo-server works with the socket engine only");
@@ -122,10 +132,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         RedactionRules rules = redaction.rules();
         try (DemoHttpServer demo = target.demo ? DemoHttpServer.start() : null) {
             InetSocketAddress targetAddress = demo != null ? demo.address() : TargetAddress.parse(target.address);
+            TlsOptions.check(tls, java.time.Duration.ofSeconds(5));
             TargetAddress.checkReachable(targetAddress, 5000,
                     "start the test server, fix the address, or use --demo-server");
             StandaloneRun run = new StandaloneRun(new StandaloneRequest(pcap, servicePorts, sourceId, targetAddress,
-                    replaySpeed, dataDir, true, tcp, report != null && RunReportWriter.isHtml(report), rules));
+                    replaySpeed, dataDir, true, tcp, report != null && RunReportWriter.isHtml(report), rules, tls));
             CountDownLatch reported = new CountDownLatch(1);
             Thread hook = stopHook(run, reported);
             Runtime.getRuntime().addShutdownHook(hook);

@@ -3,6 +3,7 @@ package dev.trafficbus.standalone;
 import dev.trafficbus.redact.RedactionRules;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
+import dev.trafficbus.replay.tls.TargetTls;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,10 +22,18 @@ import java.util.Set;
  * @param tcp          the tcp engine's settings, or null to replay with the socket engine
  * @param timeline     collect the per-second figures the HTML report draws (costs a little per message)
  * @param redaction    what the forwarder masks before publishing
+ * @param tls          TLS toward the target (socket engine), or null for plain TCP
  */
 public record StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
                                 ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,
-                                boolean timeline, RedactionRules redaction) {
+                                boolean timeline, RedactionRules redaction, TargetTls tls) {
+    /** A run over plain TCP. */
+    public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
+                             ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,
+                             boolean timeline, RedactionRules redaction) {
+        this(pcap, servicePorts, source, target, speed, dataDir, showProgress, tcp, timeline, redaction, null);
+    }
+
     /** A run that masks the default headers. */
     public StandaloneRequest(Path pcap, Set<Integer> servicePorts, String source, InetSocketAddress target,
                              ReplaySpeed speed, Path dataDir, boolean showProgress, TcpEngineOptions tcp,

@@ -45,7 +45,7 @@ public final class StandaloneRun {
             ReplayRequest replayRequest = new ReplayRequest(forwarded.topic(), clients, request.target(),
                     request.speed(), GROUP, true, request.showProgress());
             ReplayOptions options = ReplayOptions.defaults()
-                    .withTimeline(request.timeline() ? new RunTimeline() : null);
+                    .withTimeline(request.timeline() ? new RunTimeline() : null).withTls(request.tls());
             Map<String, Object> ledger;
             ReplaySummary replayed;
             if (request.tcp() != null && request.tcp().tcpEngine()) {

@@ -2,7 +2,10 @@ package dev.trafficbus.standalone;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,7 +40,19 @@ final class RecordingHttpServer implements AutoCloseable {
     private final List<Request> requests = new ArrayList<>();
 
     RecordingHttpServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        this(null);
+    }
+
+    /** Over TLS with {@code tls}'s key and certificate when it is not null. */
+    RecordingHttpServer(SSLContext tls) throws IOException {
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (tls == null) {
+            server = HttpServer.create(any, 128);
+        } else {
+            HttpsServer https = HttpsServer.create(any, 128);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
         server.createContext("/", this::answer);
         server.setExecutor(workers);
         server.start();

@@ -237,6 +237,50 @@ class StandaloneCommandTest {
         }
     }
 
+    @Test
+    void anHttpsTargetGetsEverySessionOverTls() throws Exception {
+        // A key and certificate for localhost made for this test by the JDK's keytool.
+        Path ks = tmp.resolve("server.p12");
+        Path cert = tmp.resolve("server.pem");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        for (List<String> cmd : List.of(
+                List.of(keytool, "-genkeypair", "-alias", "s", "-keyalg", "EC", "-groupname", "secp256r1",
+                        "-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1", "-validity", "2",
+                        "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "test-only"),
+                List.of(keytool, "-exportcert", "-rfc", "-alias", "s", "-keystore", ks.toString(),
+                        "-storepass", "test-only", "-file", cert.toString()))) {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String said = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as(said).isZero();
+        }
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(ks)) {
+            store.load(in, "test-only".toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(store, "test-only".toCharArray());
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), null, null);
+        try (RecordingHttpServer https = new RecordingHttpServer(tls)) {
+            CommandOutput run = CommandOutput.run(new StandaloneCommand(), "--pcap",
+                    Fixtures.file("http-sessions.pcap").toString(), "--port", "8080",
+                    "--target", "https://" + https.address(), "--target-ca", cert.toString(),
+                    "--tls-server-name", "localhost", "--speed", "max");
+            assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+            List<SentRequest> sent = Fixtures.sentRequests("http-sessions");
+            assertThat(https.requests()).extracting(r -> r.method() + " " + r.path())
+                    .containsExactlyInAnyOrderElementsOf(sent.stream().map(r -> r.method() + " " + r.path()).toList());
+            assertThat(run.out()).doesNotContain("tls-");
+        }
+
+        CommandOutput tcp = CommandOutput.run(new StandaloneCommand(), "--pcap",
+                Fixtures.file("http-sessions.pcap").toString(), "--port", "8080", "--target", "https://127.0.0.1:1",
+                "--engine", "tcp", "--client-range", "10.99.0.0/16", "--intercept", "127.0.0.1:1");
+        assertThat(tcp.exitCode()).isEqualTo(2);
+        assertThat(tcp.err().strip()).isEqualTo("trafficbus standalone: --engine tcp sends raw packets and cannot "
+                + "speak TLS: replay https targets with --engine socket");
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort(); // closed again when this returns: nothing listens there

@@ -93,6 +93,11 @@ public final class HttpRewriteRules {
         return this;
     }
 
+    /** The Host every request is given (--http-host), or null. */
+    public String hostOverride() {
+        return host;
+    }
+
     /** The request target after the URL rule. */
     String url(String url) {
         if (urlPattern == null) {

@@ -13,11 +13,14 @@ import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
 import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.tls.TlsClient;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -40,7 +43,8 @@ import java.util.function.IntPredicate;
 
 /**
  * The socket engine: Netty event loops, the connection cap and the settings that every {@link ReplaySession}
- * shares. Opens one replay session per captured session, over an ordinary connection to the target.
+ * shares. Opens one replay session per captured session, over an ordinary connection to the target, or a TLS
+ * connection when the target speaks TLS.
  */
 public final class ReplayEngine implements SessionTable.Opener, Engine {
     final ReplayCounters counters;
@@ -66,6 +70,8 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     final EngineContext context;
     /** Counts how answers were judged and gives the report both answer times. */
     final AnswerRecorder answers;
+    /** Null unless the target speaks TLS. */
+    private final TlsClient tls;
 
     private final EventLoopGroup group;
     private final Bootstrap template;
@@ -88,6 +94,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
         this.quietNanos = tuning.quietPeriod().toNanos();
         this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
+        this.tls = options.tls() == null ? null : new TlsClient(options.tls(), tuning.connectTimeout().toMillis());
         nativeTransport = Epoll.isAvailable();
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends Channel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
@@ -160,6 +167,25 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     /** A connect bootstrap whose channel lives on {@code loop}. */
     Bootstrap bootstrap(EventLoop loop) {
         return template.clone(loop);
+    }
+
+    /**
+     * The handlers of one connection of {@code s}: the TLS client first when the target speaks TLS, offering the
+     * server name of the session's first message ({@code first}, may be null).
+     */
+    ChannelHandler handlers(ReplaySession s, byte[] first) {
+        TargetHandler target = new TargetHandler(s, tls != null && tls.insecure() ? counters : null);
+        if (tls == null) {
+            return target;
+        }
+        String name = tls.serverName(first, options.http().hostOverride(), this.target.getHostString());
+        int port = this.target.getPort();
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(tls.handler(ch.alloc(), name, port), target);
+            }
+        };
     }
 
     void finished(ReplaySession s) {

@@ -7,6 +7,7 @@ import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayedSession;
 import dev.trafficbus.replay.intake.SessionOutcome;
+import dev.trafficbus.replay.tls.TlsFailures;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionKey;
 import io.netty.buffer.ByteBuf;
@@ -227,7 +228,10 @@ public final class ReplaySession extends ReplayedSession {
     }
 
     void onError(Throwable cause) {
-        if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("reset")) {
+        ReplayProblem tls = TlsFailures.classify(cause);
+        if (tls != null) {
+            closeReason = tls;
+        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("reset")) {
             closeReason = ReplayProblem.TARGET_RESET;
         } else if (!(cause instanceof IOException)) {
             closeReason = ReplayProblem.TARGET_ERROR;
@@ -382,7 +386,8 @@ public final class ReplaySession extends ReplayedSession {
     private void connect() {
         state = State.CONNECTING;
         startNanos = System.nanoTime();
-        engine.bootstrap(loop).handler(new TargetHandler(this)).connect(engine.target)
+        engine.bootstrap(loop).handler(engine.handlers(this, messages.isEmpty() ? null : messages.get(0).bytes))
+                .connect(engine.target)
                 .addListener((ChannelFutureListener) this::onConnected);
     }
 

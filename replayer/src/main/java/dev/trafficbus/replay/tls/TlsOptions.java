@@ -1,0 +1,76 @@
+package dev.trafficbus.replay.tls;
+
+import dev.trafficbus.cli.UserInputException;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** The TLS options of {@code replay} and {@code standalone}: picocli mixin that makes a {@link TargetTls}. */
+public final class TlsOptions {
+    @Option(names = "--target-tls",
+            description = "Speak TLS to the target (implied by --target https://HOST:PORT); socket engine only. "
+                    + "ALPN offers http/1.1 only: HTTP/2 is not replayed over TLS yet.")
+    boolean tls;
+
+    @Option(names = "--tls-server-name", paramLabel = "NAME",
+            description = "SNI and the name the target's certificate must carry (default: each session's first "
+                    + "Host header, after --http-host, else the target's host).")
+    String serverName;
+
+    @Option(names = "--target-ca", paramLabel = "FILE",
+            description = "Trust the CA certificates in this PEM file instead of the JVM's.")
+    Path caFile;
+
+    @Option(names = "--insecure",
+            description = "Trust any certificate and name of the target; every such connection is counted "
+                    + "as tls-unverified in the summary and the report.")
+    boolean insecure;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Client certificate chain (PEM) for targets that ask for one (mTLS); needs --tls-key.")
+    Path certFile;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "Private key of --tls-cert (PEM, PKCS#8).")
+    Path keyFile;
+
+    @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|openssl|jdk",
+            description = "TLS implementation: auto takes OpenSSL (BoringSSL, bundled) when it loads, else the JDK's (default: ${DEFAULT-VALUE}).")
+    String provider;
+
+    /**
+     * The TLS settings for {@code target} (as typed), or null for plain TCP; a TLS option without TLS, or an
+     * https target with the tcp engine, is a {@link UserInputException}.
+     */
+    public TargetTls settings(String target, boolean tcpEngine) {
+        boolean on = tls || isHttps(target);
+        if (!on) {
+            if (serverName != null || caFile != null || insecure || certFile != null || keyFile != null) {
+                throw new UserInputException("TLS options need a TLS target: use --target https://HOST:PORT or add --target-tls");
+            }
+            return null;
+        }
+        if (tcpEngine) {
+            throw new UserInputException("--engine tcp sends raw packets and cannot speak TLS: replay https targets with --engine socket");
+        }
+        return new TargetTls(serverName, caFile, insecure, certFile, keyFile, provider);
+    }
+
+    /**
+     * Reads the certificate files of {@code tls} now (null: nothing to do), so a bad file stops the run before
+     * anything is consumed, and says on stderr which TLS implementation runs and whether certificates are checked.
+     */
+    public static void check(TargetTls tls, java.time.Duration handshakeTimeout) {
+        if (tls == null) {
+            return;
+        }
+        TlsClient c = new TlsClient(tls, handshakeTimeout.toMillis());
+        System.err.println("TLS to the target with " + c.providerName() + (tls.insecure()
+                ? "; WARNING: --insecure, the target's certificate is not checked (counted as tls-unverified)" : ""));
+    }
+
+    /** True when the target is written https://HOST:PORT. */
+    public static boolean isHttps(String target) {
+        return target != null && target.trim().toLowerCase(Locale.ROOT).startsWith("https://");
+    }
+}
