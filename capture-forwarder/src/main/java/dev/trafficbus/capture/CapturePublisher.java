@@ -44,6 +44,7 @@ public final class CapturePublisher implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong bytesPublished = new AtomicLong();
     private final AtomicReference<String> firstError = new AtomicReference<>();
+    private final AtomicReference<String> neighbourError = new AtomicReference<>();
     private volatile boolean brokerUnavailable;
     private final long firstSequence;
     private long sequence; // touched only by the thread that reads packets
@@ -211,10 +212,33 @@ public final class CapturePublisher implements AutoCloseable {
             // for max.block.ms again.
             brokerUnavailable = true;
         }
-        String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+        if (isBatchNeighbour(e)) {
+            // Says only that another record of the batch was refused; that record's own failure names the reason.
+            neighbourError.compareAndSet(null, reason(e));
+            return;
+        }
+        String reason = reason(e);
         if (firstError.compareAndSet(null, reason)) {
             LOG.warn("publishing to {} failed: {} (further failures are counted, not logged)", topic, reason);
         }
+    }
+
+    /**
+     * The broker refuses a batch record by record: the refused ones carry its reason, the others of the batch only a
+     * plain KafkaException saying they shared the batch.
+     */
+    private static boolean isBatchNeighbour(Exception e) {
+        return e.getClass() == KafkaException.class && e.getCause() == null && e.getMessage() != null
+                && e.getMessage().contains("part of a batch");
+    }
+
+    /** The innermost cause's type and message: the broker's reason, not the wrapper the client put around it. */
+    private static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
     /** True once a record timed out waiting for Kafka: sending more only waits and fails the same way. */
@@ -237,6 +261,10 @@ public final class CapturePublisher implements AutoCloseable {
     /** Waits until every sent record is acknowledged or failed. */
     public void flush() {
         producer.flush();
+        String neighbour = neighbourError.get();
+        if (neighbour != null && firstError.compareAndSet(null, neighbour)) {
+            LOG.warn("publishing to {} failed: {} (further failures are counted, not logged)", topic, neighbour);
+        }
     }
 
     /** The sequence number of this run's first record (see {@link SequenceNumbers}). */
@@ -269,9 +297,10 @@ public final class CapturePublisher implements AutoCloseable {
         return bytesPublished.get();
     }
 
-    /** The first failure's reason, or null. */
+    /** The first failure's reason (the broker's, when it named one), or null. */
     public String firstError() {
-        return firstError.get();
+        String reason = firstError.get();
+        return reason != null ? reason : neighbourError.get();
     }
 
     /** Closes the producer, giving records still in flight up to 30 s. */

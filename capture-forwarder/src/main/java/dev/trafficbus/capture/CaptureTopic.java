@@ -4,12 +4,14 @@ import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -38,10 +40,10 @@ public final class CaptureTopic {
 
     /**
      * Creates {@code topic} unless it exists and waits until every partition's leader answers, at most
-     * {@code timeout} in all. Throws
-     * {@link UserInputException} when the broker cannot be reached or refuses.
+     * {@code timeout} in all, and returns the record times the topic accepts (the broker's defaults when its
+     * configuration may not be read). Throws {@link UserInputException} when the broker cannot be reached or refuses.
      */
-    public static void ensure(String topic, Properties clientConfig, Duration timeout) {
+    public static TimestampWindow ensure(String topic, Properties clientConfig, Duration timeout) {
         String servers = clientConfig.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
         Properties adminConfig = new Properties();
         // Only the keys Admin knows, so producer settings do not turn into "unknown config" warnings.
@@ -69,6 +71,7 @@ public final class CaptureTopic {
                 }
                 Thread.sleep(50);
             }
+            return timestampWindow(admin, topic);
         } catch (ExecutionException e) {
             KafkaErrors.throwIfRefused(e, AclOperation.CREATE, topic);
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
@@ -93,6 +96,17 @@ public final class CaptureTopic {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw e;
             }
+        }
+    }
+
+    /** The topic's effective timestamp bounds; a principal that may not describe its configs gets the defaults. */
+    private static TimestampWindow timestampWindow(Admin admin, String topic) throws InterruptedException {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            Config config = admin.describeConfigs(List.of(resource)).all().get(5, TimeUnit.SECONDS).get(resource);
+            return config == null ? TimestampWindow.BROKER_DEFAULTS : TimestampWindow.of(config);
+        } catch (ExecutionException | TimeoutException e) {
+            return TimestampWindow.BROKER_DEFAULTS;
         }
     }
 

@@ -67,9 +67,9 @@ public final class PcapForwarder {
             // The settings first (no broker needed), then the broker must answer, then the producer: an idempotent
             // producer asks for its id at once, and one refused by the ACLs logs a stack trace when it is closed.
             CapturePublisher.checkSettings(config, source);
-            CaptureTopic.ensure(topic, config, connectTimeout);
+            TimestampWindow timestamps = CaptureTopic.ensure(topic, config, connectTimeout);
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
-                return run(file, request, topic, classifier, publisher, progress, stopRequested);
+                return run(file, request, topic, classifier, publisher, progress, stopRequested, timestamps);
             }
         }
     }
@@ -91,13 +91,14 @@ public final class PcapForwarder {
 
     private static ForwardSummary run(CaptureFile file, PcapForwardRequest request, String topic,
                                       PacketClassifier classifier, CapturePublisher publisher, ProgressDisplay progress,
-                                      BooleanSupplier stopRequested) {
+                                      BooleanSupplier stopRequested, TimestampWindow timestamps) {
         Path pcap = request.pcap();
         long start = System.nanoTime();
         PcapImportLoop loop;
         try (SendPipeline pipeline = new SendPipeline(publisher, "trafficbus-send-" + topic)) {
             loop = new PcapImportLoop(file, classifier, publisher, pipeline, request.batchWindow(),
-                    request.batchMaxPackets(), progress, fileSize(pcap), start, stopRequested);
+                    request.batchMaxPackets(), progress, fileSize(pcap), start, stopRequested,
+                    timestamps);
             loop.run();
             loop.flushBatches();
             pipeline.finish();

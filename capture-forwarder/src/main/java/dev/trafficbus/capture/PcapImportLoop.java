@@ -29,6 +29,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
     private final long fileSize;
     private final long startNanos;
     private final BooleanSupplier stopRequested;
+    private final TimestampWindow timestamps;
     private final long[] skipped = new long[SkipReason.values().length];
     private long packetsRead;
     private CaptureFileException fileProblem;
@@ -37,7 +38,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
 
     PcapImportLoop(CaptureFile file, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
                    Duration batchWindow, int batchMaxPackets, ProgressDisplay progress, long fileSize,
-                   long startNanos, BooleanSupplier stopRequested) {
+                   long startNanos, BooleanSupplier stopRequested, TimestampWindow timestamps) {
         this.file = file;
         this.classifier = classifier;
         this.publisher = publisher;
@@ -47,6 +48,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
         this.fileSize = fileSize;
         this.startNanos = startNanos;
         this.stopRequested = stopRequested;
+        this.timestamps = timestamps;
     }
 
     /**
@@ -82,10 +84,14 @@ final class PcapImportLoop implements FlowBatcher.Sink {
         long micros = frame.micros();
         LinkLayer layer = frame.linkLayer();
         // A time before 1970 or a fraction past a second comes from a corrupt record header, and Kafka refuses
-        // negative record times: the packet cannot be trusted, so it is skipped as malformed.
+        // negative record times: the packet cannot be trusted, so it is skipped as malformed. A time the topic
+        // refuses would fail its whole batch at the broker, so it is counted before it is batched.
         SkipReason reason = layer == null ? SkipReason.LINK_TYPE
                 : micros < 0 ? SkipReason.MALFORMED
                 : classifier.classify(layer, frame.bytes(), frame.capturedLength(), frame.wireLength());
+        if (reason == null && !timestamps.accepts(micros, System.currentTimeMillis())) {
+            reason = SkipReason.TIMESTAMP_OUT_OF_RANGE;
+        }
         if (reason != null) {
             skipped[reason.ordinal()]++;
             return true;

@@ -10,12 +10,18 @@ public enum SkipReason {
     IP_FRAGMENT("ip-fragment"),
     /** The capture's snaplen cut the frame short. */
     TRUNCATED("truncated"),
-    /** Header fields that contradict each other. */
+    /**
+     * Header fields that contradict each other; also a record time before 1970 or whose fraction is a second or
+     * more (a damaged record header: such a time is never carried into the seconds).
+     */
     MALFORMED("malformed"),
     /** TCP, but neither port is a service port. */
     NOT_PORT("not-port"),
     /** Captured on an interface whose link type cannot be read (a pcapng file with several interfaces). */
-    LINK_TYPE("link-type");
+    LINK_TYPE("link-type"),
+    /** A capture time outside what the topic accepts (message.timestamp.before/after.max.ms): the broker would refuse it. */
+    TIMESTAMP_OUT_OF_RANGE("timestamp-out-of-range");
+
 
     private final String label;
 

@@ -37,7 +37,8 @@ class ForwardSummaryTest {
     void theMapKeepsItsOrderAndCannotBeChanged() {
         ForwardSummary s = new ForwardSummary("tb.capture.a", 0, 0, 0, 0, skipped(1, 2), 0, 0, false);
         assertThat(s.skippedByReason().keySet()).containsExactly(
-                "not-ip", "not-tcp", "ip-fragment", "truncated", "malformed", "not-port", "link-type");
+                "not-ip", "not-tcp", "ip-fragment", "truncated", "malformed", "not-port", "link-type",
+                "timestamp-out-of-range");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.skippedByReason().put("x", 1L))
                 .isInstanceOf(UnsupportedOperationException.class);
     }

@@ -84,7 +84,8 @@ class PcapForwarderKafkaTest {
         assertThat(s.skippedByReason()).containsExactly(
                 Map.entry("not-ip", (long) e.notIp()), Map.entry("not-tcp", (long) e.notTcp()),
                 Map.entry("ip-fragment", (long) e.fragments()), Map.entry("truncated", 0L),
-                Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()), Map.entry("link-type", 0L));
+                Map.entry("malformed", 0L), Map.entry("not-port", (long) e.notPort()), Map.entry("link-type", 0L),
+                Map.entry("timestamp-out-of-range", 0L));
         assertThat(s.packetsPublished() + s.packetsSkipped()).isEqualTo(s.packetsRead());
         assertThat(s.summaryLine()).startsWith("forward eth: 79 packets read, 50 published in ")
                 .endsWith("; skipped: not-ip 2, not-tcp 11, ip-fragment 4, not-port 12");
@@ -260,6 +261,59 @@ class PcapForwarderKafkaTest {
         assertThat(out[0]).contains("forward badtimes: " + frames.size() + " packets read, " + expectedPublished
                 + " published").contains("malformed 2");
         assertThat(TopicPackets.of(readAll("tb.capture.badtimes"))).hasSize((int) expectedPublished);
+    }
+
+    @Test
+    void aPacketTheTopicWouldRefuseIsCountedAndItsNeighboursArePublished() throws Exception {
+        // One service packet moved to 2038: the broker's default message.timestamp.after.max.ms (one hour) refuses
+        // it, and once it failed its whole batch with it ("4 packets read, 0 published ... 4 publish errors").
+        Path mixed = withServicePacketAt(FUTURE_2038);
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", mixed.toString(), "--port", "8080", "--source", "future",
+                "--bootstrap-servers", cluster.bootstrapServers());
+
+        Fixtures.Expected e = Fixtures.ETHERNET;
+        assertThat(code).as(out[1]).isZero();
+        assertThat(out[1]).doesNotContain("Exception");
+        assertThat(out[0]).contains("forward future: " + e.total() + " packets read, " + (e.published() - 1)
+                + " published").contains("timestamp-out-of-range 1").doesNotContain("publish errors");
+        assertThat(TopicPackets.of(readAll("tb.capture.future"))).hasSize((int) e.published() - 1);
+    }
+
+    @Test
+    void aTopicThatTakesAnyTimePublishesThe2038Packet() throws Exception {
+        try (var admin = cluster.kit().admin()) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("tb.capture.anytime", 6, (short) 1)
+                    .configs(Map.of("message.timestamp.after.max.ms", Long.toString(Long.MAX_VALUE))))).all().get();
+        }
+        Path mixed = withServicePacketAt(FUTURE_2038);
+        String[] out = new String[2];
+        int code = runCommand(out, "--pcap", mixed.toString(), "--port", "8080", "--source", "anytime",
+                "--bootstrap-servers", cluster.bootstrapServers());
+
+        assertThat(code).as(out[1]).isZero();
+        assertThat(out[0]).contains(Fixtures.ETHERNET.published() + " published").doesNotContain("timestamp-out-of-range 1");
+        assertThat(TopicPackets.of(readAll("tb.capture.anytime"))).hasSize((int) Fixtures.ETHERNET.published());
+    }
+
+    /** 2038-01-01T00:00:00Z, in seconds. */
+    private static final int FUTURE_2038 = 2_145_916_800;
+
+    /** ethernet.pcap with only the seconds field of its first port-8080 TCP packet changed to {@code seconds}. */
+    private Path withServicePacketAt(int seconds) throws Exception {
+        byte[] bytes = Files.readAllBytes(Fixtures.path("ethernet.pcap"));
+        PacketClassifier classifier = new PacketClassifier(LinkLayer.ETHERNET, Set.of(8080));
+        int offset = 24;
+        for (Fixtures.Frame f : Fixtures.frames("ethernet.pcap")) {
+            if (classifier.classify(f.bytes(), f.bytes().length, f.wireLength()) == null) {
+                putLittleEndianInt(bytes, offset, seconds);
+                Path changed = temp.resolve("at-" + seconds + ".pcap");
+                Files.write(changed, bytes);
+                return changed;
+            }
+            offset += 16 + littleEndianInt(bytes, offset + 8);
+        }
+        throw new AssertionError("ethernet.pcap holds no port-8080 packet");
     }
 
     private static void putLittleEndianInt(byte[] b, int p, int v) {
