@@ -123,12 +123,13 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--max-pending", paramLabel = "SIZE",
             description = "Live: captured bytes held while Kafka is slow or down before packets are dropped"
                     + " (counted as pending-full), e.g. 256MB; held off the heap in a region reserved at start, so resident"
-                    + " memory stays under --max-pending + --buffer-size + heap + JVM (printed at start, on /metrics)"
+                    + " memory stays under --max-pending + --buffer-size + heap (-Xmx32m from bin/trafficbus) + 96 MB of JVM"
+                    + " (the start-up line prints the figure, /metrics exports it beside the resident set)"
                     + " (default: ${DEFAULT-VALUE}).")
     private String maxPending = "256MB";
 
     @Option(names = "--cpu-budget", paramLabel = "PERCENT",
-            description = "Live: share of one core the forwarder may use, e.g. 5%; sampled every 250 ms, and while the"
+            description = "Live: share of one core the forwarder may use, e.g. 5%%; sampled every 250 ms, and while the"
                     + " last second's use is over it new connections (client SYNs) are not forwarded: every packet of such a"
                     + " connection is dropped and counted as cpu-budget, connections already forwarded go on; 'off' for"
                     + " no budget (default: ${DEFAULT-VALUE}).")
