@@ -5,6 +5,7 @@ import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.middleware.MiddlewareCommand;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayWindow;
 import dev.trafficbus.replay.report.RunTimeline;
@@ -106,6 +107,17 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--http-host", paramLabel = "HOST", description = "Replace the Host header of every HTTP request.")
     String httpHost;
 
+    @Option(names = "--middleware", paramLabel = "'CMD ARGS'",
+            description = "Send every HTTP request through this program first (GoReplay's middleware protocol: one hex line "
+                    + "per message on its stdin, the possibly changed request back on its stdout; a request not returned is "
+                    + "not sent). Run by sh -c, started once; its stderr goes to the log; if it exits, the replay stops.")
+    String middleware;
+
+    @Option(names = "--middleware-timeout", defaultValue = "1s", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
+            description = "Longest wait for the middleware to return a request; counted as middleware-timeout and not sent "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration middlewareTimeout;
+
     @Option(names = "--capture-responses",
             description = "Publish every replayed HTTP request with the target's and the production response to the responses topic "
                     + "(tcp engine: intercept must relay payloads, --with-payload).")
@@ -163,6 +175,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (middleware != null && tcp.tcpEngine()) {
+            throw new UserInputException("--middleware works with the socket engine only: drop --engine tcp");
+        }
         tcp.validate();
         TargetTls tls = tlsOptions.settings(target, tcp.tcpEngine());
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
@@ -197,7 +212,8 @@ public final class ReplayCommand implements Callable<Integer> {
         ReplayOptions options = ReplayOptions.defaults().withWindow(window)
                 .withRate(rate == null ? null : ReplayRate.parse(rate)).withLoops(loops).withHttp(httpRules())
                 .withResponses(respTopic, runId).withAllowProductionTarget(allowProductionTarget)
-                .withTimeline(report == null ? null : new RunTimeline()).withTls(tls);
+                .withTimeline(report == null ? null : new RunTimeline()).withTls(tls)
+                .withMiddleware(middleware == null ? null : new MiddlewareCommand(middleware, middlewareTimeout));
         TlsOptions.check(tls, connectTimeout);
         TargetAddress.checkReachable(targetAddress, (int) Math.min(connectTimeout.toMillis(), Integer.MAX_VALUE));
         ReplayRequest request = new ReplayRequest(topic, clientConfig, targetAddress, replaySpeed, group,

@@ -4,6 +4,7 @@ import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayWindow;
+import dev.trafficbus.replay.middleware.MiddlewareCommand;
 import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.replay.tls.TargetTls;
 
@@ -20,10 +21,11 @@ import dev.trafficbus.replay.tls.TargetTls;
  * @param timeline              collects per-second figures for the run report, or null
  * @param metrics               Prometheus endpoint to export the counters to, or null
  * @param tls                   TLS toward the target (socket engine), or null for plain TCP
+ * @param middleware            program every HTTP request goes through before it is sent, or null
  */
 public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, HttpRewriteRules http,
                             String responsesTopic, String run, boolean allowProductionTarget, RunTimeline timeline,
-                            MetricsEndpoint metrics, TargetTls tls) {
+                            MetricsEndpoint metrics, TargetTls tls, MiddlewareCommand middleware) {
     public ReplayOptions {
         if (loops < 1) {
             throw new IllegalArgumentException("loops must be >= 1");
@@ -34,7 +36,8 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
 
     /** No window, no rate cap, one pass, no HTTP handling, nothing published. */
     public static ReplayOptions defaults() {
-        return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null, null);
+        return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null, null,
+                null);
     }
 
     /**
@@ -42,44 +45,59 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
      * reach the timeline through each session's conversation, without this).
      */
     public boolean httpAware() {
-        return !http.isEmpty() || responsesTopic != null;
+        return !http.isEmpty() || responsesTopic != null || middleware != null;
     }
 
     public ReplayOptions withWindow(ReplayWindow w) {
-        return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
+        return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
+                middleware);
     }
 
     public ReplayOptions withRate(ReplayRate r) {
-        return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
+        return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
+                middleware);
     }
 
     public ReplayOptions withLoops(int n) {
-        return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
+        return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
+                middleware);
     }
 
     public ReplayOptions withHttp(HttpRewriteRules h) {
-        return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics, tls);
+        return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
+                middleware);
     }
 
     /** Publishes request/response records to {@code topic} under run id {@code runId}. */
     public ReplayOptions withResponses(String topic, String runId) {
-        return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics, tls);
+        return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics, tls,
+                middleware);
     }
 
     public ReplayOptions withAllowProductionTarget(boolean allow) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics, tls);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics, tls,
+                middleware);
     }
 
     public ReplayOptions withTimeline(RunTimeline t) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics, tls);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics, tls,
+                middleware);
     }
 
     /** Speaks TLS to the target; null for plain TCP. */
     public ReplayOptions withTls(TargetTls t) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, t);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, t,
+                middleware);
     }
 
     public ReplayOptions withMetrics(MetricsEndpoint m) {
-        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m, tls);
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m, tls,
+                middleware);
+    }
+
+    /** Sends every HTTP request through {@code m} (null: none). */
+    public ReplayOptions withMiddleware(MiddlewareCommand m) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics,
+                tls, m);
     }
 }

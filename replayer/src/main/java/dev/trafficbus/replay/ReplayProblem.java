@@ -80,6 +80,12 @@ public enum ReplayProblem {
     HTTP_UNPARSED("http-unparsed"),
     /** A request head larger than the reader keeps: the rest passes through. */
     HTTP_HEAD_TOO_LARGE("http-head-too-large"),
+    /** A request the --middleware program left out (a later request came back first): not sent. */
+    MIDDLEWARE_DROPPED("middleware-dropped"),
+    /** A request the --middleware program returned nothing for within --middleware-timeout: not sent. */
+    MIDDLEWARE_TIMEOUT("middleware-timeout"),
+    /** The --middleware program exited before the end (once), and each request not sent because of it. */
+    MIDDLEWARE_EXITED("middleware-exited"),
     /** Response records (--capture-responses) that could not be published. */
     RESPONSES_PUBLISH_FAILED("responses-publish-failed"),
 

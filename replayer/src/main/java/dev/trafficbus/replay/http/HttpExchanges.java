@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.http;
 
 import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.middleware.Middleware;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,21 +55,33 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     private final HttpResponseStream replayedStream;
     private final HttpResponseStream productionStream;
     private long messageTsMicros;
+    private final Middleware middleware;
 
     /**
-     * @param rules  rewrites to apply
-     * @param record keep bodies and production responses for response records
+     * @param rules      rewrites to apply
+     * @param record     keep bodies and production responses for response records
+     * @param middleware the program each request goes through before the rewrites, or null
      */
-    public HttpExchanges(HttpRewriteRules rules, boolean record) {
+    public HttpExchanges(HttpRewriteRules rules, boolean record, Middleware middleware) {
+        this.middleware = middleware;
         this.stream = new HttpRequestStream(rules, this);
         this.record = record;
         this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
         this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
     }
 
-    /** Rewrites one captured client message (captured at {@code tsMicros}). */
+    /**
+     * Rewrites one captured client message (captured at {@code tsMicros}); null when the middleware did not return
+     * it (counted there): it is not to be sent. A message that starts a request goes through the middleware first.
+     */
     public byte[] rewrite(byte[] message, long tsMicros) {
         messageTsMicros = tsMicros;
+        if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
+            if (!(middleware.request(message, tsMicros) instanceof Middleware.Passed passed)) {
+                return null;
+            }
+            message = passed.bytes();
+        }
         return stream.rewrite(message);
     }
 

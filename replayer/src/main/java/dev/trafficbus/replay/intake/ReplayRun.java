@@ -9,10 +9,13 @@ import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.TargetAddress;
 import dev.trafficbus.replay.http.ResponsePublisher;
+import dev.trafficbus.replay.middleware.Middleware;
+import dev.trafficbus.replay.middleware.MiddlewareCommand;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -88,9 +91,10 @@ public final class ReplayRun {
         ReplayProgress progress;
         ResponsePublisher responses = options.responsesTopic() == null ? null
                 : new ResponsePublisher(request.consumerConfig(), options.responsesTopic(), options.run());
+        Middleware middleware = startMiddleware(options.middleware());
         EngineContext ctx = new EngineContext(request, tuning, options, counters, new ReplayClock(request.speed()),
-                new OffsetLedger(), responses);
-        try (Engine engine = engines.apply(ctx)) {
+                new OffsetLedger(), responses, middleware);
+        try (middleware; Engine engine = engines.apply(ctx)) {
             log.info("replaying {} ({} partitions) to {} with the {} engine at speed {}, group {}{}", request.topic(),
                     partitions, TargetAddress.show(request.target()), engineName, request.speed(),
                     request.groupOrDefault(), request.untilEnd() ? ", until the end" : ", following the topic until stopped");
@@ -128,6 +132,18 @@ public final class ReplayRun {
         }
         progress.finish();
         return counters.snapshot((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The running program of {@code m}, or null; its exit stops the run. */
+    private Middleware startMiddleware(MiddlewareCommand m) {
+        if (m == null) {
+            return null;
+        }
+        try {
+            return Middleware.start(m.command(), m.timeout(), counters, this::stop);
+        } catch (IOException e) {
+            throw new UserInputException("--middleware '" + m.command() + "' cannot be started: " + e.getMessage(), e);
+        }
     }
 
     /** Asks run() to finish gracefully (called from a shutdown hook or another thread). */

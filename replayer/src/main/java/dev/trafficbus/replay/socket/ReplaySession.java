@@ -350,8 +350,7 @@ public final class ReplaySession extends ReplayedSession {
                             return;
                         }
                         rateTurn.taken();
-                        send(m, now);
-                        state = State.AWAITING_RESPONSE;
+                        state = send(m, now) ? State.AWAITING_RESPONSE : State.SENDING;
                     } else if (end != null) {
                         state = State.CLOSING;
                         channel.close().addListener(f -> finish(State.DONE,
@@ -391,11 +390,17 @@ public final class ReplaySession extends ReplayedSession {
                 .addListener((ChannelFutureListener) this::onConnected);
     }
 
-    private void send(CapturedMessage m, long now) {
+    /** Sends the next message; false when the middleware left it out (counted there): no answer to await. */
+    private boolean send(CapturedMessage m, long now) {
         awaiting = nextToSend++;
         int len = m.bytes.length;
         // Rewritten when sent, so the requests it holds are known to be sent now.
         byte[] out = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
+        if (out == null) {
+            m.bytes = null;
+            engine.pendingBytes.addAndGet(-len);
+            return false;
+        }
         // A failed write shows up as exceptionCaught, like any other error on the connection.
         channel.writeAndFlush(Unpooled.wrappedBuffer(out), channel.voidPromise());
         conversation.sent(out, 0, out.length, now);
@@ -414,6 +419,7 @@ public final class ReplaySession extends ReplayedSession {
             messages.subList(0, awaiting - firstKept).clear();
             firstKept = awaiting;
         }
+        return true;
     }
 
     private void fail(ReplayProblem reason) {
