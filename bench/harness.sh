@@ -39,14 +39,19 @@ start_broker() {
   log "broker on $BOOTSTRAP"
 }
 
-# start_nginx NAME PORT KEEPALIVE_REQUESTS [BODY]: a foreground nginx-light (bench/p5-nginx.conf) with its own prefix
-# under $WORK, answering BODY to every path (default ok and a newline; nginx reads \n in it as a newline), on
-# $NGINX_ADDR (default 127.0.0.1) in namespace $NGINX_NS (default this one).
+# start_nginx NAME PORT KEEPALIVE_REQUESTS [BODY [CERT KEY]]: a foreground nginx-light (bench/p5-nginx.conf) with its
+# own prefix under $WORK, answering BODY to every path (default ok and a newline; nginx reads \n in it as a newline),
+# on $NGINX_ADDR (default 127.0.0.1) in namespace $NGINX_NS (default this one), over TLS with the PEM files CERT and
+# KEY when they are given.
 start_nginx() {
-  local dir="$WORK/nginx-$1" body="${4:-ok\\\\n}" addr="${NGINX_ADDR:-127.0.0.1}"
+  local dir="$WORK/nginx-$1" body="${4:-ok\\\\n}" addr="${NGINX_ADDR:-127.0.0.1}" listen_tls="" tls_files=""
+  if [ -n "${5:-}" ]; then
+    listen_tls=" ssl"
+    tls_files="ssl_certificate $5; ssl_certificate_key $6;"
+  fi
   mkdir -p "$dir"
   sed -e "s/@ADDR@/$addr/" -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/$3/" -e "s|@BODY@|$body|" \
-    "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
+    -e "s|@LISTEN_TLS@|$listen_tls|" -e "s|@TLS_FILES@|$tls_files|" "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
   if [ -n "${NGINX_NS:-}" ]; then
     ip netns exec "$NGINX_NS" nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/stdout.log" 2>&1 &
   else
@@ -109,4 +114,44 @@ tcp_net_down() {
   ip link del "$1-c0" 2>/dev/null || true
   ip netns del "$1-test" 2>/dev/null || true
   ip netns del "$1-assist" 2>/dev/null || true
+}
+
+# keepalive_capture PCAP REQUESTS PER_SESSION CONCURRENCY: makes PCAP once (kept for later runs with the same settings):
+# ab -k against nginx-light on loopback, nginx ending each connection after PER_SESSION requests, recorded by tcpdump.
+keepalive_capture() {
+  local pcap="$1" requests="$2" per_session="$3" concurrency="$4" capture_key capture_port tcpdump_pid dropped
+  capture_key="requests=$requests per-session=$per_session concurrency=$concurrency"
+  if [ ! -s "$pcap" ] || [ ! -s "$OUT/capture.port" ] || [ "$(cat "$OUT/capture.key" 2>/dev/null)" != "$capture_key" ]; then
+    rm -f "$pcap" "$OUT/capture.port" "$OUT/capture.key"
+    capture_port="$(free_port)"
+    # nginx ends each connection after per_session requests, so ab opens many short keep-alive sessions.
+    start_nginx capture "$capture_port" "$per_session"
+    log "capturing $requests requests (ab -k -c $concurrency, $per_session per connection) on 127.0.0.1:$capture_port"
+    tcpdump -i lo -n -s 0 -B 262144 -w "$pcap.part" "tcp port $capture_port" 2> "$WORK/tcpdump.log" &
+    tcpdump_pid=$!; PIDS+=("$tcpdump_pid")
+    for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
+    timeout 600 ab -q -k -c "$concurrency" -n "$requests" "http://127.0.0.1:$capture_port/api/items?page=1" > "$WORK/ab.log" 2>&1 \
+      || { log "ab failed:"; tail -5 "$WORK/ab.log" >&2; exit 1; }
+    sleep 1
+    kill -INT "$tcpdump_pid"
+    wait "$tcpdump_pid" 2>/dev/null || true
+    grep -E 'packets (captured|received|dropped)' "$WORK/tcpdump.log" | sed "s/^/$BENCH: tcpdump: /" >&2
+    dropped="$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")"
+    [ "${dropped:-0}" = 0 ] || log "warning: tcpdump lost $dropped packets; the replay will count them as gaps"
+    grep -E '^(Complete requests|Failed requests|Requests per second)' "$WORK/ab.log" | sed "s/^/$BENCH: ab: /" >&2
+    keep_capture "$pcap" "$capture_port" "$capture_key"
+  fi
+}
+
+# build_replay_jars: the replayer (always, so the run measures this tree) and, once, what forward and broker need;
+# leaves the shell in $ROOT
+build_replay_jars() {
+  cd "$ROOT"
+  log "building replayer"
+  flock /tmp/tb-build.lock mvn -B -q -o -pl replayer -am package -DskipTests
+  if ! ls capture-forwarder/target/trafficbus-capture-forwarder-*.jar >/dev/null 2>&1 \
+      || ! ls standalone/target/trafficbus-standalone-*.jar >/dev/null 2>&1 || [ ! -d standalone/target/lib ]; then
+    log "building capture-forwarder and standalone (forward and broker commands)"
+    flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder,standalone -am package -DskipTests
+  fi
 }

@@ -23,37 +23,10 @@ for tool in nginx ab tcpdump taskset python3; do
 done
 
 # --- build -------------------------------------------------------------------------------------------
-cd "$ROOT"
-log "building replayer"
-flock /tmp/tb-build.lock mvn -B -q -o -pl replayer package -DskipTests
-if ! ls capture-forwarder/target/trafficbus-capture-forwarder-*.jar >/dev/null 2>&1 \
-    || ! ls standalone/target/trafficbus-standalone-*.jar >/dev/null 2>&1 || [ ! -d standalone/target/lib ]; then
-  log "building capture-forwarder and standalone (forward and broker commands)"
-  flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder,standalone -am package -DskipTests
-fi
+build_replay_jars
 
 # --- the capture: real HTTP keep-alive load on loopback, recorded by tcpdump ---------------------------
-CAPTURE_KEY="requests=$REQUESTS per-session=$PER_SESSION concurrency=$CONCURRENCY"
-if [ ! -s "$PCAP" ] || [ ! -s "$OUT/capture.port" ] || [ "$(cat "$OUT/capture.key" 2>/dev/null)" != "$CAPTURE_KEY" ]; then
-  rm -f "$PCAP" "$OUT/capture.port" "$OUT/capture.key"
-  CAPTURE_PORT="$(free_port)"
-  # nginx ends each connection after P5_PER_SESSION requests, so ab opens many short keep-alive sessions.
-  start_nginx capture "$CAPTURE_PORT" "$PER_SESSION"
-  log "capturing $REQUESTS requests (ab -k -c $CONCURRENCY, $PER_SESSION per connection) on 127.0.0.1:$CAPTURE_PORT"
-  tcpdump -i lo -n -s 0 -B 262144 -w "$PCAP.part" "tcp port $CAPTURE_PORT" 2> "$WORK/tcpdump.log" &
-  TCPDUMP_PID=$!; PIDS+=("$TCPDUMP_PID")
-  for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.1; done
-  timeout 600 ab -q -k -c "$CONCURRENCY" -n "$REQUESTS" "http://127.0.0.1:$CAPTURE_PORT/api/items?page=1" > "$WORK/ab.log" 2>&1 \
-    || { log "ab failed:"; tail -5 "$WORK/ab.log" >&2; exit 1; }
-  sleep 1
-  kill -INT "$TCPDUMP_PID"
-  wait "$TCPDUMP_PID" 2>/dev/null || true
-  grep -E 'packets (captured|received|dropped)' "$WORK/tcpdump.log" | sed 's/^/p5: tcpdump: /' >&2
-  dropped="$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")"
-  [ "${dropped:-0}" = 0 ] || log "warning: tcpdump lost $dropped packets; the replay will count them as gaps"
-  grep -E '^(Complete requests|Failed requests|Requests per second)' "$WORK/ab.log" | sed 's/^/p5: ab: /' >&2
-  keep_capture "$PCAP" "$CAPTURE_PORT" "$CAPTURE_KEY"
-fi
+keepalive_capture "$PCAP" "$REQUESTS" "$PER_SESSION" "$CONCURRENCY"
 CAPTURE_PORT="$(cat "$OUT/capture.port")"
 log "capture: $PCAP ($(stat -c %s "$PCAP") bytes, service port $CAPTURE_PORT)"
 

@@ -94,7 +94,10 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
         this.quietNanos = tuning.quietPeriod().toNanos();
         this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
-        this.tls = options.tls() == null ? null : new TlsClient(options.tls(), tuning.connectTimeout().toMillis());
+        this.tls = options.tls() == null ? null : new TlsClient(options.tls(),
+                // The handshake is the target's first answer; queued behind others on a busy loop it takes longer
+                // than a connect.
+                Math.max(tuning.connectTimeout().toMillis(), tuning.responseTimeout().toMillis()));
         nativeTransport = Epoll.isAvailable();
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends Channel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;

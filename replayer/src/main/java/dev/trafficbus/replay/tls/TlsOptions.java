@@ -10,6 +10,7 @@ import java.util.Locale;
 public final class TlsOptions {
     @Option(names = "--target-tls",
             description = "Speak TLS to the target (implied by --target https://HOST:PORT); socket engine only. "
+                    + "The handshake must end within --response-timeout (or --connect-timeout if longer). "
                     + "ALPN offers http/1.1 only: HTTP/2 is not replayed over TLS yet.")
     boolean tls;
 
