@@ -36,7 +36,9 @@ public final class CapturedSession implements StreamReassembler.Sink {
     private long boundaryAck;
     private long lastStartOffset = -1;
 
-    private byte[] buf = new byte[512];
+    // The open message's bytes: null between messages, so a session waiting for its next message holds no buffer;
+    // sized to the first segment, so a message of one segment is handed over as it is, without a copy.
+    private byte[] buf;
     private int bufLen;
     private boolean messageOpen;
     private long messageTs;
@@ -289,13 +291,13 @@ public final class CapturedSession implements StreamReassembler.Sink {
             return;
         }
         messageOpen = false;
-        out.message(nextIndex - 1, Arrays.copyOf(buf, bufLen), messageTs);
+        byte[] bytes = buf == null ? new byte[0] : bufLen == buf.length ? buf : Arrays.copyOf(buf, bufLen);
+        buf = null;
+        bufLen = 0;
+        out.message(nextIndex - 1, bytes, messageTs);
         long expected = expected(nextIndex - 1);
         if (expected > 0) {
             out.expectedResponse(nextIndex - 1, expected, false);
-        }
-        if (buf.length > 64 * 1024) {
-            buf = new byte[512]; // don't keep one large upload's buffer for the rest of a long session
         }
     }
 
@@ -320,7 +322,9 @@ public final class CapturedSession implements StreamReassembler.Sink {
     }
 
     private void append(byte[] b, int off, int len) {
-        if (bufLen + len > buf.length) {
+        if (buf == null) {
+            buf = new byte[len];
+        } else if (bufLen + len > buf.length) {
             buf = Arrays.copyOf(buf, Math.max(buf.length * 2, bufLen + len));
         }
         System.arraycopy(b, off, buf, bufLen, len);

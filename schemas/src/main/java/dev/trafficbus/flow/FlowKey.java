@@ -37,6 +37,26 @@ public final class FlowKey {
         return key;
     }
 
+    /**
+     * True when {@code view}'s packet belongs to this flow ({@link #of} would return an equal key), checked
+     * without building a key: a record's packets share one flow, so its readers look a key up once per record.
+     */
+    public boolean matches(PacketView view, boolean clientToServer) {
+        int a = view.addressLength();
+        if (bytes.length != 1 + 2 * (a + 2) || bytes[0] != (byte) view.ipVersion()) {
+            return false;
+        }
+        int server = clientToServer ? view.dstAddressOffset() : view.srcAddressOffset();
+        int client = clientToServer ? view.srcAddressOffset() : view.dstAddressOffset();
+        int serverPort = clientToServer ? view.dstPort() : view.srcPort();
+        int clientPort = clientToServer ? view.srcPort() : view.dstPort();
+        byte[] b = view.array();
+        return Arrays.equals(b, server, server + a, bytes, 1, 1 + a)
+                && bytes[1 + a] == (byte) (serverPort >>> 8) && bytes[2 + a] == (byte) serverPort
+                && Arrays.equals(b, client, client + a, bytes, 3 + a, 3 + 2 * a)
+                && bytes[3 + 2 * a] == (byte) (clientPort >>> 8) && bytes[4 + 2 * a] == (byte) clientPort;
+    }
+
     /** The flow key of the packet in {@code view}, whose sender is the client when {@code clientToServer}. */
     public static FlowKey of(PacketView view, boolean clientToServer) {
         return new FlowKey(keyBytes(view, clientToServer));

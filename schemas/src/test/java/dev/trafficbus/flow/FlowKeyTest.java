@@ -51,4 +51,26 @@ class FlowKeyTest {
                 .hasMessageContaining("3 bytes");
         assertThatThrownBy(() -> FlowKey.parse(new byte[0])).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void matchesTellsTheKeysPacketsFromOthersWithoutBuildingAKey() {
+        byte[] request = TestPackets.ipv4(new int[] {10, 0, 0, 2}, 51000, new int[] {10, 0, 0, 1}, 80, 1, 1,
+                PacketView.ACK, new byte[0], new byte[5]);
+        byte[] response = TestPackets.ipv4(new int[] {10, 0, 0, 1}, 80, new int[] {10, 0, 0, 2}, 51000, 1, 6,
+                PacketView.ACK, new byte[0], new byte[9]);
+        byte[] otherPort = TestPackets.ipv4(new int[] {10, 0, 0, 2}, 51001, new int[] {10, 0, 0, 1}, 80, 1, 1,
+                PacketView.ACK, new byte[0], new byte[5]);
+        byte[] otherServer = TestPackets.ipv4(new int[] {10, 0, 0, 2}, 51000, new int[] {10, 0, 0, 3}, 80, 1, 1,
+                PacketView.ACK, new byte[0], new byte[5]);
+        view.wrap(request, 0, request.length);
+        FlowKey key = FlowKey.of(view, true);
+        assertThat(key.matches(view, true)).isTrue();
+        assertThat(key.matches(view, false)).isFalse(); // the same packet read the other way round is another flow
+        view.wrap(response, 0, response.length);
+        assertThat(key.matches(view, false)).isTrue();
+        view.wrap(otherPort, 0, otherPort.length);
+        assertThat(key.matches(view, true)).isFalse();
+        view.wrap(otherServer, 0, otherServer.length);
+        assertThat(key.matches(view, true)).isFalse();
+    }
 }

@@ -99,6 +99,8 @@ public final class CaptureConsumer implements AutoCloseable {
     private long pausedTotal;
     private int pass = 1;
     private long lastCommitNanos = System.nanoTime();
+    /** The key of the latest packet: the next one (of the same record, mostly) reuses it when it is its flow's. */
+    private SessionKey lastKey;
     // The record being handled, for the opener of a new session.
     private ConsumerRecord<byte[], byte[]> current;
     private PartitionPlan currentPlan;
@@ -347,7 +349,11 @@ public final class CaptureConsumer implements AutoCloseable {
         clock.anchor(ts, System.nanoTime());
         boolean clientToServer = in.clientToServer();
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
-        SessionKey key = new SessionKey(FlowKey.of(view, clientToServer), copy);
+        SessionKey key = lastKey;
+        if (key == null || key.copy() != copy || !key.flow().matches(view, clientToServer)) {
+            key = new SessionKey(FlowKey.of(view, clientToServer), copy);
+            lastKey = key;
+        }
         SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
                 activeNanos(System.nanoTime()));
         if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplayedSession s && !s.pastWindowEnd) {
