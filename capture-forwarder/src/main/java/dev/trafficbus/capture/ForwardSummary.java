@@ -21,14 +21,26 @@ import java.util.Map;
  * @param fileTruncated    the file ends inside a record: what came before it was read
  * @param fileDamage       null, or what made the rest of the file unreadable (an impossible record length, ...)
  * @param redaction        fields masked per rule before publishing, and what could not be checked
+ * @param decapsulated     accepted packets read from inside a tunnel, by outermost {@code Encapsulation#label()}
+ *                         (only kinds seen, in enum order)
  */
 public record ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
                              long publishErrors,
                              Map<String, Long> skippedByReason, long bytesPublished, double seconds,
-                             boolean fileTruncated, String fileDamage, RedactionCounts redaction) {
+                             boolean fileTruncated, String fileDamage, RedactionCounts redaction,
+                             Map<String, Long> decapsulated) {
 
     public ForwardSummary {
         skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
+        decapsulated = Collections.unmodifiableMap(new LinkedHashMap<>(decapsulated));
+    }
+
+    /** A summary of packets none of which came from inside a tunnel. */
+    public ForwardSummary(String topic, long packetsRead, long packetsPublished, long recordsPublished,
+                          long publishErrors, Map<String, Long> skippedByReason, long bytesPublished, double seconds,
+                          boolean fileTruncated, String fileDamage, RedactionCounts redaction) {
+        this(topic, packetsRead, packetsPublished, recordsPublished, publishErrors, skippedByReason, bytesPublished,
+                seconds, fileTruncated, fileDamage, redaction, Map.of());
     }
 
     /** A summary without redaction counts. */
@@ -70,7 +82,7 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
 
     /**
      * One human line: "forward web1: 1234 packets read, 1200 published in 310 records to tb.capture.web1 (1.2 MB)
-     * in 0.8 s; skipped: not-tcp 20, not-port 14; redacted: header:Cookie 12".
+     * in 0.8 s; skipped: not-tcp 20, not-port 14; decapsulated: vxlan 120; redacted: header:Cookie 12".
      */
     public String summaryLine() {
         String source = topic.startsWith(Topics.CAPTURE_PREFIX) ? topic.substring(Topics.CAPTURE_PREFIX.length()) : topic;
@@ -83,6 +95,11 @@ public record ForwardSummary(String topic, long packetsRead, long packetsPublish
                 sb.append(separator).append(e.getKey()).append(' ').append(e.getValue());
                 separator = ", ";
             }
+        }
+        separator = "; decapsulated: ";
+        for (Map.Entry<String, Long> e : decapsulated.entrySet()) {
+            sb.append(separator).append(e.getKey()).append(' ').append(e.getValue());
+            separator = ", ";
         }
         redaction.appendTo(sb);
         if (publishErrors > 0) {

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.packet.Decapsulation;
+import dev.trafficbus.packet.Encapsulation;
 import dev.trafficbus.packet.LinkLayer;
 
 import dev.trafficbus.packet.PacketStatus;
@@ -8,7 +10,8 @@ import dev.trafficbus.packet.PacketView;
 import java.util.Set;
 
 /**
- * Decides for one captured frame whether it is a TCP packet of a service, and in which direction it
+ * Decides for one captured frame whether it is a TCP packet of a service (inside any tunnel
+ * {@link Decapsulation} steps over), and in which direction it
  * travels, reusing one {@link PacketView}; masks the secrets of an accepted frame in place when given a
  * {@link FlowRedaction}, so nothing downstream sees them. Not thread-safe: one classifier per capture loop.
  */
@@ -16,6 +19,7 @@ public final class PacketClassifier {
     private final LinkLayer linkLayer;
     private final boolean[] servicePort = new boolean[65536];
     private final PacketView view = new PacketView();
+    private final Decapsulation decapsulation = new Decapsulation();
     private final FlowRedaction redaction;
     private boolean clientToServer;
 
@@ -57,7 +61,8 @@ public final class PacketClassifier {
 
     /** As {@link #classify(byte[], int, int)} for a frame of another link layer (pcapng: one per interface). */
     public SkipReason classify(LinkLayer layer, byte[] frame, int capturedLength, int wireLength) {
-        int ip = layer.ipOffset(frame, capturedLength);
+        // The packet inside any tunnel (VXLAN, GRE, ...) is the one published, as if captured directly.
+        int ip = decapsulation.innerIpOffset(layer, frame, capturedLength);
         if (ip == LinkLayer.NOT_IP) {
             return SkipReason.NOT_IP;
         }
@@ -96,6 +101,11 @@ public final class PacketClassifier {
     /** What masks accepted frames, or null when nothing is masked. */
     FlowRedaction redaction() {
         return redaction;
+    }
+
+    /** The outermost tunnel the last accepted frame was read from inside, or null when it was not tunnelled. */
+    public Encapsulation encapsulation() {
+        return decapsulation.outermost();
     }
 
     /** The view over the last frame {@link #classify} accepted. */

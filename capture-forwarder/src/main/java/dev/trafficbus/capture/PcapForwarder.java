@@ -5,6 +5,7 @@ import dev.trafficbus.capture.file.CaptureFile;
 import dev.trafficbus.capture.file.CaptureFileException;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.packet.Encapsulation;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,12 +122,19 @@ public final class PcapForwarder {
         for (SkipReason reason : SkipReason.values()) {
             skipped.put(reason.label(), loop.skipped(reason));
         }
+        Map<String, Long> decapsulated = new LinkedHashMap<>();
+        for (Encapsulation kind : Encapsulation.values()) {
+            if (loop.decapsulated(kind) > 0) {
+                decapsulated.put(kind.label(), loop.decapsulated(kind));
+            }
+        }
         CaptureFileException problem = loop.fileProblem();
         boolean truncated = problem != null && problem.problem() == CaptureFileException.Problem.TRUNCATED;
         String damage = problem != null && !truncated ? problem.detail() : null;
         return new ForwardSummary(topic, loop.packetsRead(), publisher.published(), publisher.recordsPublished(),
                 publisher.failed(), skipped, publisher.bytesPublished(), seconds, truncated, damage,
-                classifier.redaction() == null ? RedactionCounts.NONE : RedactionCounts.of(classifier.redaction()));
+                classifier.redaction() == null ? RedactionCounts.NONE : RedactionCounts.of(classifier.redaction()),
+                decapsulated);
     }
 
     static Set<Integer> checkPorts(Set<Integer> ports) {

@@ -5,6 +5,7 @@ import dev.trafficbus.capture.file.CaptureFileException;
 import dev.trafficbus.capture.file.CapturedFrame;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.flow.FlowKey;
+import dev.trafficbus.packet.Encapsulation;
 import dev.trafficbus.packet.LinkLayer;
 import dev.trafficbus.packet.PacketView;
 
@@ -31,6 +32,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
     private final BooleanSupplier stopRequested;
     private final TimestampWindow timestamps;
     private final long[] skipped = new long[SkipReason.values().length];
+    private final long[] decapsulated = new long[Encapsulation.values().length];
     private long packetsRead;
     private CaptureFileException fileProblem;
     private String stoppedBecause;
@@ -96,6 +98,9 @@ final class PcapImportLoop implements FlowBatcher.Sink {
             skipped[reason.ordinal()]++;
             return true;
         }
+        if (classifier.encapsulation() != null) {
+            decapsulated[classifier.encapsulation().ordinal()]++;
+        }
         PacketView view = classifier.view();
         boolean clientToServer = classifier.clientToServer();
         batcher.advanceTo(micros);
@@ -140,6 +145,11 @@ final class PcapImportLoop implements FlowBatcher.Sink {
 
     long skipped(SkipReason reason) {
         return skipped[reason.ordinal()];
+    }
+
+    /** Accepted packets read from inside a tunnel of outermost kind {@code kind}. */
+    long decapsulated(Encapsulation kind) {
+        return decapsulated[kind.ordinal()];
     }
 
     /** Where the file stopped making sense (truncated or damaged), or null when it was read to its end. */

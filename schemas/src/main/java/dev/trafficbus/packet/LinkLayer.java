@@ -29,11 +29,6 @@ public enum LinkLayer {
 
     private static final int ETHERTYPE_IPV4 = 0x0800;
     private static final int ETHERTYPE_IPV6 = 0x86DD;
-    private static final int ETHERTYPE_8021Q = 0x8100;
-    private static final int ETHERTYPE_8021AD = 0x88A8;
-    private static final int ETHERTYPE_QINQ_OLD = 0x9100;
-    // More tags than this is not a real frame; bounding the walk keeps a hostile frame cheap.
-    private static final int MAX_VLAN_TAGS = 8;
 
     private final String description;
 
@@ -86,23 +81,9 @@ public enum LinkLayer {
         }
     }
 
-    /** Reads the ethertype at {@code typeOffset}, steps over VLAN tags, returns where IP starts. */
+    /** Reads the ethertype at {@code typeOffset}, steps over VLAN tags, MPLS labels, PPPoE; returns where IP starts. */
     private static int afterEthertype(byte[] frame, int capturedLength, int typeOffset) {
-        int p = typeOffset;
-        for (int tags = 0; tags <= MAX_VLAN_TAGS; tags++) {
-            if (p + 2 > capturedLength) {
-                return TRUNCATED;
-            }
-            int type = u16(frame, p);
-            if (ipEthertype(type)) {
-                return p + 2;
-            }
-            if (type != ETHERTYPE_8021Q && type != ETHERTYPE_8021AD && type != ETHERTYPE_QINQ_OLD) {
-                return NOT_IP;
-            }
-            p += 4; // 2 bytes of tag control information, then the next ethertype
-        }
-        return NOT_IP;
+        return Decapsulation.etherPayload(frame, capturedLength, typeOffset, null);
     }
 
     private static boolean ipEthertype(int type) {

@@ -36,10 +36,12 @@ public final class StandaloneReport {
         return List.of(
                 String.format(Locale.ROOT, "standalone: %s (port %s) replayed against %s at speed %s",
                         req.pcap(), joinPorts(req), TargetAddress.show(req.target()), req.speed()),
-                String.format(Locale.ROOT, "  packets   %d read, %d published in %d records to %s%s; skipped: %s%s",
+                String.format(Locale.ROOT, "  packets   %d read, %d published in %d records to %s%s; skipped: %s%s%s",
                         f.packetsRead(), f.packetsPublished(), f.recordsPublished(), f.topic(),
                         f.publishErrors() > 0 ? ", " + f.publishErrors() + " publish errors" : "",
-                        reasons(f.skippedByReason()), f.redaction().line()),
+                        reasons(f.skippedByReason()),
+                        f.decapsulated().isEmpty() ? "" : "; decapsulated: " + reasons(f.decapsulated()),
+                        f.redaction().line()),
                 String.format(Locale.ROOT, "  sessions  %d seen, %d replayed, %d incomplete, %d failed, %d not replayed",
                         r.sessionsSeen(), r.sessionsReplayed(), r.sessionsIncomplete(), r.sessionsFailed(),
                         r.sessionsNotReplayed()),
@@ -61,6 +63,7 @@ public final class StandaloneReport {
         forward.put("recordsPublished", f.recordsPublished());
         forward.put("publishErrors", f.publishErrors());
         forward.put("skippedByReason", new LinkedHashMap<>(f.skippedByReason()));
+        forward.put("decapsulated", new LinkedHashMap<>(f.decapsulated()));
         forward.put("bytesPublished", f.bytesPublished());
         forward.put("seconds", round(f.seconds()));
         forward.put("fileTruncated", f.fileTruncated());

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -107,6 +109,44 @@ class StandaloneCommandTest {
         assertThat(run.out()).contains("sessions  " + sentSessions.size() + " seen, " + sentSessions.size()
                 + " replayed, 0 incomplete, 0 failed");
         assertThat(run.out()).contains("messages  " + sent.size() + " sent, " + sent.size() + " answered");
+    }
+
+    /** Mirrored traffic in VXLAN or GRE (testdata/make-tunnel-captures.py): the inner sessions replay completely. */
+    @ParameterizedTest
+    @CsvSource({"http-sessions-vxlan.pcap, vxlan", "http-sessions-gre.pcap, gre"})
+    void everyInnerSessionIsReplayedAndTheDecapsulationCounted(String capture, String kind) throws IOException {
+        Path report = tmp.resolve("run.json");
+        CommandOutput run = CommandOutput.run(new StandaloneCommand(), "--pcap", Fixtures.file(capture).toString(),
+                "--port", "8080", "--target", server.address(), "--speed", "max", "--report", report.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.hasStackTrace()).as(run.err()).isFalse();
+
+        List<SentRequest> sent = Fixtures.sentRequests("http-sessions");
+        Map<Integer, List<SentRequest>> sentSessions = Fixtures.bySession(sent);
+        List<Request> received = server.requests();
+        Map<Integer, List<String>> byConnection = new LinkedHashMap<>();
+        received.stream().sorted(Comparator.comparingLong(Request::arrivalNanos))
+                .forEach(r -> byConnection.computeIfAbsent(r.remotePort(), k -> new ArrayList<>()).add(r.path()));
+        assertThat(byConnection.values()).containsExactlyInAnyOrderElementsOf(sentSessions.values().stream()
+                .map(s -> s.stream().map(SentRequest::path).toList()).toList());
+        SentRequest post = sent.stream().filter(r -> r.method().equals("POST")).findFirst().orElseThrow();
+        Request postReceived = received.stream().filter(r -> r.method().equals("POST")).findFirst().orElseThrow();
+        assertThat(postReceived.bodySha256()).isEqualTo(post.bodySha256());
+
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        JsonNode forward = json.get("forward");
+        long read = forward.get("packetsRead").asLong();
+        // Every frame of the file is a tunnelled port-8080 packet: all are published, all decapsulated.
+        assertThat(forward.get("packetsPublished").asLong()).isPositive().isEqualTo(read);
+        forward.get("skippedByReason").forEach(n -> assertThat(n.asLong()).isZero());
+        assertThat(forward.get("decapsulated").get(kind).asLong()).isEqualTo(read);
+        JsonNode sessions = json.get("replay").get("sessions");
+        assertThat(sessions.get("replayed").asLong()).isEqualTo(sentSessions.size());
+        assertThat(sessions.get("incomplete").asLong()).isZero();
+        assertThat(sessions.get("failed").asLong()).isZero();
+        assertThat(json.get("replay").get("messages").get("answered").asLong()).isEqualTo(sent.size());
+        assertThat(run.out()).contains("decapsulated: " + kind + " " + read);
     }
 
     @Test
