@@ -30,7 +30,7 @@ build_replay_jars
 many_nginx() {
   local dir="$WORK/nginx-$1"
   mkdir -p "$dir"
-  sed -e "s/@PORT@/$2/" -e "s/@KEEPALIVE_REQUESTS@/1000/" -e 's|@BODY@|ok\\n|' \
+  sed -e "s/@ADDR@/127.0.0.1/" -e "s/@PORT@/$2/" -e "s/@LISTEN_TLS@//" -e "s/@TLS_FILES@//" -e "s/@KEEPALIVE_REQUESTS@/1000/" -e 's|@BODY@|ok\\n|' \
       -e "s/worker_connections 4096;/worker_connections $((LARGE * 2 + 100));/" \
       -e "s/backlog=4096/backlog=65535/" -e "s/^worker_processes 1;/worker_processes 1;\nworker_rlimit_nofile $((LARGE * 2 + 200));/" \
       "$ROOT/bench/p5-nginx.conf" > "$dir/nginx.conf"
