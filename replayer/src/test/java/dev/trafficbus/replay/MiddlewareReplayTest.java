@@ -110,7 +110,7 @@ class MiddlewareReplayTest {
     void aMiddlewareThatDropsEveryTenthRequestHasExactlyThoseCountedAndNeverSent(@TempDir Path dir) throws Exception {
         Path dropped = dir.resolve("dropped.txt");
         try (RecordingHttpServer server = new RecordingHttpServer()) {
-            CommandOutput o = replay(topic(), server, "--loop", "2", "--middleware-timeout", "300ms",
+            CommandOutput o = replay(topic(), server, "--loop", "2", "--middleware-timeout", "3s",
                     "--middleware", python("drop_tenth.py") + " " + dropped);
             assertThat(o.exitCode()).as(o.err()).isZero();
             List<String> droppedLines = Files.readAllLines(dropped);
