@@ -40,7 +40,6 @@ public final class EmbeddedBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
     /** How long startup may take before we give up with a clear error. */
     public static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
-    private static final int NODE_ID = 1;
 
     private final KafkaRaftServer server;
     private final ListenAddress listen;
@@ -100,6 +99,15 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts node {@code voters.nodeId()} of a cluster of {@code voters.size()} nodes, each broker and controller (the
+     * controllers a static quorum), and waits until the cluster answers: that needs a majority of the nodes up. Topics
+     * are replicated to three nodes (or all of a smaller cluster) and take writes while one replica is down.
+     */
+    public static EmbeddedBroker startNode(ListenAddress listen, Path dataDir, QuorumVoters voters) {
+        return launch(listen, dataDir, null, (bound, dir) -> clusterProperties(bound, dir, voters));
+    }
+
     private static EmbeddedBroker launch(ListenAddress listen, Path dataDir, SaslUsers users,
                                          java.util.function.BiFunction<ListenAddress, Path, Properties> config) {
         // A port found free is only bound when the broker starts; another process may take it in between (seen on
@@ -151,8 +159,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         KafkaRaftServer server = null;
         try {
             Properties props = config.apply(bound, dir);
+            Object clusterId = props.remove(CLUSTER_ID);
             if (!Files.exists(dir.resolve("meta.properties"))) {
-                format(props, dir);
+                format(props, dir, clusterId == null ? Uuid.randomUuid().toString() : clusterId.toString());
             }
             server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
@@ -236,9 +245,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     static Properties serverProperties(ListenAddress listen, Path dir, int controllerPort) {
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", String.valueOf(NODE_ID));
+        p.put("node.id", String.valueOf(QuorumVoters.SINGLE_NODE_ID));
         // Static voters (not a dynamic quorum) so a reused data dir starts with whatever controller port is free now.
-        p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+        p.put("controller.quorum.voters", QuorumVoters.SINGLE_NODE_ID + "@127.0.0.1:" + controllerPort);
         p.put("controller.listener.names", "CONTROLLER");
         p.put("listeners", "PLAINTEXT://" + listen + ",CONTROLLER://127.0.0.1:" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + advertisedHost(listen.host()) + ":" + listen.port());
@@ -263,6 +272,29 @@ public final class EmbeddedBroker implements AutoCloseable {
         return p;
     }
 
+    /** A node of a cluster: the single-node settings with the cluster's node id, quorum and replication. */
+    static Properties clusterProperties(ListenAddress listen, Path dir, QuorumVoters voters) {
+        ListenAddress controller = voters.controller();
+        Properties p = serverProperties(listen, dir, controller.port());
+        p.put("node.id", String.valueOf(voters.nodeId()));
+        p.put("controller.quorum.voters", voters.config());
+        p.put("listeners", "PLAINTEXT://" + listen + ",CONTROLLER://" + controller);
+        String replicas = Integer.toString(voters.replicationFactor());
+        String inSync = Integer.toString(voters.minInsyncReplicas());
+        p.put("default.replication.factor", replicas);
+        p.put("min.insync.replicas", inSync);
+        p.put("offsets.topic.replication.factor", replicas);
+        p.put("transaction.state.log.replication.factor", replicas);
+        p.put("transaction.state.log.min.isr", inSync);
+        p.put("share.coordinator.state.topic.replication.factor", replicas);
+        p.put("share.coordinator.state.topic.min.isr", inSync);
+        p.put(CLUSTER_ID, voters.clusterId().toString());
+        return p;
+    }
+
+    /** Not a Kafka setting: the id a new cluster's storage is formatted with (a random one without it). */
+    private static final String CLUSTER_ID = "trafficbus.cluster.id";
+
     private static void addExtra(Properties props, Properties extra) {
         for (String key : extra.stringPropertyNames()) {
             String value = extra.getProperty(key);
@@ -272,7 +304,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
-    private static void format(Properties props, Path dir) {
+    private static void format(Properties props, Path dir, String clusterId) {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         Path config = null;
         try {
@@ -282,7 +314,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             }
             int rc;
             try (PrintStream ps = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-                rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(),
+                rc = StorageTool.execute(new String[] {"format", "-t", clusterId,
                         "-c", config.toString()}, ps);
             }
             if (rc != 0) {
