@@ -89,7 +89,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 LOAD_AFTER="$(uptime)"
 
-ONE_RF="$(replicas "$ONE" p8-one-1)"; THREE_RF="$(replicas "$THREE" p8-three-1)"
+ONE_RF="$(replicas "$ONE" tb.capture.p8-one-1)"; THREE_RF="$(replicas "$THREE" tb.capture.p8-three-1)"
 ONE_MEDIAN="$(printf '%s\n' "${ONE_RATES[@]}" | median)"
 THREE_MEDIAN="$(printf '%s\n' "${THREE_RATES[@]}" | median)"
 echo "P8 capture: $PCAP, $records records per import; forward options: ${RF_ARGS[*]:-cluster default replication}"

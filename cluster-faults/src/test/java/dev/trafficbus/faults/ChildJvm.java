@@ -1,11 +1,18 @@
 package dev.trafficbus.faults;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A command's main class run in a JVM of its own (this test's class path), its output in a log file: a member of a
@@ -61,6 +68,24 @@ final class ChildJvm implements AutoCloseable {
             throw new AssertionError("process " + pid() + " did not stop within 30 s of SIGTERM:\n" + log());
         }
         return process.exitValue();
+    }
+
+    /**
+     * True once consumer group {@code group} has as many members as {@code members} (all alive, or the assertion says
+     * why not), each with partitions assigned.
+     */
+    static boolean shareGroup(Admin admin, String group, List<ChildJvm> members) throws InterruptedException {
+        for (ChildJvm m : members) {
+            assertThat(m.isAlive()).as(m.log()).isTrue();
+        }
+        try {
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all()
+                    .get(5, TimeUnit.SECONDS).get(group);
+            return d.members().size() == members.size()
+                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+        } catch (ExecutionException | TimeoutException e) {
+            return false; // the coordinator is still loading: ask again
+        }
     }
 
     @Override

@@ -10,10 +10,10 @@ import dev.trafficbus.redact.RedactionRules;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -44,6 +44,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code trafficbus export} shows, for a pcap import and for a live capture.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
+@ExtendWith(ThreeBrokers.Shared.class)
 class ForwardFailoverTest {
     private static final int PCAP_PORT = 8080;
     private static ThreeBrokers cluster;
@@ -52,13 +53,8 @@ class ForwardFailoverTest {
     Path temp;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start() {
         cluster = ThreeBrokers.shared();
-    }
-
-    @AfterEach
-    void restore() throws Exception {
-        cluster.restoreAll();
     }
 
     @Test
@@ -149,23 +145,27 @@ class ForwardFailoverTest {
                 }
                 summary = (LiveSummary) result.get();
             } finally {
-                stopTcpdump(tcpdump);
+                stopTcpdump(tcpdump, dump);
             }
             Map<String, Integer> seen = CapturedPackets.tcp(dump, ports, false);
             System.out.printf("live failover: broker %d killed at request %d of %d; %s; tcpdump %d packets%n",
                     victim, killedAtRequest, requests, summary.summaryLine(), CapturedPackets.total(seen));
             assertThat(server.answered()).isEqualTo(requests);
             assertThat(CapturedPackets.total(seen)).as("packets tcpdump saw").isGreaterThan(requests * 8L);
-            assertThat(summary.published()).as(summary.summaryLine()).isEqualTo(CapturedPackets.total(seen));
+            assertThat(summary.kernelDropped()).as(summary.summaryLine()).isZero();
             assertThat(summary.dropped()).as(summary.summaryLine()).isZero();
             assertThat(summary.publishErrors()).as(summary.summaryLine()).isZero();
+            assertThat(summary.published()).as(summary.summaryLine()).isEqualTo(summary.captured());
             assertThat(recordsIn(topic, victimPartitions)).as("records in the partitions the killed broker led")
                     .isPositive();
             Path out = temp.resolve("live-export.pcap");
             CapturedPackets.export(cluster, topic, out);
             Map<String, Integer> exported = CapturedPackets.tcp(out, ports, false);
             assertThat(CapturedPackets.duplicates(exported)).as("packets in the topic twice").isZero();
-            assertThat(exported).isEqualTo(seen);
+            assertThat(CapturedPackets.total(exported)).as("packets in the topic").isEqualTo(summary.captured());
+            // tcpdump is the witness of what crossed lo; on a loaded machine it may miss a few packets itself when
+            // stopped, never the other way round: every packet it saw is in the topic.
+            assertThat(exported).containsAllEntriesOf(seen);
         }
     }
 
@@ -184,6 +184,17 @@ class ForwardFailoverTest {
             throw e;
         }
         return p;
+    }
+
+    /** Stops tcpdump once its file has not grown for a second (it writes each packet as it reads it: -U). */
+    private static void stopTcpdump(Process p, Path file) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long size = -1;
+        while (System.nanoTime() < deadline && java.nio.file.Files.size(file) != size) {
+            size = java.nio.file.Files.size(file);
+            Thread.sleep(1000);
+        }
+        stopTcpdump(p);
     }
 
     private static void stopTcpdump(Process p) throws InterruptedException {

@@ -11,11 +11,11 @@ import dev.trafficbus.subscription.SubscriptionCounters;
 import dev.trafficbus.subscription.SubscriptionParser;
 import dev.trafficbus.subscription.SubscriptionStore;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -35,54 +35,61 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The processor on a 3-broker cluster, compared with a fault-free run of the same subscriptions over the same capture.
  * The capture is the real tcpdump capture testdata/http-sessions.pcap (16 HTTP sessions) forwarded as four sources;
- * the fault-free run reads those, the faulty run reads record-for-record copies of them (same partitions, values and
- * forwarder sequence numbers, so the same session decisions) that arrive while the fault happens. The subscriptions
+ * one fault-free run (shared by the tests) reads those, each faulty run reads record-for-record copies of them (same
+ * partitions, values and forwarder sequence numbers, so the same session decisions) that arrive while the fault happens. The subscriptions
  * sample (a hash of subscription, flow and sequence), amplify, filter on the first HTTP request and redact.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
+@ExtendWith(ThreeBrokers.Shared.class)
 class ProcessorFailoverTest {
     private static final int SOURCES = 4;
     private static final int SESSIONS = 16 * SOURCES;
     private static ThreeBrokers cluster;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start() {
         cluster = ThreeBrokers.shared();
     }
 
     @AfterEach
-    void restore() throws Exception {
-        cluster.restoreAll();
+    void removeSubscriptions() {
+        // Every processor applies every subscription in the store: later tests' processors must not work on these.
+        SubscriptionStore store = new SubscriptionStore(cluster.clientConfig(), Duration.ofSeconds(30));
+        for (String name : store.definitions().keySet()) {
+            if (name.startsWith("cl-")) {
+                store.remove(name);
+            }
+        }
     }
 
     @Test
     void exactlyOnceProcessingWritesWhatAFaultFreeRunWritesWhenALeaderDies(@TempDir Path dir) throws Exception {
-        Run run = Run.prepare("cl-eos");
-        Map<String, Map<String, List<String>>> reference = run.reference(dir.resolve("ref"), true);
-
-        List<Subscription> faulty = run.subscriptions(run.copies);
-        try (ProcessorApp app = startApp("cl-eos-faulty", dir.resolve("faulty"), faulty, true)) {
-            run.copy(0);
+        Run run = Run.shared();
+        Map<String, Map<String, List<String>>> reference = run.reference;
+        Faulty faulty = run.faulty("eos");
+        try (ProcessorApp app = startApp("cl-eos", dir.resolve("faulty"), run.subscriptions(faulty.copies), true)) {
+            faulty.copy(0);
             ThreeBrokers.await("the first output of the faulty run", Duration.ofSeconds(60),
-                    () -> !run.output(run.halfTopic()).isEmpty());
+                    () -> !faulty.output(run.halfTopic()).isEmpty());
             int victim = cluster.leaderOf(run.halfTopic(), 0);
             cluster.kill(victim);
             for (int i = 1; i < SOURCES; i++) {
-                run.copy(i);
+                faulty.copy(i);
             }
-            Map<String, Map<String, List<String>>> got = run.awaitOutputs(reference, List::equals);
-            System.out.printf("exactly-once failover: broker %d killed; %s%n", victim, run.describe(got));
+            Map<String, Map<String, List<String>>> got = faulty.awaitOutputs(List::equals);
+            System.out.printf("exactly-once failover: broker %d killed; %s%n", victim, Run.describe(got));
             assertThat(got).isEqualTo(reference);
             Thread.sleep(2000); // anything more would be a duplicate: give it a moment to show
-            assertThat(run.outputs()).isEqualTo(reference);
+            assertThat(faulty.outputs()).isEqualTo(reference);
         }
     }
 
     @Test
     void theSurvivorOfTwoProcessorsTakesOverWithTheSameDecisions(@TempDir Path dir) throws Exception {
-        Run run = Run.prepare("cl-pair");
-        Map<String, Map<String, List<String>>> reference = run.reference(dir.resolve("ref"), false);
-        new SubscriptionStore(cluster.clientConfig(), Duration.ofSeconds(30)).put(run.subscriptions(run.copies));
+        Run run = Run.shared();
+        Map<String, Map<String, List<String>>> reference = run.reference;
+        Faulty faulty = run.faulty("pair");
+        new SubscriptionStore(cluster.clientConfig(), Duration.ofSeconds(30)).put(run.subscriptions(faulty.copies));
 
         List<ChildJvm> members = new ArrayList<>();
         try {
@@ -95,23 +102,23 @@ class ProcessorFailoverTest {
             }
             try (Admin admin = cluster.admin()) {
                 ThreeBrokers.await("both processors with a share of the tasks", Duration.ofSeconds(90),
-                        () -> sharedByTwo(admin, members));
+                        () -> ChildJvm.shareGroup(admin, "cl-pair", members));
             }
-            run.copy(0);
+            faulty.copy(0);
             ThreeBrokers.await("the first output of the pair", Duration.ofSeconds(60),
-                    () -> !run.output(run.halfTopic()).isEmpty());
+                    () -> !faulty.output(run.halfTopic()).isEmpty());
             ChildJvm killed = members.get(0);
             killed.kill();
             for (int i = 1; i < SOURCES; i++) {
-                run.copy(i);
+                faulty.copy(i);
             }
             // At-least-once: the survivor redoes what the killed one processed after its last commit, so a record may
             // come twice; each session's decision, and what of it is kept, must be the fault-free run's.
-            Map<String, Map<String, List<String>>> got = run.awaitOutputs(reference,
+            Map<String, Map<String, List<String>>> got = faulty.awaitOutputs(
                     (a, b) -> new LinkedHashSet<>(a).equals(new LinkedHashSet<>(b)));
             long duplicates = records(got) - records(reference);
             System.out.printf("processor takeover: member %d killed; %s; %d records written twice%n", killed.pid(),
-                    run.describe(got), duplicates);
+                    Run.describe(got), duplicates);
             for (String topic : reference.keySet()) {
                 assertThat(got.get(topic).keySet()).as("sessions kept in " + topic).isEqualTo(reference.get(topic).keySet());
                 got.get(topic).forEach((session, values) -> assertThat(new LinkedHashSet<>(values))
@@ -129,20 +136,6 @@ class ProcessorFailoverTest {
         }
     }
 
-    private static boolean sharedByTwo(Admin admin, List<ChildJvm> members) throws Exception {
-        for (ChildJvm m : members) {
-            assertThat(m.isAlive()).as(m.log()).isTrue();
-        }
-        try {
-            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of("cl-pair")).all()
-                    .get(5, TimeUnit.SECONDS).get("cl-pair");
-            return d.members().size() == 2
-                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            return false; // the coordinator is still loading: ask again
-        }
-    }
-
     private static long records(Map<String, Map<String, List<String>>> outputs) {
         return outputs.values().stream().flatMap(m -> m.values().stream()).mapToLong(List::size).sum();
     }
@@ -155,33 +148,30 @@ class ProcessorFailoverTest {
                 ProcessorSettings.defaults(), Duration.ofSeconds(1), Duration.ofSeconds(30)), null).start();
     }
 
-    /** One test's sources, their copies, its subscriptions and where the fault-free run's output ends. */
+    /**
+     * The capture forwarded as {@value #SOURCES} sources, the subscriptions, and what a fault-free run of one processor
+     * (exactly-once) wrote: made once, for every test of the class.
+     */
     private static final class Run {
-        final String name;
-        final List<String> sources;
-        final List<String> copies;
-        final Map<String, Map<Integer, Long>> referenceEnds = new LinkedHashMap<>();
+        private static Run shared;
+        final String name = "cl-proc";
+        final List<String> sources = IntStream.rangeClosed(1, SOURCES).mapToObj(i -> name + "-ref" + i).toList();
+        Map<String, Map<String, List<String>>> reference;
 
-        private Run(String name) {
-            this.name = name;
-            this.sources = IntStream.rangeClosed(1, SOURCES).mapToObj(i -> name + "-ref" + i).toList();
-            this.copies = IntStream.rangeClosed(1, SOURCES).mapToObj(i -> name + "-" + i).toList();
-        }
-
-        /** Forwards the capture as the sources; creates their copies' topics, empty. */
-        static Run prepare(String name) throws Exception {
-            Run run = new Run(name);
-            List<String> topics = new ArrayList<>();
-            run.sources.forEach(s -> topics.add("tb.capture." + s));
-            run.copies.forEach(s -> topics.add("tb.capture." + s));
-            cluster.createTopics(6, topics.toArray(String[]::new));
-            for (String source : run.sources) {
-                ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(
-                        CapturedPackets.testdata("http-sessions.pcap"), Set.of(8080), source, cluster.clientConfig(),
-                        false, Duration.ofMillis(5), 4));
-                assertThat(s.publishErrors()).isZero();
+        static synchronized Run shared() throws Exception {
+            if (shared == null) {
+                Run run = new Run();
+                cluster.createTopics(6, run.sources.stream().map(s -> "tb.capture." + s).toArray(String[]::new));
+                for (String source : run.sources) {
+                    ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(
+                            CapturedPackets.testdata("http-sessions.pcap"), Set.of(8080), source, cluster.clientConfig(),
+                            false, Duration.ofMillis(5), 4));
+                    assertThat(s.publishErrors()).isZero();
+                }
+                run.reference = run.runFaultFree();
+                shared = run;
             }
-            return run;
+            return shared;
         }
 
         String halfTopic() {
@@ -206,12 +196,10 @@ class ProcessorFailoverTest {
                     """.formatted(name, list));
         }
 
-        /**
-         * The fault-free run: one processor over the sources until every session is decided, then stopped. Its output
-         * per subscription topic, by session; later runs write after it.
-         */
-        Map<String, Map<String, List<String>>> reference(Path stateDir, boolean exactlyOnce) throws Exception {
-            try (ProcessorApp app = startApp(name + "-ref", stateDir, subscriptions(sources), exactlyOnce)) {
+        /** One processor over the sources until every session is decided, then stopped: its output, by session. */
+        private Map<String, Map<String, List<String>>> runFaultFree() throws Exception {
+            Path state = java.nio.file.Files.createTempDirectory("cl-proc-ref");
+            try (ProcessorApp app = startApp(name + "-ref", state, subscriptions(sources), true)) {
                 ThreeBrokers.await("every session decided in the fault-free run", Duration.ofSeconds(90), () -> {
                     for (String sub : List.of(name + "-half", name + "-urls")) {
                         SubscriptionCounters c = app.counters().of(sub);
@@ -226,7 +214,6 @@ class ProcessorFailoverTest {
             }
             Map<String, Map<String, List<String>>> out = new TreeMap<>();
             for (String topic : List.of(halfTopic(), urlsTopic())) {
-                referenceEnds.put(topic, TopicContents.ends(cluster, topic));
                 out.put(topic, TopicContents.bySession(TopicContents.read(cluster, topic, Map.of())));
             }
             assertThat(out.get(halfTopic()).size()).as("copies of sampled sessions").isBetween(2, 2 * SESSIONS - 2);
@@ -234,20 +221,42 @@ class ProcessorFailoverTest {
             return out;
         }
 
+        /** A faulty run's sources: empty topics for copies of the sources; its output starts where the topics end now. */
+        Faulty faulty(String tag) throws Exception {
+            List<String> copies = IntStream.rangeClosed(1, SOURCES).mapToObj(i -> name + "-" + tag + i).toList();
+            cluster.createTopics(6, copies.stream().map(s -> "tb.capture." + s).toArray(String[]::new));
+            Map<String, Map<Integer, Long>> from = new LinkedHashMap<>();
+            for (String topic : reference.keySet()) {
+                from.put(topic, TopicContents.ends(cluster, topic));
+            }
+            return new Faulty(this, copies, from);
+        }
+
+        static String describe(Map<String, Map<String, List<String>>> got) {
+            StringBuilder sb = new StringBuilder();
+            got.forEach((topic, sessions) -> sb.append(sb.length() == 0 ? "" : ", ").append(topic).append(' ')
+                    .append(sessions.size()).append(" sessions in ")
+                    .append(sessions.values().stream().mapToInt(List::size).sum()).append(" records"));
+            return sb.toString();
+        }
+    }
+
+    /** A run with a fault: its copies of the sources, and what it wrote after the earlier runs' output. */
+    private record Faulty(Run run, List<String> copies, Map<String, Map<Integer, Long>> from) {
         /** Copies source {@code i} into its copy's topic. */
         void copy(int i) throws Exception {
-            TopicContents.copyCapture(cluster, "tb.capture." + sources.get(i), "tb.capture." + copies.get(i),
+            TopicContents.copyCapture(cluster, "tb.capture." + run.sources.get(i), "tb.capture." + copies.get(i),
                     copies.get(i));
         }
 
-        /** What the faulty run wrote to {@code topic} so far, by session. */
+        /** What this run wrote to {@code topic} so far, by session. */
         Map<String, List<String>> output(String topic) throws Exception {
-            return TopicContents.bySession(TopicContents.read(cluster, topic, referenceEnds.get(topic)));
+            return TopicContents.bySession(TopicContents.read(cluster, topic, from.get(topic)));
         }
 
         Map<String, Map<String, List<String>>> outputs() throws Exception {
             Map<String, Map<String, List<String>>> out = new TreeMap<>();
-            for (String topic : referenceEnds.keySet()) {
+            for (String topic : from.keySet()) {
                 out.put(topic, output(topic));
             }
             return out;
@@ -257,15 +266,14 @@ class ProcessorFailoverTest {
             boolean test(List<String> got, List<String> want);
         }
 
-        /** Waits (up to 120 s) until every session of the reference is in the faulty run's output as {@code same} says. */
-        Map<String, Map<String, List<String>>> awaitOutputs(Map<String, Map<String, List<String>>> reference, Same same)
-                throws Exception {
+        /** Waits (up to 120 s) until every session of the reference is in this run's output as {@code same} says. */
+        Map<String, Map<String, List<String>>> awaitOutputs(Same same) throws Exception {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (true) {
                 Map<String, Map<String, List<String>>> got = outputs();
                 boolean all = true;
-                for (String topic : reference.keySet()) {
-                    for (Map.Entry<String, List<String>> e : reference.get(topic).entrySet()) {
+                for (String topic : run.reference.keySet()) {
+                    for (Map.Entry<String, List<String>> e : run.reference.get(topic).entrySet()) {
                         List<String> g = got.get(topic).get(e.getKey());
                         all &= g != null && same.test(g, e.getValue());
                     }
@@ -275,14 +283,6 @@ class ProcessorFailoverTest {
                 }
                 Thread.sleep(500);
             }
-        }
-
-        String describe(Map<String, Map<String, List<String>>> got) {
-            StringBuilder sb = new StringBuilder();
-            got.forEach((topic, sessions) -> sb.append(sb.length() == 0 ? "" : ", ").append(topic).append(' ')
-                    .append(sessions.size()).append(" sessions in ")
-                    .append(sessions.values().stream().mapToInt(List::size).sum()).append(" records"));
-            return sb.toString();
         }
     }
 }

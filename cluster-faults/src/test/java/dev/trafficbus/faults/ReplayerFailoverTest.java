@@ -8,11 +8,10 @@ import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.replay.ReplayMain;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -40,17 +39,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * server saw from both. Each replayer has a port of its own on the server, so the server tells who sent what.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@ExtendWith(ThreeBrokers.Shared.class)
 class ReplayerFailoverTest {
     private static ThreeBrokers cluster;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start() {
         cluster = ThreeBrokers.shared();
-    }
-
-    @AfterEach
-    void restore() throws Exception {
-        cluster.restoreAll();
     }
 
     @Test
@@ -61,6 +56,9 @@ class ReplayerFailoverTest {
                 .filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> session(l.split(" ")[2]))
                 .collect(Collectors.toCollection(TreeSet::new));
         assertThat(sessions).hasSize(16);
+        long t0 = System.nanoTime();
+        StringBuilder phases = new StringBuilder();
+        Runnable mark = () -> phases.append(String.format(" %.1f", (System.nanoTime() - t0) / 1e9));
         try (RecordingServer server = new RecordingServer()) {
             List<ChildJvm> members = new ArrayList<>();
             try {
@@ -75,8 +73,9 @@ class ReplayerFailoverTest {
                 }
                 try (Admin admin = cluster.admin()) {
                     ThreeBrokers.await("both replayers with a share of the partitions", Duration.ofSeconds(90),
-                            () -> sharedByTwo(admin, members));
+                            () -> ChildJvm.shareGroup(admin, "cl-replay", members));
                 }
+                mark.run();
                 // Published once both own partitions: each replays its own share from the start.
                 ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(
                         CapturedPackets.testdata("http-sessions.pcap"), Set.of(8080), "cl-replay", cluster.clientConfig(),
@@ -87,6 +86,7 @@ class ReplayerFailoverTest {
                 ChildJvm victim = members.get(0);
                 ChildJvm survivor = members.get(1);
                 victim.kill();
+                mark.run();
                 Thread.sleep(500); // what the victim sent before it died is read by the server
                 Set<String> byVictim = server.sessionsOn(0);
                 ThreeBrokers.await("every session at the server", Duration.ofSeconds(90), () -> {
@@ -94,16 +94,18 @@ class ReplayerFailoverTest {
                     all.addAll(server.sessionsOn(1));
                     return all.equals(sessions);
                 });
+                mark.run();
                 Thread.sleep(1000); // the survivor's last answers and commits
                 survivor.stop();
+                mark.run();
                 String log = survivor.log();
                 JsonNode ledger = new ObjectMapper().readTree(dir.resolve("replayer1.json").toFile()).path("ledger");
                 Set<String> bySurvivor = server.sessionsOn(1);
                 Set<String> twice = new TreeSet<>(byVictim);
                 twice.retainAll(bySurvivor);
                 System.out.printf("replayer takeover: victim replayed %d sessions before SIGKILL, the survivor %d "
-                                + "(%d of them twice); survivor ledger %s%n", byVictim.size(), bySurvivor.size(),
-                        twice.size(), ledger);
+                                + "(%d of them twice); survivor ledger %s; s to group, kill, all sessions, stop:%s%n",
+                        byVictim.size(), bySurvivor.size(), twice.size(), ledger, phases);
 
                 Set<String> leftToSurvivor = new TreeSet<>(sessions);
                 leftToSurvivor.removeAll(byVictim);
@@ -137,20 +139,6 @@ class ReplayerFailoverTest {
     /** "/s03/r02" -> "s03": the captured session a request belongs to. */
     private static String session(String path) {
         return path.split("/")[1];
-    }
-
-    private static boolean sharedByTwo(Admin admin, List<ChildJvm> members) throws Exception {
-        for (ChildJvm m : members) {
-            assertThat(m.isAlive()).as(m.log()).isTrue();
-        }
-        try {
-            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of("cl-replay")).all()
-                    .get(5, TimeUnit.SECONDS).get("cl-replay");
-            return d.members().size() == 2
-                    && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            return false; // the coordinator is still loading: ask again
-        }
     }
 
     /** A real HTTP/1.1 server (the JDK's) on two ports, one per replayer, recording each request's path by port. */

@@ -7,6 +7,9 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.time.Duration;
 import java.util.Collection;
@@ -22,17 +25,18 @@ import java.util.concurrent.TimeoutException;
 /**
  * A real Kafka cluster of three brokers and one controller in this JVM, set up as a production cluster is: every
  * topic replicated three times, {@code min.insync.replicas} 2 (internal topics too), so acks=all survives one broker.
- * One cluster serves every test class of the JVM; a test that kills a broker brings it back before the next starts.
+ * One cluster serves every test class of the JVM (those declaring {@link Shared}), closed when the last has run; a test
+ * that kills a broker brings it back before the next starts.
  * <p>
  * A broker is killed without a controlled shutdown: it hands no leadership over and says nothing to the controller,
  * which fences it only when its heartbeats stop for {@link #SESSION_TIMEOUT}, as it would after a crash. (Its sockets
  * close rather than go silent, so clients notice at once instead of after a request timeout.)
  */
-final class ThreeBrokers {
+final class ThreeBrokers implements AutoCloseable {
     static final int BROKERS = 3;
     /** How long the controller waits for a silent broker before it fences it and elects other leaders. */
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
-    private static ThreeBrokers shared;
+    private static volatile ThreeBrokers shared;
 
     private final KafkaClusterTestKit kit;
     private final String bootstrap;
@@ -42,20 +46,41 @@ final class ThreeBrokers {
         this.bootstrap = kit.bootstrapServers();
     }
 
-    /** The JVM's cluster, started on first use (10 to 30 s) and stopped when the JVM exits. */
-    static synchronized ThreeBrokers shared() throws Exception {
-        if (shared == null) {
-            shared = start();
-            ThreeBrokers cluster = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    /**
+     * Starts the JVM's cluster for the first test class (10 to 30 s) and closes it after the last; after each test,
+     * brings killed brokers back ({@link #restoreAll}).
+     */
+    static final class Shared implements BeforeAllCallback, AfterEachCallback {
+        @Override
+        public void afterEach(ExtensionContext context) throws Exception {
+            shared().restoreAll();
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL).computeIfAbsent(ThreeBrokers.class, k -> {
                 try {
-                    cluster.kit.close();
+                    shared = start();
+                    return shared;
                 } catch (Exception e) {
-                    System.err.println("cluster shutdown: " + e);
+                    throw new IllegalStateException("the 3-broker cluster did not start", e);
                 }
-            }, "three-brokers-shutdown"));
+            }, ThreeBrokers.class);
+        }
+    }
+
+    /** The cluster {@link Shared} started. */
+    static synchronized ThreeBrokers shared() {
+        if (shared == null) {
+            throw new IllegalStateException("no cluster: declare @ExtendWith(ThreeBrokers.Shared.class)");
         }
         return shared;
+    }
+
+    @Override
+    public void close() throws Exception {
+        shared = null;
+        kit.close();
     }
 
     private static ThreeBrokers start() throws Exception {
