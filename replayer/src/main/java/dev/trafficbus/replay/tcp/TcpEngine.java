@@ -20,12 +20,12 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -71,7 +71,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private final byte[] target;
     private final int targetPort;
     private final int maxConnections;
-    private final HashMap<Long, TcpSession> byEndpoint = new HashMap<>();
+    /** Live sessions by endpoint id: looked up for every relayed packet, so without a boxed key. */
+    private final LongObjectHashMap<TcpSession> byEndpoint = new LongObjectHashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
     /** Sessions without an outcome yet: added by the consumer thread, removed on the engine thread. */
     private final Set<TcpSession> all = ConcurrentHashMap.newKeySet();
@@ -80,6 +81,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private boolean retryScheduled;
     private boolean exhausted;
     private InterceptClient intercept;
+    private final Runnable flushTask = this::flushPackets;
+    private boolean flushQueued;
     private long srttNanos;
     private long rttVarNanos;
 
@@ -311,8 +314,22 @@ final class TcpEngine implements SessionTable.Opener, Engine {
                 wscale, payload, off, len);
         if (sender.send(writer.buffer(), n)) {
             packetsSent.increment();
+            if (!flushQueued) {
+                // Everything the loop's current tasks send leaves together, after them (one system call per batch).
+                flushQueued = true;
+                loop.execute(flushTask);
+            }
         } else {
             counters.problem(ReplayProblem.RAW_SEND_FAILED);
+        }
+    }
+
+    private void flushPackets() {
+        flushQueued = false;
+        int refused = sender.flush();
+        if (refused > 0) {
+            packetsSent.add(-refused);
+            counters.problem(ReplayProblem.RAW_SEND_FAILED, refused);
         }
     }
 

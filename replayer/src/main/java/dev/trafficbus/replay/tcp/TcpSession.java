@@ -33,7 +33,6 @@ final class TcpSession extends ReplayedSession {
     private final TcpEngine engine;
     private final long firstTsMicros;
     private final SynOptions synOptions;
-    final String name;
     /** Null unless the run reads sessions as HTTP (rewrites, response records, status counts). */
     private final HttpExchanges http;
     private final ReplayRate.Turn rateTurn = new ReplayRate.Turn();
@@ -82,7 +81,6 @@ final class TcpSession extends ReplayedSession {
                SynOptions synOptions) {
         super(key, partition, offset, source);
         this.engine = engine;
-        this.name = key.toString();
         this.firstTsMicros = firstTsMicros;
         this.synOptions = synOptions;
         this.clientAddress = new byte[engine.addressLength()];
