@@ -19,7 +19,9 @@
 #   P4_MAX_CONNECTIONS (replay --max-connections, 2000), P4_SETTLE (10 s), P4_PREFIX (names of namespaces and
 #   links, tbp4), P4_NET (second octet of the links' addresses, 202), TRAFFICBUS_PEERS (where tcpcopy and
 #   intercept are, /opt/trafficbus-peers; built by ../shared/peers/build.sh when missing),
-#   P4_REPLAY_JAVA_OPTS / P4_INTERCEPT_JAVA_OPTS (JAVA_OPTS of replay / intercept, e.g. a JFR recording).
+#   P4_REPLAY_JAVA_OPTS / P4_INTERCEPT_JAVA_OPTS (JAVA_OPTS of replay / intercept, e.g. a JFR recording),
+#   P4_BASE_ROOT (another checkout, built: the tool tcp-base in P4_TOOLS runs its replay and intercept the same
+#   way, e.g. P4_TOOLS="tcp tcp-base tcpcopy" measures a change beside the code before it).
 set -euo pipefail
 
 BENCH=p4
@@ -164,17 +166,19 @@ head -c 24 /dev/urandom | base64 > "$WORK/token"
 # wait_listen ADDR PORT SECONDS: until something accepts on ADDR:PORT (from this namespace)
 wait_listen() { wait_port "$2" "$3" "$1"; }
 
-# run_tcp CAPTURE RUN: one tcp-engine run; writes "start user-cpu system-cpu intercept-cpu" to $WORK/run.out
+# run_tcp CAPTURE RUN [CHECKOUT TOOL]: one tcp-engine run of this checkout's (or CHECKOUT's) replay and intercept;
+# writes "start user-cpu system-cpu intercept-cpu" to $WORK/run.out
 run_tcp() {
-  local c="$1" i="$2" n="tcp-$1-$2" intercept_pid icpu0 icpu1 t0 report="$OUT/replay-$1-run$2.json"
-  JAVA_OPTS="${P4_INTERCEPT_JAVA_OPTS:-}" ip netns exec "$ASSIST_NS" "$ROOT/bin/trafficbus" intercept \
+  local c="$1" i="$2" root="${3:-$ROOT}" n="${4:-tcp}-$1-$2" intercept_pid icpu0 icpu1 t0
+  local report="$OUT/replay-${4:-tcp}-$1-run$2.json"
+  JAVA_OPTS="${P4_INTERCEPT_JAVA_OPTS:-}" ip netns exec "$ASSIST_NS" "$root/bin/trafficbus" intercept \
     --interface "$P-b2" --filter 'tcp and src port 80' --listen "$INTERCEPT_IP:36524" --token-file "$WORK/token" \
     > "$WORK/intercept-$n.log" 2>&1 &
   intercept_pid=$!; PIDS+=("$intercept_pid")
   wait_listen "$INTERCEPT_IP" 36524 60 >&2
   icpu0="$(cpu_seconds "$intercept_pid")"
   t0="$(date +%s.%N)"
-  JAVA_OPTS="${P4_REPLAY_JAVA_OPTS:-}" /usr/bin/env time -f '%U %S' -o "$WORK/replay-$n.time" "$ROOT/bin/trafficbus" \
+  JAVA_OPTS="${P4_REPLAY_JAVA_OPTS:-}" /usr/bin/env time -f '%U %S' -o "$WORK/replay-$n.time" "$root/bin/trafficbus" \
       replay --engine tcp --topic "tb.capture.p4$c" --target "$TEST_IP:80" --client-range "$RANGE" \
       --intercept "$INTERCEPT_IP:36524" --token-file "$WORK/token" --instance "$i" --bootstrap-servers "$BOOTSTRAP" \
       --speed max --until-end --group "p4-$n-$$" --max-connections "$MAX_CONNECTIONS" --report "$report" \
@@ -232,8 +236,9 @@ for i in $(seq 1 "$RUNS"); do
       wait_listen "$TEST_IP" 80 20
       case "$t" in
         tcp) run_tcp "$c" "$i" ;;
+        tcp-base) run_tcp "$c" "$i" "${P4_BASE_ROOT:?tcp-base needs P4_BASE_ROOT, a built checkout}" tcp-base ;;
         tcpcopy) run_tcpcopy "$c" "$i" ;;
-        *) log "unknown tool $t in P4_TOOLS (tcp, tcpcopy)"; exit 2 ;;
+        *) log "unknown tool $t in P4_TOOLS (tcp, tcp-base, tcpcopy)"; exit 2 ;;
       esac
       stop_pid "$NGINX_PID"
       tcp_net_down "$P"
@@ -279,6 +284,10 @@ for cap in dict.fromkeys(r["capture"] for r in rows):
         print(f"P4 {cap} {t} median of {len(rs)}: {x['rate']:.0f} req/s ({x['rate_from_start']:.0f} from start), "
               f"lost {x['lost_all']}, CPU {x['replayer_cpu']:.2f} + {x['intercept_cpu']:.2f} s, "
               f"{x['cpu_us_per_request']:.0f} us/request")
+    if "tcp" in m and "tcp-base" in m:
+        a, b = m["tcp"], m["tcp-base"]
+        print(f"P4 {cap} ratio tcp/tcp-base: requests/s {a['rate'] / b['rate']:.2f}, CPU per request "
+              f"{a['cpu_us_per_request'] / b['cpu_us_per_request']:.2f}")
     if "tcp" in m and "tcpcopy" in m:
         a, b = m["tcp"], m["tcpcopy"]
         rate_ok = a["rate"] >= b["rate"]
