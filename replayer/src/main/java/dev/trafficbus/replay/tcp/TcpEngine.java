@@ -83,6 +83,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private InterceptClient intercept;
     private final Runnable flushTask = this::flushPackets;
     private boolean flushQueued;
+    /** Sessions owing the server an ACK, sent at the flush unless a segment of theirs carried it first. */
+    private final ArrayList<TcpSender> acksDue = new ArrayList<>();
     private long srttNanos;
     private long rttVarNanos;
 
@@ -314,17 +316,31 @@ final class TcpEngine implements SessionTable.Opener, Engine {
                 wscale, payload, off, len);
         if (sender.send(writer.buffer(), n)) {
             packetsSent.increment();
-            if (!flushQueued) {
-                // Everything the loop's current tasks send leaves together, after them (one system call per batch).
-                flushQueued = true;
-                loop.execute(flushTask);
-            }
+            flushLater();
         } else {
             counters.problem(ReplayProblem.RAW_SEND_FAILED);
         }
     }
 
+    /** {@code s} owes the server an ACK: sent by the next flush unless a segment of {@code s} carries it first. */
+    void ackLater(TcpSender s) {
+        acksDue.add(s);
+        flushLater();
+    }
+
+    private void flushLater() {
+        if (!flushQueued) {
+            // Everything the loop's current tasks send leaves together, after them (one system call per batch).
+            flushQueued = true;
+            loop.execute(flushTask);
+        }
+    }
+
     private void flushPackets() {
+        for (int i = 0; i < acksDue.size(); i++) {
+            acksDue.get(i).flushAck();
+        }
+        acksDue.clear();
         flushQueued = false;
         int refused = sender.flush();
         if (refused > 0) {

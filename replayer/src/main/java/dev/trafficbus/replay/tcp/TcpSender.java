@@ -39,6 +39,8 @@ final class TcpSender {
     private int dupAcks;
     private final RetransmitTimer rtx = new RetransmitTimer();
     private long lastProgressNanos;
+    /** An ACK owed to the server that no segment has carried yet (sent by the engine's next flush). */
+    private boolean ackDue;
 
     TcpSender(TcpEngine engine, TcpSession session, SynOptions synOptions) {
         this.engine = engine;
@@ -78,7 +80,7 @@ final class TcpSender {
             engine.rttSample(sinceSynNanos); // the SYN was not retransmitted: a clean sample
         }
         rtx.restart(engine.rtoNanos(), now);
-        sendAck();
+        emitAck();
     }
 
     /** The server sent something: the connection is making progress (for the idle timeout). */
@@ -226,11 +228,31 @@ final class TcpSender {
         }
     }
 
+    /**
+     * Acknowledges what the server sent once the engine thread's current tasks are done: a request, our FIN or a
+     * reset sent before then carries the acknowledgement instead, so an answer does not cost a packet of its own.
+     */
     void sendAck() {
+        if (!ackDue) {
+            ackDue = true;
+            engine.ackLater(this);
+        }
+    }
+
+    /** The engine's flush: sends the ACK {@link #sendAck} owed, unless a segment carried it meanwhile. */
+    void flushAck() {
+        if (ackDue) {
+            emitAck();
+        }
+    }
+
+    private void emitAck() {
+        ackDue = false;
         engine.emit(session, sndNxt, session.rcvNxt, PacketView.ACK, OUR_WINDOW, 0, null, 0, 0);
     }
 
     void sendReset() {
+        ackDue = false;
         // Before the SYN-ACK the server may sit in SYN-RECEIVED: only a reset at iss + 1 is in its window.
         engine.emit(session, open ? sndNxt : TcpSeq.add(iss, 1), open ? session.rcvNxt : 0,
                 open ? PacketView.RST | PacketView.ACK : PacketView.RST, 0, 0, null, 0, 0);
@@ -247,11 +269,13 @@ final class TcpSender {
     }
 
     private void sendFin() {
+        ackDue = false;
         engine.emit(session, finSeq, session.rcvNxt, PacketView.FIN | PacketView.ACK, OUR_WINDOW, 0, null, 0, 0);
     }
 
     private void sendData(long seq, int offset, int n, boolean last) {
         int flags = PacketView.ACK | (last ? PacketView.PSH : 0);
+        ackDue = false;
         engine.emit(session, seq, session.rcvNxt, flags, OUR_WINDOW, 0, out.array(), offset, n);
     }
 
