@@ -50,6 +50,13 @@ public final class LocalServers {
         return null;
     }
 
+    /** Skips the test, saying which Debian package to install, unless {@code path} exists. */
+    public static void requireFile(String path, String debianPackage) {
+        if (!new File(path).exists()) {
+            Assumptions.abort(path + " is missing (Debian package " + debianPackage + "); this test did not run");
+        }
+    }
+
     /**
      * Starts nginx-light in {@code prefix} (logs/ and html/ below it) with {@code http} as the body of its
      * http block, and waits for {@code port}, which {@code http} listens on; the caller stops the process.

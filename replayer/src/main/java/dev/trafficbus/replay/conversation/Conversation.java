@@ -2,8 +2,9 @@ package dev.trafficbus.replay.conversation;
 
 /**
  * When the answer to a replayed message is complete, for one session, the same for every engine. The
- * protocol is recognised from the first client bytes: HTTP/1.x and Redis RESP answers are complete when
- * their framing says so, whatever their size and however long the server pauses inside them; for other
+ * protocol is recognised from the first client bytes: HTTP/1.x, HTTP/2 (the h2c preface, or an
+ * {@code Upgrade: h2c} answered 101: complete per stream at END_STREAM or RST_STREAM, see {@link Http2Session})
+ * and Redis RESP answers are complete when their framing says so, whatever their size and however long the server pauses inside them; for other
  * protocols (or answers the engine cannot see) the captured size decides, then a quiet period, then the
  * response timeout. Every answer's {@link Judgement} is kept for the counts.
  * <p>
@@ -31,10 +32,11 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         void status(Conversation c, int code);
     }
 
-    private enum Protocol { UNKNOWN_YET, HTTP, RESP, OTHER }
+    private enum Protocol { UNKNOWN_YET, HTTP, HTTP2, RESP, OTHER }
 
     private static final int REQUEST_HEAD = 1;
     private static final int REQUEST_CONNECT = 2;
+    private static final int REQUEST_H2C = 4;
     private static final int KEEP_TARGET = 256;
 
     private final long quietNanos;
@@ -57,6 +59,19 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private long commandsEnded;
     private long repliesEnded;
     private boolean manyReplies;
+    // HTTP/2: the streams, from both directions' frames.
+    private Http2Session h2;
+    /** A 101 answered an {@code Upgrade: h2c} request: the rest of the answer bytes are HTTP/2 frames. */
+    private boolean h2Upgrade;
+    /** The message awaiting its answer was the upgrading request: the 101 answered it. */
+    private boolean upgradeAnswered;
+    /**
+     * What the server said before the protocol was known (an HTTP/2 server's SETTINGS may come before the
+     * client's preface), for the reader of that protocol; made only when a server speaks first. Length -1: more
+     * than it holds.
+     */
+    private byte[] early;
+    private int earlyLen;
 
     // The wait in progress.
     private boolean greeting;
@@ -98,10 +113,16 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         startWait(now);
         endpoint = null;
         endpointPending = true;
+        upgradeAnswered = false;
         if (protocol == Protocol.UNKNOWN_YET && len > 0) {
-            detect(b[off]);
+            detect(b, off, len);
         }
-        if (protocol == Protocol.HTTP) {
+        if (protocol == Protocol.HTTP2) {
+            h2.clientBytes(b, off, len);
+            if (h2.broken()) {
+                leave();
+            }
+        } else if (protocol == Protocol.HTTP) {
             requests.feed(b, off, len, now);
             if (requests.broken() || requests.passed()) {
                 leave(); // not HTTP after all, or no longer: what follows is judged by size
@@ -127,16 +148,52 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         }
         received += len;
         lastReadNanos = now;
-        if (protocol == Protocol.HTTP) {
+        if (protocol == Protocol.UNKNOWN_YET) {
+            keepEarly(b, off, len);
+        } else if (protocol == Protocol.HTTP2) {
+            serverFrames(b, off, len);
+        } else if (protocol == Protocol.HTTP) {
             responses.feed(b, off, len, now);
             if (responses.broken()) {
                 leave();
+            } else if (h2Upgrade) {
+                int at = responses.passedAt();
+                protocol = Protocol.HTTP2;
+                h2 = new Http2Session(true);
+                upgradeAnswered = true;
+                requests = null;
+                responses = null;
+                if (at >= 0) {
+                    serverFrames(b, at, off + len - at);
+                }
             }
         } else if (protocol == Protocol.RESP) {
             replies.feed(b, off, len);
             if (replies.broken()) {
                 leave();
             }
+        }
+    }
+
+    private void keepEarly(byte[] b, int off, int len) {
+        if (earlyLen < 0) {
+            return;
+        }
+        if (early == null) {
+            early = new byte[256];
+        }
+        if (earlyLen + len > early.length) {
+            earlyLen = -1;
+            return;
+        }
+        System.arraycopy(b, off, early, earlyLen, len);
+        earlyLen += len;
+    }
+
+    private void serverFrames(byte[] b, int off, int len) {
+        h2.serverBytes(b, off, len);
+        if (h2.broken()) {
+            leave();
         }
     }
 
@@ -232,13 +289,21 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     public String protocol() {
         return switch (protocol) {
             case HTTP -> "http";
+            case HTTP2 -> "http2";
             case RESP -> "resp";
             default -> "other";
         };
     }
 
-    private void detect(byte first) {
-        if (first == '*') {
+    private void detect(byte[] b, int off, int len) {
+        byte first = b[off];
+        if (Http2Reader.startsWithPreface(b, off, len) && earlyLen >= 0) {
+            protocol = Protocol.HTTP2;
+            h2 = new Http2Session(false);
+            if (earlyLen > 0) {
+                serverFrames(early, 0, earlyLen);
+            }
+        } else if (first == '*') {
             protocol = Protocol.RESP;
             commands = new RespReader(this);
             replies = new RespReader(this);
@@ -249,6 +314,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         } else {
             protocol = Protocol.OTHER;
         }
+        early = null;
     }
 
     /** Framing no longer applies: the rest of the session is judged by size and silence. */
@@ -258,6 +324,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         responses = null;
         commands = null;
         replies = null;
+        h2 = null;
+        h2Upgrade = false;
     }
 
     /**
@@ -267,12 +335,16 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private boolean framed() {
         return switch (protocol) {
             case HTTP -> requestHeads > 0;
+            case HTTP2 -> true;
             case RESP -> commandsEnded > 0;
             default -> false;
         };
     }
 
     private boolean answeredByFraming() {
+        if (protocol == Protocol.HTTP2) {
+            return upgradeAnswered || h2.answered();
+        }
         if (protocol == Protocol.HTTP) {
             if (continueIndex >= 0) {
                 return continueGot || responsesEnded > continueIndex;
@@ -319,7 +391,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         if (r.status() != 0) {
             return Http1Reader.PASS; // a status line in the client's stream: not a client
         }
-        int f = (r.firstWordIs("HEAD") ? REQUEST_HEAD : 0) | (r.firstWordIs("CONNECT") ? REQUEST_CONNECT : 0);
+        int f = (r.firstWordIs("HEAD") ? REQUEST_HEAD : 0) | (r.firstWordIs("CONNECT") ? REQUEST_CONNECT : 0)
+                | ((r.headerFlags() & Http1Reader.UPGRADE_H2C) != 0 ? REQUEST_H2C : 0);
         int i = requestHeads++;
         if (i - responsesEnded >= requestFlags.length) {
             int[] grown = new int[requestFlags.length * 2];
@@ -354,6 +427,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         }
         if (status == 101 || (status / 100 == 2 && (f & REQUEST_CONNECT) != 0)) {
             responsesEnded++; // answered; the connection now carries another protocol
+            h2Upgrade = status == 101 && (f & REQUEST_H2C) != 0;
             return Http1Reader.PASS;
         }
         if (status < 200) {

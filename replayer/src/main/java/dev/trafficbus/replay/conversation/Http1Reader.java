@@ -23,6 +23,8 @@ final class Http1Reader {
     static final int EXPECT_CONTINUE = 8;
     static final int UPGRADE = 16;
     static final int CONNECTION_CLOSE = 32;
+    /** {@code Upgrade: h2c}: the client asks to switch to HTTP/2. */
+    static final int UPGRADE_H2C = 64;
 
     /** Told about each head and message end. */
     interface Owner {
@@ -53,6 +55,8 @@ final class Http1Reader {
     private int status;
     private int flags;
     private long contentLength;
+    /** Where, in the bytes of the last {@link #feed}, the connection left HTTP/1.x (-1: it did not). */
+    private int passedAt = -1;
     private final byte[] firstLine;
     private int firstLineLen;
 
@@ -67,9 +71,16 @@ final class Http1Reader {
     void feed(byte[] b, int off, int len, long now) {
         int i = off;
         int end = off + len;
+        passedAt = -1;
         while (i < end) {
             switch (mode) {
-                case FIRST_LINE, HEADER, TRAILER, CHUNK_SIZE, CHUNK_END -> i = scanLine(b, i, end, now);
+                case FIRST_LINE, HEADER, TRAILER, CHUNK_SIZE, CHUNK_END -> {
+                    i = scanLine(b, i, end, now);
+                    if (mode == Mode.PASS) {
+                        passedAt = i;
+                        return;
+                    }
+                }
                 case FIXED, CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, end - i);
                     i += n;
@@ -102,6 +113,11 @@ final class Http1Reader {
     /** The connection switched to another protocol (or a tunnel). */
     boolean passed() {
         return mode == Mode.PASS;
+    }
+
+    /** Index in the bytes of the last {@link #feed} where the other protocol starts, or -1. */
+    int passedAt() {
+        return passedAt;
     }
 
     /** Between messages: nothing of a next message seen yet. */
@@ -344,6 +360,9 @@ final class Http1Reader {
             }
         } else if (nameIs(colon, "upgrade")) {
             flags |= UPGRADE;
+            if (valueEndsWith(v, ve, "h2c")) {
+                flags |= UPGRADE_H2C;
+            }
         } else if (nameIs(colon, "connection")) {
             if (valueEndsWith(v, ve, "close")) {
                 flags |= CONNECTION_CLOSE;

@@ -8,7 +8,7 @@ import java.util.Locale;
  * replayed with guessed pacing.
  */
 public enum Judgement {
-    /** The protocol's framing (HTTP/1.x, Redis RESP) says every request of the message has its answer. */
+    /** The protocol's framing (HTTP/1.x, HTTP/2 streams, Redis RESP) says every request of the message has its answer. */
     FRAMING,
     /** As many bytes arrived as production sent (or production sent none and none were awaited). */
     SIZE,

@@ -1,0 +1,156 @@
+package dev.trafficbus.replay.conversation;
+
+/**
+ * Finds HTTP/2 frames (RFC 9113 section 4) in one direction of a connection, fed in whatever pieces the bytes
+ * arrive; the client's direction starts with the 24-byte connection preface. Payloads are skipped, except the
+ * first bytes of the small control frames the {@link Owner} reads (SETTINGS, WINDOW_UPDATE, RST_STREAM,
+ * GOAWAY), kept in one buffer made once. Single-threaded; allocates nothing while reading.
+ */
+final class Http2Reader {
+    static final int DATA = 0;
+    static final int HEADERS = 1;
+    static final int RST_STREAM = 3;
+    static final int SETTINGS = 4;
+    static final int GOAWAY = 7;
+    static final int WINDOW_UPDATE = 8;
+    static final int FLAG_END_STREAM = 0x1;
+    static final int FLAG_ACK = 0x1;
+
+    /** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": the client's first bytes. */
+    static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Told about each complete frame. */
+    interface Owner {
+        /** A frame ended: {@link #type()}, {@link #flags()}, {@link #stream()}, {@link #length()} are its own. */
+        void frame(Http2Reader r);
+    }
+
+    private static final int KEEP = 64;
+
+    private final Owner owner;
+    private int prefaceSeen;
+    private final byte[] head = new byte[9];
+    private int headLen;
+    private int remaining;
+    private final byte[] payload = new byte[KEEP];
+    private int kept;
+    private boolean broken;
+    // The frame being read.
+    private int length;
+    private int type;
+    private int flags;
+    private int stream;
+
+    /** {@code client}: the direction starts with the connection preface. */
+    Http2Reader(Owner owner, boolean client) {
+        this.owner = owner;
+        this.prefaceSeen = client ? 0 : PREFACE.length;
+    }
+
+    /** True when {@code b[off, off+len)} starts like the connection preface (as far as it goes, at least 4 bytes). */
+    static boolean startsWithPreface(byte[] b, int off, int len) {
+        int n = Math.min(len, PREFACE.length);
+        if (n < 4) {
+            return false;
+        }
+        for (int k = 0; k < n; k++) {
+            if (b[off + k] != PREFACE[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The bytes could not be read as HTTP/2 (no preface, or a server talking HTTP/1.x). */
+    boolean broken() {
+        return broken;
+    }
+
+    int type() {
+        return type;
+    }
+
+    int flags() {
+        return flags;
+    }
+
+    int stream() {
+        return stream;
+    }
+
+    int length() {
+        return length;
+    }
+
+    /** Big-endian 31-bit value at {@code at} of the kept payload (0 when the payload is shorter). */
+    int int31(int at) {
+        if (at + 4 > kept) {
+            return 0;
+        }
+        return ((payload[at] & 0x7F) << 24) | ((payload[at + 1] & 0xFF) << 16) | ((payload[at + 2] & 0xFF) << 8)
+                | (payload[at + 3] & 0xFF);
+    }
+
+    /** Bytes of the payload kept (at most 64). */
+    int kept() {
+        return kept;
+    }
+
+    /** The 16-bit value at {@code at} of the kept payload. */
+    int uint16(int at) {
+        return at + 2 > kept ? 0 : ((payload[at] & 0xFF) << 8) | (payload[at + 1] & 0xFF);
+    }
+
+    /** Bytes of this direction, in order. */
+    void feed(byte[] b, int off, int len) {
+        int i = off;
+        int end = off + len;
+        while (i < end && !broken) {
+            if (prefaceSeen < PREFACE.length) {
+                if (b[i++] != PREFACE[prefaceSeen++]) {
+                    broken = true;
+                }
+            } else if (headLen < 9) {
+                head[headLen++] = b[i++];
+                if (headLen == 9) {
+                    startFrame();
+                }
+            } else {
+                int n = Math.min(remaining, end - i);
+                int keep = Math.min(n, KEEP - kept);
+                if (keep > 0) {
+                    System.arraycopy(b, i, payload, kept, keep);
+                    kept += keep;
+                }
+                i += n;
+                remaining -= n;
+                if (remaining == 0) {
+                    endFrame();
+                }
+            }
+        }
+    }
+
+    private void startFrame() {
+        length = ((head[0] & 0xFF) << 16) | ((head[1] & 0xFF) << 8) | (head[2] & 0xFF);
+        type = head[3] & 0xFF;
+        flags = head[4] & 0xFF;
+        stream = ((head[5] & 0x7F) << 24) | ((head[6] & 0xFF) << 16) | ((head[7] & 0xFF) << 8) | (head[8] & 0xFF);
+        kept = 0;
+        remaining = length;
+        // "HTTP/1.1 400" read as a frame header is type 'P' (0x50): no frame type is defined that high, and a
+        // server that answers with HTTP/1.x never speaks HTTP/2 on this connection.
+        if (head[0] == 'H' && head[1] == 'T' && head[2] == 'T' && head[3] == 'P') {
+            broken = true;
+            return;
+        }
+        if (remaining == 0) {
+            endFrame();
+        }
+    }
+
+    private void endFrame() {
+        headLen = 0;
+        owner.frame(this);
+    }
+}

@@ -1,0 +1,237 @@
+package dev.trafficbus.replay;
+
+import dev.trafficbus.replay.socket.SocketReplay;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * HTTP/2 captures made with real tools (testdata/make-h2-captures.sh: nghttp and h2load against nginx with
+ * http2, nghttp's Upgrade: h2c against Go's h2c server, a python3-grpcio client and server) replayed into the
+ * same kinds of server: every request arrives once, and every answer is judged by its framing (END_STREAM,
+ * RST_STREAM), none by silence — the quiet period is 2 s, so one guess would show in the run's length too.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class Http2ReplayTest {
+    private static TestKafka kafka;
+    @TempDir
+    static Path dir;
+    private final List<Process> processes = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = new TestKafka();
+    }
+
+    @AfterAll
+    static void stopKafka() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @AfterEach
+    void stopServers() throws Exception {
+        for (Process p : processes) {
+            p.destroy();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+        processes.clear();
+    }
+
+    /** The .expected file of a fixture: its port, and how many requests each path had at the server. */
+    record Expected(int port, Map<String, Long> paths) {
+        long requests() {
+            return paths.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    static Expected expected(String name) throws Exception {
+        int port = 0;
+        Map<String, Long> paths = new TreeMap<>();
+        for (String line : Files.readAllLines(CaptureFixture.testdata().resolve(name + ".expected"))) {
+            String[] f = line.split(" ");
+            if (f[0].equals("port")) {
+                port = Integer.parseInt(f[1]);
+            } else {
+                paths.put(f[0], Long.parseLong(f[1]));
+            }
+        }
+        return new Expected(port, paths);
+    }
+
+    /** Publishes fixture {@code name} to a new topic; returns the topic and the number of sessions. */
+    static String publish(String name, Expected e) throws Exception {
+        CaptureFixture capture = CaptureFixture.packetsOf(name, e.port());
+        String topic = "tb.capture." + name;
+        kafka.createTopic(topic, 2);
+        capture.publish(kafka.bootstrapServers(), topic, name, 1);
+        return topic;
+    }
+
+    static long sessions(String name, Expected e) throws Exception {
+        return CaptureFixture.packetsOf(name, e.port()).synTimes().size();
+    }
+
+    static ReplaySummary replay(String topic, int port, ReplayOptions options) {
+        ReplayRequest r = new ReplayRequest(topic, kafka.consumerConfig(),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), port), ReplaySpeed.MAX, topic, true, false);
+        ReplayTuning tuning = ReplayTuning.defaults().withQuietPeriod(Duration.ofSeconds(2))
+                .withResponseTimeout(Duration.ofSeconds(20));
+        return new SocketReplay(r, tuning, options).run();
+    }
+
+    static void assertAllFramed(ReplaySummary s, long sessions) {
+        assertThat(s.sessionsReplayed()).as(s.summaryLine()).isEqualTo(sessions);
+        assertThat(s.messagesAnswered()).as(s.summaryLine()).isEqualTo(s.messagesSent());
+        assertThat(s.answersJudged("framing")).as(s.summaryLine()).isEqualTo(s.messagesSent());
+        assertThat(s.answersJudged("silence")).isZero();
+        assertThat(s.answersJudged("timeout")).isZero();
+        assertThat(s.problemsByReason()).as(s.summaryLine()).isEmpty();
+    }
+
+    /** Lines of a file counted by what {@code key} makes of them (null: not counted). */
+    static Map<String, Long> count(Path file, Function<String, String> key) throws Exception {
+        Map<String, Long> m = new TreeMap<>();
+        for (String line : Files.readAllLines(file)) {
+            String k = key.apply(line);
+            if (k != null) {
+                m.merge(k, 1L, Long::sum);
+            }
+        }
+        return m;
+    }
+
+    /** nginx-light with http2 on a plain port (prior knowledge), files of other sizes than production's. */
+    int startNginx(Path prefix) throws Exception {
+        Files.createDirectories(prefix.resolve("html/static"));
+        for (String f : List.of("a", "b", "small")) {
+            Files.writeString(prefix.resolve("html/static/" + f + ".txt"), "replayed " + f + "\n");
+        }
+        int port = LocalServers.freePort();
+        processes.add(LocalServers.nginx(prefix, """
+                    log_format tb '$request_method $uri $status $http_x_tb';
+                    access_log logs/access.log tb;
+                    server {
+                        listen 127.0.0.1:%d http2;
+                        root html;
+                        location = /echo { return 201 "stored\\n"; }
+                        location /api/ { default_type application/json; return 200 '{"replayed":true}'; }
+                    }
+                """.formatted(port), port));
+        return port;
+    }
+
+    /** Go's h2c server (testdata/h2c-server.go), built here; {@code args} set other SETTINGS. */
+    Path startGoServer(int port, Path log, String... args) throws Exception {
+        String go = LocalServers.executable("go", "golang-go");
+        LocalServers.requireFile("/usr/share/gocode/src/golang.org/x/net/http2/h2c/h2c.go", "golang-golang-x-net-dev");
+        Path bin = dir.resolve("h2c-server");
+        if (!Files.isExecutable(bin)) {
+            ProcessBuilder pb = new ProcessBuilder(go, "build", "-o", bin.toString(),
+                    CaptureFixture.testdata().resolve("h2c-server.go").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("go-build.log").toFile());
+            // Debian's golang.org/x/net, without modules: nothing is downloaded.
+            pb.environment().put("GO111MODULE", "off");
+            pb.environment().put("GOPATH", "/usr/share/gocode");
+            pb.environment().put("GOCACHE", dir.resolve("gocache").toString());
+            Process b = pb.start();
+            assertThat(b.waitFor(180, TimeUnit.SECONDS)).as("go build").isTrue();
+            assertThat(b.exitValue()).as(Files.readString(dir.resolve("go-build.log"))).isZero();
+        }
+        Path root = Files.createDirectories(dir.resolve("htdocs"));
+        for (String f : List.of("a", "b", "c", "d")) {
+            Files.writeString(root.resolve(f + ".txt"), "replayed " + f + "\n");
+        }
+        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-listen", "127.0.0.1:" + port, "-root", root.toString()));
+        cmd.addAll(List.of(args));
+        processes.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
+        LocalServers.waitForPort(port);
+        return log;
+    }
+
+    /** testdata/grpc-greeter.py serving on {@code port}; its calls are logged to {@code log}. */
+    void startGrpcServer(int port, Path log) throws Exception {
+        String python = LocalServers.executable("python3", "python3");
+        Process check = new ProcessBuilder("/usr/bin/python3", "-c", "import grpc").redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(check.waitFor() == 0,
+                "python3-grpcio is not installed (Debian package python3-grpcio); this test did not run");
+        processes.add(new ProcessBuilder(python, CaptureFixture.testdata().resolve("grpc-greeter.py").toString(),
+                "serve", Integer.toString(port)).redirectErrorStream(true).redirectOutput(log.toFile()).start());
+        LocalServers.waitForPort(port);
+    }
+
+    static Map<String, Long> grpcCalls(Path log) throws Exception {
+        return count(log, l -> l.startsWith("call ") ? l.split(" ")[1] : null);
+    }
+
+    @Test
+    void nghttpAndH2loadAgainstNginxReplayEveryStreamOnceJudgedByFraming() throws Exception {
+        Expected e = expected("h2c-nginx");
+        String topic = publish("h2c-nginx", e);
+        Path prefix = dir.resolve("nginx");
+        int port = startNginx(prefix);
+
+        long t0 = System.nanoTime();
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+
+        assertAllFramed(s, sessions("h2c-nginx", e));
+        Map<String, Long> got = count(prefix.resolve("logs/access.log"), l -> l.split(" ")[1]);
+        assertThat(got).isEqualTo(e.paths());
+        assertThat(e.requests()).isGreaterThanOrEqualTo(205);
+        // One answer judged by silence would cost the 2 s quiet period.
+        assertThat(ms).as("replay took %d ms", ms).isLessThan(20_000);
+    }
+
+    @Test
+    void anUpgradeToH2cIsFollowedIntoHttp2() throws Exception {
+        Expected e = expected("h2c-upgrade");
+        String topic = publish("h2c-upgrade", e);
+        int port = LocalServers.freePort();
+        Path log = startGoServer(port, dir.resolve("upgrade.log"));
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults());
+
+        assertAllFramed(s, sessions("h2c-upgrade", e));
+        assertThat(count(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null)).isEqualTo(e.paths());
+    }
+
+    @Test
+    void grpcCallsReplayOnceEachJudgedByFraming() throws Exception {
+        Expected e = expected("grpc-calls");
+        String topic = publish("grpc-calls", e);
+        int port = LocalServers.freePort();
+        Path log = dir.resolve("grpc.log");
+        startGrpcServer(port, log);
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults());
+
+        assertAllFramed(s, sessions("grpc-calls", e));
+        assertThat(grpcCalls(log)).isEqualTo(e.paths());
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
