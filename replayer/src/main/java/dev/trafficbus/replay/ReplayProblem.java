@@ -80,6 +80,10 @@ public enum ReplayProblem {
     HTTP_UNPARSED("http-unparsed"),
     /** A request head larger than the reader keeps: the rest passes through. */
     HTTP_HEAD_TOO_LARGE("http-head-too-large"),
+    /** An HTTP/2 session captured without its start (no preface, no HPACK table): replayed as captured. */
+    HTTP_MID_CONNECTION("http-mid-connection"),
+    /** A request (HTTP/1.x) or stream (HTTP/2) left out by --http-allow-url, --http-deny-url or --http-allow-method. */
+    REQUEST_FILTERED("request-filtered"),
     /** A request the --middleware program left out (a later request came back first): not sent. */
     MIDDLEWARE_DROPPED("middleware-dropped"),
     /** A request the --middleware program returned nothing for within --middleware-timeout: not sent. */

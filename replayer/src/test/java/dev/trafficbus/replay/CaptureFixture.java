@@ -108,6 +108,11 @@ public final class CaptureFixture {
         return new CaptureFixture(packets, expected);
     }
 
+    /** The same capture with only the packets {@code keep} accepts. */
+    CaptureFixture filtered(java.util.function.Predicate<Packet> keep) {
+        return new CaptureFixture(packets.stream().filter(keep).toList(), expected);
+    }
+
     /** Capture time of each session's SYN by client port, in capture order. */
     Map<Integer, Long> synTimes() {
         Map<Integer, Long> m = new LinkedHashMap<>();

@@ -231,7 +231,83 @@ class Http2ReplayTest {
         assertThat(grpcCalls(log)).isEqualTo(e.paths());
     }
 
-    static String text(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
+    static ReplayOptions setHeader(String header) {
+        return ReplayOptions.defaults().withHttp(dev.trafficbus.replay.http.HttpRewriteRules.none().setHeader(header));
+    }
+
+    @Test
+    void aHeaderRewriteReachesNginxOnEveryHttp2Request() throws Exception {
+        Expected e = expected("h2c-nginx");
+        String topic = "tb.capture.h2c-nginx.rewrite";
+        kafka.createTopic(topic, 2);
+        CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "rw", 1);
+        Path prefix = dir.resolve("nginx-rewrite");
+        int port = startNginx(prefix);
+
+        ReplaySummary s = replay(topic, port, setHeader("X-TB: rewritten"));
+
+        assertAllFramed(s, sessions("h2c-nginx", e));
+        List<String> log = Files.readAllLines(prefix.resolve("logs/access.log"));
+        assertThat(log).hasSize((int) e.requests());
+        assertThat(log).allMatch(l -> l.endsWith(" rewritten"), "every request carries the header");
+        assertThat(count(prefix.resolve("logs/access.log"), l -> l.split(" ")[1])).isEqualTo(e.paths());
+    }
+
+    @Test
+    void aServerWithATinyHeaderTableStillReadsTheReencodedRequests() throws Exception {
+        // Go's server announces SETTINGS_HEADER_TABLE_SIZE 64: the client's captured encoding (a 4096-byte table)
+        // would not decode there; the replay's own encoding uses no table.
+        Expected e = expected("h2c-nginx");
+        String topic = "tb.capture.h2c-nginx.tiny-table";
+        kafka.createTopic(topic, 2);
+        CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "tiny", 1);
+        int port = LocalServers.freePort();
+        Path log = startGoServer(port, dir.resolve("tiny-table.log"), "-header-table", "64");
+
+        ReplaySummary s = replay(topic, port, setHeader("X-TB: tiny"));
+
+        assertAllFramed(s, sessions("h2c-nginx", e));
+        Map<String, Long> got = count(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null);
+        assertThat(got).isEqualTo(e.paths());
+        assertThat(Files.readAllLines(log).stream().filter(l -> l.startsWith("request "))).allMatch(l -> l.endsWith("x-tb=tiny"));
+    }
+
+    @Test
+    void aSessionCapturedMidConnectionIsCountedAndReplayedAsCaptured() throws Exception {
+        Expected e = expected("h2c-nginx");
+        CaptureFixture all = CaptureFixture.packetsOf("h2c-nginx", e.port());
+        // The last connection (h2load's second client), from its tenth client segment with data on: its preface,
+        // SETTINGS and the requests that filled the client's HPACK table are not in the capture.
+        int port = all.packets.stream().filter(CaptureFixture.Packet::clientSyn).reduce((a, b) -> b).orElseThrow()
+                .clientPort();
+        int[] dataSegments = {0};
+        CaptureFixture cut = all.filtered(p -> p.clientPort() == port && (!p.clientToServer()
+                ? dataSegments[0] >= 10 : ++dataSegments[0] > 10 && p.ip().length > 52));
+        String topic = "tb.capture.h2c-nginx.mid";
+        kafka.createTopic(topic, 1);
+        cut.publish(kafka.bootstrapServers(), topic, "mid", 1);
+        int target = startNginx(dir.resolve("nginx-mid"));
+
+        ReplaySummary s = replay(topic, target, setHeader("X-TB: mid"));
+
+        assertThat(s.problemsByReason()).as(s.summaryLine()).containsEntry("http-mid-connection", 1L);
+        assertThat(s.messagesSent()).as(s.summaryLine()).isPositive();
+    }
+
+    @Test
+    void aHeaderRewriteReachesTheGrpcServerOnEveryCall() throws Exception {
+        Expected e = expected("grpc-calls");
+        String topic = "tb.capture.grpc-calls.rewrite";
+        kafka.createTopic(topic, 2);
+        CaptureFixture.packetsOf("grpc-calls", e.port()).publish(kafka.bootstrapServers(), topic, "rw", 1);
+        int port = LocalServers.freePort();
+        Path log = dir.resolve("grpc-rewrite.log");
+        startGrpcServer(port, log);
+
+        ReplaySummary s = replay(topic, port, setHeader("X-TB: grpc"));
+
+        assertAllFramed(s, sessions("grpc-calls", e));
+        assertThat(grpcCalls(log)).isEqualTo(e.paths());
+        assertThat(Files.readAllLines(log).stream().filter(l -> l.startsWith("call "))).allMatch(l -> l.endsWith("x-tb=grpc"));
     }
 }

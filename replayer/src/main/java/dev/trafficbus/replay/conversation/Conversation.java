@@ -159,7 +159,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             } else if (h2Upgrade) {
                 int at = responses.passedAt();
                 protocol = Protocol.HTTP2;
-                h2 = new Http2Session(true);
+                h2 = new Http2Session(Http2Session.Start.UPGRADE);
                 upgradeAnswered = true;
                 requests = null;
                 responses = null;
@@ -297,9 +297,10 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
 
     private void detect(byte[] b, int off, int len) {
         byte first = b[off];
-        if (Http2Reader.startsWithPreface(b, off, len) && earlyLen >= 0) {
+        boolean preface = Http2Reader.startsWithPreface(b, off, len);
+        if ((preface || Http2Reader.framesExactly(b, off, len)) && earlyLen >= 0) {
             protocol = Protocol.HTTP2;
-            h2 = new Http2Session(false);
+            h2 = new Http2Session(preface ? Http2Session.Start.PREFACE : Http2Session.Start.MID_CONNECTION);
             if (earlyLen > 0) {
                 serverFrames(early, 0, earlyLen);
             }

@@ -6,18 +6,26 @@ package dev.trafficbus.replay.conversation;
  * first bytes of the small control frames the {@link Owner} reads (SETTINGS, WINDOW_UPDATE, RST_STREAM,
  * GOAWAY), kept in one buffer made once. Single-threaded; allocates nothing while reading.
  */
-final class Http2Reader {
-    static final int DATA = 0;
-    static final int HEADERS = 1;
-    static final int RST_STREAM = 3;
-    static final int SETTINGS = 4;
-    static final int GOAWAY = 7;
-    static final int WINDOW_UPDATE = 8;
-    static final int FLAG_END_STREAM = 0x1;
-    static final int FLAG_ACK = 0x1;
+public final class Http2Reader {
+    /** Frame types and flags (RFC 9113 section 6). */
+    public static final int DATA = 0;
+    public static final int HEADERS = 1;
+    public static final int RST_STREAM = 3;
+    public static final int SETTINGS = 4;
+    public static final int GOAWAY = 7;
+    public static final int WINDOW_UPDATE = 8;
+    public static final int CONTINUATION = 9;
+    public static final int FLAG_END_STREAM = 0x1;
+    public static final int FLAG_ACK = 0x1;
+    public static final int FLAG_END_HEADERS = 0x4;
+    public static final int FLAG_PADDED = 0x8;
+    public static final int FLAG_PRIORITY = 0x20;
+    /** The largest frame every peer must accept (SETTINGS_MAX_FRAME_SIZE's initial value). */
+    public static final int MIN_MAX_FRAME = 16_384;
 
     /** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": the client's first bytes. */
     static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    public static final int PREFACE_LENGTH = 24;
 
     /** Told about each complete frame. */
     interface Owner {
@@ -41,14 +49,14 @@ final class Http2Reader {
     private int flags;
     private int stream;
 
-    /** {@code client}: the direction starts with the connection preface. */
-    Http2Reader(Owner owner, boolean client) {
+    /** {@code preface}: the direction starts with the connection preface. */
+    Http2Reader(Owner owner, boolean preface) {
         this.owner = owner;
-        this.prefaceSeen = client ? 0 : PREFACE.length;
+        this.prefaceSeen = preface ? 0 : PREFACE.length;
     }
 
     /** True when {@code b[off, off+len)} starts like the connection preface (as far as it goes, at least 4 bytes). */
-    static boolean startsWithPreface(byte[] b, int off, int len) {
+    public static boolean startsWithPreface(byte[] b, int off, int len) {
         int n = Math.min(len, PREFACE.length);
         if (n < 4) {
             return false;
@@ -59,6 +67,30 @@ final class Http2Reader {
             }
         }
         return true;
+    }
+
+    /**
+     * True when {@code b[off, off+len)} is one or more whole HTTP/2 frames and nothing else, each of a known type
+     * on a stream its type allows: a connection captured without its start (no preface) still shows as HTTP/2.
+     */
+    public static boolean framesExactly(byte[] b, int off, int len) {
+        int at = off;
+        int end = off + len;
+        int frames = 0;
+        while (end - at >= 9) {
+            int n = ((b[at] & 0xFF) << 16) | ((b[at + 1] & 0xFF) << 8) | (b[at + 2] & 0xFF);
+            int t = b[at + 3] & 0xFF;
+            int id = ((b[at + 5] & 0xFF) << 24) | ((b[at + 6] & 0xFF) << 16) | ((b[at + 7] & 0xFF) << 8) | (b[at + 8] & 0xFF);
+            boolean connection = t == SETTINGS || t == 6 || t == GOAWAY;
+            boolean onStream = t == DATA || t == HEADERS || t == 2 || t == RST_STREAM || t == CONTINUATION;
+            if (id < 0 || t > CONTINUATION || (connection && id != 0) || (onStream && id == 0)
+                    || n > end - at - 9) {
+                return false;
+            }
+            at += 9 + n;
+            frames++;
+        }
+        return frames > 0 && at == end;
     }
 
     /** The bytes could not be read as HTTP/2 (no preface, or a server talking HTTP/1.x). */

@@ -29,14 +29,21 @@ final class Http2Session implements Http2Reader.Owner {
     private long streamsEnded;
     private long resets;
 
-    /**
-     * @param upgraded the connection was upgraded from HTTP/1.1 ({@code Upgrade: h2c}): stream 1 is the
-     *                 upgrading request, sent and awaiting its answer, and the server's frames start right away
-     */
-    Http2Session(boolean upgraded) {
-        client = new Http2Reader(this, true);
+    /** How the session's frames were found. */
+    enum Start {
+        /** The client's preface. */
+        PREFACE,
+        /** {@code Upgrade: h2c} answered 101: stream 1 is the upgrading request, awaiting its answer. */
+        UPGRADE,
+        /** Frames without a preface: a capture begun mid-connection (the SETTINGS are long past). */
+        MID_CONNECTION
+    }
+
+    Http2Session(Start start) {
+        client = new Http2Reader(this, start != Start.MID_CONNECTION);
         server = new Http2Reader(this, false);
-        if (upgraded) {
+        serverSettings = start == Start.MID_CONNECTION;
+        if (start == Start.UPGRADE) {
             int k = add(1);
             states[k] = CLIENT_ENDED;
             awaited++;

@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.http;
 
 import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.conversation.Http2Reader;
 import dev.trafficbus.replay.middleware.Middleware;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
  * recording, the production responses from the capture, and pairs them by order (HTTP/1.x answers in
  * request order, also when pipelined). Runs on the session's event loop.
  */
-public final class HttpExchanges implements HttpRequestStream.Listener {
+public final class HttpExchanges implements HttpRequestStream.Listener, Http2RequestStream.Listener {
     /** One request as sent, with when it was captured and sent. */
     public static final class Request {
         public final String method;
@@ -47,6 +48,9 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     }
 
     private final HttpRequestStream stream;
+    private final HttpRewriteRules rules;
+    /** The client's HTTP/2 frames, from its preface (prior knowledge, or after an Upgrade: h2c); else null. */
+    private Http2RequestStream h2;
     private final boolean record;
     private int sentRequests;
     private final List<Request> requests = new ArrayList<>();
@@ -65,6 +69,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     public HttpExchanges(HttpRewriteRules rules, boolean record, Middleware middleware) {
         this.middleware = middleware;
         this.stream = new HttpRequestStream(rules, this);
+        this.rules = rules;
         this.record = record;
         this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
         this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
@@ -76,6 +81,17 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
      */
     public byte[] rewrite(byte[] message, long tsMicros) {
         messageTsMicros = tsMicros;
+        if (h2 == null && (stream.requests() == 0 || stream.passReason() == ReplayProblem.HTTP_UPGRADE)
+                && stream.passReason() != ReplayProblem.NOT_HTTP) {
+            if (Http2Reader.startsWithPreface(message, 0, message.length)) {
+                h2 = new Http2RequestStream(rules, this, false);
+            } else if (stream.requests() == 0 && Http2Reader.framesExactly(message, 0, message.length)) {
+                h2 = new Http2RequestStream(rules, this, true);
+            }
+        }
+        if (h2 != null) {
+            return h2.rewrite(message);
+        }
         if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
             if (!(middleware.request(message, tsMicros) instanceof Middleware.Passed passed)) {
                 return null;
@@ -115,12 +131,12 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
 
     /** True once a request was recognised in the client stream. */
     public boolean isHttp() {
-        return stream.isHttp();
+        return stream.isHttp() || h2 != null;
     }
 
     /** Why the client stream was passed through untouched, or null. */
     public ReplayProblem passReason() {
-        return stream.passReason();
+        return h2 != null ? h2.passReason() : stream.passReason();
     }
 
     public List<Request> requests() {
@@ -150,6 +166,12 @@ public final class HttpExchanges implements HttpRequestStream.Listener {
     @Override
     public void request(String method, String url, String version, List<String[]> headers) {
         requests.add(new Request(method, url, record ? headers : List.of(), messageTsMicros, record));
+    }
+
+    @Override
+    public boolean request(int id, String method, String url, List<String[]> headers) {
+        requests.add(new Request(method, url, record ? headers : List.of(), messageTsMicros, false));
+        return true;
     }
 
     @Override
