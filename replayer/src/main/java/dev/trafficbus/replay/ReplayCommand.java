@@ -107,6 +107,20 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--http-host", paramLabel = "HOST", description = "Replace the Host header of every HTTP request.")
     String httpHost;
 
+    @Option(names = "--http-allow-url", paramLabel = "REGEX",
+            description = "Replay only HTTP requests (HTTP/2 streams, gRPC calls: /package.Service/Method) whose captured "
+                    + "target matches; the others are counted as request-filtered (repeatable: any).")
+    List<String> httpAllowUrls = new ArrayList<>();
+
+    @Option(names = "--http-deny-url", paramLabel = "REGEX",
+            description = "Leave out HTTP requests whose captured target matches, counted as request-filtered (repeatable).")
+    List<String> httpDenyUrls = new ArrayList<>();
+
+    @Option(names = "--http-allow-method", paramLabel = "METHOD",
+            description = "Replay only HTTP requests of this method, e.g. GET; the others are counted as request-filtered "
+                    + "(repeatable: any).")
+    List<String> httpAllowMethods = new ArrayList<>();
+
     @Option(names = "--middleware", paramLabel = "'CMD ARGS'",
             description = "Send every HTTP request through this program first (GoReplay's middleware protocol: one hex line "
                     + "per message on its stdin, the possibly changed request back on its stdout; a request not returned is "
@@ -327,6 +341,9 @@ public final class ReplayCommand implements Callable<Integer> {
         if (httpHost != null) {
             rules.host(httpHost);
         }
+        httpAllowUrls.forEach(rules::allowUrl);
+        httpDenyUrls.forEach(rules::denyUrl);
+        httpAllowMethods.forEach(rules::allowMethod);
         return rules;
     }
 }

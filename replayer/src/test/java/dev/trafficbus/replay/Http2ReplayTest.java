@@ -172,13 +172,24 @@ class Http2ReplayTest {
 
     /** testdata/grpc-greeter.py serving on {@code port}; its calls are logged to {@code log}. */
     void startGrpcServer(int port, Path log) throws Exception {
+        processes.add(grpcServer(port, log));
+    }
+
+    /** Starts testdata/grpc-greeter.py on {@code port} (Debian's python3-grpcio); the caller stops it. */
+    static Process grpcServer(int port, Path log) throws Exception {
         String python = LocalServers.executable("python3", "python3");
-        Process check = new ProcessBuilder("/usr/bin/python3", "-c", "import grpc").redirectErrorStream(true).start();
+        Process check = new ProcessBuilder(python, "-c", "import grpc").redirectErrorStream(true).start();
         org.junit.jupiter.api.Assumptions.assumeTrue(check.waitFor() == 0,
                 "python3-grpcio is not installed (Debian package python3-grpcio); this test did not run");
-        processes.add(new ProcessBuilder(python, CaptureFixture.testdata().resolve("grpc-greeter.py").toString(),
-                "serve", Integer.toString(port)).redirectErrorStream(true).redirectOutput(log.toFile()).start());
-        LocalServers.waitForPort(port);
+        Process p = new ProcessBuilder(python, CaptureFixture.testdata().resolve("grpc-greeter.py").toString(),
+                "serve", Integer.toString(port)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            LocalServers.waitForPort(port);
+        } catch (IllegalStateException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+        return p;
     }
 
     static Map<String, Long> grpcCalls(Path log) throws Exception {

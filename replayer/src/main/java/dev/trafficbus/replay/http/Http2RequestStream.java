@@ -65,6 +65,7 @@ final class Http2RequestStream {
     private final IntSet dropped = new IntSet();
     private ReplayProblem passReason;
     private int requests;
+    private int filtered;
 
     /** {@code midConnection}: the capture lacks the connection's start; its bytes pass as captured. */
     Http2RequestStream(HttpRewriteRules rules, Listener listener, boolean midConnection) {
@@ -84,6 +85,11 @@ final class Http2RequestStream {
     /** Requests (streams opened) seen so far. */
     int requests() {
         return requests;
+    }
+
+    /** Streams left out by the filters so far. */
+    int filtered() {
+        return filtered;
     }
 
     /** Why the rest is passed as captured, or null. */
@@ -260,6 +266,10 @@ final class Http2RequestStream {
         requests++;
         CharSequence path = headers.path();
         String url = path == null ? "" : path.toString();
+        if (!rules.admits(method.toString(), url)) {
+            filtered++;
+            return false;
+        }
         List<String[]> list = new ArrayList<>(headers.size());
         for (Map.Entry<CharSequence, CharSequence> h : headers) {
             if (h.getKey().length() > 0 && h.getKey().charAt(0) != ':') {

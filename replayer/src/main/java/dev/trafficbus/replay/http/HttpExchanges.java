@@ -77,7 +77,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
 
     /**
      * Rewrites one captured client message (captured at {@code tsMicros}); null when the middleware did not return
-     * it (counted there): it is not to be sent. A message that starts a request goes through the middleware first.
+     * it (counted there) or the filters left out all it held: it is not to be sent. A message that starts a request goes through the middleware first.
      */
     public byte[] rewrite(byte[] message, long tsMicros) {
         messageTsMicros = tsMicros;
@@ -90,7 +90,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
             }
         }
         if (h2 != null) {
-            return h2.rewrite(message);
+            return nothingLeft(message, h2.rewrite(message));
         }
         if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
             if (!(middleware.request(message, tsMicros) instanceof Middleware.Passed passed)) {
@@ -98,7 +98,17 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
             }
             message = passed.bytes();
         }
-        return stream.rewrite(message);
+        return nothingLeft(message, stream.rewrite(message));
+    }
+
+    /** Null (not to be sent, no answer to await) when the filters left out everything the message held. */
+    private static byte[] nothingLeft(byte[] message, byte[] out) {
+        return out.length == 0 && message.length > 0 ? null : out;
+    }
+
+    /** Requests and streams left out by the filters. */
+    public int filtered() {
+        return stream.filtered() + (h2 == null ? 0 : h2.filtered());
     }
 
     /** The requests rewritten so far and not sent yet were written now. */

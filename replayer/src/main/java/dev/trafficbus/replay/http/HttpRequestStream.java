@@ -39,6 +39,9 @@ public final class HttpRequestStream {
     private boolean sawHttp;
     private ReplayProblem passReason;
     private int requests;
+    private int filtered;
+    /** The current request was left out by the filters: its head and body are not sent. */
+    private boolean leftOut;
     private byte prev1;
     private byte prev2;
 
@@ -56,6 +59,11 @@ public final class HttpRequestStream {
     /** Requests recognised so far. */
     public int requests() {
         return requests;
+    }
+
+    /** Requests left out by the filters so far. */
+    public int filtered() {
+        return filtered;
     }
 
     /** Why the stream is passed through untouched (e.g. "not-http", "http-upgrade"), or null. */
@@ -189,7 +197,10 @@ public final class HttpRequestStream {
         requests++;
         String method = first[0];
         String url = first[1];
-        if (rules.isEmpty()) {
+        leftOut = !rules.admits(method, url);
+        if (leftOut) {
+            filtered++;
+        } else if (rules.isEmpty()) {
             out.write(raw, 0, raw.length);
         } else {
             url = rules.url(url);
@@ -202,7 +213,7 @@ public final class HttpRequestStream {
             sb.append("\r\n");
             out.writeBytes(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
         }
-        if (listener != null) {
+        if (listener != null && !leftOut) {
             listener.request(method, url, first[2], headers);
         }
         frame(method, headers);
@@ -259,7 +270,9 @@ public final class HttpRequestStream {
         }
         boolean complete = j < m.length;
         int endExclusive = complete ? j + 1 : m.length;
-        out.write(m, i, endExclusive - i);
+        if (!leftOut) {
+            out.write(m, i, endExclusive - i);
+        }
         pending.write(m, i, endExclusive - i);
         if (!complete) {
             return endExclusive;
@@ -294,6 +307,9 @@ public final class HttpRequestStream {
     }
 
     private void body(byte[] m, int off, int len, ByteArrayOutputStream out) {
+        if (leftOut) {
+            return;
+        }
         out.write(m, off, len);
         if (listener != null && len > 0) {
             listener.body(m, off, len);
@@ -302,6 +318,10 @@ public final class HttpRequestStream {
 
     private void endRequest() {
         mode = Mode.HEAD;
+        if (leftOut) {
+            leftOut = false;
+            return;
+        }
         if (listener != null) {
             listener.end();
         }

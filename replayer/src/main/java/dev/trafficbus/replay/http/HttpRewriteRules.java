@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * What to change in each replayed HTTP/1.x request: headers set or removed, the request target rewritten by a
- * regular expression, the Host header replaced. Bodies and framing headers stay as captured.
+ * What to change in each replayed HTTP request (HTTP/1.x, and HTTP/2 streams): headers set or removed, the
+ * request target rewritten by a regular expression, the Host header replaced; and which requests to leave out,
+ * by their captured target and method. Bodies and framing headers stay as captured.
  */
 public final class HttpRewriteRules {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -21,6 +22,9 @@ public final class HttpRewriteRules {
     private Pattern urlPattern;
     private String urlReplacement;
     private String host;
+    private final List<Pattern> allowUrls = new ArrayList<>();
+    private final List<Pattern> denyUrls = new ArrayList<>();
+    private final List<String> allowMethods = new ArrayList<>();
 
     /** No change at all. */
     public static HttpRewriteRules none() {
@@ -29,7 +33,53 @@ public final class HttpRewriteRules {
 
     /** True when no rule is set. */
     public boolean isEmpty() {
-        return setHeaders.isEmpty() && removeHeaders.isEmpty() && urlPattern == null && host == null;
+        return setHeaders.isEmpty() && removeHeaders.isEmpty() && urlPattern == null && host == null && !filters();
+    }
+
+    /** Replays only requests whose captured target (path and query; a gRPC call's /package.Service/Method) matches. */
+    public HttpRewriteRules allowUrl(String regex) {
+        allowUrls.add(pattern("--http-allow-url", regex));
+        return this;
+    }
+
+    /** Leaves out requests whose captured target matches. */
+    public HttpRewriteRules denyUrl(String regex) {
+        denyUrls.add(pattern("--http-deny-url", regex));
+        return this;
+    }
+
+    /** Replays only requests of this method (repeatable: any of them). */
+    public HttpRewriteRules allowMethod(String method) {
+        String m = method == null ? "" : method.trim();
+        if (!TOKEN.matcher(m).matches()) {
+            throw new UserInputException("--http-allow-method '" + method + "' is not a method name, e.g. GET or POST");
+        }
+        allowMethods.add(m);
+        return this;
+    }
+
+    /** True when some request may be left out. */
+    boolean filters() {
+        return !allowUrls.isEmpty() || !denyUrls.isEmpty() || !allowMethods.isEmpty();
+    }
+
+    /** Whether a request of {@code method} for the captured {@code target} is replayed. */
+    boolean admits(String method, String target) {
+        if (!allowMethods.isEmpty() && !allowMethods.contains(method)) {
+            return false;
+        }
+        if (!allowUrls.isEmpty() && allowUrls.stream().noneMatch(p -> p.matcher(target).find())) {
+            return false;
+        }
+        return denyUrls.stream().noneMatch(p -> p.matcher(target).find());
+    }
+
+    private static Pattern pattern(String option, String regex) {
+        try {
+            return Pattern.compile(regex == null ? "" : regex);
+        } catch (PatternSyntaxException e) {
+            throw new UserInputException(option + ": '" + regex + "' is not a regular expression: " + e.getDescription(), e);
+        }
     }
 
     /** Sets header {@code 'Name: value'} on every request (replacing any header of that name). */

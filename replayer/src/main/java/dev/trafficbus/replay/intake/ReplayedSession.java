@@ -61,6 +61,9 @@ public abstract class ReplayedSession implements SessionEvents {
             if (http.passReason() != null && http.isHttp()) {
                 c.problem(http.passReason());
             }
+            if (http.filtered() > 0) {
+                c.problem(ReplayProblem.REQUEST_FILTERED, http.filtered());
+            }
             if (ctx.responses() != null && http.isHttp()) {
                 ctx.responses().publish(source, key.id(), key.copy(), http, error == null ? null : error.label());
             }

@@ -350,8 +350,7 @@ final class TcpSession extends ReplayedSession {
                         }
                         rateTurn.taken();
                         setStarved(false);
-                        send(m, now);
-                        state = State.AWAITING_ANSWER;
+                        state = send(m, now) ? State.AWAITING_ANSWER : State.SENDING;
                     } else if (end != null) {
                         setStarved(false);
                         if (serverRst) {
@@ -423,12 +422,18 @@ final class TcpSession extends ReplayedSession {
         return SessionOutcome.REPLAYED;
     }
 
-    private void send(CapturedMessage m, long now) {
+    /** Sends the next message; false when nothing of it is to be sent (filters, middleware): no answer to await. */
+    private boolean send(CapturedMessage m, long now) {
         awaiting = nextToSend++;
         int len = m.bytes.length;
         // Rewritten when sent, so the requests it holds are known to be sent now. The bytes go into our own
         // sequence space: a rewrite that changes the length moves every later sequence number with it.
         byte[] bytes = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
+        if (bytes == null) {
+            m.bytes = null;
+            engine.pendingBytes.addAndGet(-len);
+            return false;
+        }
         sender.append(bytes);
         conversation.sent(bytes, 0, bytes.length, now);
         engine.answers.sent(m, conversation);
@@ -449,6 +454,7 @@ final class TcpSession extends ReplayedSession {
             firstKept = awaiting;
         }
         sender.pump(now);
+        return true;
     }
 
     private void fail(ReplayProblem reason, boolean reset) {
