@@ -363,6 +363,52 @@ class SubscriptionTopologyTest {
         return s.client(TestSession.PSH | TestSession.ACK, data);
     }
 
+    /** An h2c session (prior knowledge): preface and SETTINGS, then the first request's HEADERS, split. */
+    private TestSession h2Session(int port, String method, String path) throws Exception {
+        io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
+        new io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder().encodeHeaders(1,
+                new io.netty.handler.codec.http2.DefaultHttp2Headers().method(method).scheme("http").authority("t")
+                        .path(path).add("user-agent", "h2/1"), block);
+        java.io.ByteArrayOutputStream c = new java.io.ByteArrayOutputStream();
+        c.writeBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        c.writeBytes(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // SETTINGS
+        int n = block.readableBytes();
+        c.writeBytes(new byte[] {0, 0, (byte) n, 1, 0x5, 0, 0, 0, 1}); // HEADERS, END_STREAM | END_HEADERS
+        byte[] b = new byte[n];
+        block.readBytes(b);
+        c.writeBytes(b);
+        byte[] all = c.toByteArray();
+        clock += 10_000;
+        return TestSession.of(port, clock).handshake().client(TestSession.PSH | TestSession.ACK, Arrays.copyOf(all, 20))
+                .client(TestSession.PSH | TestSession.ACK, Arrays.copyOfRange(all, 20, all.length))
+                .server(TestSession.PSH | TestSession.ACK, new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}).close();
+    }
+
+    @ParameterizedTest(name = "up to {0} packets per record")
+    @ValueSource(ints = {1, 4})
+    void httpRulesDecideAnHttp2SessionOnItsFirstRequest(int batch) throws Exception {
+        this.batch = batch;
+        start("""
+                name: a
+                sources: [web1]
+                filter:
+                  http:
+                    methods: [GET, POST]
+                    allow-url: ['^/api/']
+                    deny-url: ['^/api/admin']
+                    allow-header: ['^Host: t$']
+                """);
+        pipe("web1", h2Session(42101, "GET", "/api/items?page=1"), h2Session(42102, "GET", "/api/admin/users"),
+                h2Session(42103, "GET", "/other"), h2Session(42104, "DELETE", "/api/x"),
+                h2Session(42105, "POST", "/api/form"));
+        assertThat(ports(out("a"))).containsExactlyInAnyOrder(42101, 42105);
+        SubscriptionCounters c = counters.of("a");
+        assertThat(c.sessionsDropped("http-deny-url")).isEqualTo(1);
+        assertThat(c.sessionsDropped("http-allow-url")).isEqualTo(1);
+        assertThat(c.sessionsDropped("http-method")).isEqualTo(1);
+        assertThat(c.sessionsKept()).isEqualTo(2);
+    }
+
     @ParameterizedTest(name = "up to {0} packets per record")
     @ValueSource(ints = {1, 4})
     void httpHeaderRuleAndNonHttpSessions(int batch) {

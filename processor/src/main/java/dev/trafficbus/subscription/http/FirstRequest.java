@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * Puts the client's segments of a session back in sequence order (duplicates and overlaps tolerated, bounded
- * in size) and looks for the head of the first request in the contiguous start of the stream.
+ * in size) and looks for the head of the first request in the contiguous start of the stream: an HTTP/1
+ * request line and headers, or after an HTTP/2 preface the first HEADERS block ({@link Http2FirstRequest}).
  */
 public final class FirstRequest {
     /** Where the search stands. */
@@ -15,7 +16,7 @@ public final class FirstRequest {
         FOUND,
         /** Not enough contiguous bytes yet. */
         NEED_MORE,
-        /** The client's first bytes are not an HTTP/1 request line. */
+        /** The client's first bytes are neither an HTTP/1 request line nor an HTTP/2 request. */
         NOT_HTTP,
         /** No end of head within the size bound. */
         TOO_LARGE
@@ -84,6 +85,15 @@ public final class FirstRequest {
             if (have == maxBytes) {
                 break;
             }
+        }
+        int preface = Http2FirstRequest.preface(stream, have);
+        if (preface >= 0) {
+            if (preface == 0) {
+                return Outcome.NEED_MORE;
+            }
+            Http2FirstRequest.Result r = Http2FirstRequest.search(stream, have);
+            head = r.head();
+            return r.outcome() == Outcome.NEED_MORE && have >= maxBytes ? Outcome.TOO_LARGE : r.outcome();
         }
         if (!looksLikeRequestLine(stream, have)) {
             return Outcome.NOT_HTTP;
