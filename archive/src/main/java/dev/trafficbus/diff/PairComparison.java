@@ -18,8 +18,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Compares the replayed response of one record with the production one: status, headers, then body (with its
- * gzip/deflate Content-Encoding undone).
+ * Compares the replayed response of one record with the production one: status, headers (for HTTP/2 the
+ * trailers too, gRPC's grpc-status among them), then body (with its gzip/deflate Content-Encoding undone): JSON
+ * field by field, gRPC messages field by field on the protobuf wire format ({@link GrpcMessages}).
  */
 public final class PairComparison {
     /** Kinds of result; every pair has exactly one. */
@@ -132,8 +133,9 @@ public final class PairComparison {
         if (Arrays.equals(p, r)) {
             return;
         }
-        JsonNode pj = parseJson(p);
-        JsonNode rj = pj == null ? null : parseJson(r);
+        boolean grpc = GrpcMessages.isGrpc(production) || GrpcMessages.isGrpc(replayed);
+        JsonNode pj = grpc ? GrpcMessages.read(p) : parseJson(p);
+        JsonNode rj = pj == null ? null : grpc ? GrpcMessages.read(r) : parseJson(r);
         if (pj != null && rj != null) {
             JsonComparison.Result result = json.compare(pj, rj);
             out.addAll(result.shown());

@@ -148,4 +148,44 @@ class PairComparisonTest {
         // The per-field counts say which fields differ in how many pairs: all 25 fields, not the first 20.
         assertThat(tally.endpoints().get(0).differencesByField()).hasSize(25).containsEntry("body $.f24", 1L);
     }
+
+    /** One gRPC message: field 1 a string, field 2 a varint, field 3 a nested message with field 1. */
+    private static byte[] grpc(String text, int number, int nested) {
+        byte[] t = text.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+        m.write(0x0a);
+        m.write(t.length);
+        m.writeBytes(t);
+        m.write(0x10);
+        m.write(number);
+        m.writeBytes(new byte[] {0x1a, 2, 0x08, (byte) nested});
+        byte[] msg = m.toByteArray();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(new byte[] {0, 0, 0, 0, (byte) msg.length});
+        out.writeBytes(msg);
+        return out.toByteArray();
+    }
+
+    private static HttpSide grpcSide(String grpcStatus, byte[]... messages) {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (byte[] m : messages) {
+            body.writeBytes(m);
+        }
+        return new HttpSide(200, List.of(new HttpSide.Header("content-type", "application/grpc"),
+                new HttpSide.Header("grpc-status", grpcStatus)), body.toByteArray(), false, -1);
+    }
+
+    @Test
+    void grpcMessagesCompareFieldByFieldOnTheWireFormatAndGrpcStatusAsAHeader() {
+        PairComparison.Result same = compare(grpcSide("0", grpc("tick", 3, 1), grpc("tick", 2, 1)),
+                grpcSide("0", grpc("tick", 3, 1), grpc("tick", 2, 1)));
+        assertThat(same.outcome()).isEqualTo(PairComparison.Outcome.EQUAL);
+        PairComparison.Result r = compare(grpcSide("0", grpc("tick", 3, 1), grpc("tick", 2, 1)),
+                grpcSide("5", grpc("tock", 3, 1), grpc("tick", 2, 7)));
+        assertThat(r.outcome()).isEqualTo(PairComparison.Outcome.DIFFERENT);
+        assertThat(r.differences()).extracting(Difference::describe).containsExactly(
+                "header grpc-status: production 0, replayed 5",
+                "body $[0]['1']: production \"tick\", replayed \"tock\"",
+                "body $[1]['3']['1']: production 1, replayed 7");
+    }
 }

@@ -284,6 +284,41 @@ class Http2ReplayTest {
     }
 
     @Test
+    void responseRecordsHoldEachGrpcCallsAnswersFromBothServers() throws Exception {
+        Expected e = expected("grpc-calls");
+        String topic = "tb.capture.grpc-calls.responses";
+        kafka.createTopic(topic, 2);
+        CaptureFixture.packetsOf("grpc-calls", e.port()).publish(kafka.bootstrapServers(), topic, "grpc", 1);
+        String responses = "tb.responses.grpc-h2";
+        kafka.createTopic(responses, 1);
+        int port = LocalServers.freePort();
+        startGrpcServer(port, dir.resolve("grpc-responses.log"));
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults().withResponses(responses, "h2run"));
+
+        assertAllFramed(s, sessions("grpc-calls", e));
+        List<com.fasterxml.jackson.databind.JsonNode> records =
+                TestKafka.readJson(kafka.bootstrapServers(), responses, (int) e.requests());
+        assertThat(records).hasSize((int) e.requests());
+        Map<String, Long> endpoints = new TreeMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode r : records) {
+            endpoints.merge(r.path("endpoint").asText(), 1L, Long::sum);
+            assertThat(r.path("error").isNull()).as(r.toString()).isTrue();
+            for (String side : List.of("replayed", "production")) {
+                com.fasterxml.jackson.databind.JsonNode answer = r.path(side);
+                assertThat(answer.path("status").asInt()).as(side + " " + r).isEqualTo(200);
+                assertThat(answer.path("headers").toString()).as(side).contains("[\"grpc-status\",\"0\"]");
+                assertThat(java.util.Base64.getDecoder().decode(answer.path("bodyBase64").asText()))
+                        .as(side + " holds the gRPC messages").isNotEmpty();
+            }
+            // The same service answered both: the same messages on the wire.
+            assertThat(r.path("replayed").path("bodyBase64").asText())
+                    .isEqualTo(r.path("production").path("bodyBase64").asText());
+        }
+        assertThat(endpoints).containsEntry("POST /tb.test.Greeter/SayHello", e.paths().get("/tb.test.Greeter/SayHello"));
+    }
+
+    @Test
     void aSessionCapturedMidConnectionIsCountedAndReplayedAsCaptured() throws Exception {
         Expected e = expected("h2c-nginx");
         CaptureFixture all = CaptureFixture.packetsOf("h2c-nginx", e.port());

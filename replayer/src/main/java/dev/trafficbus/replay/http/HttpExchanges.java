@@ -60,6 +60,16 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
     private final HttpResponseStream productionStream;
     private long messageTsMicros;
     private final Middleware middleware;
+    // HTTP/2: answers read per stream, placed at their request's index.
+    private Http2ResponseStream replayedH2;
+    private Http2ResponseStream productionH2;
+    private final java.util.Map<Integer, Integer> streamIndex = new java.util.HashMap<>();
+    /** Production answers read from the capture before the replay reached their request. */
+    private final java.util.Map<Integer, HttpResponse> productionAhead = new java.util.HashMap<>();
+    /** Answer bytes (replayed, production) that came before the first request told the protocol. */
+    private ByteArrayOutputStream earlyReplayed = new ByteArrayOutputStream();
+    private ByteArrayOutputStream earlyProduction;
+    private static final int MAX_EARLY = 64 * 1024;
 
     /**
      * @param rules      rewrites to apply
@@ -73,11 +83,13 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
         this.record = record;
         this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
         this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
+        this.earlyProduction = record ? new ByteArrayOutputStream() : null;
     }
 
     /**
      * Rewrites one captured client message (captured at {@code tsMicros}); null when the middleware did not return
-     * it (counted there) or the filters left out all it held: it is not to be sent. A message that starts a request goes through the middleware first.
+     * it (counted there) or the filters left out all it held: it is not to be sent. A message that starts an
+     * HTTP/1.x request goes through the middleware first.
      */
     public byte[] rewrite(byte[] message, long tsMicros) {
         messageTsMicros = tsMicros;
@@ -90,8 +102,17 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
             }
         }
         if (h2 != null) {
-            return nothingLeft(message, h2.rewrite(message));
+            // After an Upgrade: h2c the answers' reader is already past the 101; only a preface session's are read.
+            if (replayedH2 == null && h2.passReason() == null && stream.requests() == 0) {
+                replayedH2 = new Http2ResponseStream((id, r) -> place(replayed, id, record ? r
+                        : new HttpResponse(r.status(), List.of(), new byte[0], false, r.completeNanos())));
+                productionH2 = record ? new Http2ResponseStream(this::placeProduction) : null;
+            }
+            byte[] out = h2.rewrite(message);
+            flushEarly();
+            return nothingLeft(message, out);
         }
+        flushEarly();
         if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
             if (!(middleware.request(message, tsMicros) instanceof Middleware.Passed passed)) {
                 return null;
@@ -121,14 +142,62 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
 
     /** Bytes the target answered. */
     public void replayedData(byte[] b, int off, int len, long nowNanos) {
-        replayedStream.feed(b, off, len, nowNanos);
+        if (earlyReplayed != null) {
+            keep(earlyReplayed, b, off, len);
+        } else if (replayedH2 != null) {
+            replayedH2.feed(b, off, len, nowNanos);
+        } else {
+            replayedStream.feed(b, off, len, nowNanos);
+        }
     }
 
     /** Bytes the production server answered, from the capture. */
     public void productionData(byte[] b, int off, int len) {
-        if (productionStream != null) {
+        if (earlyProduction != null) {
+            keep(earlyProduction, b, off, len);
+        } else if (productionH2 != null) {
+            productionH2.feed(b, off, len, 0);
+        } else if (productionStream != null) {
             productionStream.feed(b, off, len, 0);
         }
+    }
+
+    private static void keep(ByteArrayOutputStream early, byte[] b, int off, int len) {
+        early.write(b, off, Math.min(len, Math.max(0, MAX_EARLY - early.size())));
+    }
+
+    /** The first request told the protocol: what the servers said before it is read now. */
+    private void flushEarly() {
+        ByteArrayOutputStream r = earlyReplayed;
+        ByteArrayOutputStream p = earlyProduction;
+        earlyReplayed = null;
+        earlyProduction = null;
+        if (r != null && r.size() > 0) {
+            replayedData(r.toByteArray(), 0, r.size(), System.nanoTime());
+        }
+        if (p != null && p.size() > 0) {
+            productionData(p.toByteArray(), 0, p.size());
+        }
+    }
+
+    private void placeProduction(int stream, HttpResponse r) {
+        if (streamIndex.containsKey(stream)) {
+            place(production, stream, r);
+        } else {
+            productionAhead.put(stream, r); // the capture is read ahead of the replay
+        }
+    }
+
+    /** An HTTP/2 answer, at the index of the request its stream carried. */
+    private void place(List<HttpResponse> list, int stream, HttpResponse r) {
+        Integer i = streamIndex.get(stream);
+        if (i == null) {
+            return; // a stream left out, or one whose head did not decode
+        }
+        while (list.size() <= i) {
+            list.add(null);
+        }
+        list.set(i, r);
     }
 
     /** The connection to the target and the captured one are over. */
@@ -180,7 +249,12 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
 
     @Override
     public boolean request(int id, String method, String url, List<String[]> headers) {
+        streamIndex.put(id, requests.size());
         requests.add(new Request(method, url, record ? headers : List.of(), messageTsMicros, false));
+        HttpResponse ahead = productionAhead.remove(id);
+        if (ahead != null) {
+            place(production, id, ahead);
+        }
         return true;
     }
 
