@@ -80,10 +80,10 @@ class Http2ReplayTest {
         return new Expected(port, paths);
     }
 
-    /** Publishes fixture {@code name} to a new topic; returns the topic and the number of sessions. */
-    static String publish(String name, Expected e) throws Exception {
+    /** Publishes fixture {@code name} to a new topic named after it and {@code run}; returns the topic. */
+    static String publish(String name, Expected e, String run) throws Exception {
         CaptureFixture capture = CaptureFixture.packetsOf(name, e.port());
-        String topic = "tb.capture." + name;
+        String topic = "tb.capture." + name + "." + run;
         kafka.createTopic(topic, 2);
         capture.publish(kafka.bootstrapServers(), topic, name, 1);
         return topic;
@@ -199,7 +199,7 @@ class Http2ReplayTest {
     @Test
     void nghttpAndH2loadAgainstNginxReplayEveryStreamOnceJudgedByFraming() throws Exception {
         Expected e = expected("h2c-nginx");
-        String topic = publish("h2c-nginx", e);
+        String topic = publish("h2c-nginx", e, "framing");
         Path prefix = dir.resolve("nginx");
         int port = startNginx(prefix);
 
@@ -218,7 +218,7 @@ class Http2ReplayTest {
     @Test
     void anUpgradeToH2cIsFollowedIntoHttp2() throws Exception {
         Expected e = expected("h2c-upgrade");
-        String topic = publish("h2c-upgrade", e);
+        String topic = publish("h2c-upgrade", e, "framing");
         int port = LocalServers.freePort();
         Path log = startGoServer(port, dir.resolve("upgrade.log"));
 
@@ -231,7 +231,7 @@ class Http2ReplayTest {
     @Test
     void grpcCallsReplayOnceEachJudgedByFraming() throws Exception {
         Expected e = expected("grpc-calls");
-        String topic = publish("grpc-calls", e);
+        String topic = publish("grpc-calls", e, "framing");
         int port = LocalServers.freePort();
         Path log = dir.resolve("grpc.log");
         startGrpcServer(port, log);
@@ -249,9 +249,7 @@ class Http2ReplayTest {
     @Test
     void aHeaderRewriteReachesNginxOnEveryHttp2Request() throws Exception {
         Expected e = expected("h2c-nginx");
-        String topic = "tb.capture.h2c-nginx.rewrite";
-        kafka.createTopic(topic, 2);
-        CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "rw", 1);
+        String topic = publish("h2c-nginx", e, "rewrite");
         Path prefix = dir.resolve("nginx-rewrite");
         int port = startNginx(prefix);
 
@@ -269,9 +267,7 @@ class Http2ReplayTest {
         // Go's server announces SETTINGS_HEADER_TABLE_SIZE 64: the client's captured encoding (a 4096-byte table)
         // would not decode there; the replay's own encoding uses no table.
         Expected e = expected("h2c-nginx");
-        String topic = "tb.capture.h2c-nginx.tiny-table";
-        kafka.createTopic(topic, 2);
-        CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "tiny", 1);
+        String topic = publish("h2c-nginx", e, "tiny-table");
         int port = LocalServers.freePort();
         Path log = startGoServer(port, dir.resolve("tiny-table.log"), "-header-table", "64");
 
@@ -286,9 +282,7 @@ class Http2ReplayTest {
     @Test
     void responseRecordsHoldEachGrpcCallsAnswersFromBothServers() throws Exception {
         Expected e = expected("grpc-calls");
-        String topic = "tb.capture.grpc-calls.responses";
-        kafka.createTopic(topic, 2);
-        CaptureFixture.packetsOf("grpc-calls", e.port()).publish(kafka.bootstrapServers(), topic, "grpc", 1);
+        String topic = publish("grpc-calls", e, "responses");
         String responses = "tb.responses.grpc-h2";
         kafka.createTopic(responses, 1);
         int port = LocalServers.freePort();
@@ -343,9 +337,7 @@ class Http2ReplayTest {
     @Test
     void aHeaderRewriteReachesTheGrpcServerOnEveryCall() throws Exception {
         Expected e = expected("grpc-calls");
-        String topic = "tb.capture.grpc-calls.rewrite";
-        kafka.createTopic(topic, 2);
-        CaptureFixture.packetsOf("grpc-calls", e.port()).publish(kafka.bootstrapServers(), topic, "rw", 1);
+        String topic = publish("grpc-calls", e, "rewrite");
         int port = LocalServers.freePort();
         Path log = dir.resolve("grpc-rewrite.log");
         startGrpcServer(port, log);

@@ -132,24 +132,7 @@ final class Http2ResponseStream {
     private void headerBlock() {
         byte[] raw = block.toByteArray();
         ByteBuf fragment = Unpooled.buffer(raw.length);
-        for (int at = 0; at + 9 <= raw.length; ) {
-            int len = ((raw[at] & 0xFF) << 16) | ((raw[at + 1] & 0xFF) << 8) | (raw[at + 2] & 0xFF);
-            int start = at + 9;
-            int end = Math.min(raw.length, start + len);
-            if (raw[at + 3] == 1) {
-                if ((raw[at + 4] & 0x8) != 0 && len > 0) {
-                    end -= raw[start] & 0xFF;
-                    start++;
-                }
-                if ((raw[at + 4] & 0x20) != 0) {
-                    start += 5;
-                }
-            }
-            if (end > start) {
-                fragment.writeBytes(raw, start, end - start);
-            }
-            at += 9 + len;
-        }
+        Http2RequestStream.fragmentOf(raw, fragment);
         Http2Headers h;
         try {
             h = decoder.decodeHeaders(blockStream, fragment);
