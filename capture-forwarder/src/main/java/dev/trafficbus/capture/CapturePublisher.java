@@ -2,7 +2,6 @@ package dev.trafficbus.capture;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.PacketView;
 import org.apache.kafka.clients.producer.Callback;
@@ -118,9 +117,7 @@ public final class CapturePublisher implements AutoCloseable {
      */
     static byte[] encodePacket(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
         int length = view.ipLength();
-        return CapturedPacketCodec.encodePacket(timestampMicros,
-                clientToServer ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT,
-                view.array(), view.ipOffset(), length, length, sequence);
+        return CapturedPacketCodec.encodePacket(timestampMicros, clientToServer, view.array(), view.ipOffset(), length, length, sequence);
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.trafficbus.bus;
 
 import dev.trafficbus.bus.avro.CapturedPackets;
 import dev.trafficbus.bus.avro.Direction;
-import org.apache.avro.SchemaNormalization;
 
 import java.nio.ByteBuffer;
 
@@ -13,8 +12,16 @@ import java.nio.ByteBuffer;
  * Avro reader can consume them. A value is an array: a count, the packets' items back to back, a 0.
  */
 public final class CapturedPacketCodec {
-    /** CRC-64-AVRO parsing fingerprint of the {@link CapturedPackets} schema. */
-    public static final long SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(CapturedPackets.getClassSchema());
+    /**
+     * CRC-64-AVRO parsing fingerprint of the {@link CapturedPackets} schema, written out (a test checks it against
+     * the schema): computing it parses the schema, which loads Avro's and Jackson's classes (about 4 MB of class
+     * metadata) into a forwarder that otherwise never needs them.
+     */
+    public static final long SCHEMA_FINGERPRINT = 0xBF35212779F4BB73L;
+
+    // The enum's symbol order in the schema; a test checks them against the generated enum.
+    static final int CLIENT_TO_SERVER_INDEX = 0;
+    static final int SERVER_TO_CLIENT_INDEX = 1;
 
     private CapturedPacketCodec() {
     }
@@ -27,10 +34,11 @@ public final class CapturedPacketCodec {
     /** A record value holding one packet; {@code packet[off, off+len)} is the IP packet. */
     public static byte[] encode(long timestampMicros, Direction direction, byte[] packet, int off, int len,
                                 int originalLength, long sequence) {
-        int itemSize = packetSize(timestampMicros, direction, len, originalLength, sequence);
+        int index = directionIndex(direction == Direction.CLIENT_TO_SERVER);
+        int itemSize = packetSize(timestampMicros, index, len, originalLength, sequence);
         byte[] out = new byte[itemSize + 2];
         out[0] = 2; // zig-zag 1: one item in the block
-        writePacket(out, 1, timestampMicros, direction, packet, off, len, originalLength, sequence);
+        writePacket(out, 1, timestampMicros, index, packet, off, len, originalLength, sequence);
         out[out.length - 1] = 0; // end of the array
         return out;
     }
@@ -41,20 +49,36 @@ public final class CapturedPacketCodec {
      */
     public static byte[] encodePacket(long timestampMicros, Direction direction, byte[] packet, int off, int len,
                                       int originalLength, long sequence) {
+        return encodePacket(timestampMicros, direction == Direction.CLIENT_TO_SERVER, packet, off, len, originalLength,
+                sequence);
+    }
+
+    /**
+     * {@link #encodePacket(long, Direction, byte[], int, int, int, long)} with the direction as a flag: the
+     * forwarder's path, which so never initializes the generated enum (its static schema loads Avro).
+     */
+    public static byte[] encodePacket(long timestampMicros, boolean clientToServer, byte[] packet, int off, int len,
+                                      int originalLength, long sequence) {
+        int direction = directionIndex(clientToServer);
         byte[] out = new byte[packetSize(timestampMicros, direction, len, originalLength, sequence)];
         writePacket(out, 0, timestampMicros, direction, packet, off, len, originalLength, sequence);
         return out;
     }
 
-    private static int packetSize(long timestampMicros, Direction direction, int len, int originalLength, long sequence) {
-        return varLongSize(timestampMicros) + varLongSize(direction.ordinal()) + varLongSize(len) + len
+    /** The Avro enum index of {@link Direction#CLIENT_TO_SERVER} or {@link Direction#SERVER_TO_CLIENT}. */
+    private static int directionIndex(boolean clientToServer) {
+        return clientToServer ? CLIENT_TO_SERVER_INDEX : SERVER_TO_CLIENT_INDEX;
+    }
+
+    private static int packetSize(long timestampMicros, int direction, int len, int originalLength, long sequence) {
+        return varLongSize(timestampMicros) + varLongSize(direction) + varLongSize(len) + len
                 + varLongSize(originalLength) + varLongSize(sequence);
     }
 
-    private static void writePacket(byte[] out, int p, long timestampMicros, Direction direction, byte[] packet,
+    private static void writePacket(byte[] out, int p, long timestampMicros, int direction, byte[] packet,
                                     int off, int len, int originalLength, long sequence) {
         p = writeLong(out, p, timestampMicros);
-        p = writeLong(out, p, direction.ordinal());
+        p = writeLong(out, p, direction);
         p = writeLong(out, p, len);
         System.arraycopy(packet, off, out, p, len);
         p += len;

@@ -159,6 +159,18 @@ class CapturedPacketCodecTest {
     }
 
     @Test
+    void writtenOutFingerprintAndDirectionIndexesAreTheSchemas() {
+        assertThat(CapturedPacketCodec.SCHEMA_FINGERPRINT)
+                .as("the schema changed: write its new fingerprint into CapturedPacketCodec.SCHEMA_FINGERPRINT")
+                .isEqualTo(org.apache.avro.SchemaNormalization.parsingFingerprint64(
+                        CapturedPackets.getClassSchema()));
+        assertThat(CapturedPacketCodec.CLIENT_TO_SERVER_INDEX)
+                .isEqualTo(Direction.CLIENT_TO_SERVER.ordinal());
+        assertThat(CapturedPacketCodec.SERVER_TO_CLIENT_INDEX)
+                .isEqualTo(Direction.SERVER_TO_CLIENT.ordinal());
+    }
+
+    @Test
     void fingerprintHeaderIsEightBytesOfTheSchemaFingerprint() {
         assertThat(ByteBuffer.wrap(CapturedPacketCodec.fingerprintHeaderValue()).getLong())
                 .isEqualTo(CapturedPacketCodec.SCHEMA_FINGERPRINT);
