@@ -57,29 +57,35 @@ class FlowBatcherTest {
     }
 
     @Test
-    void aClientSynStartsANewRecordAndFinOrRstEndsOne() {
+    void aClientSynStartsANewRecordAndRstEndsOne() {
         FlowBatcher b = batcher(Duration.ofSeconds(1), 64, FlowBatcher.MAX_VALUE_BYTES);
         add(b, "a", 1, SYN, 0);
         add(b, "a", 2, SYN_ACK, 1);
         add(b, "a", 3, ACK, 2);
         add(b, "a", 4, ACK, 3);
+        add(b, "a", 5, FIN_ACK, 4); // a FIN does not end the record: the peer's FIN and the last ACK belong in it
+        add(b, "a", 6, FIN_ACK, 5);
+        add(b, "a", 7, ACK, 6);
         assertThat(emitted).isEmpty();
-        add(b, "a", 5, FIN_ACK, 4); // the FIN is the last packet of its record
-        assertThat(emitted).containsExactly(new Emitted("a", List.of(1L, 2L, 3L, 4L, 5L), 0, 5, 50));
 
-        // Same addresses and ports again: the last ACK of the old connection, then a new connection's SYN.
-        add(b, "a", 6, ACK, 10);
-        add(b, "a", 7, SYN, 11);
-        add(b, "a", 8, SYN_ACK, 12);
+        // Same addresses and ports again: a new connection's SYN ends the old connection's record.
+        add(b, "a", 8, SYN, 11);
+        assertThat(emitted).containsExactly(new Emitted("a", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), 0, 7, 70));
+        add(b, "a", 9, SYN_ACK, 12);
+        add(b, "a", 10, RST, 13); // the RST is the last packet of its record
         assertThat(emitted).hasSize(2);
-        assertThat(emitted.get(1).sequences()).containsExactly(6L);
-        add(b, "a", 9, RST, 13);
-        assertThat(emitted.get(2)).isEqualTo(new Emitted("a", List.of(7L, 8L, 9L), 11, 3, 30));
+        assertThat(emitted.get(1)).isEqualTo(new Emitted("a", List.of(8L, 9L, 10L), 11, 3, 30));
+        add(b, "a", 11, ACK, 14);
+        add(b, "a", 12, SYN, 15);
+        assertThat(emitted).hasSize(3);
+        assertThat(emitted.get(2).sequences()).containsExactly(11L);
+        add(b, "a", 13, RST, 16);
+        assertThat(emitted.get(3).sequences()).containsExactly(12L, 13L);
         // A SYN-ACK does not split: only a SYN without ACK starts a connection.
-        add(b, "a", 10, ACK, 20);
-        add(b, "a", 11, SYN_ACK, 21);
+        add(b, "a", 14, ACK, 20);
+        add(b, "a", 15, SYN_ACK, 21);
         b.flushAll();
-        assertThat(emitted.get(3).sequences()).containsExactly(10L, 11L);
+        assertThat(emitted.get(4).sequences()).containsExactly(14L, 15L);
         assertThat(b.openBatches()).isZero();
     }
 
