@@ -154,10 +154,11 @@ public final class LiveCapture implements AutoCloseable {
         // what is on its way to the broker, so the heap stays small whatever --max-pending is.
         config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(PRODUCER_BUFFER_BYTES));
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Duration.ofHours(1).toMillis()));
-        // Each produce batch costs the producer's network thread about the same whatever it holds (closing its
-        // compression stream, checksum, request): at 100,000 packets/s 50 ms instead of 5 ms halves that thread's
-        // CPU (bench/p2-live.sh). Records wait that much longer before they reach the broker.
-        config.put(ProducerConfig.LINGER_MS_CONFIG, "50");
+        // Each produce batch costs the producer's network thread about the same whatever it holds, so a longer
+        // linger saves CPU; but every record waits up to that long, and a live copy is read within 50 ms of capture
+        // (bench/p6-latency.sh). At 100,000 packets/s 10 ms instead of 50 ms moved about 0.25 us per packet from the
+        // sending thread to the network thread, about even in all (bench/p2-live.sh).
+        config.put(ProducerConfig.LINGER_MS_CONFIG, "10");
         if (request.clientConfig() != null) {
             config.putAll(request.clientConfig());
         }
