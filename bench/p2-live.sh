@@ -8,13 +8,17 @@
 # Drops and errors are summed over whole runs (warm-up included); CPU per packet is the measured part's.
 # Two forwarder modes per rate: "batched" (the default: a record carries the packets of one flow that arrive within
 # --batch-window) and "single" (--batch-max-packets 1: one packet per record, as before batching).
-# Goal: drop-free up to at least max(100,000, 0.8 x producer floor) packets/s; forwarder CPU per packet <= 2 x tcpdump's.
+# Beside them, GoReplay's forwarder on the same traffic: `gor --input-raw :PORT --output-tcp` into a
+# `gor --input-tcp --output-null` aggregator, its CPU per packet (per packet tcpreplay sent) and peak RSS.
+# Each forwarder run also prints where its CPU went, per thread (capture, sending, the producer's network thread, GC,
+# JIT compilers) and its peak RSS.
+# Goal (issue "light on the production host"): drop-free at 100,000 packets/s with CPU per packet <= 5 x tcpdump's.
 #
 #   sudo bench/p2-live.sh        # needs root (veth pair, packet capture), tcpreplay, tcpdump; uses bench/out/p1/load.pcap
 # Environment: P2_RUNS (3), P2_SECONDS (10), P2_RATES ("": 100000, 0.8 x floor and the floor), P2_MAX_PENDING (256MB),
 #   P2_WARMUP_PACKETS (600000: replayed at 50,000/s into each forwarder before its measured run; CPU counts after it),
-#   P2_MODES ("batched single"), P2_FORWARD_JAVA_OPTS (-Xms768m -Xmx768m -XX:+AlwaysPreTouch: a forwarder runs for
-#   days, so heap pages touched for the first time are start-up cost, not per-packet cost)
+#   P2_MODES ("batched single"), P2_FORWARD_JAVA_OPTS ("": the JVM bin/trafficbus starts a live forward with, a small
+#   fixed heap), TRAFFICBUS_PEERS (/opt/trafficbus-peers: bin/gor; without it the GoReplay column is left out)
 set -euo pipefail
 
 BENCH=p2
@@ -25,6 +29,8 @@ RATES="${P2_RATES:-}"
 MAX_PENDING="${P2_MAX_PENDING:-256MB}"
 WARMUP_PACKETS="${P2_WARMUP_PACKETS:-600000}"
 MODES="${P2_MODES:-batched single}"
+GOR="${TRAFFICBUS_PEERS:-/opt/trafficbus-peers}/bin/gor"
+[ -x "$GOR" ] || { log "no $GOR (set TRAFFICBUS_PEERS): GoReplay is left out"; GOR=""; }
 WARMUP_RATE=50000
 PCAP="$ROOT/bench/out/p1/load.pcap"
 HTTP_PORT_FILE="$ROOT/bench/out/p1/load.port"
@@ -38,7 +44,7 @@ done
 # --- build and the capture ---------------------------------------------------------------------------------
 cd "$ROOT"
 log "building capture-forwarder"
-flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder package -DskipTests
+flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder -am package -DskipTests
 if ! ls standalone/target/lib/kafka-tools-*.jar >/dev/null 2>&1 || ! ls standalone/target/lib/kafka_2.13-*.jar >/dev/null 2>&1; then
   log "building standalone (for the broker and kafka-tools jars)"
   flock /tmp/tb-build.lock mvn -B -q -o -pl standalone -am package -DskipTests
@@ -65,6 +71,20 @@ FILTER="tcp and (port $HTTP_PORT) and not (host 127.0.0.1 and port $BROKER_PORT)
 PRODUCER_PROPS=(acks=all enable.idempotence=true compression.type=lz4 linger.ms=5 batch.size=262144)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
+# thread_ticks PID: "name ticks" per thread, the JVM's threads grouped by what they do
+thread_ticks() {
+  local t name
+  for t in /proc/"$1"/task/*; do
+    name="$(cat "$t/comm" 2>/dev/null)" || continue
+    case "$name" in
+      java) name=capture ;; trafficbus-send*) name=sending ;; kafka-producer*) name=producer-network ;;
+      "VM Thread"|GC*) name=gc ;; C1*|C2*) name=jit ;; *) name=other ;;
+    esac
+    echo "$name $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)"
+  done | awk '{v[$1] += $2} END {for (k in v) print k, v[k]}' | sort
+}
 
 wait_for_line() { # file text seconds pid
   local deadline=$((SECONDS + $3))
@@ -106,7 +126,7 @@ forward_run() {
   local rate=$1 tag=$2 port out err pid t0 t1 line
   port="$(free_port)"; out="$WORK/fwd-$tag.out"; err="$WORK/fwd-$tag.err"
   # shellcheck disable=SC2046
-  JAVA_OPTS="${P2_FORWARD_JAVA_OPTS:--Xms768m -Xmx768m -XX:+AlwaysPreTouch}" bin/trafficbus forward --interface "$VB" \
+  JAVA_OPTS="${P2_FORWARD_JAVA_OPTS:-}" bin/trafficbus forward --interface "$VB" \
     --port "$HTTP_PORT" --source "p2-$tag" --bootstrap-servers "$BOOTSTRAP" --metrics-port "$port" --status-interval 0 \
     --max-pending "$MAX_PENDING" $(mode_args "$3") > "$out" 2> "$err" &
   pid=$!; PIDS+=("$pid")
@@ -117,15 +137,20 @@ forward_run() {
   published_all "$port"
   local c0; c0="$(metric "$port" trafficbus_forward_packets_captured_total)"
   t0="$(cpu_ticks "$pid")"
+  thread_ticks "$pid" > "$WORK/threads0-$tag"
   local actual; actual="$(replay "$rate" "$WORK/replay-$tag.log")"
   published_all "$port"
   local c1; c1="$(metric "$port" trafficbus_forward_packets_captured_total)"
   local bytes; bytes="$(metric "$port" trafficbus_forward_bytes_published_total)"
   local records; records="$(metric "$port" trafficbus_forward_records_published_total)"
   t1="$(cpu_ticks "$pid")"
+  thread_ticks "$pid" > "$WORK/threads1-$tag"
+  local rss; rss="$(peak_rss_mb "$pid")"
   kill -TERM "$pid"; wait "$pid" || true
   line="$(grep "^forward p2-$tag:" "$out")" || { log "no summary:"; cat "$out" "$err" >&2; exit 1; }
   echo "$line" >&2
+  log "$tag: CPU us per packet by thread: $(join "$WORK/threads0-$tag" "$WORK/threads1-$tag" | awk -v hz="$HZ" \
+    -v n="$(( c1 - c0 ))" '{printf "%s %.3f, ", $1, (n > 0 ? ($3 - $2) / hz / n * 1e6 : 0)}')peak RSS $rss MB"
   echo "$line" | awk -v a="$actual" -v c="$(( t1 - t0 ))" -v hz="$HZ" -v b="$bytes" -v rec="$records" -v n="$(( c1 - c0 ))" '{
     match($0, /: [0-9]+ packets captured/); cap = substr($0, RSTART + 2, RLENGTH - 19) + 0
     match($0, /, [0-9]+ published/); pub = substr($0, RSTART + 2, RLENGTH - 12) + 0
@@ -154,6 +179,32 @@ tcpdump_run() {
   drop="$(awk '/packets dropped by kernel/ {print $1}' "$err")"
   awk -v a="$actual" -v cap="$cap" -v d="$drop" -v c="$(( t1 - t0 ))" -v hz="$HZ" \
     'BEGIN {printf "%s %d %d %.3f\n", a, cap, d, (cap > 0 ? c / hz / cap * 1e6 : 0)}'
+}
+
+# gor_run RATE TAG -> "actual_pps cpu_s_per_M peak_rss_mb": GoReplay's forwarder on the same traffic into its aggregator
+gor_run() {
+  local rate=$1 tag=$2 port fpid apid t0 t1 sent
+  port="$(free_port)"
+  "$GOR" --input-tcp "127.0.0.1:$port" --output-null > "$WORK/gor-agg-$tag.log" 2>&1 &
+  apid=$!; PIDS+=("$apid")
+  wait_port "$port" 20
+  # gor's own filter asks for the interface's address as destination; the replayed packets carry the capture's.
+  "$GOR" --input-raw "$VB:$HTTP_PORT" --input-raw-bpf-filter "$FILTER" --output-tcp "127.0.0.1:$port" \
+    > "$WORK/gor-$tag.log" 2>&1 &
+  fpid=$!; PIDS+=("$fpid")
+  sleep 2
+  kill -0 "$fpid" 2>/dev/null || { log "gor ended early:"; cat "$WORK/gor-$tag.log" >&2; exit 1; }
+  replay "$WARMUP_RATE" "$WORK/warmup-gor-$tag.log" "$WARMUP_PACKETS" > /dev/null
+  sleep 1
+  t0="$(cpu_ticks "$fpid")"
+  local actual; actual="$(replay "$rate" "$WORK/replay-gor-$tag.log")"
+  sleep 1
+  t1="$(cpu_ticks "$fpid")"
+  local rss; rss="$(peak_rss_mb "$fpid")"
+  sent="$(awk '/^Actual:/ {print $2}' "$WORK/replay-gor-$tag.log")"
+  kill -TERM "$fpid" "$apid"; wait "$fpid" "$apid" 2>/dev/null || true
+  awk -v a="$actual" -v c="$(( t1 - t0 ))" -v hz="$HZ" -v n="$sent" -v r="$rss" \
+    'BEGIN {printf "%s %.3f %s\n", a, (n > 0 ? c / hz / n * 1e6 : 0), r}'
 }
 
 # perf_run TOPIC RECORDS SIZE -> "records/s cpu_s_per_M" (as in P1: a 6-partition topic, the forwarder's producer
@@ -193,7 +244,7 @@ log "producer floor $FLOOR records/s; goal: drop-free at $GOAL packets/s; rates:
 # --- the rates ---------------------------------------------------------------------------------------------------
 SUMMARY=()
 for rate in $RATES; do
-  T_ACT=(); T_CPU=(); T_KDROPS=0
+  T_ACT=(); T_CPU=(); T_KDROPS=0; G_ACT=(); G_CPU=(); G_RSS=()
   declare -A F_ACT=() F_CPU=() F_PPR=() F_DROPS=() F_KDROPS=() F_ERRS=()
   for i in $(seq 1 "$RUNS"); do
     for mode in $MODES; do
@@ -206,6 +257,11 @@ for rate in $RATES; do
     done
     read -r tact tcap tkdrop tcpu < <(tcpdump_run "$rate" "r$rate-$i")
     T_ACT+=("$tact"); T_CPU+=("$tcpu"); T_KDROPS=$((T_KDROPS + tkdrop))
+    if [ -n "$GOR" ]; then
+      read -r gact gcpu grss < <(gor_run "$rate" "r$rate-$i")
+      G_ACT+=("$gact"); G_CPU+=("$gcpu"); G_RSS+=("$grss")
+      log "run $i at $rate: gor $gact pps reached, $gcpu CPU s/M pkts, peak RSS $grss MB"
+    fi
   done
   ta="$(printf '%s\n' "${T_ACT[@]}" | median)"; tc="$(printf '%s\n' "${T_CPU[@]}" | median)"
   for mode in $MODES; do
@@ -217,10 +273,18 @@ for rate in $RATES; do
         r, m, fa, fp, fd, fk, fe, fc, ta, tk, tc, (tc > 0 ? fc / tc : 0), runs }')")
     echo "${SUMMARY[-1]}" >&2
   done
+  if [ -n "$GOR" ]; then
+    ga="$(printf '%s\n' "${G_ACT[@]}" | median)"; gc="$(printf '%s\n' "${G_CPU[@]}" | median)"
+    gr="$(printf '%s\n' "${G_RSS[@]}" | median)"
+    SUMMARY+=("$(awk -v r="$rate" -v ga="$ga" -v gc="$gc" -v gr="$gr" -v tc="$tc" 'BEGIN {
+      printf "P2 %7d pps asked | GoReplay gor --input-raw -> --output-tcp aggregator: %7.0f pps reached, %.2f CPU s/M pkts, peak RSS %.1f MB | CPU ratio to tcpdump %.2f (medians)",
+        r, ga, gc, gr, (tc > 0 ? gc / tc : 0) }')")
+    echo "${SUMMARY[-1]}" >&2
+  fi
   unset F_ACT F_CPU F_PPR F_DROPS F_KDROPS F_ERRS
 done
 
 echo "P2 ProducerPerformance ($RECORD_SIZE-byte records, ${PRODUCER_PROPS[*]}): median $(printf '%.0f' "$FLOOR") records/s (runs: ${PERF[*]}), $FLOOR_CPU CPU s/M records (JVM start included; runs: ${PERF_CPU[*]})"
 printf '%s\n' "${SUMMARY[@]}"
-echo "P2 goal: no drops up to $GOAL packets/s (max of 100,000 and 0.8 x floor), forwarder CPU per packet <= 2 x tcpdump's."
+echo "P2 goal: no drops up to $GOAL packets/s (max of 100,000 and 0.8 x floor); at 100,000 packets/s forwarder CPU per packet <= 5 x tcpdump's."
 echo "P2 load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (tcpreplay, broker and capture share them)"
