@@ -354,8 +354,9 @@ class PcapForwarderKafkaTest {
 
     @Test
     void recordsTheBrokerRefusesAreCountedAndTheCommandExitsOne() throws Exception {
-        // A topic whose batches may hold at most 400 bytes, and no compression: the broker refuses the
-        // records of the bigger HTTP segments and takes the rest (the producer splits batches first).
+        // A topic whose batches may hold at most 400 bytes, no compression and one packet per record (a record of a
+        // whole short connection is bigger): the broker refuses the records of the bigger HTTP segments and takes the
+        // rest (the producer splits batches first).
         try (var admin = cluster.kit().admin()) {
             admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("tb.capture.small", 6, (short) 1)
                     .configs(Map.of("max.message.bytes", "400")))).all().get();
@@ -363,7 +364,7 @@ class PcapForwarderKafkaTest {
         String[] out = new String[2];
         int code = runCommand(out, "--pcap", Fixtures.path("ethernet.pcap").toString(), "--port", "8080",
                 "--source", "small", "--bootstrap-servers", cluster.bootstrapServers(),
-                "--producer-property", "compression.type=none");
+                "--producer-property", "compression.type=none", "--batch-max-packets", "1");
         assertThat(code).isEqualTo(1);
         String summary = out[0].strip();
         long published = Long.parseLong(summary.replaceAll(".* (\\d+) published in .*", "$1"));
