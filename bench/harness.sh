@@ -155,3 +155,21 @@ build_replay_jars() {
     flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder,standalone -am package -DskipTests
   fi
 }
+
+# p1_capture_and_veth A B: P1's loopback HTTP capture (made once with bench/p1-forward.sh) in PCAP, its service port in
+# HTTP_PORT; a veth pair A-B (MTU 9000, both up) that tcpreplay writes into at A and a capture reads at B, removed on
+# exit. For the live-capture benches (P2).
+p1_capture_and_veth() {
+  PCAP="$ROOT/bench/out/p1/load.pcap"
+  local port_file="$ROOT/bench/out/p1/load.port"
+  if [ ! -s "$PCAP" ] || [ ! -s "$port_file" ]; then
+    log "no P1 capture yet: running bench/p1-forward.sh once to make it"
+    P1_RUNS=1 "$ROOT/bench/p1-forward.sh" >&2
+  fi
+  HTTP_PORT="$(cat "$port_file")"
+  VETH_A=$1
+  trap 'ip link del "$VETH_A" 2>/dev/null || true; cleanup' EXIT
+  ip link add "$1" type veth peer name "$2"
+  ip link set "$1" mtu 9000 up
+  ip link set "$2" mtu 9000 up
+}

@@ -32,8 +32,6 @@ MODES="${P2_MODES:-batched single}"
 GOR="${TRAFFICBUS_PEERS:-/opt/trafficbus-peers}/bin/gor"
 [ -x "$GOR" ] || { log "no $GOR (set TRAFFICBUS_PEERS): GoReplay is left out"; GOR=""; }
 WARMUP_RATE=50000
-PCAP="$ROOT/bench/out/p1/load.pcap"
-HTTP_PORT_FILE="$ROOT/bench/out/p1/load.port"
 HZ="$(getconf CLK_TCK)"
 
 [ "$(id -u)" = 0 ] || { log "needs root (veth pair, packet capture)"; exit 2; }
@@ -50,19 +48,11 @@ if ! ls standalone/target/lib/kafka-tools-*.jar >/dev/null 2>&1 || ! ls standalo
   flock /tmp/tb-build.lock mvn -B -q -o -pl standalone -am package -DskipTests
 fi
 KAFKA_CP="standalone/target/lib/*"
-if [ ! -s "$PCAP" ] || [ ! -s "$HTTP_PORT_FILE" ]; then
-  log "no P1 capture yet: running bench/p1-forward.sh once to make it"
-  P1_RUNS=1 "$ROOT/bench/p1-forward.sh" >&2
-fi
-HTTP_PORT="$(cat "$HTTP_PORT_FILE")"
 
 # --- a veth pair: tcpreplay writes into one end, the capture reads the other ----------------------------------
 VA="tbp2a$$"
 VB="tbp2b$$"
-trap 'ip link del "$VA" 2>/dev/null || true; cleanup' EXIT
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" mtu 9000 up
-ip link set "$VB" mtu 9000 up
+p1_capture_and_veth "$VA" "$VB"
 
 start_broker
 BROKER_PORT="${BOOTSTRAP##*:}"

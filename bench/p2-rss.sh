@@ -18,8 +18,6 @@ source "$(dirname "$0")/harness.sh"
 RATE="${P2_RSS_RATE:-10000}"
 MINUTES="${P2_RSS_MINUTES:-10}"
 WARMUP_PACKETS="${P2_WARMUP_PACKETS:-600000}"
-PCAP="$ROOT/bench/out/p1/load.pcap"
-HTTP_PORT_FILE="$ROOT/bench/out/p1/load.port"
 GOR="${TRAFFICBUS_PEERS:-/opt/trafficbus-peers}/bin/gor"
 [ -x "$GOR" ] || { log "no $GOR (set TRAFFICBUS_PEERS): GoReplay is left out"; GOR=""; }
 
@@ -28,18 +26,9 @@ command -v tcpreplay >/dev/null || { log "needs tcpreplay"; exit 2; }
 cd "$ROOT"
 log "building capture-forwarder"
 flock /tmp/tb-build.lock mvn -B -q -o -pl capture-forwarder -am package -DskipTests
-if [ ! -s "$PCAP" ] || [ ! -s "$HTTP_PORT_FILE" ]; then
-  log "no P1 capture yet: running bench/p1-forward.sh once to make it"
-  P1_RUNS=1 "$ROOT/bench/p1-forward.sh" >&2
-fi
-HTTP_PORT="$(cat "$HTTP_PORT_FILE")"
-
 VA="tbrssa$$"
 VB="tbrssb$$"
-trap 'ip link del "$VA" 2>/dev/null || true; cleanup' EXIT
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" mtu 9000 up
-ip link set "$VB" mtu 9000 up
+p1_capture_and_veth "$VA" "$VB"
 start_broker
 
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
