@@ -65,7 +65,7 @@ public final class ReplayCommand implements Callable<Integer> {
     TcpEngineOptions tcp = new TcpEngineOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
-            description = "1 keeps the captured timing, 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
+            description = "1 keeps the captured gaps from the first session on (the clock starts when the first session is due, not at start-up), 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
     String speed;
 
     @Option(names = "--from", paramLabel = "TIME",

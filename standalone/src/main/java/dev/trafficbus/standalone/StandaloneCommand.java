@@ -69,7 +69,7 @@ public final class StandaloneCommand implements Callable<Integer> {
     TlsOptions tlsOptions = new TlsOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
-            description = "1 keeps the capture's timing, 2.5 is 2.5 times faster, max sends as fast as the target "
+            description = "1 keeps the captured gaps from the first session on (the clock starts when the first session is due, not at start-up), 2.5 is 2.5 times faster, max sends as fast as the target "
                     + "answers (default: ${DEFAULT-VALUE}).")
     String speed;
 

@@ -228,15 +228,19 @@ public final class CaptureConsumer implements AutoCloseable {
     /**
      * Polls until every assigned partition that holds records has yielded its first one (bounded in time and
      * records), anchors the clock on the earliest capture time among them, then handles them. Anchoring on
-     * whichever partition answered first would make the sessions of the other partitions overdue at once.
+     * whichever partition answered first would make the sessions of the other partitions overdue at once. The
+     * time bound counts from the assignment: joining the group alone can take longer on a loaded machine.
      */
     private void anchorOnEarliestPartition() {
         List<ConsumerRecord<byte[], byte[]>> early = new ArrayList<>();
         Set<TopicPartition> seen = new HashSet<>();
-        long deadline = System.nanoTime() + WARM_UP_NANOS;
+        long deadline = assignedOnce ? System.nanoTime() + WARM_UP_NANOS : Long.MAX_VALUE;
         try {
             while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                if (deadline == Long.MAX_VALUE && assignedOnce) {
+                    deadline = System.nanoTime() + WARM_UP_NANOS;
+                }
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     early.add(r);
                 }
@@ -255,7 +259,7 @@ public final class CaptureConsumer implements AutoCloseable {
             earliest = Math.min(earliest, captureMicros(r));
         }
         if (earliest != Long.MAX_VALUE) {
-            clock.anchor(earliest, System.nanoTime());
+            clock.anchor(earliest);
         }
         for (ConsumerRecord<byte[], byte[]> r : early) {
             handle(r);
@@ -346,7 +350,7 @@ public final class CaptureConsumer implements AutoCloseable {
         if (plan != null) {
             plan.lastTsMicros = Math.max(plan.lastTsMicros, ts);
         }
-        clock.anchor(ts, System.nanoTime());
+        clock.anchor(ts);
         boolean clientToServer = in.clientToServer();
         // The key is rebuilt from the packet itself, so a record with a missing or foreign key still lands in the right session.
         SessionKey key = lastKey;

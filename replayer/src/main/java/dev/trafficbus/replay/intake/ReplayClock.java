@@ -4,16 +4,28 @@ import dev.trafficbus.replay.ReplaySpeed;
 
 /**
  * Maps capture time to wall time for a replay speed. The earliest first record of the assigned partitions
- * anchors the clock (the consumer finds it before replaying anything); each
- * session is then started at its capture offset from that record divided by the speed, and its messages
- * at their offset from the session's first packet, measured from when the session actually started.
- * At "max" speed everything is due at once.
+ * anchors the capture side of the clock (the consumer finds it before replaying anything). The wall side starts
+ * when the first session asks when it is due, and is settled when that session's first message is ready (its
+ * connection is open): the clock moves by how late that was, and until then the other sessions wait. So joining
+ * the group, fetching the first records and opening the first connection (slow in a cold process on a busy
+ * machine) shift the whole replay instead of making the first sessions overdue and sending the start of the
+ * capture as a burst. Each session is then started at its capture offset from that record divided by the
+ * speed, and its messages at their offset from the session's first packet, measured from when the session
+ * actually started. At "max" speed everything is due at once.
  */
 public final class ReplayClock {
+    private static final long NOT_STARTED = Long.MIN_VALUE;
+    /** The other sessions wait at most this long for the first one's connection (it may be refused). */
+    private static final long HOLD_MAX_NANOS = 5_000_000_000L;
+    /** How often a waiting session asks again. */
+    private static final long HOLD_POLL_NANOS = 5_000_000L;
     private final double speed;
     private volatile boolean anchored;
     private volatile long anchorTsMicros;
-    private volatile long anchorNanos;
+    // Written under the lock before the clock is settled (any engine thread), read without it afterwards.
+    private volatile long anchorNanos = NOT_STARTED;
+    private volatile boolean settled;
+    private long firstSessionTsMicros;
 
     public ReplayClock(ReplaySpeed speed) {
         this.speed = speed.factor();
@@ -23,34 +35,82 @@ public final class ReplayClock {
         return Double.isInfinite(speed);
     }
 
-    /** Anchors the clock; later calls do nothing. Called by the consumer thread only. */
-    void anchor(long tsMicros, long nowNanos) {
+    /** Anchors the capture side of the clock; later calls do nothing. Called by the consumer thread only. */
+    synchronized void anchor(long tsMicros) {
         if (!anchored) {
             anchorTsMicros = tsMicros;
-            anchorNanos = nowNanos;
+            anchorNanos = NOT_STARTED;
+            settled = false;
             anchored = true;
         }
     }
 
     /** Forgets the anchor: the next {@link #anchor} call sets it again (a new loop pass). */
-    void reset() {
+    synchronized void reset() {
         anchored = false;
     }
 
-    /** Wall time ({@link System#nanoTime}) at which a session whose first packet was captured at {@code tsMicros} starts. */
+    /**
+     * Wall time ({@link System#nanoTime}) at which a session whose first packet was captured at {@code tsMicros}
+     * starts. The first call starts the clock (that session is due now); until that session's first message is
+     * ready, the others are told to ask again shortly once their time has come.
+     */
     public long sessionStartDue(long tsMicros) {
         if (isMax() || !anchored) {
             return Long.MIN_VALUE;
         }
+        if (!settled) {
+            synchronized (this) {
+                if (!settled) {
+                    return dueBeforeSettled(tsMicros, System.nanoTime());
+                }
+            }
+        }
         return anchorNanos + scaled(tsMicros - anchorTsMicros);
     }
 
-    /** Wall time at which something captured {@code deltaMicros} after a session's start is due. */
+    private long dueBeforeSettled(long tsMicros, long now) {
+        if (anchorNanos == NOT_STARTED) {
+            anchorNanos = now;
+            firstSessionTsMicros = tsMicros;
+        }
+        long due = anchorNanos + scaled(tsMicros - anchorTsMicros);
+        if (tsMicros == firstSessionTsMicros || due > now) {
+            return due;
+        }
+        if (now - anchorNanos >= HOLD_MAX_NANOS) {
+            settle(now - anchorNanos);
+            return anchorNanos + scaled(tsMicros - anchorTsMicros);
+        }
+        return now + HOLD_POLL_NANOS;
+    }
+
+    private void settle(long lateNanos) {
+        if (lateNanos > 0) {
+            anchorNanos += lateNanos;
+        }
+        settled = true;
+    }
+
+    /**
+     * Wall time at which something captured {@code deltaMicros} after a session's start is due. The first call
+     * after the clock started comes from the first session as soon as it is connected and settles the clock:
+     * when it comes later than that message was due, every session not yet started starts that much later too,
+     * so the gaps between sessions stay as captured.
+     */
     public long dueAfter(long sessionStartNanos, long deltaMicros) {
         if (isMax()) {
             return Long.MIN_VALUE;
         }
-        return sessionStartNanos + scaled(deltaMicros);
+        long due = sessionStartNanos + scaled(deltaMicros);
+        if (!settled) {
+            synchronized (this) {
+                if (!settled && anchored && anchorNanos != NOT_STARTED) {
+                    settle(System.nanoTime() - due);
+                }
+            }
+        }
+        return due;
     }
 
     private long scaled(long micros) {

@@ -1,0 +1,59 @@
+package dev.trafficbus.replay.intake;
+
+import dev.trafficbus.replay.ReplaySpeed;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReplayClockTest {
+    private static final long SECOND_MICROS = 1_000_000;
+    private static final long MS = 1_000_000;
+
+    @Test
+    void theClockStartsWhenTheFirstSessionAsksNotWhenTheRecordArrived() throws Exception {
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("1"));
+        clock.anchor(5 * SECOND_MICROS);
+        Thread.sleep(200); // the intake handles the first records, the group settles: nothing is due yet
+        long asked = System.nanoTime();
+        long first = clock.sessionStartDue(5 * SECOND_MICROS);
+        assertThat(first).as("the anchoring session is due when it asks, not 200 ms before").isGreaterThanOrEqualTo(asked);
+        assertThat(clock.sessionStartDue(6 * SECOND_MICROS) - first).isEqualTo(1000 * MS);
+    }
+
+    @Test
+    void aLateFirstConnectionShiftsTheSessionsNotYetStartedByItsLateness() throws Exception {
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("1"));
+        clock.anchor(0);
+        long start = clock.sessionStartDue(0);
+        Thread.sleep(100); // the first connection takes 100 ms
+        long asked = System.nanoTime();
+        assertThat(clock.sessionStartDue(10_000)).as("a session captured 10 ms later waits for the first one")
+                .isGreaterThan(asked).isLessThan(asked + 1000 * MS);
+        long ready = System.nanoTime();
+        assertThat(clock.dueAfter(start, 1_000)).isEqualTo(start + MS);
+        long second = clock.sessionStartDue(2 * SECOND_MICROS);
+        assertThat(second - ready).as("the second session 2 s after the first one's first message")
+                .isGreaterThanOrEqualTo(2000 * MS - MS);
+        // Only once: later messages and sessions do not move the clock again.
+        Thread.sleep(50);
+        clock.dueAfter(start, 2_000);
+        assertThat(clock.sessionStartDue(2 * SECOND_MICROS)).isEqualTo(second);
+    }
+
+    @Test
+    void aNewPassStartsTheClockAgainAndMaxSpeedIsAlwaysDue() throws Exception {
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("2"));
+        clock.anchor(0);
+        long first = clock.sessionStartDue(0);
+        assertThat(clock.sessionStartDue(SECOND_MICROS) - first).as("1 s of capture at speed 2").isEqualTo(500 * MS);
+        clock.reset();
+        clock.anchor(0);
+        Thread.sleep(20);
+        assertThat(clock.sessionStartDue(0)).isGreaterThan(first);
+
+        ReplayClock max = new ReplayClock(ReplaySpeed.parse("max"));
+        max.anchor(0);
+        assertThat(max.sessionStartDue(SECOND_MICROS)).isEqualTo(Long.MIN_VALUE);
+        assertThat(max.dueAfter(System.nanoTime(), SECOND_MICROS)).isEqualTo(Long.MIN_VALUE);
+    }
+}
