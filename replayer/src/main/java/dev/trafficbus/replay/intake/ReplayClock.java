@@ -5,8 +5,9 @@ import dev.trafficbus.replay.ReplaySpeed;
 /**
  * Maps capture time to wall time for a replay speed. The earliest first record of the assigned partitions
  * anchors the capture side of the clock (the consumer finds it before replaying anything). The wall side starts
- * when the first session asks when it is due, and is settled when that session's first message is ready (its
- * connection is open): the clock moves by how late that was, and until then the other sessions wait. So joining
+ * when the first session asks when it is due, and is settled when the first session whose time has come has its
+ * first message ready (its connection is open): the clock moves by how late that was, and until then the other
+ * sessions whose time has come wait. So joining
  * the group, fetching the first records and opening the first connection (slow in a cold process on a busy
  * machine) shift the whole replay instead of making the first sessions overdue and sending the start of the
  * capture as a burst. Each session is then started at its capture offset from that record divided by the
@@ -25,7 +26,8 @@ public final class ReplayClock {
     // Written under the lock before the clock is settled (any engine thread), read without it afterwards.
     private volatile long anchorNanos = NOT_STARTED;
     private volatile boolean settled;
-    private long firstSessionTsMicros;
+    private boolean pioneer;
+    private long pioneerTsMicros;
 
     public ReplayClock(ReplaySpeed speed) {
         this.speed = speed.factor();
@@ -41,6 +43,7 @@ public final class ReplayClock {
             anchorTsMicros = tsMicros;
             anchorNanos = NOT_STARTED;
             settled = false;
+            pioneer = false;
             anchored = true;
         }
     }
@@ -52,8 +55,8 @@ public final class ReplayClock {
 
     /**
      * Wall time ({@link System#nanoTime}) at which a session whose first packet was captured at {@code tsMicros}
-     * starts. The first call starts the clock (that session is due now); until that session's first message is
-     * ready, the others are told to ask again shortly once their time has come.
+     * starts. The first call starts the clock (the anchoring record is due now); until the first session let
+     * through has its first message ready, the others are told to ask again shortly once their time has come.
      */
     public long sessionStartDue(long tsMicros) {
         if (isMax() || !anchored) {
@@ -72,10 +75,18 @@ public final class ReplayClock {
     private long dueBeforeSettled(long tsMicros, long now) {
         if (anchorNanos == NOT_STARTED) {
             anchorNanos = now;
-            firstSessionTsMicros = tsMicros;
         }
         long due = anchorNanos + scaled(tsMicros - anchorTsMicros);
-        if (tsMicros == firstSessionTsMicros || due > now) {
+        if (due > now) {
+            return due;
+        }
+        // The first session whose time has come opens the first connection; one captured later may ask first
+        // (its partition was read first) and is only told its time.
+        if (!pioneer) {
+            pioneer = true;
+            pioneerTsMicros = tsMicros;
+        }
+        if (tsMicros == pioneerTsMicros) {
             return due;
         }
         if (now - anchorNanos >= HOLD_MAX_NANOS) {

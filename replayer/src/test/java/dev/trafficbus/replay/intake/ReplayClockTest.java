@@ -41,6 +41,22 @@ class ReplayClockTest {
     }
 
     @Test
+    void aLaterSessionAskingFirstDoesNotHoldBackTheEarliestOne() throws Exception {
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("1"));
+        clock.anchor(0);
+        // The second session's partition was read first: it asks first and is told its time, 533 ms on.
+        long second = clock.sessionStartDue(533_000);
+        long asked = System.nanoTime();
+        long first = clock.sessionStartDue(0);
+        assertThat(first).as("the earliest session is due at once").isLessThanOrEqualTo(asked);
+        assertThat(second - first).isEqualTo(533 * MS);
+        Thread.sleep(60); // its connection takes 60 ms
+        clock.dueAfter(first, 100);
+        assertThat(clock.sessionStartDue(533_000) - first).as("the second one keeps its gap to the first's message")
+                .isGreaterThanOrEqualTo(533 * MS + 60 * MS - 100_000);
+    }
+
+    @Test
     void aNewPassStartsTheClockAgainAndMaxSpeedIsAlwaysDue() throws Exception {
         ReplayClock clock = new ReplayClock(ReplaySpeed.parse("2"));
         clock.anchor(0);
