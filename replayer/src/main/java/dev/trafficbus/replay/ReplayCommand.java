@@ -132,6 +132,11 @@ public final class ReplayCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     Duration middlewareTimeout;
 
+    @Option(names = "--middleware-responses",
+            description = "Also give the middleware each request's production answer (type 2, from the capture) and the "
+                    + "test server's answer (type 3), under the request's id, as GoReplay's track-response options do.")
+    boolean middlewareResponses;
+
     @Option(names = "--capture-responses",
             description = "Publish every replayed HTTP request with the target's and the production response to the responses topic "
                     + "(tcp engine: intercept must relay payloads, --with-payload).")
@@ -192,6 +197,9 @@ public final class ReplayCommand implements Callable<Integer> {
         if (middleware != null && tcp.tcpEngine()) {
             throw new UserInputException("--middleware works with the socket engine only: drop --engine tcp");
         }
+        if (middlewareResponses && middleware == null) {
+            throw new UserInputException("--middleware-responses needs --middleware 'CMD ARGS' to give the answers to");
+        }
         tcp.validate();
         TargetTls tls = tlsOptions.settings(target, tcp.tcpEngine());
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
@@ -227,7 +235,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 .withRate(rate == null ? null : ReplayRate.parse(rate)).withLoops(loops).withHttp(httpRules())
                 .withResponses(respTopic, runId).withAllowProductionTarget(allowProductionTarget)
                 .withTimeline(report == null ? null : new RunTimeline()).withTls(tls)
-                .withMiddleware(middleware == null ? null : new MiddlewareCommand(middleware, middlewareTimeout));
+                .withMiddleware(middleware == null ? null : new MiddlewareCommand(middleware, middlewareTimeout, middlewareResponses));
         TlsOptions.check(tls, connectTimeout);
         TargetAddress.checkReachable(targetAddress, (int) Math.min(connectTimeout.toMillis(), Integer.MAX_VALUE));
         ReplayRequest request = new ReplayRequest(topic, clientConfig, targetAddress, replaySpeed, group,

@@ -174,12 +174,121 @@ class MiddlewareReplayTest {
         }
         for (String command : commands) {
             try (RecordingHttpServer server = new RecordingHttpServer()) {
-                CommandOutput o = replay(topic(), server, "--middleware", command);
+                // An interpreter that starts slowly on a loaded machine must not turn its first requests into timeouts.
+                CommandOutput o = replay(topic(), server, "--middleware-timeout", "5s", "--middleware", command);
                 assertThat(o.exitCode()).as(command + ": " + o.err()).isZero();
                 assertThat(o.out()).as(command).doesNotContain("middleware-");
                 assertThat(count(server.requests.stream().map(RecordingHttpServer.Request::path)))
                         .as(command).isEqualTo(capturedPaths(1));
                 assertPostBodyIntact(server);
+            }
+        }
+    }
+
+    /**
+     * GoReplay's token_modifier example, unchanged: the captured sessions use tokens a fresh service never issued,
+     * so their /secure requests only succeed when the middleware reads production's and the test server's answers
+     * to /token and rewrites the token. Without --middleware-responses every one is refused.
+     */
+    @Test
+    void goReplaysTokenModifierRewritesTokensFromTheAnswers(@TempDir Path dir) throws Exception {
+        Path tokenModifier = GoReplayExamples.buildTokenModifier(dir);
+        Assumptions.assumeTrue(tokenModifier != null,
+                "GoReplay's source (../shared/peers/goreplay-*.tar.gz) or Go (golang-go) is not here: token_modifier not run");
+        List<String> expected = Files.readAllLines(CaptureFixture.testdata().resolve("http-tokens.expected"));
+        int port = expected.stream().filter(l -> l.startsWith("port ")).map(l -> Integer.parseInt(l.substring(5)))
+                .findFirst().orElseThrow();
+        long secure = expected.stream().filter(l -> l.endsWith(" /secure")).count();
+        CaptureFixture tokens = CaptureFixture.packetsOf("http-tokens", port);
+        for (boolean responses : new boolean[] {true, false}) {
+            String topic = "tb.capture.mwtok" + (++topics);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+            }
+            tokens.publish(kafka.bootstrapServers(), topic, "auth1", 1);
+            try (TokenService service = new TokenService()) {
+                List<String> args = new ArrayList<>(List.of("--topic", topic, "--target", "127.0.0.1:" + service.port,
+                        "--bootstrap-servers", kafka.bootstrapServers(), "--until-end", "--speed", "max",
+                        "--middleware-timeout", "5s", "--middleware", tokenModifier.toString()));
+                if (responses) {
+                    args.add("--middleware-responses");
+                }
+                CommandOutput o = CommandOutput.run(new ReplayCommand(), args.toArray(String[]::new));
+                assertThat(o.exitCode()).as(o.err()).isZero();
+                assertThat(o.out()).doesNotContain("middleware-");
+                long[] stats = service.stats();
+                if (responses) {
+                    assertThat(stats[0]).as("accepted /secure: " + o.err()).isEqualTo(secure);
+                    assertThat(stats[1]).as("rejected /secure").isZero();
+                    assertThat(o.err()).as("its stderr is logged").contains("[DEBUG][TOKEN-MOD] Create alias");
+                } else {
+                    assertThat(stats[0]).as("accepted /secure without the answers").isZero();
+                    assertThat(stats[1]).isEqualTo(secure);
+                }
+            }
+        }
+    }
+
+    /** GoReplay's echo.py with --middleware-responses: it is handed both answers of every request, and still passes all. */
+    @Test
+    void everyRequestsTwoAnswersReachTheMiddleware(@TempDir Path dir) throws Exception {
+        Path examples = GoReplayExamples.extract(dir);
+        Assumptions.assumeTrue(examples != null,
+                "GoReplay's source (../shared/peers/goreplay-*.tar.gz) is not here: its example middlewares are not run");
+        try (RecordingHttpServer server = new RecordingHttpServer()) {
+            CommandOutput o = replay(topic(), server, "--middleware-timeout", "5s",
+                    "--middleware", "python3 " + examples.resolve("echo.py"), "--middleware-responses");
+            assertThat(o.exitCode()).as(o.err()).isZero();
+            assertThat(o.out()).doesNotContain("middleware-");
+            assertThat(server.requests).hasSize(http.expected.size());
+            assertThat(occurrences(o.err(), "Request type: Request")).isEqualTo(http.expected.size());
+            assertThat(occurrences(o.err(), "Request type: Original Response")).isEqualTo(http.expected.size());
+            assertThat(occurrences(o.err(), "Request type: Replayed Response")).isEqualTo(http.expected.size());
+        }
+    }
+
+    @Test
+    void middlewareResponsesWithoutAMiddlewareIsRefused() {
+        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1",
+                "--bootstrap-servers", "127.0.0.1:1", "--middleware-responses");
+        assertThat(o.exitCode()).isEqualTo(2);
+        assertThat(o.err()).contains("--middleware-responses needs --middleware");
+    }
+
+    private static long occurrences(String text, String what) {
+        return Pattern.compile(Pattern.quote(what) + "\\b").matcher(text).results().count();
+    }
+
+    /** testdata/token-server.py on a free loopback port, stopped by its PID. */
+    private static final class TokenService implements AutoCloseable {
+        final Process process;
+        final int port;
+
+        TokenService() throws Exception {
+            process = new ProcessBuilder("python3", CaptureFixture.testdata().resolve("token-server.py").toString(), "0")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try {
+                port = Integer.parseInt(new java.io.BufferedReader(new java.io.InputStreamReader(
+                        process.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII)).readLine().trim());
+            } catch (RuntimeException | java.io.IOException e) {
+                process.destroyForcibly();
+                throw e;
+            }
+        }
+
+        /** accepted, rejected, issued. */
+        long[] stats() throws Exception {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/stats")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return Stream.of(r.body().trim().split(" ")).mapToLong(Long::parseLong).toArray();
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
             }
         }
     }

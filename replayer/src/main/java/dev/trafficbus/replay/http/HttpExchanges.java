@@ -4,6 +4,7 @@ import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.conversation.Http2Reader;
 import dev.trafficbus.replay.middleware.Middleware;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -69,7 +70,16 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
     /** Answer bytes (replayed, production) that came before the first request told the protocol. */
     private ByteArrayOutputStream earlyReplayed = new ByteArrayOutputStream();
     private ByteArrayOutputStream earlyProduction;
+    private long earlyProductionTsMicros;
     private static final int MAX_EARLY = 64 * 1024;
+    /** Middleware ids of the requests fed to it, in capture order (production's answers pair with these). */
+    private final List<long[]> fedIds;
+    /** Middleware id of each request sent, in order (the target's answers pair with these). */
+    private final List<Long> sentIds;
+    private long messageId;
+    /** Production answers read before their request was fed (the capture runs ahead of the replay). */
+    private final ArrayDeque<Object[]> productionWaiting = new ArrayDeque<>();
+    private int productionNext;
 
     /**
      * @param rules      rewrites to apply
@@ -82,8 +92,21 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
         this.rules = rules;
         this.record = record;
         this.replayedStream = new HttpResponseStream(this::methodOf, this::onReplayed);
-        this.productionStream = record ? new HttpResponseStream(this::methodOf, production::add) : null;
-        this.earlyProduction = record ? new ByteArrayOutputStream() : null;
+        boolean answersToMiddleware = middleware != null && middleware.wantsResponses();
+        this.productionStream = record || answersToMiddleware ? new HttpResponseStream(this::methodOf,
+                record ? production::add : r -> { }) : null;
+        this.earlyProduction = productionStream != null ? new ByteArrayOutputStream() : null;
+        this.fedIds = answersToMiddleware ? new ArrayList<>() : null;
+        this.sentIds = answersToMiddleware ? new ArrayList<>() : null;
+        if (answersToMiddleware) {
+            replayedStream.keepRaw(this::replayedRaw);
+            productionStream.keepRaw(this::productionRaw);
+        }
+    }
+
+    /** True when the production answers from the capture are read ({@link #productionData}). */
+    public boolean readsProduction() {
+        return productionStream != null;
     }
 
     /**
@@ -113,11 +136,19 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
             return nothingLeft(message, out);
         }
         flushEarly();
+        messageId = 0;
         if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
-            if (!(middleware.request(message, tsMicros) instanceof Middleware.Passed passed)) {
+            Middleware.Outcome o = middleware.request(message, tsMicros);
+            long id = o instanceof Middleware.Passed p ? p.id() : ((Middleware.Lost) o).id();
+            if (fedIds != null) {
+                fedIds.add(new long[] {id, tsMicros});
+                productionToMiddleware();
+            }
+            if (!(o instanceof Middleware.Passed passed)) {
                 return null;
             }
             message = passed.bytes();
+            messageId = id;
         }
         return nothingLeft(message, stream.rewrite(message));
     }
@@ -151,14 +182,42 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
         }
     }
 
-    /** Bytes the production server answered, from the capture. */
-    public void productionData(byte[] b, int off, int len) {
+    /** Bytes the production server answered, from the capture (at {@code tsMicros}). */
+    public void productionData(byte[] b, int off, int len, long tsMicros) {
         if (earlyProduction != null) {
             keep(earlyProduction, b, off, len);
+            earlyProductionTsMicros = tsMicros;
         } else if (productionH2 != null) {
             productionH2.feed(b, off, len, 0);
         } else if (productionStream != null) {
-            productionStream.feed(b, off, len, 0);
+            productionStream.feed(b, off, len, tsMicros * 1000L);
+        }
+    }
+
+    /** Production's answer {@code index} goes to the middleware as type 2 once its request was fed. */
+    private void productionRaw(int index, byte[] raw, long capturedNanos) {
+        productionWaiting.add(new Object[] {raw, capturedNanos});
+        productionToMiddleware();
+    }
+
+    /** Hands on the production answers whose requests were fed (in order), latency from the capture. */
+    private void productionToMiddleware() {
+        while (!productionWaiting.isEmpty() && productionNext < fedIds.size()) {
+            Object[] w = productionWaiting.poll();
+            long[] fed = fedIds.get(productionNext++);
+            long capturedNanos = (Long) w[1];
+            middleware.response(Middleware.Answer.ORIGINAL, fed[0], (byte[]) w[0], capturedNanos,
+                    capturedNanos - fed[1] * 1000L);
+        }
+    }
+
+    /** The target's answer {@code index} goes to the middleware as type 3, before the next request is sent. */
+    private void replayedRaw(int index, byte[] raw, long nowNanos) {
+        if (index < sentIds.size() && index < requests.size()) {
+            long sent = requests.get(index).sentNanos;
+            long latency = sent < 0 ? 0 : nowNanos - sent;
+            long epochNanos = System.currentTimeMillis() * 1_000_000L;
+            middleware.response(Middleware.Answer.REPLAYED, sentIds.get(index), raw, epochNanos, latency);
         }
     }
 
@@ -176,7 +235,7 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
             replayedData(r.toByteArray(), 0, r.size(), System.nanoTime());
         }
         if (p != null && p.size() > 0) {
-            productionData(p.toByteArray(), 0, p.size());
+            productionData(p.toByteArray(), 0, p.size(), earlyProductionTsMicros);
         }
     }
 
@@ -245,6 +304,9 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
     @Override
     public void request(String method, String url, String version, List<String[]> headers) {
         requests.add(new Request(method, url, record ? headers : List.of(), messageTsMicros, record));
+        if (sentIds != null) {
+            sentIds.add(messageId);
+        }
     }
 
     @Override

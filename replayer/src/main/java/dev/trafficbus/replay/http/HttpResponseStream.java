@@ -21,8 +21,19 @@ public final class HttpResponseStream {
 
     private enum Mode { HEAD, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILER, UNTIL_CLOSE, BROKEN }
 
+    /** Told each response's bytes as they came (head, body as framed), for a middleware. */
+    public interface RawListener {
+        /** Response {@code index} (0, 1, ...) was {@code raw}, complete at {@code nowNanos}. */
+        void raw(int index, byte[] raw, long nowNanos);
+    }
+
     private final IntFunction<String> methodOf;
     private final Consumer<HttpResponse> out;
+    private RawListener rawListener;
+    /** The current response's bytes so far, when a raw listener is set (capped like a body). */
+    private ByteArrayOutputStream raw;
+    private HttpResponse ready;
+    private boolean interimSeen;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private Mode mode = Mode.HEAD;
     private int index;
@@ -40,6 +51,12 @@ public final class HttpResponseStream {
         this.out = out;
     }
 
+    /** Also hands every response's bytes, as they were on the wire, to {@code l} (cut like a body past MAX_BODY). */
+    public void keepRaw(RawListener l) {
+        rawListener = l;
+        raw = new ByteArrayOutputStream();
+    }
+
     /** True when the stream could not be read as HTTP responses. */
     public boolean broken() {
         return mode == Mode.BROKEN;
@@ -55,6 +72,7 @@ public final class HttpResponseStream {
         int i = off;
         int end = off + len;
         while (i < end && mode != Mode.BROKEN) {
+            int start = i;
             switch (mode) {
                 case HEAD -> i = head(b, i, end, nowNanos);
                 case FIXED_BODY, CHUNK_DATA -> {
@@ -77,6 +95,30 @@ public final class HttpResponseStream {
                 case CHUNK_SIZE, CHUNK_DATA_END, TRAILER -> i = chunkLine(b, i, end, nowNanos);
                 default -> i = end;
             }
+            if (raw != null) {
+                rawStep(b, start, i - start);
+            }
+        }
+    }
+
+    /** The bytes of one step are kept; a response it completed (or an interim one it skipped) ends its raw copy. */
+    private void rawStep(byte[] b, int off, int len) {
+        int room = MAX_BODY + MAX_HEAD - raw.size();
+        raw.write(b, off, Math.min(len, Math.max(0, room)));
+        if (interimSeen) {
+            interimSeen = false;
+            raw.reset();
+        }
+        emitRaw();
+    }
+
+    private void emitRaw() {
+        if (ready != null) {
+            HttpResponse r = ready;
+            ready = null;
+            byte[] bytes = raw.toByteArray();
+            raw.reset();
+            rawListener.raw(index - 1, bytes, r.completeNanos());
         }
     }
 
@@ -84,6 +126,9 @@ public final class HttpResponseStream {
     public void closed(long nowNanos) {
         if (mode == Mode.UNTIL_CLOSE) {
             complete(nowNanos);
+            if (raw != null) {
+                emitRaw();
+            }
         }
     }
 
@@ -133,6 +178,7 @@ public final class HttpResponseStream {
         truncated = false;
         if (status >= 100 && status < 200) {
             mode = status == 101 ? Mode.BROKEN : Mode.HEAD; // interim answer; 101: another protocol follows
+            interimSeen = true;
             return;
         }
         String method = methodOf.apply(index);
@@ -212,6 +258,10 @@ public final class HttpResponseStream {
     private void complete(long now) {
         mode = Mode.HEAD;
         index++;
-        out.accept(new HttpResponse(status, headers, body.toByteArray(), truncated, now));
+        HttpResponse r = new HttpResponse(status, headers, body.toByteArray(), truncated, now);
+        out.accept(r);
+        if (raw != null) {
+            ready = r; // handed on with its bytes once the step that completed it is kept
+        }
     }
 }

@@ -140,7 +140,7 @@ public final class ReplayRun {
             return null;
         }
         try {
-            return Middleware.start(m.command(), m.timeout(), counters, this::stop);
+            return Middleware.start(m, counters, this::stop);
         } catch (IOException e) {
             throw new UserInputException("--middleware '" + m.command() + "' cannot be started: " + e.getMessage(), e);
         }

@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -25,7 +24,11 @@ import java.util.concurrent.TimeoutException;
 /**
  * A GoReplay-compatible middleware program, started once per run with {@code sh -c COMMAND}: every request is
  * written to its stdin as one hex-encoded line (header {@code 1 ID TIMESTAMP_NS}, a newline, then the request
- * bytes); what it writes back on stdout with the same id is sent instead. Its stderr goes to the log.
+ * bytes); what it writes back on stdout with the same id is sent instead. Its stderr goes to the log. With
+ * {@code responses}, it is also given, under the request's id, the production answer from the capture (type 2) and
+ * the test server's answer (type 3), as GoReplay's {@code --input-raw-track-response} and
+ * {@code --output-http-track-response} do: header {@code 2 ID TIMESTAMP_NS LATENCY_NS}. Answers it writes back are
+ * read and not sent anywhere.
  *
  * <p>A middleware is read as answering in the order it was fed (as GoReplay's examples do), and a request it
  * leaves out is simply never returned (GoReplay's rule). A request waits at most the timeout and is then not sent;
@@ -44,21 +47,36 @@ public final class Middleware implements AutoCloseable {
     public sealed interface Outcome permits Passed, Lost {
     }
 
-    /** The bytes to send instead of the captured request. */
-    public record Passed(byte[] bytes) implements Outcome {
+    /** The bytes to send instead of the captured request; {@code id} names it in the answers handed on. */
+    public record Passed(byte[] bytes, long id) implements Outcome {
     }
 
-    /** Not to be sent, counted under {@code reason}. */
-    public record Lost(ReplayProblem reason) implements Outcome {
+    /** Not to be sent, counted under {@code reason}; {@code id} names it (0 when it was never fed). */
+    public record Lost(ReplayProblem reason, long id) implements Outcome {
     }
 
-    private static final Lost DROPPED = new Lost(ReplayProblem.MIDDLEWARE_DROPPED);
-    private static final Lost EXITED = new Lost(ReplayProblem.MIDDLEWARE_EXITED);
+    /** Whose answer a response line carries (the header's first field). */
+    public enum Answer {
+        /** The answer production gave, from the capture. */
+        ORIGINAL('2'),
+        /** The answer the test server gave. */
+        REPLAYED('3');
+
+        final char type;
+
+        Answer(char type) {
+            this.type = type;
+        }
+    }
+
+    private static final Lost DROPPED = new Lost(ReplayProblem.MIDDLEWARE_DROPPED, 0);
+    private static final Lost EXITED = new Lost(ReplayProblem.MIDDLEWARE_EXITED, 0);
     /** Waited the timeout: not sent, the reason is decided later. */
-    private static final Lost WAITED = new Lost(ReplayProblem.MIDDLEWARE_TIMEOUT);
+    private static final Lost WAITED = new Lost(ReplayProblem.MIDDLEWARE_TIMEOUT, 0);
 
     private final String command;
     private final long timeoutNanos;
+    private final boolean responses;
     private final ReplayCounters counters;
     private final Process process;
     private final BlockingQueue<byte[]> lines = new LinkedBlockingQueue<>();
@@ -67,15 +85,17 @@ public final class Middleware implements AutoCloseable {
     private long nextId;
     private volatile boolean exited;
     private volatile boolean closing;
+    private final Thread stderr;
 
-    private Middleware(String command, Duration timeout, ReplayCounters counters, Process process, Runnable onExit) {
-        this.command = command;
-        this.timeoutNanos = timeout.toNanos();
+    private Middleware(MiddlewareCommand command, ReplayCounters counters, Process process, Runnable onExit) {
+        this.command = command.command();
+        this.timeoutNanos = command.timeout().toNanos();
+        this.responses = command.responses();
         this.counters = counters;
         this.process = process;
         daemon("middleware-stdin", this::writeLoop);
         daemon("middleware-stdout", () -> readLoop(onExit));
-        daemon("middleware-stderr", this::logStderr);
+        this.stderr = daemon("middleware-stderr", this::logStderr);
     }
 
     /**
@@ -83,11 +103,29 @@ public final class Middleware implements AutoCloseable {
      *
      * @throws IOException when the shell cannot be started
      */
-    public static Middleware start(String command, Duration timeout, ReplayCounters counters, Runnable onExit)
+    public static Middleware start(MiddlewareCommand command, ReplayCounters counters, Runnable onExit)
             throws IOException {
-        Process p = new ProcessBuilder("sh", "-c", command).start();
-        log.info("middleware started: {} (pid {})", command, p.pid());
-        return new Middleware(command, timeout, counters, p, onExit);
+        Process p = new ProcessBuilder("sh", "-c", command.command()).start();
+        log.info("middleware started: {} (pid {}{})", command.command(), p.pid(),
+                command.responses() ? ", given the answers too" : "");
+        return new Middleware(command, counters, p, onExit);
+    }
+
+    /** True when the program is to be given the answers ({@code --middleware-responses}). */
+    public boolean wantsResponses() {
+        return responses;
+    }
+
+    /**
+     * Hands the program {@code answer} to request {@code id} (as returned in {@link Passed} or {@link Lost}), captured or
+     * received at {@code tsNanos} (epoch), {@code latencyNanos} after its request. Does not wait; nothing when the
+     * program is not given answers, the id is 0 or the program is gone.
+     */
+    public void response(Answer answer, long id, byte[] raw, long tsNanos, long latencyNanos) {
+        if (!responses || id == 0 || exited || closing) {
+            return;
+        }
+        lines.add(encode(answer.type + " " + id(id) + " " + tsNanos + " " + Math.max(0, latencyNanos), raw));
     }
 
     /**
@@ -100,23 +138,27 @@ public final class Middleware implements AutoCloseable {
             return EXITED;
         }
         CompletableFuture<Outcome> answer = new CompletableFuture<>();
+        long id;
         synchronized (this) {
             // Ids and queue order agree, so "a later id came back" means this one was left out.
-            long id = ++nextId;
+            id = ++nextId;
             pending.put(id, answer);
             lines.add(encode(id, tsMicros * 1000L, message));
         }
+        Outcome o;
         try {
-            return answer.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            o = answer.get(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             answer.complete(WAITED);
+            o = answer.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer.complete(WAITED);
+            o = answer.join();
         } catch (ExecutionException e) {
             throw new IllegalStateException(e); // never completed exceptionally
         }
-        return answer.join();
+        return o instanceof Lost l ? new Lost(l.reason(), id) : o;
     }
 
     /** Request {@code id} is decided as lost for {@code reason}: counted once, its waiter (if any) told. */
@@ -149,7 +191,12 @@ public final class Middleware implements AutoCloseable {
 
     /** One hex line: {@code 1 ID TS\n} and the message. */
     static byte[] encode(long id, long tsNanos, byte[] message) {
-        byte[] head = ("1 " + id(id) + " " + tsNanos + "\n").getBytes(StandardCharsets.US_ASCII);
+        return encode("1 " + id(id) + " " + tsNanos, message);
+    }
+
+    /** One hex line: the header, a newline, the payload. */
+    private static byte[] encode(String header, byte[] message) {
+        byte[] head = (header + "\n").getBytes(StandardCharsets.US_ASCII);
         StringBuilder b = new StringBuilder((head.length + message.length) * 2 + 1);
         HEX.formatHex(b, head);
         HEX.formatHex(b, message);
@@ -241,7 +288,7 @@ public final class Middleware implements AutoCloseable {
         CompletableFuture<Outcome> f = pending.remove(id);
         if (f == null) {
             log.debug("middleware returned request {} after it was counted lost", head[1]);
-        } else if (!f.complete(new Passed(body))) {
+        } else if (!f.complete(new Passed(body, id))) {
             counters.problem(ReplayProblem.MIDDLEWARE_TIMEOUT); // came back after the wait: not sent
         }
     }
@@ -280,10 +327,11 @@ public final class Middleware implements AutoCloseable {
         return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
-    private static void daemon(String name, Runnable r) {
+    private static Thread daemon(String name, Runnable r) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         t.start();
+        return t;
     }
 
     /** Ends the program: its input is closed, then it is asked to stop, then killed (with what it started). */
@@ -300,6 +348,7 @@ public final class Middleware implements AutoCloseable {
                     process.destroyForcibly();
                 }
             }
+            stderr.join(1000); // what it wrote last reaches the log before the run's summary
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();

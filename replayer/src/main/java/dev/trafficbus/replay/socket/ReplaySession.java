@@ -115,9 +115,9 @@ public final class ReplaySession extends ReplayedSession {
 
     @Override
     public void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
-        if (http != null && engine.responses != null) {
+        if (http != null && http.readsProduction()) {
             byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-            engine.mailbox.post(loop, () -> http.productionData(copy, 0, copy.length));
+            engine.mailbox.post(loop, () -> http.productionData(copy, 0, copy.length, captureTimeMicros));
         }
     }
 

@@ -107,9 +107,9 @@ final class TcpSession extends ReplayedSession {
 
     @Override
     public void serverData(int index, byte[] b, int off, int len, long captureTimeMicros) {
-        if (http != null && engine.context.responses() != null) {
+        if (http != null && http.readsProduction()) {
             byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-            engine.post(() -> http.productionData(copy, 0, copy.length));
+            engine.post(() -> http.productionData(copy, 0, copy.length, captureTimeMicros));
         }
     }
 
