@@ -25,15 +25,18 @@ import java.util.TreeMap;
  * @param packetsSkipped     packets that were not replayable (their reasons are in problemsByReason)
  * @param seconds            wall time of the run
  * @param answersJudged      answers by how their end was known: framing, size, silence, close, timeout
+ * @param webSocket          sessions that switched to WebSocket and their frames by direction and opcode (empty
+ *                           without WebSocket)
  */
 public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessionsFailed, long sessionsIncomplete,
                             long messagesSent, long messagesAnswered, long bytesSent, long bytesReceived,
                             Map<String, Long> problemsByReason, long recordsConsumed, long recordsSkipped,
                             long packetsConsumed, long packetsSkipped, double seconds,
-                            Map<String, Long> answersJudged) {
+                            Map<String, Long> answersJudged, Map<String, Object> webSocket) {
     public ReplaySummary {
         problemsByReason = Map.copyOf(problemsByReason);
         answersJudged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answersJudged));
+        webSocket = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(webSocket));
     }
 
     /** Answers judged {@code label} ({@code framing}, {@code size}, {@code silence}, {@code close}, {@code timeout}). */
@@ -65,6 +68,10 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
             sb.append("; answers judged by");
             answersJudged.forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
         }
+        if (!webSocket.isEmpty()) {
+            sb.append("; websocket: ").append(webSocket.get("sessions")).append(" sessions, frames sent ")
+                    .append(webSocket.get("sent")).append(" received ").append(webSocket.get("received"));
+        }
         if (!problemsByReason.isEmpty()) {
             sb.append("; problems:");
             new TreeMap<>(problemsByReason).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
@@ -88,6 +95,9 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
         messages.put("perSecond", Math.round(messagesPerSecond() * 10) / 10.0);
         report.put("messages", messages);
         report.put("answers", answersJudged);
+        if (!webSocket.isEmpty()) {
+            report.put("websocket", webSocket);
+        }
         Map<String, Object> bytes = new LinkedHashMap<>();
         bytes.put("sent", bytesSent);
         bytes.put("received", bytesReceived);

@@ -1,6 +1,7 @@
 package dev.trafficbus.session;
 
 import dev.trafficbus.packet.PacketView;
+import dev.trafficbus.websocket.WebSocketFrames;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -10,7 +11,9 @@ import java.util.Arrays;
  * arrive. A message is what the client sent before waiting for an answer: a new one starts where a client
  * data segment acknowledges more server data than the previous message did (the server spoke in between),
  * or after server data was seen. The expected answer to each message is the server payload that followed
- * it, or, when the capture holds no server packets, how far the client's ACK advanced.
+ * it, or, when the capture holds no server packets, how far the client's ACK advanced. Once the server's first
+ * answer switched the connection to WebSocket (a 101 with {@code Upgrade: websocket}), every client frame also
+ * ends a message, so each frame is replayed at its own capture time.
  * Pure logic, single-threaded: results go to {@link SessionEvents}.
  */
 public final class CapturedSession implements StreamReassembler.Sink {
@@ -46,6 +49,10 @@ public final class CapturedSession implements StreamReassembler.Sink {
     /** Capture time of the latest server byte answering the latest message. */
     private long answerLastTs;
     private int nextIndex;
+    /** The server's first payload byte was seen. */
+    private boolean serverSpoke;
+    /** The client's frames, once the connection switched to WebSocket; else null. */
+    private WebSocketFrames clientFrames;
 
     // Answer accounting for the latest message (index nextIndex - 1; -1 before the first).
     private boolean serverSeen;
@@ -157,6 +164,13 @@ public final class CapturedSession implements StreamReassembler.Sink {
                     serverBytes += fresh;
                     answerLastTs = tsMicros;
                 }
+                int at = v.payloadOffset() + len - (int) fresh;
+                if (!serverSpoke) {
+                    serverSpoke = true;
+                    if (WebSocketFrames.isUpgradeAnswer(v.array(), at, (int) fresh)) {
+                        clientFrames = new WebSocketFrames(null, false);
+                    }
+                }
                 out.serverData(nextIndex - 1, v.array(), v.payloadOffset() + len - (int) fresh, (int) fresh, tsMicros);
             }
         }
@@ -229,11 +243,19 @@ public final class CapturedSession implements StreamReassembler.Sink {
             if (!messageOpen) {
                 openMessage(offset, tsMicros, ack);
             }
+            boolean frameEnded = false;
+            if (clientFrames != null && !clientFrames.broken()) {
+                take = clientFrames.feedToFrameEnd(b, off, take);
+                frameEnded = clientFrames.frameEnded();
+            }
             messageLastTs = Math.max(messageLastTs, tsMicros);
             append(b, off, take);
             offset += take;
             off += take;
             len -= take;
+            if (frameEnded) {
+                closeMessage();
+            }
         }
     }
 
@@ -244,6 +266,7 @@ public final class CapturedSession implements StreamReassembler.Sink {
         if (!messageOpen && nextIndex > 0 && serverSeen) {
             answerFrozen = true;
         }
+        clientFrames = null; // frame boundaries are lost with the bytes: messages end as for any protocol
     }
 
     private void noteClientAck(long ack) {

@@ -9,9 +9,12 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * How the run's answers were judged, counted by {@link Judgement}: framing means the replay knew, the others
  * that it fell back to the captured size, a quiet period, the close or the timeout. Updated from every
- * engine thread; exported as {@code answers_judged{by="framing"}} etc.
+ * engine thread; exported as {@code answers_judged{by="framing"}} etc. The WebSocket frames the conversations
+ * read are counted beside them.
  */
 public final class AnswerCounts {
+    /** WebSocket frames by direction and opcode. */
+    public final WebSocketCounts webSocket = new WebSocketCounts();
     private final LongAdder[] counts = new LongAdder[Judgement.values().length];
 
     public AnswerCounts() {
@@ -35,6 +38,7 @@ public final class AnswerCounts {
         for (Judgement j : Judgement.values()) {
             m.functionCounter("answers_judged", counts[j.ordinal()], LongAdder::sum, "by", j.label());
         }
+        webSocket.export(m);
     }
 
     /** {@code {framing: n, size: n, silence: n, close: n, timeout: n}}, every judgement present. */

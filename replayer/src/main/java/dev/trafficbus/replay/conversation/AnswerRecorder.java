@@ -18,7 +18,7 @@ public final class AnswerRecorder {
 
     /** The conversation for one session, reporting HTTP statuses to the sink. */
     public Conversation conversation(long quietNanos, long timeoutNanos) {
-        return new Conversation(quietNanos, timeoutNanos, sink);
+        return new Conversation(quietNanos, timeoutNanos, sink, counts.webSocket);
     }
 
     /** {@code m} was written: remember what it asks for (after {@link Conversation#sent}). */

@@ -1,5 +1,7 @@
 package dev.trafficbus.replay.conversation;
 
+import dev.trafficbus.websocket.WebSocketFrames;
+
 /**
  * When the answer to a replayed message is complete, for one session, the same for every engine. The
  * protocol is recognised from the first client bytes: HTTP/1.x, HTTP/2 (the h2c preface, or an
@@ -13,7 +15,7 @@ package dev.trafficbus.replay.conversation;
  * whenever something changed or the time it asked for ({@link #wakeAt}) came. Single-threaded; nothing is
  * allocated per byte or per read.
  */
-public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
+public final class Conversation implements Http1Reader.Owner, RespReader.Owner, WebSocketFrames.Listener {
     /** What {@link #judge} found. */
     public enum Verdict {
         /** Not complete yet: call again by {@link #wakeAt()} or when bytes arrive. */
@@ -32,11 +34,12 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         void status(Conversation c, int code);
     }
 
-    private enum Protocol { UNKNOWN_YET, HTTP, HTTP2, RESP, OTHER }
+    private enum Protocol { UNKNOWN_YET, HTTP, HTTP2, RESP, WEBSOCKET, OTHER }
 
     private static final int REQUEST_HEAD = 1;
     private static final int REQUEST_CONNECT = 2;
     private static final int REQUEST_H2C = 4;
+    private static final int REQUEST_WEBSOCKET = 8;
     private static final int KEEP_TARGET = 256;
 
     private final long quietNanos;
@@ -65,6 +68,12 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private boolean h2Upgrade;
     /** The message awaiting its answer was the upgrading request: the 101 answered it. */
     private boolean upgradeAnswered;
+    // WebSocket: the 101 that switches was read; the frames of each direction.
+    private boolean webSocketAccepted;
+    private WebSocketFrames clientFrames;
+    private WebSocketFrames serverFrames;
+    private String webSocketEndpoint;
+    private final WebSocketCounts webSocketCounts;
     /**
      * What the server said before the protocol was known (an HTTP/2 server's SETTINGS may come before the
      * client's preface), for the reader of that protocol; made only when a server speaks first. Length -1: more
@@ -96,9 +105,30 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
 
     /** As above; {@code statusListener} (may be null) hears every final HTTP status. */
     public Conversation(long quietNanos, long timeoutNanos, StatusListener statusListener) {
+        this(quietNanos, timeoutNanos, statusListener, null);
+    }
+
+    /** As above; {@code webSocketCounts} (may be null) counts WebSocket frames by opcode. */
+    public Conversation(long quietNanos, long timeoutNanos, StatusListener statusListener,
+                        WebSocketCounts webSocketCounts) {
         this.quietNanos = quietNanos;
         this.timeoutNanos = timeoutNanos;
         this.statusListener = statusListener;
+        this.webSocketCounts = webSocketCounts;
+    }
+
+    /**
+     * A message's bytes ({@code b[off, off+len)}, as they will be sent) are about to be written: on a WebSocket
+     * session its frames get fresh masking keys, re-masked in place. Called once per message, before the write and
+     * before {@link #sent}.
+     */
+    public void prepare(byte[] b, int off, int len) {
+        if (protocol == Protocol.WEBSOCKET) {
+            clientFrames.feed(b, off, len);
+            if (clientFrames.broken()) {
+                leave();
+            }
+        }
     }
 
     /** Connected: the wait is for whatever the server says before the client's first message. */
@@ -132,6 +162,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             if (commands.broken() || manyReplies) {
                 leave();
             }
+        } else if (protocol == Protocol.WEBSOCKET) {
+            endpoint = webSocketEndpoint; // its frames were read by prepare()
         }
         endpointPending = false;
         if (endpoint == null) {
@@ -156,6 +188,12 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             responses.feed(b, off, len, now);
             if (responses.broken()) {
                 leave();
+            } else if (webSocketAccepted) {
+                int at = responses.passedAt();
+                switchToWebSocket();
+                if (at >= 0 && at < off + len) {
+                    serverFrames.feed(b, at, off + len - at); // frames in the same read as the 101
+                }
             } else if (h2Upgrade) {
                 int at = responses.passedAt();
                 protocol = Protocol.HTTP2;
@@ -170,6 +208,11 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         } else if (protocol == Protocol.RESP) {
             replies.feed(b, off, len);
             if (replies.broken()) {
+                leave();
+            }
+        } else if (protocol == Protocol.WEBSOCKET) {
+            serverFrames.feed(b, off, len);
+            if (serverFrames.broken()) {
                 leave();
             }
         }
@@ -227,7 +270,18 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
      * says about it: bytes production answered (final once settled).
      */
     public Verdict judge(long now, long expected, boolean settled) {
-        if (!greeting && framed()) {
+        if (!greeting && protocol == Protocol.WEBSOCKET) {
+            if (upgradeAnswered) {
+                return answered(Judgement.FRAMING, now); // the 101 that switched
+            }
+            if (expected == 0 && settled) {
+                return answered(Judgement.SIZE, now); // production answered nothing: nothing to wait for
+            }
+            if (expected > 0 && received >= expected && serverFrames.betweenMessages()) {
+                return answered(Judgement.FRAMING, now);
+            }
+            // fewer bytes than production's, or inside a frame: the close, silence or the timeout end it
+        } else if (!greeting && framed()) {
             if (answeredByFraming()) {
                 return answered(Judgement.FRAMING, now);
             }
@@ -291,6 +345,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             case HTTP -> "http";
             case HTTP2 -> "http2";
             case RESP -> "resp";
+            case WEBSOCKET -> "websocket";
             default -> "other";
         };
     }
@@ -327,6 +382,36 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         replies = null;
         h2 = null;
         h2Upgrade = false;
+        clientFrames = null;
+        serverFrames = null;
+        webSocketAccepted = false;
+    }
+
+    /** The target accepted the upgrade: from here on both directions carry WebSocket frames. */
+    private void switchToWebSocket() {
+        protocol = Protocol.WEBSOCKET;
+        webSocketAccepted = false;
+        upgradeAnswered = true;
+        requests = null;
+        responses = null;
+        clientFrames = new WebSocketFrames(this, true);
+        serverFrames = new WebSocketFrames(this, false);
+        int sp = lastEndpoint == null ? -1 : lastEndpoint.indexOf(' ');
+        webSocketEndpoint = sp < 0 ? "WS" : "WS" + lastEndpoint.substring(sp);
+        if (webSocketCounts != null) {
+            webSocketCounts.upgraded();
+        }
+    }
+
+    @Override
+    public void frame(WebSocketFrames from, int opcode) {
+        if (webSocketCounts != null) {
+            if (from == clientFrames) {
+                webSocketCounts.sent(opcode);
+            } else {
+                webSocketCounts.received(opcode);
+            }
+        }
     }
 
     /**
@@ -393,7 +478,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             return Http1Reader.PASS; // a status line in the client's stream: not a client
         }
         int f = (r.firstWordIs("HEAD") ? REQUEST_HEAD : 0) | (r.firstWordIs("CONNECT") ? REQUEST_CONNECT : 0)
-                | ((r.headerFlags() & Http1Reader.UPGRADE_H2C) != 0 ? REQUEST_H2C : 0);
+                | ((r.headerFlags() & Http1Reader.UPGRADE_H2C) != 0 ? REQUEST_H2C : 0)
+                | ((r.headerFlags() & Http1Reader.UPGRADE_WEBSOCKET) != 0 ? REQUEST_WEBSOCKET : 0);
         int i = requestHeads++;
         if (i - responsesEnded >= requestFlags.length) {
             int[] grown = new int[requestFlags.length * 2];
@@ -429,6 +515,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         if (status == 101 || (status / 100 == 2 && (f & REQUEST_CONNECT) != 0)) {
             responsesEnded++; // answered; the connection now carries another protocol
             h2Upgrade = status == 101 && (f & REQUEST_H2C) != 0;
+            webSocketAccepted = status == 101 && (f & REQUEST_WEBSOCKET) != 0;
             return Http1Reader.PASS;
         }
         if (status < 200) {

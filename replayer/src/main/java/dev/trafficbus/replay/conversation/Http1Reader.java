@@ -25,6 +25,8 @@ final class Http1Reader {
     static final int CONNECTION_CLOSE = 32;
     /** {@code Upgrade: h2c}: the client asks to switch to HTTP/2. */
     static final int UPGRADE_H2C = 64;
+    /** {@code Upgrade: websocket}: the client asks to switch to WebSocket. */
+    static final int UPGRADE_WEBSOCKET = 128;
 
     /** Told about each head and message end. */
     interface Owner {
@@ -362,6 +364,9 @@ final class Http1Reader {
             flags |= UPGRADE;
             if (valueEndsWith(v, ve, "h2c")) {
                 flags |= UPGRADE_H2C;
+            }
+            if (valueEndsWith(v, ve, "websocket")) {
+                flags |= UPGRADE_WEBSOCKET;
             }
         } else if (nameIs(colon, "connection")) {
             if (valueEndsWith(v, ve, "close")) {

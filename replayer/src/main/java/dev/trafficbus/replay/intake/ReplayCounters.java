@@ -166,6 +166,7 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
         return new ReplaySummary(sessionsSeen.sum(), sessionsReplayed.sum(), sessionsFailed.sum(),
                 sessionsIncomplete.sum(), messagesSent.sum(), messagesAnswered.sum(), bytesSent.sum(),
                 bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(),
-                packetsConsumed.sum(), packetsSkipped.sum(), seconds, answers.toReport());
+                packetsConsumed.sum(), packetsSkipped.sum(), seconds, answers.toReport(),
+                answers.webSocket.toReport());
     }
 }

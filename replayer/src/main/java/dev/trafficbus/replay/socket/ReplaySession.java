@@ -401,6 +401,7 @@ public final class ReplaySession extends ReplayedSession {
             engine.pendingBytes.addAndGet(-len);
             return false;
         }
+        conversation.prepare(out, 0, out.length);
         // A failed write shows up as exceptionCaught, like any other error on the connection.
         channel.writeAndFlush(Unpooled.wrappedBuffer(out), channel.voidPromise());
         conversation.sent(out, 0, out.length, now);

@@ -434,6 +434,7 @@ final class TcpSession extends ReplayedSession {
             engine.pendingBytes.addAndGet(-len);
             return false;
         }
+        conversation.prepare(bytes, 0, bytes.length);
         sender.append(bytes);
         conversation.sent(bytes, 0, bytes.length, now);
         engine.answers.sent(m, conversation);

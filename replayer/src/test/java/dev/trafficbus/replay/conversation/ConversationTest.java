@@ -131,20 +131,68 @@ class ConversationTest {
     }
 
     @Test
-    void upgradeIsAnsweredByTheSwitchThenBytesPassAndAreJudgedBySize() {
-        Conversation c = new Conversation(QUIET, TIMEOUT);
-        String up = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    void aWebSocketUpgradeIsAnsweredByTheSwitchThenFramesAreJudgedByFramingAndCounted() {
+        WebSocketCounts counts = new WebSocketCounts();
+        Conversation c = new Conversation(QUIET, TIMEOUT, null, counts);
+        String up = "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
         c.sent(b(up), 0, up.length(), 0);
-        byte[] a = b("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+        // The 101 and the server's first frame in one read: the frame is read as a frame, not as HTTP.
+        byte[] a = concat(b("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"), new byte[] {(byte) 0x81, 1, 'w'});
+        c.received(a, 0, a.length, MS);
+        assertThat(c.judge(MS, a.length + 10, false)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.judgement()).isEqualTo(Judgement.FRAMING);
+        assertThat(c.protocol()).isEqualTo("websocket");
+        assertThat(counts.sessions()).isEqualTo(1);
+        assertThat(counts.frames(false, "text")).isEqualTo(1);
+
+        // A masked client text frame "hi": sent with a fresh key, the payload still "hi" under it.
+        byte[] key = {1, 2, 3, 4};
+        byte[] frame = {(byte) 0x81, (byte) 0x82, key[0], key[1], key[2], key[3], (byte) ('h' ^ 1), (byte) ('i' ^ 2)};
+        c.prepare(frame, 0, frame.length);
+        assertThat(new byte[] {frame[2], frame[3], frame[4], frame[5]}).as("a fresh masking key (2^-32: the same)")
+                .isNotEqualTo(key);
+        assertThat(new byte[] {(byte) (frame[6] ^ frame[2]), (byte) (frame[7] ^ frame[3])}).isEqualTo(b("hi"));
+        c.sent(frame, 0, frame.length, 2 * MS);
+        assertThat(c.endpoint()).isEqualTo("WS /chat");
+        // The echo arrives in two reads: complete only once its frame is whole.
+        byte[] echo = {(byte) 0x81, 2, 'h', 'i'};
+        c.received(echo, 0, 3, 3 * MS);
+        assertThat(c.judge(3 * MS, 3, false)).isEqualTo(Verdict.WAIT);
+        c.received(echo, 3, 1, 4 * MS);
+        assertThat(c.judge(4 * MS, 4, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.judgement()).isEqualTo(Judgement.FRAMING);
+
+        // A frame production did not answer needs no wait.
+        byte[] ping = {(byte) 0x89, (byte) 0x80, 9, 9, 9, 9};
+        c.prepare(ping, 0, ping.length);
+        c.sent(ping, 0, ping.length, 5 * MS);
+        assertThat(c.judge(5 * MS, 0, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(counts.frames(true, "text")).isEqualTo(1);
+        assertThat(counts.frames(true, "ping")).isEqualTo(1);
+        assertThat(counts.frames(false, "text")).isEqualTo(2);
+    }
+
+    @Test
+    void anotherUpgradeIsAnsweredByTheSwitchThenBytesPassAndAreJudgedBySize() {
+        Conversation c = new Conversation(QUIET, TIMEOUT);
+        String up = "GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+        c.sent(b(up), 0, up.length(), 0);
+        byte[] a = b("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n");
         c.received(a, 0, a.length, MS);
         assertThat(c.judge(MS, a.length, true)).isEqualTo(Verdict.ANSWERED);
         assertThat(c.judgement()).isEqualTo(Judgement.FRAMING);
-        byte[] frame = {(byte) 0x81, 2, 'h', 'i'};
-        c.sent(frame, 0, 4, 2 * MS);
-        c.received(frame, 0, 4, 3 * MS);
+        byte[] bytes = {0, 0, 4, 8, 0, 0, 0, 0, 0};
+        c.sent(bytes, 0, bytes.length, 2 * MS);
+        c.received(bytes, 0, 4, 3 * MS);
         assertThat(c.judge(3 * MS, 4, true)).isEqualTo(Verdict.ANSWERED);
         assertThat(c.judgement()).isEqualTo(Judgement.SIZE);
         assertThat(c.protocol()).isEqualTo("other");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     @Test
