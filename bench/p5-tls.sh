@@ -3,8 +3,8 @@
 # with `replay --speed max --until-end` into nginx-light over TLS, beside the same replay over plain TCP, runs
 # interleaved (plain, TLS with OpenSSL/BoringSSL, TLS with the JDK), replayer pinned to 2 cores.
 # Goal: TLS at >= 0.7 x plain requests/s, 0 lost. Each session is one TLS connection, so sessions/s of a TLS run
-# is its handshakes/s (the client resumes sessions it has seen, as browsers do; P5T_PER_SESSION=1 makes every
-# request a handshake).
+# is its handshakes/s (sessions resume the TLS session nginx issued to the first, as returning clients do, and each run
+# logs its full/resumed counts; P5T_PER_SESSION=1 makes every request a handshake).
 #
 #   bench/p5-tls.sh
 # Environment: P5T_REQUESTS (30000: 9 runs stay under 5 minutes on a busy machine), P5T_PER_SESSION (10 requests per connection), P5T_CONCURRENCY (50),
@@ -72,6 +72,8 @@ r = json.load(open(sys.argv[1]))
 s, m = r["sessions"], r["messages"]
 lost = (m["sent"] - m["answered"]) + s["failed"] + s["notReplayed"]
 print(f'{m["sent"] / r["seconds"]:.0f} {(s["replayed"] + s["incomplete"]) / r["seconds"]:.0f} {lost}')
+if r.get("tlsHandshakes"):
+    print("TLS handshakes " + " ".join(f"{k}={v}" for k, v in r["tlsHandshakes"].items()), file=sys.stderr)
 PY
 }
 

@@ -27,16 +27,19 @@ import java.util.TreeMap;
  * @param answersJudged      answers by how their end was known: framing, size, silence, close, timeout
  * @param webSocket          sessions that switched to WebSocket and their frames by direction and opcode (empty
  *                           without WebSocket)
+ * @param tlsHandshakes      TLS handshakes by kind: full, resumed, unknown (empty without TLS)
  */
 public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessionsFailed, long sessionsIncomplete,
                             long messagesSent, long messagesAnswered, long bytesSent, long bytesReceived,
                             Map<String, Long> problemsByReason, long recordsConsumed, long recordsSkipped,
                             long packetsConsumed, long packetsSkipped, double seconds,
-                            Map<String, Long> answersJudged, Map<String, Object> webSocket) {
+                            Map<String, Long> answersJudged, Map<String, Object> webSocket,
+                            Map<String, Long> tlsHandshakes) {
     public ReplaySummary {
         problemsByReason = Map.copyOf(problemsByReason);
         answersJudged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answersJudged));
         webSocket = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(webSocket));
+        tlsHandshakes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tlsHandshakes));
     }
 
     /** Answers judged {@code label} ({@code framing}, {@code size}, {@code silence}, {@code close}, {@code timeout}). */
@@ -72,6 +75,10 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
             sb.append("; websocket: ").append(webSocket.get("sessions")).append(" sessions, frames sent ")
                     .append(webSocket.get("sent")).append(" received ").append(webSocket.get("received"));
         }
+        if (!tlsHandshakes.isEmpty()) {
+            sb.append("; TLS handshakes");
+            tlsHandshakes.forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
+        }
         if (!problemsByReason.isEmpty()) {
             sb.append("; problems:");
             new TreeMap<>(problemsByReason).forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
@@ -97,6 +104,9 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
         report.put("answers", answersJudged);
         if (!webSocket.isEmpty()) {
             report.put("websocket", webSocket);
+        }
+        if (!tlsHandshakes.isEmpty()) {
+            report.put("tlsHandshakes", tlsHandshakes);
         }
         Map<String, Object> bytes = new LinkedHashMap<>();
         bytes.put("sent", bytesSent);

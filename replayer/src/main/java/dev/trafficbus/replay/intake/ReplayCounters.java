@@ -5,6 +5,7 @@ import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.conversation.AnswerCounts;
 import dev.trafficbus.replay.report.RunTimeline;
+import dev.trafficbus.replay.tls.TlsHandshakes;
 
 
 import java.util.HashMap;
@@ -31,6 +32,8 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
     public final LongAdder messagesAnswered = new LongAdder();
     /** How each answer's end was known. */
     public final AnswerCounts answers = new AnswerCounts();
+    /** TLS handshakes, full or resumed. */
+    public final TlsHandshakes tls = new TlsHandshakes();
     public final LongAdder bytesSent = new LongAdder();
     public final LongAdder bytesReceived = new LongAdder();
     final LongAdder recordsConsumed = new LongAdder();
@@ -58,6 +61,7 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
             m.functionCounter("requests_sent", messagesSent, LongAdder::sum);
             m.functionCounter("requests_answered", messagesAnswered, LongAdder::sum);
             answers.export(m);
+            tls.export(m);
             m.functionCounter("bytes_sent", bytesSent, LongAdder::sum);
             m.functionCounter("bytes_received", bytesReceived, LongAdder::sum);
             m.functionCounter("records_consumed", recordsConsumed, LongAdder::sum);
@@ -167,6 +171,6 @@ public final class ReplayCounters implements CaptureRecordReader.Intake {
                 sessionsIncomplete.sum(), messagesSent.sum(), messagesAnswered.sum(), bytesSent.sum(),
                 bytesReceived.sum(), p, recordsConsumed.sum(), recordsSkipped.sum(),
                 packetsConsumed.sum(), packetsSkipped.sum(), seconds, answers.toReport(),
-                answers.webSocket.toReport());
+                answers.webSocket.toReport(), tls.toReport());
     }
 }

@@ -97,7 +97,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         this.tls = options.tls() == null ? null : new TlsClient(options.tls(),
                 // The handshake is the target's first answer; queued behind others on a busy loop it takes longer
                 // than a connect.
-                Math.max(tuning.connectTimeout().toMillis(), tuning.responseTimeout().toMillis()));
+                Math.max(tuning.connectTimeout().toMillis(), tuning.responseTimeout().toMillis()), counters.tls);
         nativeTransport = Epoll.isAvailable();
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends Channel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
@@ -186,7 +186,8 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(tls.handler(ch.alloc(), name, port), target);
+                tls.addTo(ch.pipeline(), name, port);
+                ch.pipeline().addLast(target);
             }
         };
     }

@@ -14,9 +14,11 @@ import java.nio.file.Path;
  * @param certFile   PEM client certificate chain for mTLS, or null
  * @param keyFile    PEM PKCS#8 private key of {@code certFile}, or null
  * @param provider   {@code auto} (OpenSSL when its native library loads, else the JDK's), {@code openssl} or {@code jdk}
+ * @param resume     sessions resume the TLS session the target issued to an earlier one (false: every session
+ *                   a full handshake)
  */
 public record TargetTls(String serverName, Path caFile, boolean insecure, Path certFile, Path keyFile,
-                        String provider) {
+                        String provider, boolean resume) {
     /** Checks that the files exist and the options fit together; a {@link UserInputException} otherwise. */
     public TargetTls {
         if (serverName != null && (serverName.isBlank() || serverName.chars().anyMatch(c -> c <= ' ' || c == '/' || c == ':'))) {
@@ -39,7 +41,7 @@ public record TargetTls(String serverName, Path caFile, boolean insecure, Path c
 
     /** Plain TLS: the JVM's trusted certificates, SNI from each session, no client certificate. */
     public static TargetTls verified() {
-        return new TargetTls(null, null, false, null, null, "auto");
+        return new TargetTls(null, null, false, null, null, "auto", true);
     }
 
     private static void readable(Path p, String option) {

@@ -1,10 +1,11 @@
 package dev.trafficbus.replay.tls;
 
 import dev.trafficbus.cli.UserInputException;
-import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -15,19 +16,26 @@ import javax.net.ssl.SSLException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client side of every TLS connection of a run: one {@link SslContext} (certificates and keys read once),
- * and a fresh {@link SslHandler} per connection with its server name.
+ * The client side of every TLS connection of a run: one {@link SslContext} (certificates and keys read once, the
+ * sessions the target issued kept per server name and port), and a fresh {@link SslHandler} per connection with its
+ * server name, resuming an earlier session where it can ({@link SessionResumption}).
  */
 public final class TlsClient {
+    private static final String[] CLASSICAL_GROUPS = {"X25519", "P-256", "P-384"};
     private final SslContext context;
     private final SslProvider provider;
     private final TargetTls settings;
     private final long handshakeTimeoutMillis;
+    private final SessionResumption resumption;
 
-    /** Reads the files of {@code settings}; a bad file is a {@link UserInputException} naming it. */
-    public TlsClient(TargetTls settings, long handshakeTimeoutMillis) {
+    /**
+     * Reads the files of {@code settings}; a bad file is a {@link UserInputException} naming it. Handshakes are
+     * counted in {@code handshakes}.
+     */
+    public TlsClient(TargetTls settings, long handshakeTimeoutMillis, TlsHandshakes handshakes) {
         this.settings = settings;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.resumption = new SessionResumption(handshakes, settings.resume());
         this.provider = switch (settings.provider()) {
             case "openssl" -> {
                 if (!OpenSsl.isAvailable()) {
@@ -45,6 +53,13 @@ public final class TlsClient {
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         ApplicationProtocolNames.HTTP_1_1));
+        if (provider == SslProvider.OPENSSL) {
+            // BoringSSL's default key shares lead with the X25519+ML-KEM-768 hybrid: a 1.2 kB share made for every
+            // ClientHello, thrown away by TLS 1.2 targets and by resumptions. The classical groups halve the native
+            // handshake time of a replay (JFR: SSL.doHandshake 72 -> 34 samples per run); every TLS 1.2/1.3 server
+            // has them.
+            b.option(OpenSslContextOption.GROUPS, CLASSICAL_GROUPS);
+        }
         if (settings.insecure()) {
             b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
         } else {
@@ -64,11 +79,14 @@ public final class TlsClient {
         }
     }
 
-    /** A handler for one connection to {@code port}, offering {@code serverName} (SNI, and the name verified). */
-    public SslHandler handler(ByteBufAllocator alloc, String serverName, int port) {
-        SslHandler h = context.newHandler(alloc, serverName, port);
+    /**
+     * Adds TLS for one connection to {@code port} at the end of {@code p}, offering {@code serverName} (SNI, the name
+     * verified, and the key of the sessions it may resume).
+     */
+    public void addTo(ChannelPipeline p, String serverName, int port) {
+        SslHandler h = context.newHandler(p.channel().alloc(), serverName, port);
         h.setHandshakeTimeout(handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        return h;
+        resumption.addTo(p, h, serverName, port);
     }
 
     /** The name offered when neither --tls-server-name nor the session says one: the target's host. */

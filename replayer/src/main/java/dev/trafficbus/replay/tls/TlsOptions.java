@@ -39,6 +39,11 @@ public final class TlsOptions {
             description = "TLS implementation: auto takes OpenSSL (BoringSSL, bundled) when it loads, else the JDK's (default: ${DEFAULT-VALUE}).")
     String provider;
 
+    @Option(names = "--tls-full-handshakes",
+            description = "Every session makes a full TLS handshake; by default sessions resume the TLS session the "
+                    + "target issued to an earlier one (ticket or id), as returning clients do.")
+    boolean fullHandshakes;
+
     /**
      * The TLS settings for {@code target} (as typed), or null for plain TCP; a TLS option without TLS, or an
      * https target with the tcp engine, is a {@link UserInputException}.
@@ -46,7 +51,7 @@ public final class TlsOptions {
     public TargetTls settings(String target, boolean tcpEngine) {
         boolean on = tls || isHttps(target);
         if (!on) {
-            if (serverName != null || caFile != null || insecure || certFile != null || keyFile != null) {
+            if (serverName != null || caFile != null || insecure || certFile != null || keyFile != null || fullHandshakes) {
                 throw new UserInputException("TLS options need a TLS target: use --target https://HOST:PORT or add --target-tls");
             }
             return null;
@@ -54,7 +59,7 @@ public final class TlsOptions {
         if (tcpEngine) {
             throw new UserInputException("--engine tcp sends raw packets and cannot speak TLS: replay https targets with --engine socket");
         }
-        return new TargetTls(serverName, caFile, insecure, certFile, keyFile, provider);
+        return new TargetTls(serverName, caFile, insecure, certFile, keyFile, provider, !fullHandshakes);
     }
 
     /**
@@ -65,7 +70,7 @@ public final class TlsOptions {
         if (tls == null) {
             return;
         }
-        TlsClient c = new TlsClient(tls, handshakeTimeout.toMillis());
+        TlsClient c = new TlsClient(tls, handshakeTimeout.toMillis(), new TlsHandshakes());
         System.err.println("TLS to the target with " + c.providerName() + (tls.insecure()
                 ? "; WARNING: --insecure, the target's certificate is not checked (counted as tls-unverified)" : ""));
     }
