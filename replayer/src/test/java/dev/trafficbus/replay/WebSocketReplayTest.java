@@ -92,9 +92,11 @@ class WebSocketReplayTest {
             List<Received> arrived = Files.readAllLines(log).stream().map(Received::parse).toList();
             assertThat(count(arrived)).as("every message once, byte for byte").isEqualTo(count(captured));
 
-            // The /sink messages got no answer: only their capture times pace them.
+            // The /sink messages got no answer: only their capture times pace them. Sent as one message they would
+            // arrive at once (span 0); paced, each is due at its capture time, and only the first few can be late
+            // together on a loaded machine (its upgrade answer waited for), so most of the span remains.
             assertThat(span(arrived, "/sink")).as("spacing of the unanswered messages")
-                    .isGreaterThan(0.6 * span(captured, "/sink"));
+                    .isGreaterThan(0.4 * span(captured, "/sink"));
 
             JsonNode json = new ObjectMapper().readTree(report.toFile());
             JsonNode answers = json.path("answers");
