@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.bus.ConsumerGroups;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.Subcommand;
@@ -106,7 +107,7 @@ public final class ProcessMain implements Callable<Integer>, Subcommand {
             try {
                 app.start();
                 System.err.println("process: " + app.registry().all().size() + " subscriptions in force, reading "
-                        + ProcessorTopics.CAPTURES.pattern() + (metricsPort >= 0 ? ", metrics on port " + metrics.port() : "")
+                        + Topics.CAPTURES.pattern() + (metricsPort >= 0 ? ", metrics on port " + metrics.port() : "")
                         + "; Ctrl-C stops");
                 stopped.await();
             } finally {

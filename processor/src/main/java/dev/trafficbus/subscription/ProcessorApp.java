@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
@@ -76,7 +77,7 @@ public final class ProcessorApp implements AutoCloseable {
         watcher = new SubscriptionWatcher(config.kafka(), registry, store, config.partitions());
         watcher.start();
         if (!watcher.awaitCaughtUp(config.timeout())) {
-            throw new UserInputException("could not read " + ProcessorTopics.SUBSCRIPTIONS + " within "
+            throw new UserInputException("could not read " + Topics.SUBSCRIPTIONS + " within "
                     + config.timeout().toSeconds() + " s");
         }
         streams = SubscriptionStore.client(() -> new KafkaStreams(

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
@@ -380,16 +381,16 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], R
     private void deadLetter(Record<byte[], byte[]> record, byte[] value, String reason, int packetIndex) {
         counters.deadLetter(reason);
         RecordHeaders h = new RecordHeaders(record.headers().toArray());
-        h.add(ProcessorTopics.DEADLETTER_REASON, reason.getBytes(StandardCharsets.UTF_8));
+        h.add(DeadLetterHeaders.DEADLETTER_REASON, reason.getBytes(StandardCharsets.UTF_8));
         context.recordMetadata().ifPresent(m -> {
-            h.add(ProcessorTopics.DEADLETTER_TOPIC, m.topic().getBytes(StandardCharsets.UTF_8));
-            h.add(ProcessorTopics.DEADLETTER_PARTITION, Integer.toString(m.partition()).getBytes(StandardCharsets.UTF_8));
-            h.add(ProcessorTopics.DEADLETTER_OFFSET, Long.toString(m.offset()).getBytes(StandardCharsets.UTF_8));
+            h.add(DeadLetterHeaders.DEADLETTER_TOPIC, m.topic().getBytes(StandardCharsets.UTF_8));
+            h.add(DeadLetterHeaders.DEADLETTER_PARTITION, Integer.toString(m.partition()).getBytes(StandardCharsets.UTF_8));
+            h.add(DeadLetterHeaders.DEADLETTER_OFFSET, Long.toString(m.offset()).getBytes(StandardCharsets.UTF_8));
         });
         if (packetIndex >= 0) {
-            h.add(ProcessorTopics.DEADLETTER_PACKET, Integer.toString(packetIndex).getBytes(StandardCharsets.UTF_8));
+            h.add(DeadLetterHeaders.DEADLETTER_PACKET, Integer.toString(packetIndex).getBytes(StandardCharsets.UTF_8));
         }
-        context.forward(new Record<>(record.key(), new RoutedValue(ProcessorTopics.DEADLETTER, value),
+        context.forward(new Record<>(record.key(), new RoutedValue(Topics.DEADLETTER, value),
                 record.timestamp(), h), DEADLETTER_SINK);
     }
 

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.KafkaErrors;
 import dev.trafficbus.cli.UserInputException;
@@ -50,9 +51,9 @@ public final class SubscriptionStore {
     public void ensureTopics() {
         Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         createIfMissing(List.of(
-                new NewTopic(ProcessorTopics.SUBSCRIPTIONS, Optional.of(1), Optional.empty()).configs(compacted),
-                new NewTopic(ProcessorTopics.STATS, Optional.of(1), Optional.empty()).configs(compacted),
-                new NewTopic(ProcessorTopics.DEADLETTER, Optional.of(1), Optional.empty())));
+                new NewTopic(Topics.SUBSCRIPTIONS, Optional.of(1), Optional.empty()).configs(compacted),
+                new NewTopic(Topics.SUBSCRIPTION_STATS, Optional.of(1), Optional.empty()).configs(compacted),
+                new NewTopic(Topics.DEADLETTER, Optional.of(1), Optional.empty())));
     }
 
     /** Creates subscription output topics with {@code partitions} partitions if missing. */
@@ -90,7 +91,7 @@ public final class SubscriptionStore {
     public void put(List<Subscription> subscriptions) {
         try (KafkaProducer<String, String> p = producer()) {
             for (Subscription s : subscriptions) {
-                p.send(new ProducerRecord<>(ProcessorTopics.SUBSCRIPTIONS, s.name(), s.definition()));
+                p.send(new ProducerRecord<>(Topics.SUBSCRIPTIONS, s.name(), s.definition()));
             }
             p.flush();
         }
@@ -99,14 +100,14 @@ public final class SubscriptionStore {
     /** Writes the tombstone that removes subscription {@code name}. */
     public void remove(String name) {
         try (KafkaProducer<String, String> p = producer()) {
-            p.send(new ProducerRecord<>(ProcessorTopics.SUBSCRIPTIONS, name, null));
+            p.send(new ProducerRecord<>(Topics.SUBSCRIPTIONS, name, null));
             p.flush();
         }
     }
 
     /** Writes counters under {@code key}. */
     void putStats(KafkaProducer<String, String> p, String key, String json) {
-        p.send(new ProducerRecord<>(ProcessorTopics.STATS, key, json));
+        p.send(new ProducerRecord<>(Topics.SUBSCRIPTION_STATS, key, json));
     }
 
     KafkaProducer<String, String> producer() {
@@ -119,7 +120,7 @@ public final class SubscriptionStore {
     /** The current definitions by name (tombstoned ones left out). */
     public Map<String, String> definitions() {
         Map<String, String> out = new LinkedHashMap<>();
-        readAll(ProcessorTopics.SUBSCRIPTIONS, (k, v) -> {
+        readAll(Topics.SUBSCRIPTIONS, (k, v) -> {
             if (v == null) {
                 out.remove(k);
             } else {
@@ -132,7 +133,7 @@ public final class SubscriptionStore {
     /** The latest counters JSON by {@code subscription@instance} key. */
     public Map<String, String> stats() {
         Map<String, String> out = new LinkedHashMap<>();
-        readAll(ProcessorTopics.STATS, (k, v) -> {
+        readAll(Topics.SUBSCRIPTION_STATS, (k, v) -> {
             if (v == null) {
                 out.remove(k);
             } else {

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -19,7 +20,7 @@ public final class SubscriptionTopology {
     /** Builds the topology around the shared registry and counters. */
     public static Topology build(SubscriptionRegistry registry, ProcessorCounters counters, ProcessorSettings settings) {
         Topology t = new Topology();
-        t.addSource("captures", new ByteArrayDeserializer(), new ByteArrayDeserializer(), ProcessorTopics.CAPTURES);
+        t.addSource("captures", new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.CAPTURES);
         t.addProcessor("subscriptions", () -> new SubscriptionProcessor(registry, counters, settings), "captures");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SubscriptionProcessor.SESSION_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), "subscriptions");
@@ -28,7 +29,7 @@ public final class SubscriptionTopology {
         TopicNameExtractor<byte[], RoutedValue> byValue = (key, value, ctx) -> value.topic();
         t.addSink(SubscriptionOutput.SINK, byValue, new ByteArraySerializer(), new RoutedValueSerializer(),
                 "subscriptions");
-        t.addSink(SubscriptionProcessor.DEADLETTER_SINK, ProcessorTopics.DEADLETTER, new ByteArraySerializer(),
+        t.addSink(SubscriptionProcessor.DEADLETTER_SINK, Topics.DEADLETTER, new ByteArraySerializer(),
                 new RoutedValueSerializer(), "subscriptions");
         return t;
     }

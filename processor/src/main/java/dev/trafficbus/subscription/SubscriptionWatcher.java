@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -68,7 +69,7 @@ final class SubscriptionWatcher implements AutoCloseable {
     private void run() {
         try {
             List<TopicPartition> parts = new ArrayList<>();
-            consumer.partitionsFor(ProcessorTopics.SUBSCRIPTIONS, Duration.ofSeconds(30))
+            consumer.partitionsFor(Topics.SUBSCRIPTIONS, Duration.ofSeconds(30))
                     .forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
             consumer.assign(parts);
             consumer.seekToBeginning(parts);

@@ -1,5 +1,6 @@
 package dev.trafficbus.subscription;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
@@ -509,14 +510,14 @@ class SubscriptionTopologyTest {
         in.pipeInput(s.packets.get(0).key(), new byte[] {1, 2, 3});
         in.pipeInput(new byte[] {9}, s.packets.get(0).value());
         pipe("web1", s);
-        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(ProcessorTopics.DEADLETTER,
+        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(Topics.DEADLETTER,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
         assertThat(dead).hasSize(2);
-        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
                 .isEqualTo("undecodable");
-        assertThat(new String(dead.get(1).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+        assertThat(new String(dead.get(1).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
                 .isEqualTo("bad-flow-key");
-        assertThat(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_TOPIC).value())
+        assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_TOPIC).value())
                 .isEqualTo("tb.capture.web1".getBytes());
         assertThat(dead.get(0).value()).isEqualTo(new byte[] {1, 2, 3});
         assertThat(counters.deadLettersByReason()).containsEntry("undecodable", 1L).containsEntry("bad-flow-key", 1L);
@@ -539,12 +540,12 @@ class SubscriptionTopologyTest {
         pipeRecords("web1", List.of(new TestSession.Packet(s.packets.get(0).key(), mixed, s.packets.get(0).micros(),
                 true, null, null, 0)));
         pipeRecords("web1", TestSession.batch(s.packets.subList(4, s.packets.size()), 4));
-        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(ProcessorTopics.DEADLETTER,
+        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(Topics.DEADLETTER,
                 new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
         assertThat(dead).hasSize(1);
-        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_REASON).value()))
+        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
                 .isEqualTo("packet-truncated");
-        assertThat(new String(dead.get(0).headers().lastHeader(ProcessorTopics.DEADLETTER_PACKET).value()))
+        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_PACKET).value()))
                 .isEqualTo("4");
         assertThat(ipPackets(dead)).containsExactly(truncated);
         List<byte[]> expected = s.packets.stream().map(TestSession.Packet::ip).toList();

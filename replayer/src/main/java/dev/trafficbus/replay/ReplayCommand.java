@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
@@ -224,7 +225,7 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserInputException("--responses-topic needs --capture-responses");
         }
         String runId = runId();
-        String respTopic = captureResponses ? (responsesTopic != null ? responsesTopic : "tb.responses." + runId) : null;
+        String respTopic = captureResponses ? (responsesTopic != null ? responsesTopic : Topics.RESPONSES_PREFIX + runId) : null;
         if (respTopic != null && !TOPIC_NAME.matcher(respTopic).matches()) {
             throw new UserInputException("responses topic '" + respTopic + "' is not a valid topic name; "
                     + "use --run or --responses-topic with letters, digits, '.', '_' and '-'");

@@ -2,6 +2,7 @@ package dev.trafficbus.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.report.HtmlReport;
 import dev.trafficbus.replay.report.RunRecordPublisher;
@@ -78,10 +79,10 @@ public final class RunReportWriter {
         Map<String, Object> compact = new LinkedHashMap<>(doc);
         compact.remove("timeline");
         String failure = RunRecordPublisher.publish(clientConfig, run, compact);
-        doc.put("runRecord", failure == null ? "published to " + RunRecordPublisher.TOPIC
-                : "not published to " + RunRecordPublisher.TOPIC + ": " + failure);
+        doc.put("runRecord", failure == null ? "published to " + Topics.RUNS
+                : "not published to " + Topics.RUNS + ": " + failure);
         if (failure != null) {
-            System.err.println("trafficbus replay: could not publish the run ledger to " + RunRecordPublisher.TOPIC
+            System.err.println("trafficbus replay: could not publish the run ledger to " + Topics.RUNS
                     + ": " + failure);
         }
     }

@@ -20,6 +20,8 @@ public final class Topics {
     public static final String RUNS = "tb.runs";
     /** Prefix of the topics of replayed responses, one per run: {@code tb.responses.<run>}. */
     public static final String RESPONSES_PREFIX = "tb.responses.";
+    /** Every capture topic, present and future: what the processor reads. */
+    public static final Pattern CAPTURES = Pattern.compile(Pattern.quote(CAPTURE_PREFIX) + "[a-zA-Z0-9._-]+");
 
     // Kafka allows [a-zA-Z0-9._-] and 249 chars; keep ids shorter so prefixes still fit.
     private static final Pattern ID = Pattern.compile("[a-zA-Z0-9._-]{1,200}");

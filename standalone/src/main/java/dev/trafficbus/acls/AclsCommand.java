@@ -4,6 +4,7 @@ import dev.trafficbus.access.AccessRules;
 import dev.trafficbus.access.AccessRules.Role;
 import dev.trafficbus.access.Principals;
 import dev.trafficbus.bus.ConsumerGroups;
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.AclAdmin;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
@@ -23,9 +24,11 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true, sortOptions = false, version = "trafficbus acls 0.1.0",
         description = {"Prints the Kafka ACLs a role of the bus needs on a cluster with an authorizer, as a table and "
                 + "as kafka-acls.sh arguments; --apply creates them, --revoke deletes exactly them.",
-                "Roles: forwarder (WRITE, DESCRIBE, CREATE on its tb.capture.<source> only), processor (reads "
-                        + "tb.capture.*, writes tb.sub.*, tb.deadletter, tb.subscription-stats, its Streams topics and "
-                        + "group), replayer (its run ledgers in tb.runs, tb.responses.<user>.* and groups <user>.*; "
+                "Roles: forwarder (WRITE, DESCRIBE, CREATE on its " + Topics.CAPTURE_PREFIX + "<source> only), "
+                        + "processor (reads " + Topics.CAPTURE_PREFIX + "*, writes " + Topics.SUBSCRIPTION_PREFIX + "*, "
+                        + Topics.DEADLETTER + ", " + Topics.SUBSCRIPTION_STATS + ", " + Topics.SUBSCRIPTIONS
+                        + ", its Streams topics and group), replayer (its run ledgers in " + Topics.RUNS + ", "
+                        + Topics.RESPONSES_PREFIX + "<user>.* and groups <user>.*; "
                         + "subscription topics come from a subscription's readers), admin (subscribe, unsubscribe, "
                         + "status, topic settings).",
                 "Printing contacts no broker; --apply and --revoke use --bootstrap-servers and --kafka-config "
@@ -44,7 +47,7 @@ public final class AclsCommand implements Callable<Integer> {
                     + "forwarder, User:processor, User:admin; a replayer's must be given).")
     String principal;
 
-    @Option(names = "--source", paramLabel = "ID", description = "The forwarder's source id (its topic tb.capture.<ID>).")
+    @Option(names = "--source", paramLabel = "ID", description = "The forwarder's source id (its topic " + Topics.CAPTURE_PREFIX + "<ID>).")
     String source;
 
     @Option(names = "--application-id", paramLabel = "ID", defaultValue = ConsumerGroups.PROCESSOR,
@@ -65,7 +68,7 @@ public final class AclsCommand implements Callable<Integer> {
     public Integer call() {
         String who = principal();
         if (role == Role.FORWARDER && (source == null || source.isBlank())) {
-            throw new UserInputException("--role forwarder needs --source ID (the forwarder's tb.capture.<ID>)");
+            throw new UserInputException("--role forwarder needs --source ID (the forwarder's " + Topics.CAPTURE_PREFIX + "<ID>)");
         }
         List<AclBinding> bindings;
         try {

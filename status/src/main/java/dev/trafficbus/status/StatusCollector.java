@@ -38,15 +38,6 @@ import java.util.concurrent.TimeoutException;
 
 /** Asks the brokers (admin requests and reads of the compacted topics) for everything {@link StatusReport} holds. */
 public final class StatusCollector {
-    /** Compacted: key = subscription name, value = its definition (YAML or JSON text). */
-    public static final String SUBSCRIPTIONS_TOPIC = Topics.SUBSCRIPTIONS;
-    /** Compacted: key = {@code <subscription>@<instance>}, value = that instance's counters as JSON. */
-    public static final String SUBSCRIPTION_STATS_TOPIC = Topics.SUBSCRIPTION_STATS;
-    /** Compacted: key = run id, value = the run's ledger as JSON. */
-    public static final String RUNS_TOPIC = Topics.RUNS;
-    /** Prefix of the subscriptions' output topics. */
-    public static final String SUBSCRIPTION_PREFIX = Topics.SUBSCRIPTION_PREFIX;
-
     private final Properties clientProperties;
     private final Duration timeout;
     private final YAMLMapper yaml = new YAMLMapper();
@@ -61,15 +52,15 @@ public final class StatusCollector {
     public StatusReport collect(int maxRuns) {
         try (Admin admin = KafkaAdmin.open(clientProperties, timeout)) {
             Set<String> topics = get(admin.listTopics().names());
-            if (!topics.contains(SUBSCRIPTIONS_TOPIC)) {
-                requireVisible(admin, SUBSCRIPTIONS_TOPIC);
+            if (!topics.contains(Topics.SUBSCRIPTIONS)) {
+                requireVisible(admin, Topics.SUBSCRIPTIONS);
             }
             Map<String, TopicStats> stats = topicStats(admin, topics.stream()
-                    .filter(t -> t.startsWith(Topics.CAPTURE_PREFIX) || t.startsWith(SUBSCRIPTION_PREFIX)).toList());
+                    .filter(t -> t.startsWith(Topics.CAPTURE_PREFIX) || t.startsWith(Topics.SUBSCRIPTION_PREFIX)).toList());
             List<TopicStats> sources = stats.values().stream().filter(s -> s.topic().startsWith(Topics.CAPTURE_PREFIX)).toList();
             List<SubscriptionStatus> subscriptions = subscriptions(topics, stats);
             List<GroupStatus> groups = groups(admin);
-            List<RunStatus> runs = topics.contains(RUNS_TOPIC) ? runs(maxRuns) : List.of();
+            List<RunStatus> runs = topics.contains(Topics.RUNS) ? runs(maxRuns) : List.of();
             return new StatusReport(clientProperties.getProperty("bootstrap.servers"), sources, subscriptions, groups, runs);
         }
     }
@@ -126,12 +117,12 @@ public final class StatusCollector {
     }
 
     private List<SubscriptionStatus> subscriptions(Set<String> topics, Map<String, TopicStats> stats) {
-        Map<String, CompactedTopicReader.Entry> definitions = topics.contains(SUBSCRIPTIONS_TOPIC)
-                ? CompactedTopicReader.read(clientProperties, SUBSCRIPTIONS_TOPIC, timeout) : Map.of();
-        Map<String, CompactedTopicReader.Entry> counters = topics.contains(SUBSCRIPTION_STATS_TOPIC)
-                ? CompactedTopicReader.read(clientProperties, SUBSCRIPTION_STATS_TOPIC, timeout) : Map.of();
+        Map<String, CompactedTopicReader.Entry> definitions = topics.contains(Topics.SUBSCRIPTIONS)
+                ? CompactedTopicReader.read(clientProperties, Topics.SUBSCRIPTIONS, timeout) : Map.of();
+        Map<String, CompactedTopicReader.Entry> counters = topics.contains(Topics.SUBSCRIPTION_STATS)
+                ? CompactedTopicReader.read(clientProperties, Topics.SUBSCRIPTION_STATS, timeout) : Map.of();
         Set<String> names = new TreeSet<>(definitions.keySet());
-        topics.stream().filter(t -> t.startsWith(SUBSCRIPTION_PREFIX)).forEach(t -> names.add(t.substring(SUBSCRIPTION_PREFIX.length())));
+        topics.stream().filter(t -> t.startsWith(Topics.SUBSCRIPTION_PREFIX)).forEach(t -> names.add(t.substring(Topics.SUBSCRIPTION_PREFIX.length())));
         Map<String, Map<String, Long>> summed = new HashMap<>();
         Map<String, Integer> instances = new HashMap<>();
         for (CompactedTopicReader.Entry e : counters.values()) {
@@ -145,7 +136,7 @@ public final class StatusCollector {
         List<SubscriptionStatus> out = new ArrayList<>();
         for (String name : names) {
             CompactedTopicReader.Entry def = definitions.get(name);
-            out.add(new SubscriptionStatus(name, stats.get(SUBSCRIPTION_PREFIX + name), def == null ? null : def.value(),
+            out.add(new SubscriptionStatus(name, stats.get(Topics.SUBSCRIPTION_PREFIX + name), def == null ? null : def.value(),
                     summed.getOrDefault(name, Map.of()), instances.getOrDefault(name, 0)));
         }
         return out;
@@ -225,7 +216,7 @@ public final class StatusCollector {
 
     private List<RunStatus> runs(int maxRuns) {
         List<RunStatus> runs = new ArrayList<>();
-        for (CompactedTopicReader.Entry e : CompactedTopicReader.read(clientProperties, RUNS_TOPIC, timeout).values()) {
+        for (CompactedTopicReader.Entry e : CompactedTopicReader.read(clientProperties, Topics.RUNS, timeout).values()) {
             JsonNode ledger = parse(e.value());
             JsonNode sessions = ledger == null ? null : ledger.path("sessions");
             runs.add(new RunStatus(e.key(), e.timestampMillis(), number(sessions, "seen"), number(sessions, "replayed"),

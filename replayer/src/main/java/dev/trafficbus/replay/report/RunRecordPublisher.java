@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trafficbus.bus.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -19,12 +20,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Publishes a run's final ledger to the compacted topic {@value #TOPIC} (key = run id), where {@code status}
+ * Publishes a run's final ledger to the compacted topic {@value Topics#RUNS} (key = run id), where {@code status}
  * finds the latest runs. Best effort: a failure is returned as a reason, never thrown.
  */
 public final class RunRecordPublisher {
-    /** The compacted topic of run ledgers. */
-    public static final String TOPIC = "tb.runs";
     private static final long WAIT_SECONDS = 10;
 
     private RunRecordPublisher() {
@@ -55,7 +54,7 @@ public final class RunRecordPublisher {
             p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(WAIT_SECONDS * 1000 - 1000));
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
                 byte[] value = new ObjectMapper().writeValueAsBytes(ledger);
-                producer.send(new ProducerRecord<>(TOPIC, runId.getBytes(StandardCharsets.UTF_8), value))
+                producer.send(new ProducerRecord<>(Topics.RUNS, runId.getBytes(StandardCharsets.UTF_8), value))
                         .get(WAIT_SECONDS + 2, TimeUnit.SECONDS);
             }
             return null;
@@ -78,7 +77,7 @@ public final class RunRecordPublisher {
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000));
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000) - 1000);
         try (Admin admin = Admin.create(p)) {
-            NewTopic t = new NewTopic(TOPIC, 1, (short) -1)
+            NewTopic t = new NewTopic(Topics.RUNS, 1, (short) -1)
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
             admin.createTopics(List.of(t)).all().get(WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
