@@ -1,16 +1,13 @@
 package dev.trafficbus.archive;
 
+import dev.trafficbus.cli.KafkaAdmin;
+import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -22,8 +19,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A topic read as an archive: a plain consumer without a group (nothing committed, nothing rebalanced), assigned
@@ -68,8 +63,7 @@ public final class ArchiveTopic {
         } catch (UnknownTopicOrPartitionException e) {
             infos = List.of();
         } catch (TimeoutException e) {
-            throw new UserInputException("no Kafka broker answered at " + servers
-                    + "; check --bootstrap-servers and that the broker runs", e);
+            throw KafkaAdmin.unreachable(servers, null, e);
         } catch (KafkaException e) {
             throw new UserInputException("cannot read topic " + topic + " at " + servers + ": " + rootMessage(e), e);
         }
@@ -100,29 +94,11 @@ public final class ArchiveTopic {
      * False when it uses the producer's time, or when the broker does not tell (no DescribeConfigs right).
      */
     public static boolean stampedAtAppend(Properties clientConfig, String topic) {
-        Properties p = new Properties();
-        for (String name : AdminClientConfig.configNames()) {
-            if (clientConfig.containsKey(name)) {
-                p.put(name, clientConfig.get(name));
-            }
-        }
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        Admin admin = null;
-        try {
-            admin = Admin.create(p);
-            Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
-            ConfigEntry type = config == null ? null : config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
-            return type != null && "LogAppendTime".equals(type.value());
-        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, Duration.ofSeconds(30))) {
+            TopicState state = admin.describe(topic);
+            return state != null && "LogAppendTime".equals(state.value(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG));
+        } catch (UserInputException e) {
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            if (admin != null) {
-                // Bounded: a call still in flight after the timeout above must not hold the command.
-                admin.close(Duration.ofSeconds(5));
-            }
         }
     }
 

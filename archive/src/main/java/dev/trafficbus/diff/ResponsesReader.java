@@ -2,6 +2,7 @@ package dev.trafficbus.diff;
 
 import dev.trafficbus.archive.ArchiveTopic;
 import dev.trafficbus.cli.ProgressDisplay;
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -74,8 +75,7 @@ public final class ResponsesReader {
         } catch (org.apache.kafka.clients.consumer.InvalidOffsetException e) {
             throw ArchiveTopic.deletedWhileReading(topic, e);
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            throw new UserInputException("Kafka at " + servers + " did not answer in time (" + e.getMessage()
-                    + "); check that the broker runs", e);
+            throw KafkaAdmin.unreachable(servers, null, e);
         } finally {
             progress.finish();
         }

@@ -3,6 +3,8 @@ package dev.trafficbus.capture;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.TopicOptions;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.UserInputException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -86,6 +88,14 @@ public final class ForwardCommand implements Callable<Integer> {
     @Mixin
     private RedactionOptions redaction;
 
+    @Mixin
+    private TopicOptions topic;
+
+    @Option(names = "--retention", paramLabel = "DURATION", converter = DurationConverter.Retention.class,
+            description = "How long the capture topic keeps records if this command creates it, e.g. 7d or 12h;"
+                    + " -1 keeps them forever (default: the broker's log.retention, 7d unless changed).")
+    private Duration retention;
+
     @Option(names = "--batch-window", paramLabel = "DURATION", defaultValue = "5ms", converter = DurationConverter.class,
             description = "How long a connection's record waits for more of its packets (capture time for --pcap),"
                     + " e.g. 5ms, at most 500ms; 0 for one packet per record (default: ${DEFAULT-VALUE}).")
@@ -165,7 +175,7 @@ public final class ForwardCommand implements Callable<Integer> {
         Path pcap = input.pcap;
         String id = source != null ? source : PcapForwardRequest.sourceFromFileName(pcap);
         PcapForwardRequest request = new PcapForwardRequest(pcap, new LinkedHashSet<>(ports), id, config, true,
-                batchWindow, batchMaxPackets, redaction.rules());
+                batchWindow, batchMaxPackets, redaction.rules(), topicSettings());
         AtomicBoolean stop = new AtomicBoolean();
         return whileStoppable(stop::set, STOP_GRACE_SECONDS, () -> reportImport(PcapForwarder.forward(request, stop::get)));
     }
@@ -180,7 +190,7 @@ public final class ForwardCommand implements Callable<Integer> {
                 source != null ? source : hostSource(), config, filter, requestsOnly, snaplen, (int) bufferBytes,
                 promiscuous, ByteSize.parse("--max-pending", maxPending), flush,
                 statusInterval, metricsPort == null ? -1 : metricsPort, batchWindow, batchMaxPackets,
-                redaction.rules(), CpuBudget.parse(cpuBudget));
+                redaction.rules(), CpuBudget.parse(cpuBudget), topicSettings());
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw new UserInputException("--metrics-port " + metricsPort + " is not a TCP port (0-65535)");
         }
@@ -188,6 +198,13 @@ public final class ForwardCommand implements Callable<Integer> {
             long grace = flush.toSeconds() + 15;
             return whileStoppable(stopping -> capture.stop(), grace, () -> reportLive(capture.run()));
         }
+    }
+
+    /** --partitions, --replication-factor and --retention for the capture topic (named when the source is known). */
+    private TopicSpec topicSettings() {
+        return topic.spec(null, retention == null ? java.util.Map.of()
+                : java.util.Map.of(org.apache.kafka.common.config.TopicConfig.RETENTION_MS_CONFIG,
+                        Long.toString(retention.toMillis())));
     }
 
     /**

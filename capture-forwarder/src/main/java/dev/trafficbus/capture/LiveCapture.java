@@ -119,7 +119,7 @@ public final class LiveCapture implements AutoCloseable {
             }
             // Settings, broker, then the producer (see PcapForwarder): a producer refused its id logs a stack trace.
             CapturePublisher.checkSettings(config, request.source());
-            CaptureTopic.ensure(topic, config, connectTimeout);
+            CaptureTopic.ensure(request.topicSpec(topic), config, connectTimeout);
             publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
             // Announced once the metrics are registered: a reader of this line finds every meter.

@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.redact.RedactionRules;
 
 import java.nio.file.Path;
@@ -19,10 +20,11 @@ import java.util.Set;
  * @param batchWindow  how long (capture time) a flow's record stays open for more packets; zero for none
  * @param batchMaxPackets most packets in one record; 1 for one packet per record
  * @param redaction    what is masked in payloads before publishing ({@link RedactionRules#NONE}: nothing)
+ * @param topicSettings partitions, replication and configs of the capture topic if it is created (null: defaults)
  */
 public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source,
                                  Properties producerConfig, boolean showProgress, Duration batchWindow,
-                                 int batchMaxPackets, RedactionRules redaction) {
+                                 int batchMaxPackets, RedactionRules redaction, TopicSpec topicSettings) {
 
     public PcapForwardRequest {
         redaction = redaction == null ? RedactionRules.NONE : redaction;
@@ -32,7 +34,7 @@ public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String so
     public PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String source, Properties producerConfig,
                               boolean showProgress, Duration batchWindow, int batchMaxPackets) {
         this(pcap, servicePorts, source, producerConfig, showProgress, batchWindow, batchMaxPackets,
-                RedactionRules.DEFAULTS);
+                RedactionRules.DEFAULTS, null);
     }
 
     /** A request with the default batching (--batch-window 5ms, --batch-max-packets 64) and redaction. */
@@ -45,7 +47,18 @@ public record PcapForwardRequest(Path pcap, Set<Integer> servicePorts, String so
     /** The same request with other redaction rules. */
     public PcapForwardRequest withRedaction(RedactionRules rules) {
         return new PcapForwardRequest(pcap, servicePorts, source, producerConfig, showProgress, batchWindow,
-                batchMaxPackets, rules);
+                batchMaxPackets, rules, topicSettings);
+    }
+
+    /** The same request creating its topic with {@code settings} (its name is the source's topic). */
+    public PcapForwardRequest withTopicSettings(TopicSpec settings) {
+        return new PcapForwardRequest(pcap, servicePorts, source, producerConfig, showProgress, batchWindow,
+                batchMaxPackets, redaction, settings);
+    }
+
+    /** The settings of {@code topic}: those given, or the defaults. */
+    public TopicSpec topicSpec(String topic) {
+        return topicSettings == null ? TopicSpec.of(topic, 0) : topicSettings.named(topic);
     }
 
     /** The default source id of a file: its name without the extension, reduced to what a topic name allows. */

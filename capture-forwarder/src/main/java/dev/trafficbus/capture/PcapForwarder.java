@@ -4,6 +4,7 @@ import dev.trafficbus.bus.Topics;
 import dev.trafficbus.capture.file.CaptureFile;
 import dev.trafficbus.capture.file.CaptureFileException;
 import dev.trafficbus.cli.ProgressDisplay;
+import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.Encapsulation;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -68,7 +69,8 @@ public final class PcapForwarder {
             // The settings first (no broker needed), then the broker must answer, then the producer: an idempotent
             // producer asks for its id at once, and one refused by the ACLs logs a stack trace when it is closed.
             CapturePublisher.checkSettings(config, source);
-            TimestampWindow timestamps = CaptureTopic.ensure(topic, config, connectTimeout);
+            TopicState described = CaptureTopic.ensure(request.topicSpec(topic), config, connectTimeout);
+            TimestampWindow timestamps = TimestampWindow.of(described);
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
                 return run(file, request, topic, classifier, publisher, progress, stopRequested, timestamps);
             }

@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.cli.TopicState;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.TopicConfig;
@@ -21,6 +22,11 @@ public record TimestampWindow(long beforeMaxMs, long afterMaxMs) {
      * of a bounded age is kept as margin, so a packet accepted here is not refused for having aged on the way.
      */
     static final long AGE_MARGIN_MS = 60_000L;
+
+    /** The window of a described topic; the broker's defaults when its configs may not be read. */
+    public static TimestampWindow of(TopicState topic) {
+        return topic.config() == null ? BROKER_DEFAULTS : of(topic.config());
+    }
 
     /** The window of a topic's described configuration (its effective values, broker defaults included). */
     public static TimestampWindow of(Config config) {

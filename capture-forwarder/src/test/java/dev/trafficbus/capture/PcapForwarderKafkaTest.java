@@ -6,6 +6,7 @@ import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
 import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.cli.TopicOptions;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketStatus;
@@ -394,7 +395,7 @@ class PcapForwarderKafkaTest {
         assertThatThrownBy(() -> PcapForwarder.forward(new PcapForwardRequest(Fixtures.path("raw.pcap"), Set.of(8080),
                 "nowhere", p, false)))
                 .isInstanceOf(UserInputException.class)
-                .hasMessageStartingWith("cannot reach Kafka at 127.0.0.1:" + closedPort + " within 2 s");
+                .hasMessageStartingWith("no Kafka broker answered at 127.0.0.1:" + closedPort + " within 2 s");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
     }
 
@@ -431,7 +432,7 @@ class PcapForwarderKafkaTest {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
-            assertThat(partitions).hasSize(CaptureTopic.PARTITIONS);
+            assertThat(partitions).hasSize(TopicOptions.DEFAULT_PARTITIONS);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(10));

@@ -5,6 +5,8 @@ import dev.trafficbus.bus.ConsumerGroups;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.TopicOptions;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import picocli.CommandLine.Command;
@@ -46,9 +48,9 @@ public final class ProcessMain implements Callable<Integer>, Subcommand {
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Stream threads (default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--partitions", defaultValue = "6", paramLabel = "N",
-            description = "Partitions of the subscription topics the processor creates (default ${DEFAULT-VALUE}).")
-    int partitions;
+    /** Partitions and replication of the subscription topics this command creates. */
+    @Mixin
+    TopicOptions topics;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory (default: the system temp dir).")
     Path stateDir;
@@ -80,13 +82,14 @@ public final class ProcessMain implements Callable<Integer>, Subcommand {
 
     @Override
     public Integer call() throws Exception {
-        if (threads < 1 || partitions < 1 || heldTimeout < 1) {
-            throw new UserInputException("--threads, --partitions and --held-timeout must be at least 1");
+        if (threads < 1 || heldTimeout < 1) {
+            throw new UserInputException("--threads and --held-timeout must be at least 1");
         }
+        TopicSpec outputTopics = topics.spec(null, Map.of());
         List<Subscription> initial = subscriptions == null ? List.of()
                 : SubscriptionFile.read("--subscriptions", subscriptions);
         ProcessorSettings settings = ProcessorSettings.defaults().withHeldIdle(Duration.ofSeconds(heldTimeout));
-        ProcessorApp.Config config = new ProcessorApp.Config(kafka.toProperties(), applicationId, initial, partitions,
+        ProcessorApp.Config config = new ProcessorApp.Config(kafka.toProperties(), applicationId, initial, outputTopics,
                 exactlyOnce, threads, stateDir, settings, Duration.ofSeconds(5), Duration.ofSeconds(30));
         try (MetricsEndpoint metrics = new MetricsEndpoint("process")) {
             if (metricsPort >= 0) {

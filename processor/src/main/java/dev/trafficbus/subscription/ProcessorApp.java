@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaErrors;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -32,7 +33,7 @@ public final class ProcessorApp implements AutoCloseable {
      * @param kafka          client properties from {@code KafkaClientOptions.toProperties()}
      * @param applicationId  Kafka Streams application id (consumer group, state)
      * @param initial        subscriptions to load into {@code tb.subscriptions} at start (may be empty)
-     * @param partitions     partitions of subscription topics this instance creates
+     * @param outputTopics   partitions and replication of the subscription topics this instance creates
      * @param exactlyOnce    processing.guarantee=exactly_once_v2
      * @param threads        stream threads
      * @param stateDir       state directory, or null for Kafka Streams' default
@@ -40,7 +41,7 @@ public final class ProcessorApp implements AutoCloseable {
      * @param statsInterval  how often counters go to {@code tb.subscription-stats}
      * @param timeout        how long to wait for the brokers at start
      */
-    public record Config(Properties kafka, String applicationId, List<Subscription> initial, int partitions,
+    public record Config(Properties kafka, String applicationId, List<Subscription> initial, TopicSpec outputTopics,
                          boolean exactlyOnce, int threads, Path stateDir, ProcessorSettings settings,
                          Duration statsInterval, Duration timeout) {
     }
@@ -71,10 +72,10 @@ public final class ProcessorApp implements AutoCloseable {
     public ProcessorApp start() throws InterruptedException {
         store.ensureTopics();
         if (!config.initial().isEmpty()) {
-            store.ensureOutputTopics(config.initial().stream().map(Subscription::topic).toList(), config.partitions());
+            store.ensureOutputTopics(config.initial().stream().map(Subscription::topic).toList(), config.outputTopics());
             store.put(config.initial());
         }
-        watcher = new SubscriptionWatcher(config.kafka(), registry, store, config.partitions());
+        watcher = new SubscriptionWatcher(config.kafka(), registry, store, config.outputTopics());
         watcher.start();
         if (!watcher.awaitCaughtUp(config.timeout())) {
             throw new UserInputException("could not read " + Topics.SUBSCRIPTIONS + " within "

@@ -3,6 +3,7 @@ package dev.trafficbus.subscription;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.TopicOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,9 +29,9 @@ public final class SubscribeMain implements Callable<Integer>, Subcommand {
     @Option(names = "--file", required = true, paramLabel = "FILE", description = "YAML file with one subscription or a list.")
     Path file;
 
-    @Option(names = "--partitions", defaultValue = "6", paramLabel = "N",
-            description = "Partitions of a subscription topic that does not exist yet (default ${DEFAULT-VALUE}).")
-    int partitions;
+    /** Partitions and replication of the subscription topics this command creates. */
+    @Mixin
+    TopicOptions topics;
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -55,7 +56,7 @@ public final class SubscribeMain implements Callable<Integer>, Subcommand {
         Properties props = kafka.toProperties();
         SubscriptionStore store = new SubscriptionStore(props, TIMEOUT);
         store.ensureTopics();
-        store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), Math.max(1, partitions));
+        store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), topics.spec(null, Map.of()));
         Map<String, String> before = store.definitions();
         SubscriptionGrants grants = SubscriptionGrants.forPut(before, subs);
         // Grant before the definition is live, so readers never see a topic they cannot read; revoke after.

@@ -2,10 +2,9 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaAdmin;
-import dev.trafficbus.cli.KafkaErrors;
+import dev.trafficbus.cli.TopicOptions;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.UserInputException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -13,11 +12,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,11 +24,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
 /**
@@ -38,6 +33,7 @@ import java.util.function.BiConsumer;
  * {@code tb.subscription-stats}. Creates the topics when they are missing.
  */
 public final class SubscriptionStore {
+    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionStore.class);
     private final Properties kafka;
     private final Duration timeout;
 
@@ -49,41 +45,29 @@ public final class SubscriptionStore {
 
     /** Creates the processor's own topics if missing (compacted ones with one partition, to keep order). */
     public void ensureTopics() {
-        Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         createIfMissing(List.of(
-                new NewTopic(Topics.SUBSCRIPTIONS, Optional.of(1), Optional.empty()).configs(compacted),
-                new NewTopic(Topics.SUBSCRIPTION_STATS, Optional.of(1), Optional.empty()).configs(compacted),
-                new NewTopic(Topics.DEADLETTER, Optional.of(1), Optional.empty())));
+                TopicSpec.of(Topics.SUBSCRIPTIONS, 1).with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
+                TopicSpec.of(Topics.SUBSCRIPTION_STATS, 1).with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
+                TopicSpec.of(Topics.DEADLETTER, 1)));
     }
 
-    /** Creates subscription output topics with {@code partitions} partitions if missing. */
-    public void ensureOutputTopics(Collection<String> topics, int partitions) {
-        List<NewTopic> list = new ArrayList<>();
+    /** Creates subscription output topics with the partitions and replication of {@code settings} if missing. */
+    public void ensureOutputTopics(Collection<String> topics, TopicSpec settings) {
+        List<TopicSpec> list = new ArrayList<>();
         for (String t : topics) {
-            list.add(new NewTopic(t, Optional.of(partitions), Optional.empty()));
+            list.add(settings.named(t));
         }
         createIfMissing(list);
     }
 
-    private void createIfMissing(List<NewTopic> topics) {
-        try (Admin admin = KafkaAdmin.open(kafka, timeout)) {
-            Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(topics).values();
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> r : results.entrySet()) {
-                try {
-                    r.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (ExecutionException e) {
-                    KafkaErrors.throwIfRefused(e, AclOperation.CREATE, r.getKey());
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new UserInputException("cannot create topic " + r.getKey() + ": "
-                                + e.getCause().getMessage(), e);
-                    }
+    private void createIfMissing(List<TopicSpec> topics) {
+        try (KafkaAdmin admin = KafkaAdmin.connect(kafka, timeout)) {
+            for (TopicSpec spec : topics) {
+                String kept = admin.ensure(spec, TopicOptions.DEFAULT_PARTITIONS).keptLine(spec);
+                if (kept != null) {
+                    LOG.warn(kept);
                 }
             }
-        } catch (TimeoutException e) {
-            throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserInputException("interrupted while creating topics", e);
         }
     }
 
@@ -147,6 +131,8 @@ public final class SubscriptionStore {
     private void readAll(String topic, BiConsumer<String, String> sink) {
         Properties p = clientProps();
         p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // Reading must not create: a broker's auto-created topic would be a plain (not compacted) one.
+        p.setProperty(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         try (KafkaConsumer<String, String> c = client(() -> new KafkaConsumer<>(p, new StringDeserializer(),
                 new StringDeserializer()))) {

@@ -1,6 +1,7 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.TopicSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,13 +33,13 @@ final class SubscriptionWatcher implements AutoCloseable {
     private final KafkaConsumer<String, String> consumer;
     private final SubscriptionRegistry registry;
     private final SubscriptionStore store;
-    private final int partitions;
+    private final TopicSpec outputTopics;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private final LongAdder invalid = new LongAdder();
     private final Thread thread;
     private volatile boolean stop;
 
-    SubscriptionWatcher(Properties kafka, SubscriptionRegistry registry, SubscriptionStore store, int partitions) {
+    SubscriptionWatcher(Properties kafka, SubscriptionRegistry registry, SubscriptionStore store, TopicSpec outputTopics) {
         Properties p = new Properties();
         p.putAll(kafka);
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -47,7 +48,7 @@ final class SubscriptionWatcher implements AutoCloseable {
                 new StringDeserializer()));
         this.registry = registry;
         this.store = store;
-        this.partitions = partitions;
+        this.outputTopics = outputTopics;
         this.thread = new Thread(this::run, "trafficbus-subscription-watcher");
         thread.setDaemon(true);
     }
@@ -118,7 +119,7 @@ final class SubscriptionWatcher implements AutoCloseable {
             return;
         }
         try {
-            store.ensureOutputTopics(List.of(s.topic()), partitions);
+            store.ensureOutputTopics(List.of(s.topic()), outputTopics);
         } catch (RuntimeException e) {
             LOG.error("subscription {} not applied: cannot create {}: {}", name, s.topic(), e.getMessage());
             return;

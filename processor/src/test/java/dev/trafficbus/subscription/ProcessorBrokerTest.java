@@ -5,6 +5,7 @@ import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
@@ -110,7 +111,7 @@ class ProcessorBrokerTest {
         Properties props = new Properties();
         props.setProperty("bootstrap.servers", cluster.bootstrapServers());
         props.setProperty("metadata.max.age.ms", "1000");
-        ProcessorApp.Config config = new ProcessorApp.Config(props, appId, initial, 2, exactlyOnce, 1, stateDir,
+        ProcessorApp.Config config = new ProcessorApp.Config(props, appId, initial, TopicSpec.of(null, 2), exactlyOnce, 1, stateDir,
                 ProcessorSettings.defaults(), Duration.ofSeconds(1), Duration.ofSeconds(30));
         return new ProcessorApp(config, metrics).start();
     }

@@ -3,12 +3,15 @@ package dev.trafficbus.replay;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.DurationConverter;
 import dev.trafficbus.cli.KafkaClientOptions;
+import dev.trafficbus.cli.TopicOptions;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
+import dev.trafficbus.replay.http.ResponsePublisher;
 import dev.trafficbus.replay.middleware.MiddlewareCommand;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayWindow;
+import dev.trafficbus.replay.intake.TopicCheck;
 import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.replay.socket.SocketReplay;
 import dev.trafficbus.replay.tcp.TcpEngineOptions;
@@ -64,6 +67,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Mixin
     TcpEngineOptions tcp = new TcpEngineOptions();
+
+    /** Settings of the responses topic (--capture-responses) if this run creates it. */
+    @Mixin
+    TopicOptions topicOptions = new TopicOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
             description = "1 keeps the captured gaps from the first session on (the clock starts when the first session is due, not at start-up), 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
@@ -245,6 +252,11 @@ public final class ReplayCommand implements Callable<Integer> {
                 .withConnectTimeout(connectTimeout).withMaxConnections(maxConnections)
                 .withMaxBufferedBytes(maxBufferedMb << 20).withDrainTimeout(drainTimeout).withIoThreads(ioThreads);
 
+        if (respTopic != null) {
+            // The replayed topic first: a typo must not leave a responses topic behind.
+            TopicCheck.partitions(clientConfig, topic, tuning.brokerWait());
+            ResponsePublisher.createTopic(clientConfig, respTopic, topicOptions.spec(respTopic, Map.of()));
+        }
         try (MetricsEndpoint metrics = metricsPort == null ? null : new MetricsEndpoint("replay").serve(metricsPort)) {
             if (metrics != null) {
                 options = options.withMetrics(metrics);

@@ -3,6 +3,7 @@ package dev.trafficbus.security;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.acls.AclsCommand;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.capture.ForwardCommand;
@@ -111,7 +112,7 @@ class AccessControlTest {
         assertThat(subscribe.out()).contains("readers User:team-a").contains("4 ACLs granted to readers User:team-a");
 
         ProcessorApp.Config config = new ProcessorApp.Config(clientProperties("processor"), "trafficbus-processor",
-                List.of(), 6, false, 1, dir.resolve("streams"), ProcessorSettings.defaults(), Duration.ofSeconds(1),
+                List.of(), TopicSpec.of(null, 6), false, 1, dir.resolve("streams"), ProcessorSettings.defaults(), Duration.ofSeconds(1),
                 Duration.ofSeconds(30));
         try (MetricsEndpoint metrics = new MetricsEndpoint("process")) {
             ProcessorApp processor = new ProcessorApp(config, metrics).start();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.KafkaErrors;
+import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.status.StatusReport.GroupStatus;
 import dev.trafficbus.status.StatusReport.RunStatus;
@@ -15,7 +16,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
@@ -50,12 +50,13 @@ public final class StatusCollector {
 
     /** Collects the whole report; keeps at most {@code maxRuns} runs. */
     public StatusReport collect(int maxRuns) {
-        try (Admin admin = KafkaAdmin.open(clientProperties, timeout)) {
+        try (KafkaAdmin kafka = KafkaAdmin.connect(clientProperties, timeout)) {
+            Admin admin = kafka.admin();
             Set<String> topics = get(admin.listTopics().names());
             if (!topics.contains(Topics.SUBSCRIPTIONS)) {
                 requireVisible(admin, Topics.SUBSCRIPTIONS);
             }
-            Map<String, TopicStats> stats = topicStats(admin, topics.stream()
+            Map<String, TopicStats> stats = topicStats(kafka, topics.stream()
                     .filter(t -> t.startsWith(Topics.CAPTURE_PREFIX) || t.startsWith(Topics.SUBSCRIPTION_PREFIX)).toList());
             List<TopicStats> sources = stats.values().stream().filter(s -> s.topic().startsWith(Topics.CAPTURE_PREFIX)).toList();
             List<SubscriptionStatus> subscriptions = subscriptions(topics, stats);
@@ -82,22 +83,27 @@ public final class StatusCollector {
         }
     }
 
-    private Map<String, TopicStats> topicStats(Admin admin, List<String> topics) {
+    private Map<String, TopicStats> topicStats(KafkaAdmin kafka, List<String> topics) {
         Map<String, TopicStats> out = new TreeMap<>();
         if (topics.isEmpty()) {
             return out;
         }
-        Map<String, TopicDescription> described = get(admin.describeTopics(topics).allTopicNames());
+        Admin admin = kafka.admin();
+        Map<String, TopicState> described = kafka.describe(topics);
         List<TopicPartition> partitions = new ArrayList<>();
-        described.values().forEach(d -> d.partitions().forEach(pi -> partitions.add(new TopicPartition(d.name(), pi.partition()))));
+        described.values().forEach(d -> {
+            for (int p = 0; p < d.partitions(); p++) {
+                partitions.add(new TopicPartition(d.name(), p));
+            }
+        });
         Map<TopicPartition, ListOffsetsResultInfo> start = offsets(admin, partitions, OffsetSpec.earliest());
         Map<TopicPartition, ListOffsetsResultInfo> end = offsets(admin, partitions, OffsetSpec.latest());
         Map<TopicPartition, ListOffsetsResultInfo> newest = offsets(admin, partitions, OffsetSpec.maxTimestamp());
-        for (TopicDescription d : described.values()) {
+        for (TopicState d : described.values()) {
             long records = 0;
             Long newestMillis = null;
-            for (var pi : d.partitions()) {
-                TopicPartition tp = new TopicPartition(d.name(), pi.partition());
+            for (int p = 0; p < d.partitions(); p++) {
+                TopicPartition tp = new TopicPartition(d.name(), p);
                 records += Math.max(0, end.get(tp).offset() - start.get(tp).offset());
                 ListOffsetsResultInfo n = newest.get(tp);
                 // Max-timestamp answers -1 for an empty (or fully deleted) partition.
@@ -105,7 +111,8 @@ public final class StatusCollector {
                     newestMillis = newestMillis == null ? n.timestamp() : Math.max(newestMillis, n.timestamp());
                 }
             }
-            out.put(d.name(), new TopicStats(d.name(), d.partitions().size(), records, newestMillis));
+            out.put(d.name(), new TopicStats(d.name(), d.partitions(), d.replicationFactor(), d.retention(), records,
+                    newestMillis));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package dev.trafficbus.status;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.UserInputException;
 import picocli.CommandLine.Command;
@@ -19,9 +20,10 @@ import java.util.concurrent.Callable;
 @Command(name = "status",
         header = "Sources, subscriptions, consumer groups with their lag, the latest runs.",
         mixinStandardHelpOptions = true, version = "trafficbus status 0.1.0", sortOptions = false,
-        description = {"Shows the capture sources (tb.capture.*: partitions, records, newest record), the subscriptions "
-                + "(tb.sub.*, their definitions in tb.subscriptions and counters in tb.subscription-stats), the consumer "
-                + "groups with their lag per topic, and the ledgers of the latest replay runs (tb.runs).",
+        description = {"Shows the capture sources (" + Topics.CAPTURE_PREFIX + "*: partitions, replication, retention, "
+                + "records, newest record), the subscriptions (" + Topics.SUBSCRIPTION_PREFIX + "*, their definitions in "
+                + Topics.SUBSCRIPTIONS + " and counters in " + Topics.SUBSCRIPTION_STATS + "), the consumer groups with "
+                + "their lag per topic, and the ledgers of the latest replay runs (" + Topics.RUNS + ").",
                 "Exit codes: 0 shown, 2 bad input or Kafka unreachable or refusing the credentials."})
 public final class StatusCommand implements Callable<Integer> {
     @Spec

@@ -23,10 +23,13 @@ public record StatusReport(String bootstrapServers, List<TopicStats> sources, Li
      *
      * @param topic        the topic
      * @param partitions   its partition count
+     * @param replicationFactor replicas of each partition
+     * @param retention    how long it keeps records ({@code 7d}, {@code forever}; {@code ?} when its configs may not be read)
      * @param records      records still held (end minus start offsets, summed over partitions)
      * @param newestMillis timestamp of its newest record, null when it holds none
      */
-    public record TopicStats(String topic, int partitions, long records, Long newestMillis) {
+    public record TopicStats(String topic, int partitions, int replicationFactor, String retention, long records,
+                             Long newestMillis) {
     }
 
     /**

@@ -28,9 +28,10 @@ final class StatusText {
         out.println("SOURCES");
         List<String[]> rows = new ArrayList<>();
         for (TopicStats s : report.sources()) {
-            rows.add(new String[] {s.topic(), String.valueOf(s.partitions()), String.valueOf(s.records()), time(s.newestMillis())});
+            rows.add(new String[] {s.topic(), String.valueOf(s.partitions()), String.valueOf(s.replicationFactor()),
+                    s.retention(), String.valueOf(s.records()), time(s.newestMillis())});
         }
-        table(out, new String[] {"topic", "partitions", "records", "newest record"}, rows);
+        table(out, new String[] {"topic", "partitions", "replication", "retention", "records", "newest record"}, rows);
 
         out.println();
         out.println("SUBSCRIPTIONS");

@@ -1,15 +1,14 @@
 package dev.trafficbus.replay.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trafficbus.cli.KafkaAdmin;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.UserInputException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
@@ -20,14 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Publishes each replayed request with the target's and the production server's responses to the run's
- * responses topic ({@code tb.responses.<run>}, 6 partitions, key = session id), one JSON value per request.
+ * responses topic ({@code tb.responses.<run>}, 6 partitions unless --partitions, key = session id), one JSON value per request.
  * Publish failures are counted, never thrown.
  */
 public final class ResponsePublisher implements AutoCloseable {
@@ -49,7 +45,7 @@ public final class ResponsePublisher implements AutoCloseable {
     public ResponsePublisher(Properties clientConfig, String topic, String run) {
         this.run = run;
         this.topic = topic;
-        createTopic(clientConfig, topic);
+        createTopic(clientConfig, topic, TopicSpec.of(topic, 0));
         Properties p = new Properties();
         p.putAll(clientConfig);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -72,26 +68,17 @@ public final class ResponsePublisher implements AutoCloseable {
         return topic;
     }
 
-    private static void createTopic(Properties clientConfig, String topic) {
-        Properties p = new Properties();
-        for (String name : AdminClientConfig.configNames()) {
-            if (clientConfig.containsKey(name)) {
-                p.put(name, clientConfig.get(name));
+    /**
+     * Creates the responses topic unless it exists: {@code settings} gives partitions and replication (name and
+     * max.message.bytes are the publisher's); an existing topic with other settings is used as it is, said once.
+     */
+    public static void createTopic(Properties clientConfig, String topic, TopicSpec settings) {
+        TopicSpec spec = settings.named(topic).with(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
+        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, Duration.ofSeconds(30))) {
+            String kept = admin.ensure(spec, PARTITIONS).keptLine(settings.named(topic));
+            if (kept != null) {
+                System.err.println("trafficbus replay: " + kept);
             }
-        }
-        try (Admin admin = Admin.create(p)) {
-            NewTopic t = new NewTopic(topic, PARTITIONS, (short) -1)
-                    .configs(java.util.Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES)));
-            admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new UserInputException("cannot create --responses-topic " + topic + ": " + e.getCause().getMessage(), e);
-            }
-        } catch (TimeoutException | KafkaException e) {
-            throw new UserInputException("cannot create --responses-topic " + topic + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserInputException("interrupted while creating " + topic, e);
         }
     }
 

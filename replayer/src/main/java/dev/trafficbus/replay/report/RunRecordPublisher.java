@@ -2,18 +2,17 @@ package dev.trafficbus.replay.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trafficbus.bus.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
+import dev.trafficbus.cli.KafkaAdmin;
+import dev.trafficbus.cli.TopicSpec;
+import dev.trafficbus.cli.UserInputException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -35,13 +34,9 @@ public final class RunRecordPublisher {
         try {
             createTopic(clientConfig);
             created = null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        } catch (Exception e) {
+        } catch (UserInputException e) {
             // Perhaps only creating topics is not allowed and the topic exists: try to publish anyway.
-            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            created = "cannot create it (" + c.getMessage() + ")";
+            created = "cannot create it (" + e.getMessage() + ")";
         }
         try {
             Properties p = new Properties();
@@ -67,23 +62,10 @@ public final class RunRecordPublisher {
         }
     }
 
-    private static void createTopic(Properties clientConfig) throws Exception {
-        Properties p = new Properties();
-        for (String name : AdminClientConfig.configNames()) {
-            if (clientConfig.containsKey(name)) {
-                p.put(name, clientConfig.get(name));
-            }
-        }
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000));
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) (WAIT_SECONDS * 1000) - 1000);
-        try (Admin admin = Admin.create(p)) {
-            NewTopic t = new NewTopic(Topics.RUNS, 1, (short) -1)
-                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-            admin.createTopics(List.of(t)).all().get(WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e;
-            }
+    private static void createTopic(Properties clientConfig) {
+        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, Duration.ofSeconds(WAIT_SECONDS))) {
+            admin.ensure(TopicSpec.of(Topics.RUNS, 1)
+                    .with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT), 1);
         }
     }
 }

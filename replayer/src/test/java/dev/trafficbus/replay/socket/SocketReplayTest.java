@@ -427,8 +427,8 @@ class SocketReplayTest {
         o = CommandOutput.run(new ReplayCommand(), "--topic", "tb.capture.typo", "--target", TargetAddress.show(http.address()),
                 "--bootstrap-servers", kafka.bootstrapServers(), "--until-end");
         assertThat(o.exitCode()).isEqualTo(2);
-        assertThat(o.err()).isEqualTo("trafficbus replay: topic tb.capture.typo does not exist; forward something "
-                + "first or check --bootstrap-servers" + System.lineSeparator());
+        assertThat(o.err()).isEqualTo("trafficbus replay: topic tb.capture.typo does not exist at "
+                + kafka.bootstrapServers() + "; forward something first or check --bootstrap-servers" + System.lineSeparator());
     }
 
     @Test
@@ -551,7 +551,8 @@ class SocketReplayTest {
         ReplayRequest r = new ReplayRequest("tb.capture.nothing-here", kafka.consumerConfig(), http.address(),
                 ReplaySpeed.MAX, null, true, false);
         assertThatThrownBy(() -> new SocketReplay(r).run()).isInstanceOf(UserInputException.class)
-                .hasMessage("topic tb.capture.nothing-here does not exist; forward something first or check --bootstrap-servers");
+                .hasMessage("topic tb.capture.nothing-here does not exist at " + kafka.bootstrapServers()
+                        + "; forward something first or check --bootstrap-servers");
     }
 
     @Test
