@@ -53,6 +53,7 @@ public final class ProcessorApp implements AutoCloseable {
     private SubscriptionWatcher watcher;
     private KafkaStreams streams;
     private StatsPublisher stats;
+    private ChangelogWidth widths;
     private volatile UserInputException refusal;
     private volatile Runnable onRefusal = () -> { };
 
@@ -81,6 +82,7 @@ public final class ProcessorApp implements AutoCloseable {
             throw new UserInputException("could not read " + Topics.SUBSCRIPTIONS + " within "
                     + config.timeout().toSeconds() + " s");
         }
+        widths = new ChangelogWidth(config.kafka(), config.applicationId()).start();
         streams = SubscriptionStore.client(() -> new KafkaStreams(
                 SubscriptionTopology.build(registry, counters, config.settings()), streamsProps()));
         streams.setUncaughtExceptionHandler(e -> {
@@ -90,6 +92,12 @@ public final class ProcessorApp implements AutoCloseable {
                 refusal = refused;
                 onRefusal.run();
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+            if (ChangelogWidth.isWidthRefusal(e)) {
+                // A wider capture topic came before its changelog partitions: add them, and the new thread joins.
+                LOG.warn("a wider capture topic appeared; widening the changelog topics to {} partitions and"
+                        + " restarting the stream thread", widths.check());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
             LOG.error("stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -183,6 +191,9 @@ public final class ProcessorApp implements AutoCloseable {
         }
         if (watcher != null) {
             watcher.close();
+        }
+        if (widths != null) {
+            widths.close();
         }
     }
 }

@@ -81,9 +81,11 @@ public final class AccessRules {
                 for (String t : List.of(Topics.SUBSCRIPTION_STATS, Topics.DEADLETTER)) {
                     topic(out, p, t, PatternType.LITERAL, AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.CREATE);
                 }
-                // Kafka Streams: internal topics <app>-..., the group <app>, transactions <app>-... (--exactly-once).
+                // Kafka Streams: internal topics <app>-..., the group <app>, transactions <app>-... (--exactly-once);
+                // ALTER adds changelog partitions when a wider capture topic appears.
                 topic(out, p, app + "-", PatternType.PREFIXED, AclOperation.READ, AclOperation.WRITE,
-                        AclOperation.DESCRIBE, AclOperation.CREATE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS);
+                        AclOperation.DESCRIBE, AclOperation.CREATE, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS,
+                        AclOperation.ALTER);
                 out.add(allow(p, ResourceType.GROUP, app, PatternType.LITERAL, AclOperation.READ));
                 out.add(allow(p, ResourceType.GROUP, app, PatternType.LITERAL, AclOperation.DESCRIBE));
                 out.add(allow(p, ResourceType.TRANSACTIONAL_ID, app + "-", PatternType.PREFIXED, AclOperation.WRITE));
