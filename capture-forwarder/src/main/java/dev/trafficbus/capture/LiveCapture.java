@@ -1,6 +1,7 @@
 package dev.trafficbus.capture;
 
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -52,7 +53,7 @@ public final class LiveCapture implements AutoCloseable {
     private boolean ran;
 
     private LiveCapture(LiveCaptureRequest request, String topic, PcapHandle handle, CapturePublisher publisher,
-                        MetricsEndpoint endpoint) {
+                        MetricsEndpoint endpoint, RecordLimit limit) {
         this.request = request;
         this.topic = topic;
         this.handle = handle;
@@ -63,13 +64,13 @@ public final class LiveCapture implements AutoCloseable {
         this.cpuBudget = new CpuBudget(request.cpuBudget());
         this.shedder = new SessionShedder(cpuBudget);
         this.loop = new LiveCaptureLoop(new PacketClassifier(InterfaceHandle.linkLayer(handle),
-                request.servicePorts(), redaction), publisher, ring, shedder);
+                request.servicePorts(), redaction), publisher, ring, shedder, limit);
         this.kernel = new KernelStats(handle);
         this.reader = new BulkPacketReader(handle, request.snaplen());
         PublishLatency latency = new PublishLatency(endpoint == null ? null
                 : endpoint.timer("publish_latency", "source", request.source()));
         this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
-                "trafficbus-send-" + topic);
+                limit.maxValueBytes(), "trafficbus-send-" + topic);
         this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
                 latency, redaction, cpuBudget, shedder, ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()));
         if (endpoint != null) {
@@ -119,11 +120,12 @@ public final class LiveCapture implements AutoCloseable {
             }
             // Settings, broker, then the producer (see PcapForwarder): a producer refused its id logs a stack trace.
             CapturePublisher.checkSettings(config, request.source());
-            CaptureTopic.ensure(request.topicSpec(topic), config, connectTimeout);
+            TopicState described = CaptureTopic.ensure(request.topicSpec(topic), config, connectTimeout);
             publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
             // Announced once the metrics are registered: a reader of this line finds every meter.
-            LiveCapture capture = new LiveCapture(request, topic, handle, publisher, endpoint);
+            LiveCapture capture = new LiveCapture(request, topic, handle, publisher, endpoint,
+                    RecordLimit.of(described, CapturePublisher.producerSettings(config, request.source())));
             LOG.info("capturing on {} with filter '{}' into {}; masking {} before publishing; {}{}",
                     request.interfaceName(), filter, topic, request.redaction().describe(),
                     ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()).describe(),

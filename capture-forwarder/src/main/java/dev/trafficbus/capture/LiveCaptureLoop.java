@@ -18,6 +18,7 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     private final CapturePublisher publisher;
     private final PendingRing ring;
     private final SessionShedder shedder;
+    private final RecordLimit limit;
     // Written by the capture thread only, read by the status line and the metrics endpoint.
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong pendingFull = new AtomicLong();
@@ -25,8 +26,10 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     private final AtomicLong cpuBudget = new AtomicLong();
     private final AtomicLongArray skipped = new AtomicLongArray(SkipReason.values().length);
 
-    LiveCaptureLoop(PacketClassifier classifier, CapturePublisher publisher, PendingRing ring, SessionShedder shedder) {
+    LiveCaptureLoop(PacketClassifier classifier, CapturePublisher publisher, PendingRing ring, SessionShedder shedder,
+                    RecordLimit limit) {
         this.classifier = classifier;
+        this.limit = limit;
         this.publisher = publisher;
         this.ring = ring;
         this.shedder = shedder;
@@ -36,6 +39,9 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     public void frame(byte[] frame, int capturedLength, int wireLength, long micros) {
         captured.lazySet(captured.get() + 1);
         SkipReason reason = classifier.classify(frame, capturedLength, wireLength);
+        if (reason == null && !limit.fits(classifier.view().ipLength())) {
+            reason = SkipReason.OVERSIZED; // the broker would refuse it, and its batch neighbours with it
+        }
         if (reason != null) {
             skipped.lazySet(reason.ordinal(), skipped.get(reason.ordinal()) + 1);
             return;

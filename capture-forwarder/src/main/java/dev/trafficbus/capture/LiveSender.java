@@ -32,11 +32,11 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
     private long newestCaptureMicros;
 
     LiveSender(PendingRing ring, CapturePublisher publisher, PublishLatency latency, Duration batchWindow,
-               int batchMaxPackets, String threadName) {
+               int batchMaxPackets, int maxValueBytes, String threadName) {
         this.ring = ring;
         this.publisher = publisher;
         this.latency = latency;
-        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, this);
+        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, maxValueBytes, this);
         long cap = batchWindow.isZero() ? IDLE_SLEEP_NANOS : Math.max(MIN_SLEEP_NANOS, batchWindow.toNanos() / 4);
         this.busySleepNanos = Math.min(BUSY_SLEEP_NANOS, cap);
         this.idleSleepNanos = Math.min(IDLE_SLEEP_NANOS, cap);

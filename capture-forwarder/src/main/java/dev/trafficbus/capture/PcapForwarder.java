@@ -71,8 +71,9 @@ public final class PcapForwarder {
             CapturePublisher.checkSettings(config, source);
             TopicState described = CaptureTopic.ensure(request.topicSpec(topic), config, connectTimeout);
             TimestampWindow timestamps = TimestampWindow.of(described);
+            RecordLimit limit = RecordLimit.of(described, CapturePublisher.producerSettings(config, source));
             try (CapturePublisher publisher = new CapturePublisher(topic, source, config)) {
-                return run(file, request, topic, classifier, publisher, progress, stopRequested, timestamps);
+                return run(file, request, topic, classifier, publisher, progress, stopRequested, timestamps, limit);
             }
         }
     }
@@ -94,14 +95,15 @@ public final class PcapForwarder {
 
     private static ForwardSummary run(CaptureFile file, PcapForwardRequest request, String topic,
                                       PacketClassifier classifier, CapturePublisher publisher, ProgressDisplay progress,
-                                      BooleanSupplier stopRequested, TimestampWindow timestamps) {
+                                      BooleanSupplier stopRequested, TimestampWindow timestamps,
+                                      RecordLimit limit) {
         Path pcap = request.pcap();
         long start = System.nanoTime();
         PcapImportLoop loop;
         try (SendPipeline pipeline = new SendPipeline(publisher, "trafficbus-send-" + topic)) {
             loop = new PcapImportLoop(file, classifier, publisher, pipeline, request.batchWindow(),
                     request.batchMaxPackets(), progress, fileSize(pcap), start, stopRequested,
-                    timestamps);
+                    timestamps, limit);
             loop.run();
             loop.flushBatches();
             pipeline.finish();

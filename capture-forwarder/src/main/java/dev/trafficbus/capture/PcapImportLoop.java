@@ -31,6 +31,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
     private final long startNanos;
     private final BooleanSupplier stopRequested;
     private final TimestampWindow timestamps;
+    private final RecordLimit limit;
     private final long[] skipped = new long[SkipReason.values().length];
     private final long[] decapsulated = new long[Encapsulation.values().length];
     private long packetsRead;
@@ -40,17 +41,18 @@ final class PcapImportLoop implements FlowBatcher.Sink {
 
     PcapImportLoop(CaptureFile file, PacketClassifier classifier, CapturePublisher publisher, SendPipeline pipeline,
                    Duration batchWindow, int batchMaxPackets, ProgressDisplay progress, long fileSize,
-                   long startNanos, BooleanSupplier stopRequested, TimestampWindow timestamps) {
+                   long startNanos, BooleanSupplier stopRequested, TimestampWindow timestamps, RecordLimit limit) {
         this.file = file;
         this.classifier = classifier;
         this.publisher = publisher;
         this.pipeline = pipeline;
-        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, this);
+        this.batcher = new FlowBatcher(batchWindow, batchMaxPackets, limit.maxValueBytes(), this);
         this.progress = progress;
         this.fileSize = fileSize;
         this.startNanos = startNanos;
         this.stopRequested = stopRequested;
         this.timestamps = timestamps;
+        this.limit = limit;
     }
 
     /**
@@ -87,12 +89,16 @@ final class PcapImportLoop implements FlowBatcher.Sink {
         LinkLayer layer = frame.linkLayer();
         // A time before 1970 or a fraction past a second comes from a corrupt record header, and Kafka refuses
         // negative record times: the packet cannot be trusted, so it is skipped as malformed. A time the topic
-        // refuses would fail its whole batch at the broker, so it is counted before it is batched.
+        // refuses would fail its whole batch at the broker, so it is counted before it is batched; so is a packet
+        // larger than the topic takes.
         SkipReason reason = layer == null ? SkipReason.LINK_TYPE
                 : micros < 0 ? SkipReason.MALFORMED
                 : classifier.classify(layer, frame.bytes(), frame.capturedLength(), frame.wireLength());
         if (reason == null && !timestamps.accepts(micros, System.currentTimeMillis())) {
             reason = SkipReason.TIMESTAMP_OUT_OF_RANGE;
+        }
+        if (reason == null && !limit.fits(classifier.view().ipLength())) {
+            reason = SkipReason.OVERSIZED;
         }
         if (reason != null) {
             skipped[reason.ordinal()]++;

@@ -20,7 +20,9 @@ public enum SkipReason {
     /** Captured on an interface whose link type cannot be read (a pcapng file with several interfaces). */
     LINK_TYPE("link-type"),
     /** A capture time outside what the topic accepts (message.timestamp.before/after.max.ms): the broker would refuse it. */
-    TIMESTAMP_OUT_OF_RANGE("timestamp-out-of-range");
+    TIMESTAMP_OUT_OF_RANGE("timestamp-out-of-range"),
+    /** Larger than the topic's max.message.bytes (or the producer's max.request.size) allows, even alone in a record. */
+    OVERSIZED("oversized");
 
 
     private final String label;

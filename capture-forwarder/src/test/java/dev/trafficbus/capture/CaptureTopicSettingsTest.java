@@ -3,19 +3,25 @@ package dev.trafficbus.capture;
 import dev.trafficbus.bus.TestKafkaCluster;
 import dev.trafficbus.cli.CommandOutput;
 import dev.trafficbus.cli.KafkaAdmin;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.cli.TopicState;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** forward --partitions / --replication-factor / --retention on a real single-node KRaft broker. */
 class CaptureTopicSettingsTest {
+    static final Path HTTP_SESSIONS = Path.of("../testdata/http-sessions.pcap");
+    /** Frames of http-sessions.pcap (all TCP of port 8080) whose IP packet is over 928 bytes: tshark -e ip.len. */
+    static final long OVERSIZED_IN_HTTP_SESSIONS = 14;
     private static TestKafkaCluster cluster;
 
     @BeforeAll
@@ -90,6 +96,23 @@ class CaptureTopicSettingsTest {
                 + cluster.bootstrapServers() + " has 1 broker(s); give --replication-factor at most 1");
         assertThat(o.hasStackTrace()).isFalse();
         assertThat(describe("tb.capture.toomany")).isNull();
+    }
+
+    @Test
+    void aPacketLargerThanTheTopicTakesIsCountedAloneAndItsNeighboursArePublished() throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        try (KafkaAdmin admin = KafkaAdmin.connect(p, Duration.ofSeconds(10))) {
+            admin.ensure(TopicSpec.of("tb.capture.small", 6).with(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "2000"), 6);
+        }
+        // Limit 2000 - 1024 bytes of framing: IP packets over 928 bytes cannot be published even alone.
+        ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(HTTP_SESSIONS, Set.of(8080), "small", p, false));
+        assertThat(s.publishErrors()).isZero();
+        assertThat(s.skippedByReason()).containsEntry("oversized", OVERSIZED_IN_HTTP_SESSIONS);
+        assertThat(s.packetsRead()).isEqualTo(s.packetsPublished() + s.skippedByReason().values().stream()
+                .mapToLong(Long::longValue).sum());
+        assertThat(s.packetsPublished()).isEqualTo(210 - OVERSIZED_IN_HTTP_SESSIONS);
+        assertThat(PcapForwarderKafkaTest.readAll(cluster.bootstrapServers(), "tb.capture.small")).hasSize((int) s.recordsPublished());
     }
 
     @Test
