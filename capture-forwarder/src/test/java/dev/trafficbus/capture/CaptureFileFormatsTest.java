@@ -280,7 +280,7 @@ class CaptureFileFormatsTest {
         ByteBuffer.wrap(pcapng).order(ByteOrder.LITTLE_ENDIAN).putShort(idb + 8, (short) 105);
         Path wifi = Files.write(temp.resolve("wifi.pcapng"), pcapng);
         assertProblem(wifi, Problem.LINK_TYPE, wifi + " has link type IEEE802_11 (DLT 105), which forward cannot read;"
-                + " it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback and raw IP captures");
+                + " it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP, PPP and NFLOG captures");
     }
 
     private void assertTruncatedAfter(Path file, long packets, String where) {

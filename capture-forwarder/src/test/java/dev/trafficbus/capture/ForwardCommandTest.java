@@ -66,7 +66,7 @@ class ForwardCommandTest {
         Files.write(wifi, bytes);
         assertUserError(run("--pcap", wifi.toString(), "--port", "80", "--bootstrap-servers", NO_BROKER),
                 "trafficbus forward: " + wifi + " has link type IEEE802_11 (DLT 105), which forward cannot read;"
-                        + " it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback and raw IP captures");
+                        + " it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP, PPP and NFLOG captures");
     }
 
     @Test

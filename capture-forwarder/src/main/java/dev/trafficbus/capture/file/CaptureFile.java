@@ -151,7 +151,7 @@ public final class CaptureFile implements AutoCloseable {
             declared.stream().map(CaptureInterface::describe).distinct()
                     .forEach(t -> types.append(types.length() == 0 ? "" : ", ").append(t));
             throw new CaptureFileException(Problem.LINK_TYPE, name + " has link type " + types + ", which forward cannot"
-                    + " read; it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback and raw IP captures", 0);
+                    + " read; it reads Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP, PPP and NFLOG captures", 0);
         }
     }
 
