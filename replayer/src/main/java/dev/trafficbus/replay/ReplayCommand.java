@@ -47,7 +47,8 @@ import java.util.regex.Pattern;
                 + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. With --target "
                 + "https://HOST:PORT each session is one TLS connection (SNI from its Host header; ALPN offers "
                 + "http/1.1 only). "
-                + "Exit code 0: all replayed; 1: a session failed or nothing was replayed; 2: bad input.")
+                + "Exit code 0: all replayed and answered; 1: a session failed or nothing was replayed; 2: bad input;"
+                + " 3: sessions ended incomplete (capture gaps) or messages unanswered (no byte came back).")
 public final class ReplayCommand implements Callable<Integer> {
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
@@ -331,7 +332,10 @@ public final class ReplayCommand implements Callable<Integer> {
             if (report != null) {
                 RunReportWriter.write(report, doc);
             }
-            return summary.sessionsFailed() > 0 || summary.sessionsReplayed() + summary.sessionsIncomplete() == 0 ? 1 : 0;
+            if (summary.incompleteness() != null) {
+                System.err.println("trafficbus replay: " + summary.incompleteness());
+            }
+            return summary.exitCode();
         } finally {
             reported.countDown();
             try {

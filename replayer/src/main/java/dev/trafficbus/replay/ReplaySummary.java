@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * @param sessionsFailed     the connection to the target could not be made or broke
  * @param sessionsIncomplete replayed to their end, with holes in the captured client stream
  * @param messagesSent       client messages written to the target
- * @param messagesAnswered   messages whose answer arrived (or that expected none)
+ * @param messagesAnswered   messages answered with at least one byte
  * @param bytesSent          bytes written to the target
  * @param bytesReceived      bytes the target sent back
  * @param problemsByReason   counts by reason: skipped records, gaps, timeouts, connection failures, ...
@@ -35,6 +35,13 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
                             long packetsConsumed, long packetsSkipped, double seconds,
                             Map<String, Long> answersJudged, Map<String, Object> webSocket,
                             Map<String, Long> tlsHandshakes) {
+    /** Exit code: every session was replayed and every message answered. */
+    public static final int EXIT_OK = 0;
+    /** Exit code: a session failed, or none reached the target. */
+    public static final int EXIT_FAILED = 1;
+    /** Exit code: sessions reached the target, but some ended incomplete or with messages left unanswered. */
+    public static final int EXIT_INCOMPLETE = 3;
+
     public ReplaySummary {
         problemsByReason = Map.copyOf(problemsByReason);
         answersJudged = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answersJudged));
@@ -50,6 +57,35 @@ public record ReplaySummary(long sessionsSeen, long sessionsReplayed, long sessi
     /** Sessions seen that were neither replayed, incomplete nor failed. */
     public long sessionsNotReplayed() {
         return sessionsSeen - sessionsReplayed - sessionsIncomplete - sessionsFailed;
+    }
+
+    /** Messages sent that no byte answered (timed out, or the target said nothing). */
+    public long messagesUnanswered() {
+        return Math.max(0, messagesSent - messagesAnswered);
+    }
+
+    /** {@link #EXIT_FAILED}, {@link #EXIT_INCOMPLETE} or {@link #EXIT_OK}, in that order of precedence. */
+    public int exitCode() {
+        if (sessionsFailed > 0 || sessionsReplayed + sessionsIncomplete == 0) {
+            return EXIT_FAILED;
+        }
+        return sessionsIncomplete > 0 || messagesUnanswered() > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+    }
+
+    /** Why the run ends with {@link #EXIT_INCOMPLETE}, e.g. "5 sessions incomplete, 8 messages unanswered"; else null. */
+    public String incompleteness() {
+        if (exitCode() != EXIT_INCOMPLETE) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        if (sessionsIncomplete > 0) {
+            sb.append(sessionsIncomplete).append(" of ").append(sessionsSeen).append(" sessions incomplete");
+        }
+        if (messagesUnanswered() > 0) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(messagesUnanswered()).append(" of ").append(messagesSent)
+                    .append(" messages unanswered");
+        }
+        return sb.toString();
     }
 
     /** Messages sent per second of the run. */

@@ -7,6 +7,7 @@ import dev.trafficbus.capture.RedactionOptions;
 import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.redact.RedactionRules;
+import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.RunReportWriter;
 import dev.trafficbus.replay.TargetAddress;
@@ -39,8 +40,10 @@ import java.util.concurrent.TimeUnit;
                 + "captured session is replayed as one connection to the target, and a summary is printed.",
             "Packets whose destination port is a --port go client to server; the others of that port come back."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:every session was replayed", "1:a session failed, a packet could not be published, "
-                + "or nothing was replayed", "2:bad input (the summary is still printed for a truncated pcap)"})
+        exitCodeList = {"0:every session was replayed and every message answered", "1:a session failed, a packet "
+                + "could not be published, or nothing was replayed", "2:bad input (the summary is still printed for a "
+                + "truncated pcap)", "3:sessions ended incomplete (capture gaps) or messages unanswered (no byte came "
+                + "back)"})
 public final class StandaloneCommand implements Callable<Integer> {
     static final int EXIT_FAILED = 1;
 
@@ -156,6 +159,8 @@ public final class StandaloneCommand implements Callable<Integer> {
                             + "; replayed what was complete");
                 } else if (result.failure() != null) {
                     err.println("trafficbus standalone: " + result.failure());
+                } else if (result.replay().incompleteness() != null) {
+                    err.println("trafficbus standalone: " + result.replay().incompleteness());
                 }
                 err.flush();
                 return exit;
@@ -208,6 +213,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (!result.forward().fileComplete()) {
             return CommandRunner.EXIT_USER_ERROR;
         }
-        return result.failure() != null ? EXIT_FAILED : 0;
+        if (result.failure() != null) {
+            return EXIT_FAILED;
+        }
+        return result.replay().exitCode() == ReplaySummary.EXIT_INCOMPLETE ? ReplaySummary.EXIT_INCOMPLETE : 0;
     }
 }

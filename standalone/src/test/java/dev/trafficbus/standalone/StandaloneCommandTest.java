@@ -14,6 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -226,6 +230,30 @@ class StandaloneCommandTest {
         // make-captures.sh sent /m01/* over IPv4 and /m02/r01 over IPv6 to port 8080; /m03, /m04 went to port 9090
         assertThat(server.requests()).extracting(Request::path)
                 .containsExactlyInAnyOrder("/m01/r01", "/m01/r02", "/m02/r01");
+    }
+
+    @Test
+    void aServerThatSaysNothingLeavesTheMessageUnansweredAndExitsThree() throws Exception {
+        // A client line in no protocol trafficbus frames, to a server that reads and never writes (as captured).
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread reader = new Thread(() -> {
+                try (Socket s = silent.accept()) {
+                    s.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    // the test ends the server by closing it
+                }
+            }, "tp-silent-server");
+            reader.setDaemon(true);
+            reader.start();
+            CommandOutput run = CommandOutput.run(new StandaloneCommand(), "--pcap",
+                    Fixtures.file("odd/no-answer.pcap").toString(), "--port", "8080",
+                    "--target", "127.0.0.1:" + silent.getLocalPort(), "--speed", "max");
+
+            assertThat(run.hasStackTrace()).as(run.err()).isFalse();
+            assertThat(run.out()).contains("messages  1 sent, 0 answered").contains("0 received");
+            assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(3);
+            assertThat(run.err()).contains("trafficbus standalone: 1 of 1 messages unanswered");
+        }
     }
 
     @Test

@@ -314,7 +314,10 @@ public final class ReplaySession extends ReplayedSession {
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
-                                engine.counters.messagesAnswered.increment();
+                                if (conversation.received() > 0) {
+                                    // Answered means bytes came back: an answer of nothing stays unanswered.
+                                    engine.counters.messagesAnswered.increment();
+                                }
                                 engine.answers.judged(awaited(), conversation, now, null);
                             }
                         }
