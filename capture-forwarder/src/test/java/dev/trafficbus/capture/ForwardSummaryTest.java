@@ -38,7 +38,7 @@ class ForwardSummaryTest {
         ForwardSummary s = new ForwardSummary("tb.capture.a", 0, 0, 0, 0, skipped(1, 2), 0, 0, false);
         assertThat(s.skippedByReason().keySet()).containsExactly(
                 "not-ip", "not-tcp", "ip-fragment", "truncated", "malformed", "not-port", "link-type",
-                "timestamp-out-of-range");
+                "timestamp-out-of-range", "oversized");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.skippedByReason().put("x", 1L))
                 .isInstanceOf(UnsupportedOperationException.class);
     }

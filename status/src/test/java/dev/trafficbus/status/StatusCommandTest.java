@@ -34,7 +34,8 @@ class StatusCommandTest {
         admin.put("bootstrap.servers", kafka.bootstrapServers());
         try (Admin a = Admin.create(admin)) {
             Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-            a.createTopics(List.of(new NewTopic("tb.capture.web1", 3, (short) 1), new NewTopic("tb.capture.db1", 1, (short) 1),
+            a.createTopics(List.of(new NewTopic("tb.capture.web1", 3, (short) 1).configs(Map.of(TopicConfig.RETENTION_MS_CONFIG,
+                            Long.toString(7 * 86_400_000L))), new NewTopic("tb.capture.db1", 1, (short) 1),
                     new NewTopic("tb.sub.team-a", 2, (short) 1),
                     new NewTopic("tb.subscriptions", 1, (short) 1).configs(compacted),
                     new NewTopic("tb.subscription-stats", 1, (short) 1).configs(compacted),
@@ -84,7 +85,9 @@ class StatusCommandTest {
         CommandOutput r = CommandOutput.run(new StatusCommand(), "--bootstrap-servers", kafka.bootstrapServers());
         assertThat(r.exitCode()).as(r.err()).isZero();
         String out = r.out();
-        assertThat(row(out, "tb.capture.web1")).containsSubsequence("3", "6", "2026-09-21 14:13:24Z");
+        assertThat(out).contains("partitions").contains("replication").contains("retention");
+        // partitions, replication, retention, records, newest record
+        assertThat(row(out, "tb.capture.web1")).containsSubsequence("3", "1", "7d", "6", "2026-09-21 14:13:24Z");
         assertThat(row(out, "tb.capture.db1")).containsSubsequence("1", "0", "-");
         assertThat(out).doesNotContain("unrelated");
         assertThat(row(out, "team-a")).containsSubsequence("tb.sub.team-a", "2", "2026-09-21 14:13:23Z", "2", "packets_in=15")
@@ -105,6 +108,8 @@ class StatusCommandTest {
         JsonNode web1 = find(doc.path("sources"), "topic", "tb.capture.web1");
         assertThat(web1.path("records").asLong()).isEqualTo(6);
         assertThat(web1.path("partitions").asInt()).isEqualTo(3);
+        assertThat(web1.path("replicationFactor").asInt()).isEqualTo(1);
+        assertThat(web1.path("retention").asText()).isEqualTo("7d");
         assertThat(web1.path("newestMillis").asLong()).isEqualTo(T0 + 4000);
         JsonNode teamA = find(doc.path("subscriptions"), "name", "team-a");
         assertThat(teamA.path("topic").path("records").asLong()).isEqualTo(2);
