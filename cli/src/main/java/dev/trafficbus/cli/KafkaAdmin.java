@@ -14,7 +14,6 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
-import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -109,9 +108,21 @@ public final class KafkaAdmin implements AutoCloseable {
      * (null: none named), no answer in time the unreachable line, any other failure a line naming what was asked.
      */
     public <T> T get(KafkaFuture<T> future, AclOperation operation, String topic, String what) {
+        return get(future, operation, topic, what, cause -> false, null);
+    }
+
+    /**
+     * Like {@link #get(KafkaFuture, AclOperation, String, String)}, but a failure whose cause {@code expected}
+     * accepts is an answer: {@code ifExpected} is returned instead.
+     */
+    private <T> T get(KafkaFuture<T> future, AclOperation operation, String topic, String what,
+                      java.util.function.Predicate<Throwable> expected, T ifExpected) {
         try {
             return future.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            if (expected.test(e.getCause())) {
+                return ifExpected;
+            }
             throw failure(e.getCause(), operation, topic, what);
         } catch (TimeoutException e) {
             throw unreachable(clientConfig, timeout, e);
@@ -154,28 +165,17 @@ public final class KafkaAdmin implements AutoCloseable {
      */
     public TopicState ensure(TopicSpec spec, int defaultPartitions) {
         int replication = replication(spec);
+        if (replication > brokers()) {
+            throw new UserInputException("cannot create topic " + spec.name() + " with replication factor "
+                    + replication + ": the cluster at " + clientConfig.getProperty("bootstrap.servers") + " has "
+                    + brokers() + " broker(s); give --replication-factor at most " + brokers());
+        }
         int partitions = spec.partitions() > 0 ? spec.partitions() : defaultPartitions;
         NewTopic topic = new NewTopic(spec.name(), Optional.of(partitions), Optional.of((short) replication))
                 .configs(spec.configs());
-        boolean created = true;
-        try {
-            admin.createTopics(List.of(topic)).all().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TopicExistsException) {
-                created = false;
-            } else if (e.getCause() instanceof InvalidReplicationFactorException) {
-                throw new UserInputException("cannot create topic " + spec.name() + " with replication factor "
-                        + replication + ": the cluster at " + clientConfig.getProperty("bootstrap.servers") + " has "
-                        + brokers() + " broker(s); give --replication-factor at most " + brokers(), e.getCause());
-            } else {
-                throw failure(e.getCause(), AclOperation.CREATE, spec.name(), "create topic " + spec.name());
-            }
-        } catch (TimeoutException e) {
-            throw unreachable(clientConfig, timeout, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserInputException("interrupted while creating topic " + spec.name(), e);
-        }
+        KafkaFuture<Void> creation = admin.createTopics(List.of(topic)).all();
+        boolean created = get(creation.thenApply(v -> true), AclOperation.CREATE, spec.name(),
+                "create topic " + spec.name(), cause -> cause instanceof TopicExistsException, false);
         TopicState state = describe(spec.name());
         // A topic just created may take a moment to reach the metadata of the broker asked.
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -208,26 +208,23 @@ public final class KafkaAdmin implements AutoCloseable {
 
     /** The topics that exist of {@code topics}, by name. */
     public Map<String, TopicState> describe(Collection<String> topics) {
+        return describe(topics, true);
+    }
+
+    private Map<String, TopicState> describe(Collection<String> topics, boolean withConfigs) {
         Map<String, TopicState> out = new TreeMap<>();
         if (topics.isEmpty()) {
             return out;
         }
         Map<String, TopicDescription> described = new HashMap<>();
         admin.describeTopics(topics).topicNameValues().forEach((name, future) -> {
-            try {
-                described.put(name, future.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-                    throw failure(e.getCause(), AclOperation.DESCRIBE, name, "describe topic " + name);
-                }
-            } catch (TimeoutException e) {
-                throw unreachable(clientConfig, timeout, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new UserInputException("interrupted while describing topic " + name, e);
+            TopicDescription d = get(future, AclOperation.DESCRIBE, name, "describe topic " + name,
+                    cause -> cause instanceof UnknownTopicOrPartitionException, null);
+            if (d != null) {
+                described.put(name, d);
             }
         });
-        Map<String, Config> configs = configs(described.keySet());
+        Map<String, Config> configs = withConfigs ? configs(described.keySet()) : Map.of();
         for (TopicDescription d : described.values()) {
             List<TopicPartitionInfo> parts = d.partitions();
             int replicas = parts.isEmpty() ? 0 : parts.get(0).replicas().size();
@@ -278,41 +275,20 @@ public final class KafkaAdmin implements AutoCloseable {
      * tasks grow with it).
      */
     public boolean growTo(String topic, int partitions) {
-        try {
-            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(partitions)))
-                    .all().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-            return true;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof InvalidPartitionsException) {
-                return false; // already as wide or wider: another instance grew it first
-            }
-            throw failure(e.getCause(), AclOperation.ALTER, topic, "add partitions to " + topic);
-        } catch (TimeoutException e) {
-            throw unreachable(clientConfig, timeout, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserInputException("interrupted while adding partitions to " + topic, e);
-        }
+        // InvalidPartitions: already as wide or wider (another instance grew it first).
+        return get(admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(partitions))).all().thenApply(v -> true),
+                AclOperation.ALTER, topic, "add partitions to " + topic,
+                cause -> cause instanceof InvalidPartitionsException, false);
     }
 
     /** The partition count of a topic that must exist; {@code missingHint} ends the line for a missing one. */
     public int partitions(String topic, String missingHint) {
-        try {
-            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS).get(topic);
-            return d.partitions().size();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                throw new UserInputException("topic " + topic + " does not exist at "
-                        + clientConfig.getProperty("bootstrap.servers") + "; " + missingHint, e.getCause());
-            }
-            throw failure(e.getCause(), AclOperation.DESCRIBE, topic, "describe topic " + topic);
-        } catch (TimeoutException e) {
-            throw unreachable(clientConfig, timeout, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserInputException("interrupted while checking topic " + topic, e);
+        TopicState state = describe(List.of(topic), false).get(topic);
+        if (state == null) {
+            throw new UserInputException("topic " + topic + " does not exist at "
+                    + clientConfig.getProperty("bootstrap.servers") + "; " + missingHint);
         }
+        return state.partitions();
     }
 
     /**

@@ -71,7 +71,7 @@ public final class ProcessorApp implements AutoCloseable {
 
     /** Starts everything; returns once the initial subscriptions are in force and the streams are starting. */
     public ProcessorApp start() throws InterruptedException {
-        store.ensureTopics();
+        int replication = store.ensureTopics(config.outputTopics());
         if (!config.initial().isEmpty()) {
             store.ensureOutputTopics(config.initial().stream().map(Subscription::topic).toList(), config.outputTopics());
             store.put(config.initial());
@@ -84,7 +84,7 @@ public final class ProcessorApp implements AutoCloseable {
         }
         widths = new ChangelogWidth(config.kafka(), config.applicationId()).start();
         streams = SubscriptionStore.client(() -> new KafkaStreams(
-                SubscriptionTopology.build(registry, counters, config.settings()), streamsProps()));
+                SubscriptionTopology.build(registry, counters, config.settings()), streamsProps(replication)));
         streams.setUncaughtExceptionHandler(e -> {
             UserInputException refused = KafkaErrors.refusal(e);
             if (refused != null) {
@@ -107,9 +107,11 @@ public final class ProcessorApp implements AutoCloseable {
         return this;
     }
 
-    private Properties streamsProps() {
+    private Properties streamsProps(int replication) {
         Properties p = new Properties();
         p.putAll(config.kafka());
+        // Changelogs as replicated as the processor's other topics: a broker lost must not lose session state.
+        p.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, Integer.toString(replication));
         p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);

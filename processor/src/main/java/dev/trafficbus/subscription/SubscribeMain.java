@@ -4,6 +4,7 @@ import dev.trafficbus.cli.CommandRunner;
 import dev.trafficbus.cli.Subcommand;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.TopicOptions;
+import dev.trafficbus.cli.TopicSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,8 +56,9 @@ public final class SubscribeMain implements Callable<Integer>, Subcommand {
         List<Subscription> subs = SubscriptionFile.read("--file", file);
         Properties props = kafka.toProperties();
         SubscriptionStore store = new SubscriptionStore(props, TIMEOUT);
-        store.ensureTopics();
-        store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), topics.spec(null, Map.of()));
+        TopicSpec settings = topics.spec(null, Map.of());
+        store.ensureTopics(settings);
+        store.ensureOutputTopics(subs.stream().map(Subscription::topic).toList(), settings);
         Map<String, String> before = store.definitions();
         SubscriptionGrants grants = SubscriptionGrants.forPut(before, subs);
         // Grant before the definition is live, so readers never see a topic they cannot read; revoke after.

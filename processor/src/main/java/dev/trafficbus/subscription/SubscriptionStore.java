@@ -45,10 +45,20 @@ public final class SubscriptionStore {
 
     /** Creates the processor's own topics if missing (compacted ones with one partition, to keep order). */
     public void ensureTopics() {
-        createIfMissing(List.of(
-                TopicSpec.of(Topics.SUBSCRIPTIONS, 1).with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
-                TopicSpec.of(Topics.SUBSCRIPTION_STATS, 1).with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
-                TopicSpec.of(Topics.DEADLETTER, 1)));
+        ensureTopics(TopicSpec.of(null, 0));
+    }
+
+    /**
+     * The same with the replication of {@code settings} (its partitions are not used: these topics have one);
+     * returns the replication factor they were asked with, for the topics Kafka Streams creates.
+     */
+    public int ensureTopics(TopicSpec settings) {
+        String compact = TopicConfig.CLEANUP_POLICY_COMPACT;
+        TopicSpec one = new TopicSpec(null, 1, settings.replicationFactor(), Map.of());
+        return createIfMissing(List.of(
+                one.named(Topics.SUBSCRIPTIONS).with(TopicConfig.CLEANUP_POLICY_CONFIG, compact),
+                one.named(Topics.SUBSCRIPTION_STATS).with(TopicConfig.CLEANUP_POLICY_CONFIG, compact),
+                one.named(Topics.DEADLETTER)));
     }
 
     /** Creates subscription output topics with the partitions and replication of {@code settings} if missing. */
@@ -60,15 +70,19 @@ public final class SubscriptionStore {
         createIfMissing(list);
     }
 
-    private void createIfMissing(List<TopicSpec> topics) {
+    /** Creates what is missing; returns the replication factor of the last spec on this cluster. */
+    private int createIfMissing(List<TopicSpec> topics) {
+        int replication = 0;
         try (KafkaAdmin admin = KafkaAdmin.connect(kafka, timeout)) {
             for (TopicSpec spec : topics) {
                 String kept = admin.ensure(spec, TopicOptions.DEFAULT_PARTITIONS).keptLine(spec);
                 if (kept != null) {
                     LOG.warn(kept);
                 }
+                replication = admin.replication(spec);
             }
         }
+        return replication;
     }
 
     /** Writes (adds or replaces) subscriptions. */

@@ -5,6 +5,7 @@ import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
 import dev.trafficbus.cli.CommandOutput;
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.ReplayRequest;
@@ -13,6 +14,7 @@ import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.socket.SocketReplay;
 import com.sun.net.httpserver.HttpServer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -320,6 +322,51 @@ class ProcessorBrokerTest {
             assertThat(seen).containsExactlyInAnyOrderElementsOf(expected);
         } finally {
             server.stop(0);
+        }
+    }
+
+    private static ForwardSummary forwardInto(String source, int partitions) {
+        ForwardSummary s = PcapForwarder.forward(new PcapForwardRequest(PCAP, Set.of(8080), source,
+                clientProps(), false).withTopicSettings(TopicSpec.of(null, partitions)));
+        assertThat(s.publishErrors()).isZero();
+        return s;
+    }
+
+    private static int partitionsOf(String topic) {
+        try (KafkaAdmin admin = KafkaAdmin.connect(clientProps(), Duration.ofSeconds(10))) {
+            return admin.describe(topic).partitions();
+        }
+    }
+
+    /**
+     * Capture topics of different partition counts read by one processor, the wider one appearing while it runs:
+     * Kafka Streams sizes the changelog topics by the widest capture topic, and refused to go on ("internal topic
+     * ... has invalid partitions") when a wider one came.
+     */
+    @Test
+    void aWiderCaptureTopicAppearingWhileRunningIsReadToo(@TempDir Path dir) throws Exception {
+        forwardInto("three", 3);
+        assertThat(partitionsOf("tb.capture.three")).isEqualTo(3);
+        List<Subscription> initial = SubscriptionParser.parseAll("""
+                - name: mixed
+                  sources: [three, six]
+                - name: mixed-http
+                  sources: [three, six]
+                  filter:
+                    http: {allow-url: ['^/s1[1-6]/']}
+                """);
+        try (ProcessorApp app = startAppOn(kafka, "it-widths", dir.resolve("state"), initial,
+                null, false)) {
+            await("16 sessions of the 3-partition topic", Duration.ofSeconds(90),
+                    () -> sessionsOf("tb.sub.mixed").size() == 16 && sessionsOf("tb.sub.mixed-http").size() == 6);
+
+            forwardInto("six", 6);
+            assertThat(partitionsOf("tb.capture.six")).isEqualTo(6);
+            await("16 more sessions from the 6-partition topic", Duration.ofSeconds(120),
+                    () -> sessionsOf("tb.sub.mixed").size() == 32 && sessionsOf("tb.sub.mixed-http").size() == 12);
+            assertThat(app.state()).isEqualTo(KafkaStreams.State.RUNNING);
+            assertThat(app.counters().of("mixed").sessionsIn()).isEqualTo(32);
+            assertThat(partitionsOf("it-widths-" + SubscriptionProcessor.SESSION_STORE + "-changelog")).isEqualTo(6);
         }
     }
 }
