@@ -3,6 +3,7 @@ package dev.trafficbus.faults;
 import dev.trafficbus.capture.ForwardSummary;
 import dev.trafficbus.capture.PcapForwardRequest;
 import dev.trafficbus.capture.PcapForwarder;
+import dev.trafficbus.cli.TopicSpec;
 import dev.trafficbus.subscription.ProcessMain;
 import dev.trafficbus.subscription.ProcessorApp;
 import dev.trafficbus.subscription.ProcessorSettings;
@@ -144,7 +145,7 @@ class ProcessorFailoverTest {
             throws InterruptedException {
         java.util.Properties props = cluster.clientConfig();
         props.setProperty("metadata.max.age.ms", "1000");
-        return new ProcessorApp(new ProcessorApp.Config(props, appId, subscriptions, 3, exactlyOnce, 1, stateDir,
+        return new ProcessorApp(new ProcessorApp.Config(props, appId, subscriptions, TopicSpec.of(null, 3), exactlyOnce, 1, stateDir,
                 ProcessorSettings.defaults(), Duration.ofSeconds(1), Duration.ofSeconds(30)), null).start();
     }
 
