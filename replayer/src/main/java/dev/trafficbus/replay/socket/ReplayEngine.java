@@ -4,15 +4,11 @@ import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayTuning;
-import dev.trafficbus.replay.conversation.AnswerRecorder;
-import dev.trafficbus.replay.http.ResponsePublisher;
-import dev.trafficbus.replay.intake.LoopMailbox;
-import dev.trafficbus.replay.intake.OffsetLedger;
-import dev.trafficbus.replay.intake.ReplayClock;
+import dev.trafficbus.replay.conversation.EngineSessions;
+import dev.trafficbus.replay.conversation.SessionReplay;
 import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
-import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.replay.tls.TlsClient;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
@@ -34,11 +30,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
 /**
@@ -48,52 +40,30 @@ import java.util.function.IntPredicate;
  */
 public final class ReplayEngine implements SessionTable.Opener, Engine {
     final ReplayCounters counters;
-    final ReplayClock clock;
     final ReplayTuning tuning;
     final ConnectionLimiter limiter;
     final InetSocketAddress target;
-    /** Captured message bytes handed to sessions and not yet written or dropped. */
-    final AtomicLong pendingBytes = new AtomicLong();
-    /** Sessions holding a connection slot that cannot go on until more of the capture is consumed. */
-    final AtomicInteger starvedSlots = new AtomicInteger();
-    /** The consumer thread's events for the sessions, handed over once per poll. */
-    final LoopMailbox mailbox = new LoopMailbox();
-    final long quietNanos;
-    final long responseTimeoutNanos;
     final ReplayOptions options;
-    /** Where finished sessions release their records for the commit. */
-    final OffsetLedger ledger;
-    /** Null unless request/response records are published. */
-    final ResponsePublisher responses;
-    /** Null unless a run report is made. */
-    final RunTimeline timeline;
     final EngineContext context;
-    /** Counts how answers were judged and gives the report both answer times. */
-    final AnswerRecorder answers;
+    /** What every session shares: counters, answers, the mailbox, the sessions without an outcome. */
+    private final EngineSessions sessions;
     /** Null unless the target speaks TLS. */
     private final TlsClient tls;
 
     private final EventLoopGroup group;
     private final Bootstrap template;
     private final boolean nativeTransport;
-    private final Set<ReplaySession> live = ConcurrentHashMap.newKeySet();
 
     /** The engine of one run: its settings, counters, clock and ledger come from {@code ctx}. */
     public ReplayEngine(EngineContext ctx) {
         ReplayTuning tuning = ctx.tuning();
         this.context = ctx;
         this.options = ctx.options();
-        this.ledger = ctx.ledger();
-        this.responses = ctx.responses();
-        this.timeline = options.timeline();
         this.target = ctx.request().target();
         this.tuning = tuning;
         this.counters = ctx.counters();
-        this.answers = new AnswerRecorder(counters.answers, timeline);
-        this.clock = ctx.clock();
+        this.sessions = new EngineSessions(ctx);
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
-        this.quietNanos = tuning.quietPeriod().toNanos();
-        this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
         this.tls = options.tls() == null ? null : new TlsClient(options.tls(),
                 // The handshake is the target's first answer; queued behind others on a busy loop it takes longer
                 // than a connect.
@@ -121,50 +91,35 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
-    public ReplaySession open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
+    public SessionReplay open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
                               PacketView first) {
-        counters.sessionsSeen.increment();
-        if (offset >= 0) {
-            ledger.open(partition, offset);
-        }
-        ReplaySession s = new ReplaySession(this, group.next(), key, firstTsMicros, partition, offset, source);
-        live.add(s);
-        return s;
+        return sessions.open(key, firstTsMicros, partition, offset, source, group.next(), context.newExchanges(),
+                s -> new ReplaySession(this, s));
     }
 
     @Override
     public void flush() {
-        mailbox.flush();
+        sessions.flush();
     }
 
     @Override
     public long pendingBytes() {
-        return pendingBytes.get();
+        return sessions.pendingBytes();
     }
 
     @Override
     public boolean slotsStarved() {
-        return starvedSlots.get() >= tuning.maxConnections() && limiter.waiting() > 0;
+        return sessions.starvedSlots() >= tuning.maxConnections() && limiter.waiting() > 0;
     }
 
     @Override
     public int liveSessions(IntPredicate partitions) {
-        int n = 0;
-        for (ReplaySession s : live) {
-            if (partitions.test(s.partition())) {
-                n++;
-            }
-        }
-        return n;
+        return sessions.liveSessions(partitions);
     }
 
     @Override
     public void interrupt(IntPredicate partitions) {
-        for (ReplaySession s : live) {
-            if (partitions.test(s.partition())) {
-                s.interrupt();
-            }
-        }
+        sessions.interrupt(partitions);
     }
 
     /** A connect bootstrap whose channel lives on {@code loop}. */
@@ -192,20 +147,14 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         };
     }
 
-    void finished(ReplaySession s) {
-        live.remove(s);
-    }
-
     @Override
     public int liveSessions() {
-        return live.size();
+        return sessions.liveSessions();
     }
 
     @Override
     public void interruptAll() {
-        for (ReplaySession s : live) {
-            s.interrupt();
-        }
+        sessions.interrupt(p -> true);
     }
 
     @Override

@@ -7,10 +7,11 @@ import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayTuning;
-import dev.trafficbus.replay.conversation.AnswerRecorder;
+import dev.trafficbus.replay.conversation.EngineSessions;
+import dev.trafficbus.replay.conversation.SessionReplay;
+import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
-import dev.trafficbus.replay.intake.LoopMailbox;
 import dev.trafficbus.replay.intake.ReplayClock;
 import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.session.SessionEvents;
@@ -28,11 +29,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntPredicate;
 
@@ -47,18 +45,12 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     final ReplayCounters counters;
     final ReplayClock clock;
     final ReplayOptions options;
-    /** Counts how answers were judged and gives the report both answer times. */
-    final AnswerRecorder answers;
+    /** What every session shares: counters, answers, the mailbox, the sessions without an outcome. */
+    private final EngineSessions sessions;
     final EventLoop loop;
-    final AtomicLong pendingBytes = new AtomicLong();
-    final AtomicInteger starvedSlots = new AtomicInteger();
-    final long quietNanos;
-    final long responseTimeoutNanos;
     final long handshakeNanos;
     final long idleNanos;
     final int mtu;
-    /** The consumer thread's events for the sessions, handed to the engine thread once per poll. */
-    private final LoopMailbox mailbox = new LoopMailbox();
     /** Segments written to the raw socket, and packets intercept relayed. */
     final LongAdder packetsSent = new LongAdder();
     final LongAdder packetsRelayed = new LongAdder();
@@ -74,8 +66,6 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     /** Live sessions by endpoint id: looked up for every relayed packet, so without a boxed key. */
     private final LongObjectHashMap<TcpSession> byEndpoint = new LongObjectHashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
-    /** Sessions without an outcome yet: added by the consumer thread, removed on the engine thread. */
-    private final Set<TcpSession> all = ConcurrentHashMap.newKeySet();
     private final AtomicInteger waitingCount = new AtomicInteger();
     private int active;
     private boolean retryScheduled;
@@ -96,7 +86,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         this.counters = ctx.counters();
         this.clock = ctx.clock();
         this.options = ctx.options();
-        this.answers = new AnswerRecorder(counters.answers, options.timeline());
+        this.sessions = new EngineSessions(ctx);
         this.endpoints = endpoints;
         this.target = target.getAddress().getAddress();
         this.targetPort = target.getPort();
@@ -105,8 +95,6 @@ final class TcpEngine implements SessionTable.Opener, Engine {
                     + target.getAddress().getHostAddress() + " are not the same IP version");
         }
         this.maxConnections = tuning.maxConnections();
-        this.quietNanos = tuning.quietPeriod().toNanos();
-        this.responseTimeoutNanos = tuning.responseTimeout().toNanos();
         this.handshakeNanos = tcp.handshakeTimeout().toNanos();
         this.idleNanos = tcp.idleTimeout().toNanos();
         this.mtu = tcp.mtu();
@@ -137,7 +125,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
 
     @Override
     public int liveSessions() {
-        return all.size();
+        return sessions.liveSessions();
     }
 
     // ---- consumer thread ------------------------------------------------------------------------------
@@ -148,38 +136,30 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
-    public TcpSession open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
-                           PacketView first) {
-        counters.sessionsSeen.increment();
-        if (offset >= 0) {
-            context.ledger().open(partition, offset);
-        }
+    public SessionReplay open(SessionKey key, long firstTsMicros, int partition, long offset, String source,
+                              PacketView first) {
         boolean clientSyn = first != null && first.hasFlag(PacketView.SYN) && !first.hasFlag(PacketView.ACK);
-        TcpSession s = new TcpSession(this, key, firstTsMicros, partition, offset, source,
-                clientSyn ? SynOptions.of(first) : SynOptions.FABRICATED);
-        all.add(s);
-        post(s::advance);
-        return s;
+        SynOptions syn = clientSyn ? SynOptions.of(first) : SynOptions.FABRICATED;
+        // Answers come headers-only unless intercept relays payloads: requests are read as HTTP only where the
+        // run needs it (rewrites, response records), not for the report's status codes alone (a cost per request).
+        HttpExchanges http = options.http().isEmpty() && context.responses() == null ? null : context.newExchanges();
+        return sessions.open(key, firstTsMicros, partition, offset, source, loop, http,
+                s -> new TcpSession(this, s, syn));
     }
 
     @Override
     public void flush() {
-        mailbox.flush();
-    }
-
-    /** Consumer thread: queues {@code event} for the engine thread; it runs after the next {@link #flush()}. */
-    void post(Runnable event) {
-        mailbox.post(loop, event);
+        sessions.flush();
     }
 
     @Override
     public long pendingBytes() {
-        return pendingBytes.get();
+        return sessions.pendingBytes();
     }
 
     @Override
     public boolean slotsStarved() {
-        return starvedSlots.get() >= maxConnections && waitingSessions() > 0;
+        return sessions.starvedSlots() >= maxConnections && waitingSessions() > 0;
     }
 
     /** Sessions waiting for a connection slot or a free endpoint. */
@@ -189,24 +169,12 @@ final class TcpEngine implements SessionTable.Opener, Engine {
 
     @Override
     public int liveSessions(IntPredicate partitions) {
-        int n = 0;
-        for (TcpSession s : all) {
-            if (partitions.test(s.partition())) {
-                n++;
-            }
-        }
-        return n;
+        return sessions.liveSessions(partitions);
     }
 
     @Override
     public void interrupt(IntPredicate partitions) {
-        loop.execute(() -> {
-            for (TcpSession s : new ArrayList<>(all)) {
-                if (partitions.test(s.partition())) {
-                    s.interrupt();
-                }
-            }
-        });
+        sessions.interrupt(partitions);
     }
 
     @Override
@@ -281,11 +249,11 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     }
 
     /** A session reached its outcome: frees its endpoint (into quarantine) and slot, starts waiting ones. */
-    void finished(TcpSession s, boolean started) {
-        all.remove(s);
-        if (started && s.endpoint >= 0) {
+    void finished(TcpSession s) {
+        if (s.endpoint >= 0) {
             byEndpoint.remove(s.endpoint);
             endpoints.release(s.endpoint, System.nanoTime());
+            s.endpoint = -1;
             active--;
         }
         startWaiting();
@@ -300,7 +268,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
             waitingCount.decrementAndGet();
             w.queued = false;
             if (!w.finished()) {
-                w.advance();
+                w.wake();
             }
         }
     }
