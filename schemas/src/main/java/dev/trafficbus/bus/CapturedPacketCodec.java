@@ -161,6 +161,7 @@ public final class CapturedPacketCodec {
     public static final class Reader {
         private byte[] value;
         private int pos;
+        private int limit;
         private int packetCount;
         private int packetIndex;
         // Filled by the one pass of read(): advance() only looks them up, so no field is decoded twice.
@@ -181,8 +182,20 @@ public final class CapturedPacketCodec {
             if (value == null) {
                 throw new IllegalArgumentException("null record value");
             }
+            return read(value, 0, value.length);
+        }
+
+        /** As {@link #read(byte[])} for the value {@code value[off, off+len)}: the consumer's buffer, not a copy. */
+        public Reader read(byte[] value, int off, int len) {
+            if (value == null) {
+                throw new IllegalArgumentException("null record value");
+            }
+            if (off < 0 || len < 0 || len > value.length - off) {
+                throw new IllegalArgumentException("value range " + off + "+" + len + " outside " + value.length + " bytes");
+            }
             this.value = value;
-            this.pos = 0;
+            this.pos = off;
+            this.limit = off + len;
             int count = 0;
             while (true) {
                 long block = blockCount();
@@ -190,7 +203,7 @@ public final class CapturedPacketCodec {
                     break;
                 }
                 // Every packet takes at least 5 bytes, so a count the value cannot hold is refused before any growth.
-                if (block > (value.length - pos) / 5 + 1) {
+                if (block > (limit - pos) / 5 + 1) {
                     throw new IllegalArgumentException("packet count " + block + " exceeds the record");
                 }
                 for (long i = 0; i < block; i++) {
@@ -200,8 +213,8 @@ public final class CapturedPacketCodec {
             if (count == 0) {
                 throw new IllegalArgumentException("record holds no packet");
             }
-            if (pos != value.length) {
-                throw new IllegalArgumentException((value.length - pos) + " trailing bytes after the record");
+            if (pos != limit) {
+                throw new IllegalArgumentException((limit - pos) + " trailing bytes after the record");
             }
             packetCount = count;
             packetIndex = 0;
@@ -239,7 +252,7 @@ public final class CapturedPacketCodec {
             }
             directions[i] = (byte) dir;
             long len = readLong();
-            if (len < 0 || len > value.length - pos) {
+            if (len < 0 || len > limit - pos) {
                 throw new IllegalArgumentException("packet length " + len + " exceeds the record");
             }
             offsets[i] = pos;
@@ -290,7 +303,7 @@ public final class CapturedPacketCodec {
             long n = 0;
             int shift = 0;
             while (true) {
-                if (pos >= value.length) {
+                if (pos >= limit) {
                     throw new IllegalArgumentException("record ends inside a number");
                 }
                 int b = value[pos++] & 0xFF;

@@ -173,6 +173,26 @@ final class Http1Reader {
     /** Reads up to the end of a line; a complete line is handled by the current mode. */
     private int scanLine(byte[] b, int i, int end, long now) {
         boolean head = mode == Mode.FIRST_LINE || mode == Mode.HEADER;
+        if (mode == Mode.HEADER || mode == Mode.TRAILER || mode == Mode.CHUNK_END) {
+            // No byte of these lines needs a look of its own: find the line's end, keep what fits in one copy.
+            int nl = i;
+            while (nl < end && b[nl] != '\n') {
+                nl++;
+            }
+            int n = nl - i;
+            if (head && (headSeen += n) > MAX_HEAD) {
+                mode = Mode.BROKEN;
+                return end;
+            }
+            int keep = Math.min(n, line.length - lineLen);
+            System.arraycopy(b, i, line, lineLen, keep);
+            lineLen += keep;
+            lineSeen += n;
+            if (nl == end) {
+                return end;
+            }
+            i = nl; // the loop below ends the line
+        }
         for (int j = i; j < end; j++) {
             byte c = b[j];
             if (c == '\n') {

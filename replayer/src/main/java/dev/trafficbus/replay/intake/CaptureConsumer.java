@@ -22,10 +22,11 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +85,7 @@ public final class CaptureConsumer implements AutoCloseable {
     private final ReplayCounters counters;
     private final ReplayClock clock;
     private final OffsetLedger ledger;
-    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
     private final SessionTable table;
     private final ProductionGuard guard;
     private final boolean bounded;
@@ -102,7 +103,7 @@ public final class CaptureConsumer implements AutoCloseable {
     /** The key of the latest packet: the next one (of the same record, mostly) reuses it when it is its flow's. */
     private SessionKey lastKey;
     // The record being handled, for the opener of a new session.
-    private ConsumerRecord<byte[], byte[]> current;
+    private ConsumerRecord<ByteBuffer, ByteBuffer> current;
     private PartitionPlan currentPlan;
 
     /** The consumer of the run {@code ctx} describes, feeding {@code engine}. */
@@ -124,8 +125,10 @@ public final class CaptureConsumer implements AutoCloseable {
         p.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "trafficbus-replay");
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        // The consumer's buffers as they are: a value is read in place, and the key (the flow, which the packets
+        // say again) is not read at all, so neither is copied per record.
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         this.consumer = new KafkaConsumer<>(p);
     }
 
@@ -171,8 +174,8 @@ public final class CaptureConsumer implements AutoCloseable {
         long lastFraction = now;
         long sweepEvery = bounded ? SWEEP_BOUNDED_EVERY_NANOS : SWEEP_EVERY_NANOS;
         while (!stopping) {
-            ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-            for (ConsumerRecord<byte[], byte[]> r : records) {
+            ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL);
+            for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records) {
                 handle(r);
             }
             engine.flush();
@@ -232,16 +235,16 @@ public final class CaptureConsumer implements AutoCloseable {
      * time bound counts from the assignment: joining the group alone can take longer on a loaded machine.
      */
     private void anchorOnEarliestPartition() {
-        List<ConsumerRecord<byte[], byte[]>> early = new ArrayList<>();
+        List<ConsumerRecord<ByteBuffer, ByteBuffer>> early = new ArrayList<>();
         Set<TopicPartition> seen = new HashSet<>();
         long deadline = assignedOnce ? System.nanoTime() + WARM_UP_NANOS : Long.MAX_VALUE;
         try {
             while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL);
                 if (deadline == Long.MAX_VALUE && assignedOnce) {
                     deadline = System.nanoTime() + WARM_UP_NANOS;
                 }
-                for (ConsumerRecord<byte[], byte[]> r : records) {
+                for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records) {
                     early.add(r);
                 }
                 seen.addAll(records.partitions());
@@ -255,13 +258,13 @@ public final class CaptureConsumer implements AutoCloseable {
         long earliest = Long.MAX_VALUE;
         // Not just each partition's first record: records of one partition are only roughly in capture order (a
         // batch closed early by a FIN is published before an older one of another flow still open).
-        for (ConsumerRecord<byte[], byte[]> r : early) {
+        for (ConsumerRecord<ByteBuffer, ByteBuffer> r : early) {
             earliest = Math.min(earliest, captureMicros(r));
         }
         if (earliest != Long.MAX_VALUE) {
             clock.anchor(earliest);
         }
-        for (ConsumerRecord<byte[], byte[]> r : early) {
+        for (ConsumerRecord<ByteBuffer, ByteBuffer> r : early) {
             handle(r);
         }
         engine.flush();
@@ -279,7 +282,7 @@ public final class CaptureConsumer implements AutoCloseable {
     }
 
     /** The record's first packet's capture time, or Long.MAX_VALUE when it does not decode (counted when handled). */
-    private long captureMicros(ConsumerRecord<byte[], byte[]> r) {
+    private long captureMicros(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
         return in.read(r.value()) ? in.timestampMicros() : Long.MAX_VALUE;
     }
 
@@ -321,7 +324,7 @@ public final class CaptureConsumer implements AutoCloseable {
         return m;
     }
 
-    private void handle(ConsumerRecord<byte[], byte[]> r) {
+    private void handle(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
         int copy = in.open(r, counters);
         if (copy < 0) {
             return;
@@ -344,7 +347,7 @@ public final class CaptureConsumer implements AutoCloseable {
     }
 
     /** One TCP packet of record {@code r}; the record's offset stands for all its packets in the ledger. */
-    private void handlePacket(ConsumerRecord<byte[], byte[]> r, PartitionPlan plan, int copy) {
+    private void handlePacket(ConsumerRecord<ByteBuffer, ByteBuffer> r, PartitionPlan plan, int copy) {
         PacketView view = in.view();
         long ts = in.timestampMicros();
         if (plan != null) {
@@ -383,7 +386,7 @@ public final class CaptureConsumer implements AutoCloseable {
         return n[0];
     }
 
-    private static String sourceOf(ConsumerRecord<byte[], byte[]> r) {
+    private static String sourceOf(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
         Header h = r == null ? null : r.headers().lastHeader(RecordHeaderNames.SOURCE);
         return h == null || h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
     }

@@ -8,6 +8,8 @@ import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayProblem;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import java.nio.ByteBuffer;
+
 /**
  * Walks the packets of one capture record value for both replay engines: checks the value, then wraps a
  * {@link PacketView} on each packet in turn, in place, and names why a packet cannot be replayed.
@@ -38,7 +40,7 @@ public final class CaptureRecordReader {
      * Reads {@code record} and counts it in {@code intake}: its copy index (tb.copy, 0 when absent) with the first
      * packet loaded, or -1 when the record is skipped whole (a value that does not decode, a malformed copy header).
      */
-    public int open(ConsumerRecord<byte[], byte[]> record, Intake intake) {
+    public int open(ConsumerRecord<?, ByteBuffer> record, Intake intake) {
         intake.recordConsumed();
         if (!read(record.value())) {
             intake.skipRecord(ReplayProblem.UNDECODABLE);
@@ -57,6 +59,28 @@ public final class CaptureRecordReader {
     public boolean read(byte[] value) {
         try {
             reader.read(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * As {@link #read(byte[])} for a value the consumer hands over in its own buffer (read in place, not copied:
+     * the packets stay valid while the record is handled).
+     */
+    public boolean read(ByteBuffer value) {
+        if (value == null) {
+            return false;
+        }
+        try {
+            if (value.hasArray()) {
+                reader.read(value.array(), value.arrayOffset() + value.position(), value.remaining());
+            } else {
+                byte[] copy = new byte[value.remaining()];
+                value.duplicate().get(copy);
+                reader.read(copy);
+            }
             return true;
         } catch (IllegalArgumentException e) {
             return false;
