@@ -7,6 +7,10 @@ package dev.trafficbus.replay.conversation;
  */
 public final class EndpointNames {
     private static final int MAX = 120;
+    /** One String per name for every message and session that asks for it (a bounded number of them). */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> NAMES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_NAMES = 1024;
 
     private EndpointNames() {
     }
@@ -40,7 +44,7 @@ public final class EndpointNames {
             t = slash;
         }
         if (t >= end) {
-            return b.append('/').toString();
+            return shared(b.append('/').toString());
         }
         int seg = t;
         while (seg < end && b.length() < MAX) {
@@ -62,7 +66,18 @@ public final class EndpointNames {
             }
             seg = e;
         }
-        return b.toString();
+        return shared(b.toString());
+    }
+
+    private static String shared(String name) {
+        String known = NAMES.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (NAMES.size() < MAX_NAMES) {
+            known = NAMES.putIfAbsent(name, name);
+        }
+        return known != null ? known : name;
     }
 
     /** A path segment that identifies one resource rather than naming a kind of them. */

@@ -59,14 +59,17 @@ final class Http1Reader {
     private long contentLength;
     /** Where, in the bytes of the last {@link #feed}, the connection left HTTP/1.x (-1: it did not). */
     private int passedAt = -1;
-    private final byte[] firstLine;
+    /** Grown up to {@link #keepFirstLine} as long first lines come: most are short, and idle sessions are many. */
+    private byte[] firstLine;
+    private final int keepFirstLine;
     private int firstLineLen;
 
     /** {@code keepFirstLine}: bytes of each first line kept (the request target for reports). */
     Http1Reader(Owner owner, int keepFirstLine) {
         this.owner = owner;
         this.line = new byte[96];
-        this.firstLine = new byte[Math.max(16, keepFirstLine)];
+        this.keepFirstLine = Math.max(16, keepFirstLine);
+        this.firstLine = new byte[Math.min(64, this.keepFirstLine)];
     }
 
     /** Bytes of this direction, in order. */
@@ -209,7 +212,10 @@ final class Http1Reader {
             }
             if (mode == Mode.CHUNK_SIZE) {
                 chunkSizeByte(c);
-            } else if (mode == Mode.FIRST_LINE && lineSeen < firstLine.length) {
+            } else if (mode == Mode.FIRST_LINE && lineSeen < keepFirstLine) {
+                if (lineSeen == firstLine.length) {
+                    firstLine = java.util.Arrays.copyOf(firstLine, Math.min(keepFirstLine, firstLine.length * 2));
+                }
                 firstLine[lineSeen] = c;
                 firstLineLen = lineSeen + 1;
             }

@@ -104,6 +104,8 @@ public final class CaptureConsumer implements AutoCloseable {
     private SessionKey lastKey;
     // The record being handled, for the opener of a new session.
     private ConsumerRecord<ByteBuffer, ByteBuffer> current;
+    private byte[] lastSourceBytes;
+    private String lastSource = "";
     private PartitionPlan currentPlan;
 
     /** The consumer of the run {@code ctx} describes, feeding {@code engine}. */
@@ -386,9 +388,18 @@ public final class CaptureConsumer implements AutoCloseable {
         return n[0];
     }
 
-    private static String sourceOf(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    /** The source of the record (tb.source), the same String for every session of one source. */
+    private String sourceOf(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
         Header h = r == null ? null : r.headers().lastHeader(RecordHeaderNames.SOURCE);
-        return h == null || h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
+        if (h == null || h.value() == null) {
+            return "";
+        }
+        byte[] v = h.value();
+        if (!java.util.Arrays.equals(v, lastSourceBytes)) {
+            lastSourceBytes = v;
+            lastSource = new String(v, StandardCharsets.UTF_8);
+        }
+        return lastSource;
     }
 
     /** Decides, when a record starts a session, whether it is replayed. */
