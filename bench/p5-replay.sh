@@ -93,7 +93,7 @@ run_gor() {
   GOR_RATE="$(awk -v n="$after" -v a="$t_last" -v b="$t0" 'BEGIN {printf "%.0f", n / (a - b)}')"
   GOR_LOST=$((REQUESTS - after))
   GOR_CPU="$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')"
-  GOR_US="$(awk -v c="$GOR_CPU" -v n="$after" 'BEGIN {printf "%.1f", n > 0 ? c * 1e6 / n : 0}')"
+  GOR_US="$(awk -v c="$GOR_CPU" -v n="$after" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / n : 0)}')"
 }
 
 # --- replay runs -------------------------------------------------------------------------------------------
