@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
                 + "for each answer before the next message. Every option works with both engines. Follows the "
                 + "topic until Ctrl-C/SIGTERM, or with --until-end / --to stops at the end. With --target "
                 + "https://HOST:PORT each session is one TLS connection (SNI from its Host header; ALPN offers "
-                + "http/1.1 only). "
+                + "h2 to HTTP/2 sessions, http/1.1 to the others). "
                 + "Exit code 0: all replayed and answered; 1: a session failed or nothing was replayed; 2: bad input;"
                 + " 3: sessions ended incomplete (capture gaps) or messages unanswered (no byte came back).")
 public final class ReplayCommand implements Callable<Integer> {

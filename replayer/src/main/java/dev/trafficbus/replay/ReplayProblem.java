@@ -52,6 +52,11 @@ public enum ReplayProblem {
     TLS_HOSTNAME_MISMATCH("tls-hostname-mismatch"),
     /** The target does not speak a TLS version or cipher in common, or not TLS at all. */
     TLS_PROTOCOL("tls-protocol"),
+    /**
+     * The target did not choose the session's protocol by ALPN ({@code h2} for a session captured as HTTP/2,
+     * {@code http/1.1} otherwise), or refused it with an alert: the session is not replayed.
+     */
+    TLS_ALPN_REFUSED("tls-alpn-refused"),
     /** A TLS connection whose certificate was not checked (--insecure): replayed, but a warning. */
     TLS_UNVERIFIED("tls-unverified"),
 

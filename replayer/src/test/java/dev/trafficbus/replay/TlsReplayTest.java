@@ -33,6 +33,8 @@ class TlsReplayTest {
     private static Process nginx;
     /** localhost certificate; SNI servers a.test and b.test (and a default one); client certificates required. */
     private static int plainTls, sni, mtls;
+    /** localhost certificate, HTTP/2 by ALPN (and HTTP/1.1 to clients that offer only that). */
+    private static int h2;
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,7 +50,12 @@ class TlsReplayTest {
         plainTls = LocalServers.freePort();
         sni = LocalServers.freePort();
         mtls = LocalServers.freePort();
+        h2 = LocalServers.freePort();
         String p = pki.toString();
+        Path html = Files.createDirectories(dir.resolve("nginx/html/static"));
+        for (String f : List.of("a", "b", "small")) {
+            Files.writeString(html.resolve(f + ".txt"), "replayed " + f + "\n");
+        }
         nginx = LocalServers.nginx(dir.resolve("nginx"), """
                     log_format tb '$server_port $ssl_server_name $host $request_method $uri $status $ssl_client_verify $ssl_session_reused';
                     keepalive_requests 100000;
@@ -82,9 +89,19 @@ class TlsReplayTest {
                         ssl_client_certificate %4$s/ca.pem; ssl_verify_client on;
                         location / { return 200 "ok\\n"; }
                     }
-                """.formatted(plainTls, sni, mtls, p), plainTls);
+                    log_format h2 '$server_protocol $request_method $uri $status';
+                    server {
+                        listen 127.0.0.1:%5$d ssl http2;
+                        access_log logs/h2.log h2;
+                        ssl_certificate %4$s/localhost.pem; ssl_certificate_key %4$s/localhost.key;
+                        root html;
+                        location = /echo { return 201 "stored\\n"; }
+                        location /api/ { default_type application/json; return 200 '{"replayed":true}'; }
+                    }
+                """.formatted(plainTls, sni, mtls, p, h2), plainTls);
         LocalServers.waitForPort(sni);
         LocalServers.waitForPort(mtls);
+        LocalServers.waitForPort(h2);
         kafka = new TestKafka();
         http = CaptureFixture.load("http-sessions");
     }
@@ -297,6 +314,67 @@ class TlsReplayTest {
         assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
         List<String> withCert = logSince(mtls, withoutCert.size());
         assertThat(withCert).hasSize(http.expected.size()).allMatch(l -> l.contains(" 200 SUCCESS "));
+    }
+
+    private static String publishH2(String name, Http2ReplayTest.Expected e) throws Exception {
+        String topic = "tb.capture." + name;
+        kafka.createTopic(topic, 2);
+        CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "h2", 1);
+        return topic;
+    }
+
+    @Test
+    void anH2cCaptureReplaysAsH2OverTlsWithEveryRequestArrivingOnce() throws Exception {
+        Http2ReplayTest.Expected e = Http2ReplayTest.expected("h2c-nginx");
+        String topic = publishH2("tls-h2", e);
+        Path log = dir.resolve("nginx/logs/h2.log");
+        int before = Files.exists(log) ? Files.readAllLines(log).size() : 0;
+        Path report = dir.resolve("tls-h2.json");
+        CommandOutput o = replay(topic, report, "--target", "https://127.0.0.1:" + h2,
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost");
+        assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
+        List<String> lines = Files.readAllLines(log);
+        lines = lines.subList(before, lines.size());
+        // nginx chose h2 by ALPN: every request arrived once, as HTTP/2.
+        assertThat(lines).as(String.join("\n", lines)).hasSize((int) e.requests()).allMatch(l -> l.startsWith("HTTP/2.0 "));
+        java.util.Map<String, Long> paths = new java.util.TreeMap<>();
+        lines.forEach(l -> paths.merge(l.split(" ")[2], 1L, Long::sum));
+        assertThat(paths).isEqualTo(e.paths());
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertThat(json.path("problems").size()).as(json.path("problems").toString()).isZero();
+        assertThat(json.path("sessions").path("failed").asLong()).isZero();
+    }
+
+    @Test
+    void anHttp1SessionOffersOnlyHttp11ToAnH2Server() throws Exception {
+        String topic = publish("tls-h1-to-h2");
+        Path log = dir.resolve("nginx/logs/h2.log");
+        int before = Files.exists(log) ? Files.readAllLines(log).size() : 0;
+        CommandOutput o = replay(topic, dir.resolve("tls-h1-to-h2.json"), "--target", "https://127.0.0.1:" + h2,
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost");
+        assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines.subList(before, lines.size())).hasSize(http.expected.size()).allMatch(l -> l.startsWith("HTTP/1.1 "));
+    }
+
+    @Test
+    void anH2SessionToATargetWithoutH2IsCountedAlpnRefused() throws Exception {
+        for (String provider : List.of("openssl", "jdk")) {
+            Http2ReplayTest.Expected e = Http2ReplayTest.expected("h2c-nginx");
+            String topic = publishH2("tls-h2-refused-" + provider, e);
+            Path report = dir.resolve("tls-h2-refused-" + provider + ".json");
+            int before = log(plainTls).size();
+            CommandOutput o = replay(topic, report, "--target", "https://127.0.0.1:" + plainTls, "--tls-provider",
+                    provider, "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost");
+            assertThat(o.exitCode()).as("README: 1 when a session failed").isEqualTo(1);
+            long sessions = Http2ReplayTest.sessions("h2c-nginx", e);
+            JsonNode json = new ObjectMapper().readTree(report.toFile());
+            assertThat(json.path("problems").path("tls-alpn-refused").asLong()).as(provider + " " + o.out())
+                    .isEqualTo(sessions);
+            assertThat(json.path("sessions").path("failed").asLong()).isEqualTo(sessions);
+            // HTTP/2 frames never reached the HTTP/1 server as a request.
+            assertThat(logSince(plainTls, before)).isEmpty();
+        }
     }
 
     @Test

@@ -129,7 +129,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
 
     /**
      * The handlers of one connection of {@code s}: the TLS client first when the target speaks TLS, offering the
-     * server name of the session's first message ({@code first}, may be null).
+     * server name and ALPN protocol of the session's first message ({@code first}, may be null).
      */
     ChannelHandler handlers(ReplaySession s, byte[] first) {
         TargetHandler target = new TargetHandler(s, tls != null && tls.insecure() ? counters : null);
@@ -141,7 +141,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                tls.addTo(ch.pipeline(), name, port);
+                tls.addTo(ch.pipeline(), name, port, first);
                 ch.pipeline().addLast(target);
             }
         };

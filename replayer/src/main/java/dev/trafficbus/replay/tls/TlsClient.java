@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.tls;
 
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.conversation.Http2Reader;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -23,10 +24,13 @@ import java.util.concurrent.TimeUnit;
 public final class TlsClient {
     private static final String[] CLASSICAL_GROUPS = {"X25519", "P-256", "P-384"};
     private final SslContext context;
+    /** The same, offering only h2 by ALPN: for sessions captured as HTTP/2 (its own session cache, so its own order). */
+    private final SslContext h2Context;
     private final SslProvider provider;
     private final TargetTls settings;
     private final long handshakeTimeoutMillis;
     private final SessionResumption resumption;
+    private final SessionResumption h2Resumption;
 
     /**
      * Reads the files of {@code settings}; a bad file is a {@link UserInputException} naming it. Handshakes are
@@ -36,6 +40,7 @@ public final class TlsClient {
         this.settings = settings;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.resumption = new SessionResumption(handshakes, settings.resume());
+        this.h2Resumption = new SessionResumption(handshakes, settings.resume());
         this.provider = switch (settings.provider()) {
             case "openssl" -> {
                 if (!OpenSsl.isAvailable()) {
@@ -47,12 +52,20 @@ public final class TlsClient {
             case "jdk" -> SslProvider.JDK;
             default -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         };
+        this.context = build(ApplicationProtocolNames.HTTP_1_1);
+        this.h2Context = build(ApplicationProtocolNames.HTTP_2);
+    }
+
+    /**
+     * A context offering {@code protocol} alone by ALPN: HTTP/1 bytes to a target that chose h2 (or frames to
+     * one that chose http/1.1) would be read as garbage, so a choice of anything else fails the connection
+     * ({@link AlpnCheck}).
+     */
+    private SslContext build(String protocol) {
         SslContextBuilder b = SslContextBuilder.forClient().sslProvider(provider)
-                // Only http/1.1 until HTTP/2 is replayed: a target choosing h2 would get HTTP/1 bytes.
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_1_1));
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocol));
         if (provider == SslProvider.OPENSSL) {
             // BoringSSL's default key shares lead with the X25519+ML-KEM-768 hybrid: a 1.2 kB share made for every
             // ClientHello, thrown away by TLS 1.2 targets and by resumptions. The classical groups halve the native
@@ -72,7 +85,7 @@ public final class TlsClient {
             if (settings.certFile() != null) {
                 b.keyManager(settings.certFile().toFile(), settings.keyFile().toFile());
             }
-            this.context = b.build();
+            return b.build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new UserInputException("TLS files cannot be used (" + files() + "): " + rootMessage(e)
                     + "; give PEM certificates and a PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt)", e);
@@ -81,12 +94,15 @@ public final class TlsClient {
 
     /**
      * Adds TLS for one connection to {@code port} at the end of {@code p}, offering {@code serverName} (SNI, the name
-     * verified, and the key of the sessions it may resume).
+     * verified, and the key of the sessions it may resume) and ALPN {@code h2} when {@code firstMessage} (may be
+     * null) starts an HTTP/2 session, else {@code http/1.1}; then the check that the target chose it.
      */
-    public void addTo(ChannelPipeline p, String serverName, int port) {
-        SslHandler h = context.newHandler(p.channel().alloc(), serverName, port);
+    public void addTo(ChannelPipeline p, String serverName, int port, byte[] firstMessage) {
+        boolean h2 = firstMessage != null && Http2Reader.startsWithPreface(firstMessage, 0, firstMessage.length);
+        SslHandler h = (h2 ? h2Context : context).newHandler(p.channel().alloc(), serverName, port);
         h.setHandshakeTimeout(handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
-        resumption.addTo(p, h, serverName, port);
+        (h2 ? h2Resumption : resumption).addTo(p, h, serverName, port);
+        p.addLast(new AlpnCheck(h2 ? ApplicationProtocolNames.HTTP_2 : ApplicationProtocolNames.HTTP_1_1));
     }
 
     /** The name offered when neither --tls-server-name nor the session says one: the target's host. */

@@ -19,6 +19,9 @@ public final class TlsFailures {
         boolean tls = false;
         StringBuilder text = new StringBuilder();
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof AlpnCheck.AlpnRefusedException) {
+                return ReplayProblem.TLS_ALPN_REFUSED;
+            }
             if (t instanceof NotSslRecordException) {
                 return ReplayProblem.TLS_PROTOCOL;
             }
@@ -35,6 +38,9 @@ public final class TlsFailures {
             return null;
         }
         String m = text.toString().toLowerCase(Locale.ROOT);
+        if (m.contains("no_application_protocol") || m.contains("no application protocol")) {
+            return ReplayProblem.TLS_ALPN_REFUSED; // the target's alert: it speaks none of the protocols offered
+        }
         if (m.contains("no subject alternative") || m.contains("no name matching") || m.contains("hostname")) {
             return ReplayProblem.TLS_HOSTNAME_MISMATCH;
         }

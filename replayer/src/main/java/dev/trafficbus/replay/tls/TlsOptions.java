@@ -11,7 +11,7 @@ public final class TlsOptions {
     @Option(names = "--target-tls",
             description = "Speak TLS to the target (implied by --target https://HOST:PORT); socket engine only. "
                     + "The handshake must end within --response-timeout (or --connect-timeout if longer). "
-                    + "ALPN offers http/1.1 only: HTTP/2 is not replayed over TLS yet.")
+                    + "ALPN offers h2 to sessions captured as HTTP/2, http/1.1 to the others (tls-alpn-refused if not chosen).")
     boolean tls;
 
     @Option(names = "--tls-server-name", paramLabel = "NAME",
