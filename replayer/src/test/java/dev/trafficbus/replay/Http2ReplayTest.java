@@ -348,4 +348,53 @@ class Http2ReplayTest {
         assertThat(grpcCalls(log)).isEqualTo(e.paths());
         assertThat(Files.readAllLines(log).stream().filter(l -> l.startsWith("call "))).allMatch(l -> l.endsWith("x-tb=grpc"));
     }
+
+    /** The report's endpoint rows of {@code timeline}, by name: {answered, 2xx, 4xx}. */
+    static Map<String, List<Long>> endpointRows(dev.trafficbus.replay.report.RunTimeline timeline) {
+        com.fasterxml.jackson.databind.JsonNode rows = new com.fasterxml.jackson.databind.ObjectMapper()
+                .valueToTree(timeline.toReport()).path("endpoints");
+        Map<String, List<Long>> m = new TreeMap<>();
+        rows.forEach(r -> m.put(r.path("endpoint").asText(), List.of(r.path("answered").asLong(),
+                r.path("statusClasses").path("2xx").asLong(), r.path("statusClasses").path("4xx").asLong())));
+        return m;
+    }
+
+    @Test
+    void theReportHasARowPerGrpcMethodWithItsStatuses() throws Exception {
+        Expected e = expected("grpc-calls");
+        String topic = publish("grpc-calls", e, "endpoints");
+        int port = LocalServers.freePort();
+        startGrpcServer(port, dir.resolve("grpc-endpoints.log"));
+        dev.trafficbus.replay.report.RunTimeline timeline = new dev.trafficbus.replay.report.RunTimeline();
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults().withTimeline(timeline));
+
+        assertAllFramed(s, sessions("grpc-calls", e));
+        Map<String, List<Long>> rows = endpointRows(timeline);
+        // Every call's answer status (200, its headers; grpc-status follows in the trailers) under its method.
+        for (Map.Entry<String, Long> call : e.paths().entrySet()) {
+            assertThat(rows.get("POST " + call.getKey())).as(rows.toString()).isNotNull();
+            assertThat(rows.get("POST " + call.getKey()).get(1)).as(call.getKey() + " " + rows).isEqualTo(call.getValue());
+        }
+        assertThat(rows.values().stream().mapToLong(r -> r.get(0)).sum()).isEqualTo(s.messagesSent());
+    }
+
+    @Test
+    void theReportHasARowPerHttp2PathTemplateWithItsStatuses() throws Exception {
+        Expected e = expected("h2c-nginx");
+        String topic = publish("h2c-nginx", e, "endpoints");
+        int port = startNginx(dir.resolve("nginx-endpoints"));
+        dev.trafficbus.replay.report.RunTimeline timeline = new dev.trafficbus.replay.report.RunTimeline();
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults().withTimeline(timeline));
+
+        assertAllFramed(s, sessions("h2c-nginx", e));
+        Map<String, List<Long>> rows = endpointRows(timeline);
+        assertThat(rows.get("GET /static/small.txt").get(1)).as(rows.toString()).isEqualTo(e.paths().get("/static/small.txt"));
+        assertThat(rows.get("GET /static/missing.txt").get(2)).as(rows.toString()).isEqualTo(1);
+        assertThat(rows.get("GET /api/users/{id}").get(1)).as(rows.toString()).isEqualTo(1);
+        // Each stream's status is under the endpoint it asked, none unnamed.
+        assertThat(rows.values().stream().mapToLong(r -> r.get(1) + r.get(2)).sum()).isEqualTo(e.requests());
+        assertThat(rows).doesNotContainKey(dev.trafficbus.replay.report.RunTimeline.OTHER_ENDPOINTS);
+    }
 }

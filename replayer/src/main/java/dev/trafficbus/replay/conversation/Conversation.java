@@ -30,8 +30,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
 
     /** Told the status of every final HTTP answer (for reports). */
     public interface StatusListener {
-        /** An answer with status {@code code} began; {@code c.endpoint()} names what was asked. */
-        void status(Conversation c, int code);
+        /** An answer with status {@code code} began; {@code endpoint} (may be null) names what was asked. */
+        void status(String endpoint, int code);
     }
 
     private enum Protocol { UNKNOWN_YET, HTTP, HTTP2, RESP, WEBSOCKET, OTHER }
@@ -197,7 +197,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
             } else if (h2Upgrade) {
                 int at = responses.passedAt();
                 protocol = Protocol.HTTP2;
-                h2 = new Http2Session(Http2Session.Start.UPGRADE);
+                h2 = new Http2Session(Http2Session.Start.UPGRADE, streamEndpoints());
                 upgradeAnswered = true;
                 requests = null;
                 responses = null;
@@ -333,7 +333,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
 
     /**
      * What the last message asked for, for reports: HTTP method and path template ({@code GET /users/{id}}),
-     * a Redis command name, or null for other protocols.
+     * for HTTP/2 that of the first stream it opens (when statuses are listened for), a Redis command name, or
+     * null for other protocols.
      */
     public String endpoint() {
         return endpoint;
@@ -355,7 +356,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
         boolean preface = Http2Reader.startsWithPreface(b, off, len);
         if ((preface || Http2Reader.framesExactly(b, off, len)) && earlyLen >= 0) {
             protocol = Protocol.HTTP2;
-            h2 = new Http2Session(preface ? Http2Session.Start.PREFACE : Http2Session.Start.MID_CONNECTION);
+            h2 = new Http2Session(preface ? Http2Session.Start.PREFACE : Http2Session.Start.MID_CONNECTION,
+                    streamEndpoints());
             if (earlyLen > 0) {
                 serverFrames(early, 0, earlyLen);
             }
@@ -371,6 +373,30 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
             protocol = Protocol.OTHER;
         }
         early = null;
+    }
+
+    /**
+     * What reads the endpoint and status of each HTTP/2 stream, when someone listens for statuses: the first
+     * stream a message opens names the message, as a request line does for HTTP/1.
+     */
+    private Http2Endpoints streamEndpoints() {
+        if (statusListener == null) {
+            return null;
+        }
+        return new Http2Endpoints(new Http2Endpoints.Listener() {
+            @Override
+            public void request(String named) {
+                if (endpointPending) {
+                    endpointPending = false;
+                    endpoint = named;
+                }
+            }
+
+            @Override
+            public void status(String named, int code) {
+                statusListener.status(named, code);
+            }
+        });
     }
 
     /** Framing no longer applies: the rest of the session is judged by size and silence. */
@@ -510,7 +536,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
         }
         int f = responsesEnded < requestHeads ? requestFlags[responsesEnded % requestFlags.length] : 0;
         if ((status >= 200 || status == 101) && statusListener != null) {
-            statusListener.status(this, status);
+            statusListener.status(endpoint, status);
         }
         if (status == 101 || (status / 100 == 2 && (f & REQUEST_CONNECT) != 0)) {
             responsesEnded++; // answered; the connection now carries another protocol

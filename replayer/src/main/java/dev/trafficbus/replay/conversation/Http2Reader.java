@@ -34,6 +34,8 @@ public final class Http2Reader {
     }
 
     private static final int KEEP = 64;
+    /** A header block larger than this is not decoded (a request's names are in the first few hundred bytes). */
+    private static final int MAX_HEADER_BLOCK = 256 * 1024;
 
     private final Owner owner;
     private int prefaceSeen;
@@ -43,6 +45,12 @@ public final class Http2Reader {
     private final byte[] payload = new byte[KEEP];
     private int kept;
     private boolean broken;
+    /**
+     * The HEADERS frame and CONTINUATION frames of the header block being read, as they came (frame heads
+     * included), or null when the owner does not read header blocks; {@code blockLen} -1: larger than kept.
+     */
+    private byte[] block;
+    private int blockLen;
     // The frame being read.
     private int length;
     private int type;
@@ -53,6 +61,44 @@ public final class Http2Reader {
     Http2Reader(Owner owner, boolean preface) {
         this.owner = owner;
         this.prefaceSeen = preface ? 0 : PREFACE.length;
+    }
+
+    /** Keeps each header block from now on, for {@link #headerBlock()}. */
+    void keepHeaderBlocks() {
+        if (block == null) {
+            block = new byte[512];
+        }
+    }
+
+    /**
+     * The HEADERS and CONTINUATION frames of the header block that just ended (in {@link Owner#frame} of a frame
+     * with END_HEADERS), frame heads included; {@link #headerBlockLength()} bytes of it, -1 when too large.
+     */
+    byte[] headerBlock() {
+        return block;
+    }
+
+    int headerBlockLength() {
+        return blockLen;
+    }
+
+    private boolean inHeaderBlock() {
+        return block != null && (type == HEADERS || type == CONTINUATION);
+    }
+
+    private void keepBlock(byte[] b, int off, int len) {
+        if (blockLen < 0) {
+            return;
+        }
+        if (blockLen + len > block.length) {
+            if (blockLen + len > MAX_HEADER_BLOCK) {
+                blockLen = -1;
+                return;
+            }
+            block = java.util.Arrays.copyOf(block, Math.min(MAX_HEADER_BLOCK, Math.max(block.length * 2, blockLen + len)));
+        }
+        System.arraycopy(b, off, block, blockLen, len);
+        blockLen += len;
     }
 
     /** True when {@code b[off, off+len)} starts like the connection preface (as far as it goes, at least 4 bytes). */
@@ -154,6 +200,9 @@ public final class Http2Reader {
                     System.arraycopy(b, i, payload, kept, keep);
                     kept += keep;
                 }
+                if (inHeaderBlock()) {
+                    keepBlock(b, i, n);
+                }
                 i += n;
                 remaining -= n;
                 if (remaining == 0) {
@@ -176,8 +225,40 @@ public final class Http2Reader {
             broken = true;
             return;
         }
+        if (inHeaderBlock()) {
+            if (type == HEADERS) {
+                blockLen = 0;
+            }
+            keepBlock(head, 0, 9);
+        }
         if (remaining == 0) {
             endFrame();
+        }
+    }
+
+    /**
+     * The header block fragment of {@code raw[0, len)}, a HEADERS frame and its CONTINUATION frames as they came,
+     * without the HEADERS frame's padding and priority fields, appended to {@code into}.
+     */
+    public static void fragmentOf(byte[] raw, int len, io.netty.buffer.ByteBuf into) {
+        for (int at = 0; at + 9 <= len; ) {
+            int n = ((raw[at] & 0xFF) << 16) | ((raw[at + 1] & 0xFF) << 8) | (raw[at + 2] & 0xFF);
+            int start = at + 9;
+            int end = Math.min(len, start + n);
+            if (raw[at + 3] == HEADERS) {
+                int f = raw[at + 4] & 0xFF;
+                if ((f & FLAG_PADDED) != 0 && n > 0) {
+                    end -= raw[start] & 0xFF;
+                    start++;
+                }
+                if ((f & FLAG_PRIORITY) != 0) {
+                    start += 5;
+                }
+            }
+            if (end > start) {
+                into.writeBytes(raw, start, end - start);
+            }
+            at += 9 + n;
         }
     }
 

@@ -16,6 +16,8 @@ final class Http2Session implements Http2Reader.Owner {
 
     private final Http2Reader client;
     private final Http2Reader server;
+    /** Null unless a report wants each stream's endpoint and status. */
+    private final Http2Endpoints endpoints;
     // Open client streams: id, state bits, the client's receive window for it.
     private int[] ids = new int[16];
     private int[] states = new int[16];
@@ -39,9 +41,16 @@ final class Http2Session implements Http2Reader.Owner {
         MID_CONNECTION
     }
 
-    Http2Session(Start start) {
+    /** {@code endpoints} (may be null) hears every stream's request and status; never mid-connection. */
+    Http2Session(Start start, Http2Endpoints endpoints) {
         client = new Http2Reader(this, start != Start.MID_CONNECTION);
         server = new Http2Reader(this, false);
+        // Mid-connection the HPACK table is unknown: header blocks cannot be read.
+        this.endpoints = start == Start.MID_CONNECTION ? null : endpoints;
+        if (this.endpoints != null) {
+            client.keepHeaderBlocks();
+            server.keepHeaderBlocks();
+        }
         serverSettings = start == Start.MID_CONNECTION;
         if (start == Start.UPGRADE) {
             int k = add(1);
@@ -92,6 +101,14 @@ final class Http2Session implements Http2Reader.Owner {
     @Override
     public void frame(Http2Reader r) {
         int id = r.stream();
+        if (endpoints != null && (r.type() == Http2Reader.HEADERS || r.type() == Http2Reader.CONTINUATION)
+                && (r.flags() & Http2Reader.FLAG_END_HEADERS) != 0) {
+            if (r == client) {
+                endpoints.clientBlock(id, r.headerBlock(), r.headerBlockLength());
+            } else {
+                endpoints.serverBlock(id, r.headerBlock(), r.headerBlockLength());
+            }
+        }
         switch (r.type()) {
             case Http2Reader.HEADERS, Http2Reader.DATA -> {
                 boolean end = (r.flags() & Http2Reader.FLAG_END_STREAM) != 0;

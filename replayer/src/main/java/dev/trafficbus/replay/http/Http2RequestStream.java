@@ -198,7 +198,7 @@ final class Http2RequestStream {
     private void headerBlock(ByteArrayOutputStream out) {
         byte[] raw = block.toByteArray();
         fragment.clear();
-        fragmentOf(raw, fragment);
+        Http2Reader.fragmentOf(raw, raw.length, fragment);
         Http2Headers headers;
         try {
             headers = decoder.decodeHeaders(blockStream, fragment);
@@ -285,32 +285,6 @@ final class Http2RequestStream {
             }
         }
         return listener == null || listener.request(blockStream, method.toString(), url, list);
-    }
-
-    /**
-     * The header block fragment of {@code raw}, a HEADERS frame and its CONTINUATION frames as captured, without
-     * the HEADERS frame's padding and priority fields, appended to {@code into}.
-     */
-    static void fragmentOf(byte[] raw, ByteBuf into) {
-        for (int at = 0; at + HEAD <= raw.length; ) {
-            int len = ((raw[at] & 0xFF) << 16) | ((raw[at + 1] & 0xFF) << 8) | (raw[at + 2] & 0xFF);
-            int start = at + HEAD;
-            int end = Math.min(raw.length, start + len);
-            if (raw[at + 3] == Http2Reader.HEADERS) {
-                int f = raw[at + 4] & 0xFF;
-                if ((f & Http2Reader.FLAG_PADDED) != 0 && len > 0) {
-                    end -= raw[start] & 0xFF;
-                    start++;
-                }
-                if ((f & Http2Reader.FLAG_PRIORITY) != 0) {
-                    start += 5;
-                }
-            }
-            if (end > start) {
-                into.writeBytes(raw, start, end - start);
-            }
-            at += HEAD + len;
-        }
     }
 
     private static void frameHead(ByteArrayOutputStream out, int len, int type, int flags, int stream) {

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.http;
 
+import dev.trafficbus.replay.conversation.Http2Reader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
@@ -132,7 +133,7 @@ final class Http2ResponseStream {
     private void headerBlock() {
         byte[] raw = block.toByteArray();
         ByteBuf fragment = Unpooled.buffer(raw.length);
-        Http2RequestStream.fragmentOf(raw, fragment);
+        Http2Reader.fragmentOf(raw, raw.length, fragment);
         Http2Headers h;
         try {
             h = decoder.decodeHeaders(blockStream, fragment);

@@ -1,7 +1,6 @@
 package dev.trafficbus.replay.report;
 
 import dev.trafficbus.replay.conversation.AnswerSink;
-import dev.trafficbus.replay.conversation.Conversation;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -154,9 +153,9 @@ public final class RunTimeline implements AnswerSink {
     }
 
     @Override
-    public synchronized void status(Conversation c, int code) {
+    public synchronized void status(String endpoint, int code) {
         statuses.merge(code, 1L, Long::sum);
-        endpoint(c.endpoint()).statusClasses[Math.min(5, Math.max(0, code / 100))]++;
+        endpoint(endpoint).statusClasses[Math.min(5, Math.max(0, code / 100))]++;
     }
 
     private Endpoint endpoint(String name) {
