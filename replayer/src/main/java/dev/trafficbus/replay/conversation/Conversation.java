@@ -89,6 +89,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
     private long lastReadNanos;
     private boolean closed;
     private boolean endpointPending;
+    /** The last message asked nothing its framing owes an answer to (see {@link #owedNothing()}). */
+    private boolean owedNothing;
     private String endpoint;
     private String lastEndpoint;
     private Judgement judgement;
@@ -147,10 +149,13 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
         if (protocol == Protocol.UNKNOWN_YET && len > 0) {
             detect(b, off, len);
         }
+        owedNothing = false;
         if (protocol == Protocol.HTTP2) {
             h2.clientBytes(b, off, len);
             if (h2.broken()) {
                 leave();
+            } else {
+                owedNothing = h2.nothingAwaited();
             }
         } else if (protocol == Protocol.HTTP) {
             requests.feed(b, off, len, now);
@@ -275,7 +280,9 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
                 return answered(Judgement.FRAMING, now); // the 101 that switched
             }
             if (expected == 0 && settled) {
-                return answered(Judgement.SIZE, now); // production answered nothing: nothing to wait for
+                // A WebSocket message is no request: production answered nothing, so nothing is owed.
+                owedNothing = true;
+                return answered(Judgement.SIZE, now);
             }
             if (expected > 0 && received >= expected && serverFrames.betweenMessages()) {
                 return answered(Judgement.FRAMING, now);
@@ -324,6 +331,15 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
     /** Nanoseconds from the last message's write to its answer, once judged. */
     public long answerNanos() {
         return answeredAtNanos - sentAtNanos;
+    }
+
+    /**
+     * True when the last message asked for nothing the server answers: HTTP/2 frames that open or finish no
+     * request (a SETTINGS acknowledgement, WINDOW_UPDATE, the client's GOAWAY) while no request awaits its answer,
+     * or a WebSocket message production did not answer. Complete with no byte back, so not unanswered.
+     */
+    public boolean owedNothing() {
+        return owedNothing;
     }
 
     /** Bytes of the current answer so far. */

@@ -88,6 +88,11 @@ final class Http2Session implements Http2Reader.Owner {
         return false;
     }
 
+    /** The server's SETTINGS came and no finished request waits for its answer: nothing is owed to the client. */
+    boolean nothingAwaited() {
+        return serverSettings && awaited == 0;
+    }
+
     /** Client streams answered completely (END_STREAM or RST_STREAM), for tests and reports. */
     long streamsEnded() {
         return streamsEnded;

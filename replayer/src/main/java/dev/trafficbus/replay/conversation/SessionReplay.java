@@ -309,8 +309,9 @@ public final class SessionReplay extends ReplayedSession {
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
-                                if (conversation.received() > 0) {
-                                    // Answered means bytes came back: an answer of nothing stays unanswered.
+                                if (conversation.received() > 0 || conversation.owedNothing()) {
+                                    // Answered means bytes came back (or nothing was asked): an answer of nothing
+                                    // to a request stays unanswered.
                                     shared.counters.messagesAnswered.increment();
                                 }
                                 shared.answers.judged(awaited(), conversation, now, null);
