@@ -45,8 +45,8 @@ echo "files: $n; hangs: $hung; stack traces: $traces; unexpected exit codes: $ba
 echo -n "exit codes:"; for c in "${!codes[@]}"; do echo -n " $c=${codes[$c]}"; done; echo
 echo "skip reasons (files naming them):"
 cat "$out"/*.log | sed -nE 's/.*packets read.*skipped: ([^;]*).*/\1/p' | tr ',' '\n' | sed -E 's/^ *//; s/ [0-9]+$//' | sort | uniq -c | sort -rn | head -25
-echo "refusals (exit 2), first words:"
-
-grep -hE '^forward: |error' "$out"/*.log | cut -c1-70 | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -10
+echo "files not read (their last line, file names and numbers left out):"
+for l in "$out"/*.log; do grep -q 'packets read' "$l" || tail -1 "$l"; done \
+    | sed -E 's#^(trafficbus forward: )[^ ]+#\1FILE#; s/[0-9]+/N/g' | cut -c1-100 | sort | uniq -c | sort -rn | head -10
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$hung" = 0 ] && [ "$traces" = 0 ] && [ "$bad" = 0 ] && [ "$unbalanced" = 0 ]
