@@ -9,6 +9,7 @@ Messages are protobuf on the wire, built by hand (field 1: a string, field 2: a 
 code is needed: SayHello and Count are unary, Countdown streams N answers.
 """
 import sys
+import threading
 from concurrent import futures
 
 import grpc
@@ -56,9 +57,15 @@ def read_number(msg):
 
 
 def serve(port):
+    lock = threading.Lock()
+
     def log(method, context):
         tb = dict(context.invocation_metadata()).get("x-tb", "")
-        print("call /%s/%s x-tb=%s" % (SERVICE, method, tb), flush=True)
+        # Handlers run on several threads: print() writes the text and its newline separately, so two
+        # calls at once could share a line and one would go uncounted. One write under a lock, each a line.
+        with lock:
+            sys.stdout.write("call /%s/%s x-tb=%s\n" % (SERVICE, method, tb))
+            sys.stdout.flush()
 
     def say_hello(req, context):
         log("SayHello", context)
