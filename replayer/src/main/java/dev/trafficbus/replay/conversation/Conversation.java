@@ -1,6 +1,5 @@
 package dev.trafficbus.replay.conversation;
 
-import dev.trafficbus.websocket.WebSocketFrames;
 
 /**
  * When the answer to a replayed message is complete, for one session, the same for every engine. The
@@ -15,7 +14,7 @@ import dev.trafficbus.websocket.WebSocketFrames;
  * whenever something changed or the time it asked for ({@link #wakeAt}) came. Single-threaded; nothing is
  * allocated per byte or per read.
  */
-public final class Conversation implements Http1Reader.Owner, RespReader.Owner, WebSocketFrames.Listener {
+public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     /** What {@link #judge} found. */
     public enum Verdict {
         /** Not complete yet: call again by {@link #wakeAt()} or when bytes arrive. */
@@ -70,9 +69,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
     private boolean upgradeAnswered;
     // WebSocket: the 101 that switches was read; the frames of each direction.
     private boolean webSocketAccepted;
-    private WebSocketFrames clientFrames;
-    private WebSocketFrames serverFrames;
-    private String webSocketEndpoint;
+    private WebSocketSession ws;
     private final WebSocketCounts webSocketCounts;
     /**
      * What the server said before the protocol was known (an HTTP/2 server's SETTINGS may come before the
@@ -126,8 +123,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
      */
     public void prepare(byte[] b, int off, int len) {
         if (protocol == Protocol.WEBSOCKET) {
-            clientFrames.feed(b, off, len);
-            if (clientFrames.broken()) {
+            ws.clientBytes(b, off, len);
+            if (ws.broken()) {
                 leave();
             }
         }
@@ -168,7 +165,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
                 leave();
             }
         } else if (protocol == Protocol.WEBSOCKET) {
-            endpoint = webSocketEndpoint; // its frames were read by prepare()
+            endpoint = ws.endpoint(); // its frames were read by prepare()
         }
         endpointPending = false;
         if (endpoint == null) {
@@ -197,7 +194,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
                 int at = responses.passedAt();
                 switchToWebSocket();
                 if (at >= 0 && at < off + len) {
-                    serverFrames.feed(b, at, off + len - at); // frames in the same read as the 101
+                    ws.serverBytes(b, at, off + len - at); // frames in the same read as the 101
                 }
             } else if (h2Upgrade) {
                 int at = responses.passedAt();
@@ -216,8 +213,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
                 leave();
             }
         } else if (protocol == Protocol.WEBSOCKET) {
-            serverFrames.feed(b, off, len);
-            if (serverFrames.broken()) {
+            ws.serverBytes(b, off, len);
+            if (ws.broken()) {
                 leave();
             }
         }
@@ -284,7 +281,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
                 owedNothing = true;
                 return answered(Judgement.SIZE, now);
             }
-            if (expected > 0 && received >= expected && serverFrames.betweenMessages()) {
+            if (expected > 0 && received >= expected && ws.serverBetweenMessages()) {
                 return answered(Judgement.FRAMING, now);
             }
             // fewer bytes than production's, or inside a frame: the close, silence or the timeout end it
@@ -424,8 +421,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
         replies = null;
         h2 = null;
         h2Upgrade = false;
-        clientFrames = null;
-        serverFrames = null;
+        ws = null;
         webSocketAccepted = false;
     }
 
@@ -436,24 +432,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner, 
         upgradeAnswered = true;
         requests = null;
         responses = null;
-        clientFrames = new WebSocketFrames(this, true);
-        serverFrames = new WebSocketFrames(this, false);
-        int sp = lastEndpoint == null ? -1 : lastEndpoint.indexOf(' ');
-        webSocketEndpoint = sp < 0 ? "WS" : "WS" + lastEndpoint.substring(sp);
-        if (webSocketCounts != null) {
-            webSocketCounts.upgraded();
-        }
-    }
-
-    @Override
-    public void frame(WebSocketFrames from, int opcode) {
-        if (webSocketCounts != null) {
-            if (from == clientFrames) {
-                webSocketCounts.sent(opcode);
-            } else {
-                webSocketCounts.received(opcode);
-            }
-        }
+        ws = new WebSocketSession(lastEndpoint, webSocketCounts);
     }
 
     /**
