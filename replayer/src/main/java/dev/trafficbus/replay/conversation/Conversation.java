@@ -1,6 +1,5 @@
 package dev.trafficbus.replay.conversation;
 
-
 /**
  * When the answer to a replayed message is complete, for one session, the same for every engine. The
  * protocol is recognised from the first client bytes: HTTP/1.x, HTTP/2 (the h2c preface, or an
@@ -67,7 +66,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private boolean h2Upgrade;
     /** The message awaiting its answer was the upgrading request: the 101 answered it. */
     private boolean upgradeAnswered;
-    // WebSocket: the 101 that switches was read; the frames of each direction.
+    // WebSocket: the 101 that switches was read; then the switched session (null before and after framing).
     private boolean webSocketAccepted;
     private WebSocketSession ws;
     private final WebSocketCounts webSocketCounts;
