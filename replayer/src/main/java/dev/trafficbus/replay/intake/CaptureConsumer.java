@@ -95,9 +95,7 @@ public final class CaptureConsumer implements AutoCloseable {
     private volatile boolean stopping;
     private volatile double consumedFraction = -1;
     private boolean assignedOnce;
-    private boolean paused;
-    private long pausedSince;
-    private long pausedTotal;
+    private final IntakeThrottle throttle;
     private int pass = 1;
     private long lastCommitNanos = System.nanoTime();
     /** The key of the latest packet: the next one (of the same record, mostly) reuses it when it is its flow's. */
@@ -132,6 +130,7 @@ public final class CaptureConsumer implements AutoCloseable {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         this.consumer = new KafkaConsumer<>(p);
+        this.throttle = new IntakeThrottle(consumer, engine, tuning.maxBufferedBytes());
     }
 
     /** Asks {@link #run} to return soon (any thread). */
@@ -182,7 +181,7 @@ public final class CaptureConsumer implements AutoCloseable {
             }
             engine.flush();
             now = System.nanoTime();
-            flowControl(now);
+            throttle.update(now, plans.values());
             if (bounded && now - lastFraction >= SWEEP_EVERY_NANOS) {
                 lastFraction = now;
                 updateFraction();
@@ -215,7 +214,7 @@ public final class CaptureConsumer implements AutoCloseable {
             plan.done = false;
             plan.lastTsMicros = Long.MIN_VALUE;
         }
-        paused = false;
+        throttle.end(System.nanoTime());
         consumer.resume(consumer.assignment());
     }
 
@@ -364,7 +363,7 @@ public final class CaptureConsumer implements AutoCloseable {
             lastKey = key;
         }
         SessionTable.Outcome o = table.accept(key, r.partition(), r.offset(), clientToServer, view, ts,
-                activeNanos(System.nanoTime()));
+                throttle.activeNanos(System.nanoTime()));
         if (ts >= options.window().toMicros() && table.lastAccepted() instanceof ReplayedSession s && !s.pastWindowEnd) {
             s.pastWindowEnd = true; // begun inside the window, captured on past its end: replayed whole
             counters.sessionsContinuingAfterWindow.increment();
@@ -445,40 +444,11 @@ public final class CaptureConsumer implements AutoCloseable {
         return options.window().to() != null && ts < options.window().toMicros() && offset < plan.endAtStart;
     }
 
-    private void flowControl(long now) {
-        long pending = engine.pendingBytes();
-        // Every slot held by a session waiting for its next captured message while others queue for a slot:
-        // the queued bytes can only drain after more input, so a pause would never end. Memory is then bounded
-        // by the capture up to the next message (or end) of one starved session, otherwise by maxBufferedBytes.
-        boolean stuck = engine.slotsStarved();
-        if (!paused && pending > tuning.maxBufferedBytes() && !stuck) {
-            paused = true;
-            pausedSince = now;
-        } else if (paused && (pending <= tuning.maxBufferedBytes() / 2 || stuck)) {
-            paused = false;
-            pausedTotal += now - pausedSince;
-            Set<TopicPartition> resume = new HashSet<>(consumer.paused());
-            plans.values().forEach(p -> {
-                if (p.done) {
-                    resume.remove(p.tp);
-                }
-            });
-            consumer.resume(resume);
-        }
-        if (paused) {
-            consumer.pause(consumer.assignment()); // again after a rebalance added partitions
-        }
-    }
-
-    /** Wall time that passed while consuming, not while paused: being held back does not make a flow idle. */
-    private long activeNanos(long now) {
-        return now - pausedTotal - (paused ? now - pausedSince : 0);
-    }
-
     private void sweep(long now) {
         long flush = bounded ? 0 : tuning.idleFlush().toNanos();
         long end = bounded ? 0 : tuning.idleEnd().toNanos();
-        table.sweep(activeNanos(now), paused ? 0 : flush, paused ? 0 : end, FORGET_CLOSED_NANOS);
+        boolean paused = throttle.paused();
+        table.sweep(throttle.activeNanos(now), paused ? 0 : flush, paused ? 0 : end, FORGET_CLOSED_NANOS);
     }
 
     /**
