@@ -181,6 +181,14 @@ public final class SessionReplay extends ReplayedSession {
         }
         state = State.AWAITING_ANSWER;
         awaiting = -1;
+        if (nextToSend == 0 && !messages.isEmpty()) {
+            // A connection slower to open than the captured handshake moves the session's own clock by the
+            // difference: its messages keep their captured gaps instead of the later ones catching up on the first.
+            long due = shared.context.clock().dueAfter(startNanos, messages.get(0).tsMicros - firstTsMicros);
+            if (due != Long.MIN_VALUE && now - due > 0) {
+                startNanos += now - due;
+            }
+        }
         conversation.awaitGreeting(now);
         advance();
     }

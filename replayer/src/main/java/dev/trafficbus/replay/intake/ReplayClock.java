@@ -12,7 +12,8 @@ import dev.trafficbus.replay.ReplaySpeed;
  * machine) shift the whole replay instead of making the first sessions overdue and sending the start of the
  * capture as a burst. Each session is then started at its capture offset from that record divided by the
  * speed, and its messages at their offset from the session's first packet, measured from when the session
- * actually started. At "max" speed everything is due at once.
+ * actually started (and moved on by however much longer its connection took to open than the captured one did).
+ * At "max" speed everything is due at once.
  */
 public final class ReplayClock {
     private static final long NOT_STARTED = Long.MIN_VALUE;
