@@ -87,6 +87,8 @@ public enum ReplayProblem {
     HTTP_HEAD_TOO_LARGE("http-head-too-large"),
     /** An HTTP/2 session captured without its start (no preface, no HPACK table): replayed as captured. */
     HTTP_MID_CONNECTION("http-mid-connection"),
+    /** An HTTP/2 stream the target reset (RST_STREAM) or refused (GOAWAY) before answering it in full. */
+    STREAM_RESET("stream-reset"),
     /** A request (HTTP/1.x) or stream (HTTP/2) left out by --http-allow-url, --http-deny-url or --http-allow-method. */
     REQUEST_FILTERED("request-filtered"),
     /** A request the --middleware program left out (a later request came back first): not sent. */

@@ -124,6 +124,11 @@ class Http2ReplayTest {
 
     /** nginx-light with http2 on a plain port (prior knowledge), files of other sizes than production's. */
     int startNginx(Path prefix) throws Exception {
+        return startNginx(prefix, "");
+    }
+
+    /** As above, with {@code directives} in its server block. */
+    int startNginx(Path prefix, String directives) throws Exception {
         Files.createDirectories(prefix.resolve("html/static"));
         for (String f : List.of("a", "b", "small")) {
             Files.writeString(prefix.resolve("html/static/" + f + ".txt"), "replayed " + f + "\n");
@@ -134,11 +139,12 @@ class Http2ReplayTest {
                     access_log logs/access.log tb;
                     server {
                         listen 127.0.0.1:%d http2;
+                        %s
                         root html;
                         location = /echo { return 201 "stored\\n"; }
                         location /api/ { default_type application/json; return 200 '{"replayed":true}'; }
                     }
-                """.formatted(port), port));
+                """.formatted(port, directives), port));
         return port;
     }
 
@@ -213,6 +219,25 @@ class Http2ReplayTest {
         assertThat(e.requests()).isGreaterThanOrEqualTo(205);
         // One answer judged by silence would cost the 2 s quiet period.
         assertThat(ms).as("replay took %d ms", ms).isLessThan(20_000);
+    }
+
+    @Test
+    void streamsTheServerRefusesAfterItsGoAwayAreCountedAsStreamResets() throws Exception {
+        // h2load sent 100 requests on each of its two connections; this nginx says GOAWAY after 50 of them and
+        // answers none of those that follow on the connection.
+        Expected e = expected("h2c-nginx");
+        String topic = publish("h2c-nginx", e, "refused");
+        Path prefix = dir.resolve("nginx-refusing");
+        int port = startNginx(prefix, "keepalive_requests 50;");
+
+        ReplaySummary s = replay(topic, port, ReplayOptions.defaults());
+
+        long served = Files.readAllLines(prefix.resolve("logs/access.log")).size();
+        assertThat(served).as("nginx refused some streams").isLessThan(e.requests());
+        assertThat(s.problemsByReason()).as(s.summaryLine()).containsOnlyKeys("stream-reset")
+                .containsEntry("stream-reset", e.requests() - served);
+        assertThat(s.answersJudged("framing")).as(s.summaryLine()).isEqualTo(s.messagesSent());
+        assertThat(s.answersJudged("timeout")).isZero();
     }
 
     @Test

@@ -343,6 +343,11 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         return received;
     }
 
+    /** HTTP/2 streams the target reset or refused before answering them (0 for other protocols). */
+    public long streamsResetByTarget() {
+        return h2 == null ? 0 : h2.targetResets();
+    }
+
     /**
      * What the last message asked for, for reports: HTTP method and path template ({@code GET /users/{id}}),
      * for HTTP/2 that of the first stream it opens (when statuses are listened for), a Redis command name, or

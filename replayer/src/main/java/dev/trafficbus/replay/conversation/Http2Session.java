@@ -30,6 +30,7 @@ final class Http2Session implements Http2Reader.Owner {
     private int goAwayLast = Integer.MAX_VALUE;
     private long streamsEnded;
     private long resets;
+    private long targetResets;
 
     /** How the session's frames were found. */
     enum Start {
@@ -103,6 +104,14 @@ final class Http2Session implements Http2Reader.Owner {
         return resets;
     }
 
+    /**
+     * Client streams the server reset (RST_STREAM) or refused (GOAWAY) before it had finished answering them;
+     * a reset the client sent was captured, so replaying it is no problem.
+     */
+    long targetResets() {
+        return targetResets;
+    }
+
     @Override
     public void frame(Http2Reader r) {
         int id = r.stream();
@@ -127,6 +136,9 @@ final class Http2Session implements Http2Reader.Owner {
                 int k = find(id);
                 if (k >= 0) {
                     resets++;
+                    if (r == server && (states[k] & SERVER_ENDED) == 0) {
+                        targetResets++;
+                    }
                     drop(k);
                 }
             }
@@ -158,6 +170,7 @@ final class Http2Session implements Http2Reader.Owner {
                     for (int k = open - 1; k >= 0; k--) {
                         if (ids[k] > goAwayLast) {
                             resets++;
+                            targetResets++;
                             drop(k);
                         }
                     }
@@ -175,8 +188,12 @@ final class Http2Session implements Http2Reader.Owner {
         }
         int k = find(id);
         if (k < 0) {
-            if (r.type() != Http2Reader.HEADERS || id > goAwayLast) {
-                return; // a stream already closed, or one the server refused: never answered
+            if (r.type() == Http2Reader.HEADERS && id > goAwayLast) {
+                targetResets++; // opened after the server's GOAWAY: refused, never answered
+                return;
+            }
+            if (r.type() != Http2Reader.HEADERS) {
+                return; // a stream already closed: nothing more is answered
             }
             k = add(id);
         }

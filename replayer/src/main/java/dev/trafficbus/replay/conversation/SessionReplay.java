@@ -439,6 +439,7 @@ public final class SessionReplay extends ReplayedSession {
                 m.bytes = null;
             }
         }
+        shared.counters.problem(ReplayProblem.STREAM_RESET, conversation.streamsResetByTarget());
         ReplayProblem error = failReason != null ? failReason : unanswered ? ReplayProblem.RESPONSE_TIMEOUT
                 : interrupted ? ReplayProblem.INTERRUPTED : null;
         recordEnd(shared.context, outcome, !unanswered, http, error, interrupted);

@@ -115,6 +115,23 @@ class Http2ConversationTest {
     }
 
     @Test
+    void streamsTheTargetResetsOrRefusesAreCountedButNotThoseTheClientCancels() {
+        Conversation c = new Conversation(QUIET, TIMEOUT);
+        byte[] message = cat(PREFACE, settings(), get(1), get(3), get(5), get(7),
+                frame(Http2Reader.RST_STREAM, 0, 5, int32(8))); // the captured client cancels stream 5 itself
+        c.sent(message, 0, message.length, 0);
+        byte[] answers = cat(SERVER_SETTINGS, answer(1, 10), frame(Http2Reader.RST_STREAM, 0, 3, int32(2)),
+                frame(Http2Reader.GOAWAY, 0, 0, cat(int32(3), int32(0))));
+        c.received(answers, 0, answers.length, MS);
+        assertThat(c.judge(MS, answers.length, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.streamsResetByTarget()).as("stream 3 reset, stream 7 refused").isEqualTo(2);
+        // A reset after the answer's END_STREAM ends nothing that was owed.
+        byte[] late = frame(Http2Reader.RST_STREAM, 0, 1, int32(0));
+        c.received(late, 0, late.length, 2 * MS);
+        assertThat(c.streamsResetByTarget()).isEqualTo(2);
+    }
+
+    @Test
     void aServerStoppedByTheClientsWindowHasAnsweredAllItCan() {
         byte[] post = cat(PREFACE, settings(4, 100), frame(Http2Reader.HEADERS, 0x5, 1, HEADER_BLOCK));
         byte[] full = cat(SERVER_SETTINGS, frame(Http2Reader.HEADERS, 0x4, 1, new byte[] {(byte) 0x88}),
