@@ -13,7 +13,7 @@ package dev.trafficbus.replay.conversation;
  * whenever something changed or the time it asked for ({@link #wakeAt}) came. Single-threaded; nothing is
  * allocated per byte or per read.
  */
-public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
+public final class Conversation implements Http1Reader.Owner {
     /** What {@link #judge} found. */
     public enum Verdict {
         /** Not complete yet: call again by {@link #wakeAt()} or when bytes arrive. */
@@ -55,11 +55,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private int continueIndex = -1;
     private boolean continueGot;
     // RESP: commands written and replies read.
-    private RespReader commands;
-    private RespReader replies;
-    private long commandsEnded;
-    private long repliesEnded;
-    private boolean manyReplies;
+    private RespSession resp;
     // HTTP/2: the streams, from both directions' frames.
     private Http2Session h2;
     /** A 101 answered an {@code Upgrade: h2c} request: the rest of the answer bytes are HTTP/2 frames. */
@@ -69,6 +65,8 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     // WebSocket: the 101 that switches was read; then the switched session (null before and after framing).
     private boolean webSocketAccepted;
     private WebSocketSession ws;
+    /** Streams reset by the target on an HTTP/2 session left since (its reader broke). */
+    private long streamsReset;
     private final WebSocketCounts webSocketCounts;
     /**
      * What the server said before the protocol was known (an HTTP/2 server's SETTINGS may come before the
@@ -85,7 +83,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     private long lastReadNanos;
     private boolean closed;
     private boolean endpointPending;
-    /** The last message asked nothing its framing owes an answer to (see {@link #owedNothing()}). */
+    /** The last message asked nothing its framing owes an answer to (see {@link #answered()}). */
     private boolean owedNothing;
     private String endpoint;
     private String lastEndpoint;
@@ -122,10 +120,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
      */
     public void prepare(byte[] b, int off, int len) {
         if (protocol == Protocol.WEBSOCKET) {
-            ws.clientBytes(b, off, len);
-            if (ws.broken()) {
-                leave();
-            }
+            fed(ws, true, b, off, len);
         }
     }
 
@@ -147,10 +142,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         }
         owedNothing = false;
         if (protocol == Protocol.HTTP2) {
-            h2.clientBytes(b, off, len);
-            if (h2.broken()) {
-                leave();
-            } else {
+            if (fed(h2, true, b, off, len)) {
                 owedNothing = h2.nothingAwaited();
             }
         } else if (protocol == Protocol.HTTP) {
@@ -159,10 +151,9 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
                 leave(); // not HTTP after all, or no longer: what follows is judged by size
             }
         } else if (protocol == Protocol.RESP) {
-            commands.feed(b, off, len);
-            if (commands.broken() || manyReplies) {
-                leave();
-            }
+            RespSession commands = resp;
+            fed(commands, true, b, off, len);
+            endpoint = commands.takeFirstCommand(); // even when it leaves framing (SUBSCRIBE names the message)
         } else if (protocol == Protocol.WEBSOCKET) {
             endpoint = ws.endpoint(); // its frames were read by prepare()
         }
@@ -184,7 +175,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         if (protocol == Protocol.UNKNOWN_YET) {
             keepEarly(b, off, len);
         } else if (protocol == Protocol.HTTP2) {
-            serverFrames(b, off, len);
+            fed(h2, false, b, off, len);
         } else if (protocol == Protocol.HTTP) {
             responses.feed(b, off, len, now);
             if (responses.broken()) {
@@ -193,7 +184,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
                 int at = responses.passedAt();
                 switchToWebSocket();
                 if (at >= 0 && at < off + len) {
-                    ws.serverBytes(b, at, off + len - at); // frames in the same read as the 101
+                    fed(ws, false, b, at, off + len - at); // frames in the same read as the 101
                 }
             } else if (h2Upgrade) {
                 int at = responses.passedAt();
@@ -203,19 +194,13 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
                 requests = null;
                 responses = null;
                 if (at >= 0) {
-                    serverFrames(b, at, off + len - at);
+                    fed(h2, false, b, at, off + len - at);
                 }
             }
         } else if (protocol == Protocol.RESP) {
-            replies.feed(b, off, len);
-            if (replies.broken()) {
-                leave();
-            }
+            fed(resp, false, b, off, len);
         } else if (protocol == Protocol.WEBSOCKET) {
-            ws.serverBytes(b, off, len);
-            if (ws.broken()) {
-                leave();
-            }
+            fed(ws, false, b, off, len);
         }
     }
 
@@ -234,11 +219,18 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         earlyLen += len;
     }
 
-    private void serverFrames(byte[] b, int off, int len) {
-        h2.serverBytes(b, off, len);
-        if (h2.broken()) {
-            leave();
+    /** Feeds one direction's bytes to {@code f}; false, and framing left, when they cannot be read. */
+    private boolean fed(FramedSession f, boolean fromClient, byte[] b, int off, int len) {
+        if (fromClient) {
+            f.clientBytes(b, off, len);
+        } else {
+            f.serverBytes(b, off, len);
         }
+        if (f.broken()) {
+            leave();
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -330,12 +322,13 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
     }
 
     /**
-     * True when the last message asked for nothing the server answers: HTTP/2 frames that open or finish no
-     * request (a SETTINGS acknowledgement, WINDOW_UPDATE, the client's GOAWAY) while no request awaits its answer,
-     * or a WebSocket message production did not answer. Complete with no byte back, so not unanswered.
+     * The last message counts as answered: bytes came back, or it asked for nothing the server answers (HTTP/2
+     * frames that open or finish no request, such as a SETTINGS acknowledgement, WINDOW_UPDATE or the client's
+     * GOAWAY, while no request awaits its answer; a WebSocket message production did not answer). An answer of
+     * nothing to a request stays unanswered.
      */
-    public boolean owedNothing() {
-        return owedNothing;
+    public boolean answered() {
+        return received > 0 || owedNothing;
     }
 
     /** Bytes of the current answer so far. */
@@ -345,7 +338,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
 
     /** HTTP/2 streams the target reset or refused before answering them (0 for other protocols). */
     public long streamsResetByTarget() {
-        return h2 == null ? 0 : h2.targetResets();
+        return streamsReset + (h2 == null ? 0 : h2.targetResets());
     }
 
     /**
@@ -376,12 +369,11 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             h2 = new Http2Session(preface ? Http2Session.Start.PREFACE : Http2Session.Start.MID_CONNECTION,
                     streamEndpoints());
             if (earlyLen > 0) {
-                serverFrames(early, 0, earlyLen);
+                fed(h2, false, early, 0, earlyLen);
             }
         } else if (first == '*') {
             protocol = Protocol.RESP;
-            commands = new RespReader(this);
-            replies = new RespReader(this);
+            resp = new RespSession();
         } else if (first >= 'A' && first <= 'Z') {
             protocol = Protocol.HTTP;
             requests = new Http1Reader(this, KEEP_TARGET);
@@ -421,8 +413,10 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         protocol = Protocol.OTHER;
         requests = null;
         responses = null;
-        commands = null;
-        replies = null;
+        resp = null;
+        if (h2 != null) {
+            streamsReset += h2.targetResets();
+        }
         h2 = null;
         h2Upgrade = false;
         ws = null;
@@ -447,7 +441,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
         return switch (protocol) {
             case HTTP -> requestHeads > 0;
             case HTTP2 -> true;
-            case RESP -> commandsEnded > 0;
+            case RESP -> resp.confirmed();
             default -> false;
         };
     }
@@ -462,7 +456,7 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             }
             return responsesEnded >= requestsEnded;
         }
-        return repliesEnded >= commandsEnded;
+        return resp.answered();
     }
 
     private Verdict timedOutOrWait(long now, boolean quiet) {
@@ -574,26 +568,6 @@ public final class Conversation implements Http1Reader.Owner, RespReader.Owner {
             if (continueIndex >= 0 && responsesEnded > continueIndex) {
                 continueIndex = -1; // answered before its body was sent (e.g. 417, 401)
             }
-        }
-    }
-
-    // ---- RESP (RespReader.Owner) ----
-
-    @Override
-    public void value(RespReader r) {
-        if (r == commands) {
-            commandsEnded++;
-            if (endpointPending) {
-                endpointPending = false;
-                endpoint = r.firstWord();
-            }
-            if (r.firstWordIs("SUBSCRIBE") || r.firstWordIs("PSUBSCRIBE") || r.firstWordIs("SSUBSCRIBE")
-                    || r.firstWordIs("MONITOR") || r.firstWordIs("SYNC") || r.firstWordIs("PSYNC")) {
-                // Answered by a stream of replies: one reply per command no longer holds.
-                manyReplies = true;
-            }
-        } else {
-            repliesEnded++;
         }
     }
 }

@@ -8,7 +8,7 @@ package dev.trafficbus.replay.conversation;
  * more because the client's flow-control window is used up (the client's next message opens it).
  * Single-threaded; the stream table grows to the most streams open at once and allocates nothing after.
  */
-final class Http2Session implements Http2Reader.Owner {
+final class Http2Session implements FramedSession, Http2Reader.Owner {
     private static final int CLIENT_ENDED = 1;
     private static final int SERVER_ENDED = 2;
     private static final int SETTINGS_INITIAL_WINDOW_SIZE = 4;
@@ -60,16 +60,18 @@ final class Http2Session implements Http2Reader.Owner {
         }
     }
 
-    void clientBytes(byte[] b, int off, int len) {
+    @Override
+    public void clientBytes(byte[] b, int off, int len) {
         client.feed(b, off, len);
     }
 
-    void serverBytes(byte[] b, int off, int len) {
+    @Override
+    public void serverBytes(byte[] b, int off, int len) {
         server.feed(b, off, len);
     }
 
-    /** Either direction could not be read as HTTP/2. */
-    boolean broken() {
+    @Override
+    public boolean broken() {
         return client.broken() || server.broken();
     }
 

@@ -317,9 +317,7 @@ public final class SessionReplay extends ReplayedSession {
                         }
                         case ANSWERED -> {
                             if (awaiting >= 0) {
-                                if (conversation.received() > 0 || conversation.owedNothing()) {
-                                    // Answered means bytes came back (or nothing was asked): an answer of nothing
-                                    // to a request stays unanswered.
+                                if (conversation.answered()) {
                                     shared.counters.messagesAnswered.increment();
                                 }
                                 shared.answers.judged(awaited(), conversation, now, null);

@@ -7,7 +7,7 @@ import dev.trafficbus.websocket.WebSocketFrames;
  * re-masked as they go, the server's read to know when an answer ends between messages, every frame counted
  * by opcode. Beside {@link Http2Session}: the conversation asks it, and leaves framing when either side breaks.
  */
-final class WebSocketSession implements WebSocketFrames.Listener {
+final class WebSocketSession implements FramedSession, WebSocketFrames.Listener {
     private final WebSocketFrames client = new WebSocketFrames(this, true);
     private final WebSocketFrames server = new WebSocketFrames(this, false);
     private final String endpoint;
@@ -25,16 +25,18 @@ final class WebSocketSession implements WebSocketFrames.Listener {
     }
 
     /** The client's frames about to be sent: masking keys regenerated in place. */
-    void clientBytes(byte[] b, int off, int len) {
+    @Override
+    public void clientBytes(byte[] b, int off, int len) {
         client.feed(b, off, len);
     }
 
-    void serverBytes(byte[] b, int off, int len) {
+    @Override
+    public void serverBytes(byte[] b, int off, int len) {
         server.feed(b, off, len);
     }
 
-    /** Either direction could not be read as WebSocket frames. */
-    boolean broken() {
+    @Override
+    public boolean broken() {
         return client.broken() || server.broken();
     }
 
