@@ -39,19 +39,33 @@ public final class SessionTable {
         DATA_AFTER_CLOSE
     }
 
+    /**
+     * A session of the table; once ended, a tombstone: it forgets the session and its receiver (which hold the
+     * session's messages and, while replayed, its whole replay) and keeps only whether the capture closed it.
+     */
     private static final class Entry {
-        final CapturedSession session;
-        final SessionEvents events;
+        CapturedSession session;
+        SessionEvents events;
         final int partition;
         long lastSeen;
         boolean flushed;
         boolean counted;
+        /** Tombstone: the capture saw FIN or RST (otherwise the session ended idle and may go on). */
+        boolean closing;
 
         Entry(SessionEvents events, long maxBuffered, int partition, long now) {
             this.events = events;
             this.session = new CapturedSession(events, maxBuffered);
             this.partition = partition;
             this.lastSeen = now;
+        }
+
+        boolean ended() {
+            return session == null || session.ended();
+        }
+
+        boolean closing() {
+            return session == null ? closing : session.closing();
         }
     }
 
@@ -103,15 +117,15 @@ public final class SessionTable {
         Entry e = sessions.get(key);
         int flags = v.flags();
         boolean clientSyn = clientToServer && (flags & PacketView.SYN) != 0 && (flags & PacketView.ACK) == 0;
-        if (e != null && clientSyn && !e.session.ended() && e.session.isNewConnection(v.seq())) {
+        if (e != null && clientSyn && !e.ended() && e.session.isNewConnection(v.seq())) {
             // The capture missed the close of the previous connection on this 4-tuple.
             e.session.finish(SessionEnd.How.END_OF_INPUT);
             ended(e);
         }
-        if (e != null && e.session.ended()) {
+        if (e != null && e.ended()) {
             // Ended without FIN or RST (idle): the connection is still open, so new client data continues it
             // as a mid-connection session rather than being dropped.
-            boolean reopen = clientSyn || (clientToServer && v.payloadLength() > 0 && !e.session.closing());
+            boolean reopen = clientSyn || (clientToServer && v.payloadLength() > 0 && !e.closing());
             if (!reopen) {
                 e.lastSeen = nowNanos;
                 return v.payloadLength() > 0 ? Outcome.DATA_AFTER_CLOSE : Outcome.ACCEPTED;
@@ -153,7 +167,7 @@ public final class SessionTable {
         while (it.hasNext()) {
             Entry e = it.next();
             long quiet = nowNanos - e.lastSeen;
-            if (e.session.ended()) {
+            if (e.ended()) {
                 if (quiet >= forgetAfterNanos) {
                     it.remove();
                 }
@@ -178,7 +192,7 @@ public final class SessionTable {
         while (it.hasNext()) {
             Entry e = it.next();
             if (partitions.test(e.partition)) {
-                if (!e.session.ended()) {
+                if (!e.ended()) {
                     e.session.finish(SessionEnd.How.END_OF_INPUT);
                     ended(e);
                 }
@@ -190,7 +204,7 @@ public final class SessionTable {
     /** Hands the receivers of every live session of the partitions {@code partitions} accepts to {@code action}. */
     public void forEachLive(IntPredicate partitions, Consumer<SessionEvents> action) {
         for (Entry e : sessions.values()) {
-            if (!e.session.ended() && partitions.test(e.partition)) {
+            if (!e.ended() && partitions.test(e.partition)) {
                 action.accept(e.events);
             }
         }
@@ -207,6 +221,11 @@ public final class SessionTable {
             e.counted = false;
             live--;
             liveByPartition.get(e.partition)[0]--;
+        }
+        if (e.session != null) {
+            e.closing = e.session.closing();
+            e.session = null;
+            e.events = null;
         }
     }
 

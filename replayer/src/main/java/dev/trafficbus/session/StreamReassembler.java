@@ -34,7 +34,8 @@ public final class StreamReassembler {
     }
 
     private final long maxBufferedBytes;
-    private final TreeMap<Long, Early> early = new TreeMap<>();
+    /** Made at the first segment that comes early: most streams never have one. */
+    private TreeMap<Long, Early> early;
     private boolean started;
     private long nextSeq;
     private long nextOffset;
@@ -78,7 +79,7 @@ public final class StreamReassembler {
 
     /** True while early bytes wait behind a hole. */
     public boolean hasHole() {
-        return !early.isEmpty();
+        return early != null && !early.isEmpty();
     }
 
     /** Holes skipped so far. */
@@ -115,6 +116,9 @@ public final class StreamReassembler {
             drain(sink);
             return;
         }
+        if (early == null) {
+            early = new TreeMap<>();
+        }
         Early previous = early.get(start);
         if (previous != null && previous.bytes.length >= len) {
             duplicateBytes += len;
@@ -132,7 +136,7 @@ public final class StreamReassembler {
     /** Declares every hole before stream offset {@code limit} lost, delivering what was buffered in between. */
     public void fillGapsUpTo(long limit, Sink sink) {
         while (started && nextOffset < limit) {
-            Map.Entry<Long, Early> first = early.firstEntry();
+            Map.Entry<Long, Early> first = early == null ? null : early.firstEntry();
             skipTo(first == null ? limit : Math.min(first.getKey(), limit), sink);
             drain(sink);
         }
@@ -140,7 +144,7 @@ public final class StreamReassembler {
 
     /** Declares every remaining hole lost and delivers all buffered bytes (end of the session). */
     public void fillAllGaps(Sink sink) {
-        while (!early.isEmpty()) {
+        while (early != null && !early.isEmpty()) {
             skipTo(early.firstKey(), sink);
             drain(sink);
         }
@@ -159,6 +163,9 @@ public final class StreamReassembler {
     }
 
     private void drain(Sink sink) {
+        if (early == null) {
+            return;
+        }
         Map.Entry<Long, Early> first;
         while ((first = early.firstEntry()) != null && first.getKey() <= nextOffset) {
             early.pollFirstEntry();
