@@ -12,6 +12,7 @@
 # Environment: P5_REQUESTS (300000 requests in the capture: long enough that JIT warm-up is a small part), P5_PER_SESSION (10 requests per connection),
 #              P5_CONCURRENCY (50 ab connections), P5_RUNS (3), P5_MAX_CONNECTIONS (replay --max-connections and ab -c, P5_CONCURRENCY),
 #              P5_REPLAY_JAVA_OPTS (JVM options of the replayer only, e.g. -XX:StartFlightRecording=filename=r.jfr),
+#              P5_REPLAY_ARGS (more replay options, e.g. --max-buffered-mb 16),
 #              GOR (/opt/trafficbus-peers/bin/gor; built by ../shared/peers/build.sh when missing; GOR=none leaves it out)
 set -euo pipefail
 
@@ -103,7 +104,7 @@ for i in $(seq 1 "$RUNS"); do
   JAVA_OPTS="${P5_REPLAY_JAVA_OPTS:-${JAVA_OPTS:-}}" /usr/bin/time -f '%U %S' -o "$WORK/replay$i.time" \
       taskset -c 0,1 "$ROOT/bin/trafficbus" replay --topic tb.capture.p5 --target "127.0.0.1:$TARGET_PORT" \
       --bootstrap-servers "$BOOTSTRAP" --speed max --until-end --group "p5-run$i-$$" \
-      --max-connections "$MAX_CONNECTIONS" --report "$report" > "$WORK/replay$i.out" 2> "$WORK/replay$i.err" \
+      --max-connections "$MAX_CONNECTIONS" --report "$report" ${P5_REPLAY_ARGS:-} > "$WORK/replay$i.out" 2> "$WORK/replay$i.err" \
     || { log "replay run $i failed (exit $?):"; cat "$WORK/replay$i.out" "$WORK/replay$i.err" >&2; exit 1; }
   sed 's/^/p5: run '"$i"': /' "$WORK/replay$i.out" >&2
   RATES+=("$(python3 - "$report" <<'PY'

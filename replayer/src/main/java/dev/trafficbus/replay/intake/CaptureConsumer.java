@@ -48,6 +48,8 @@ import java.util.Set;
 public final class CaptureConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CaptureConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** While paused nothing comes: a short wait, so that a slot that needs more of the capture gets it soon. */
+    private static final Duration POLL_PAUSED = Duration.ofMillis(2);
     /** Often, so a crash repeats little: a commit is one small request. */
     private static final long COMMIT_EVERY_NANOS = 1_000_000_000L;
     private static final long SWEEP_EVERY_NANOS = 200_000_000L;
@@ -124,7 +126,7 @@ public final class CaptureConsumer implements AutoCloseable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "trafficbus-replay");
-        p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
+        p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
         // The consumer's buffers as they are: a value is read in place, and the key (the flow, which the packets
         // say again) is not read at all, so neither is copied per record.
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
@@ -175,7 +177,7 @@ public final class CaptureConsumer implements AutoCloseable {
         long lastFraction = now;
         long sweepEvery = bounded ? SWEEP_BOUNDED_EVERY_NANOS : SWEEP_EVERY_NANOS;
         while (!stopping) {
-            ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL);
+            ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(throttle.paused() ? POLL_PAUSED : POLL);
             for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records) {
                 handle(r);
             }
@@ -241,7 +243,7 @@ public final class CaptureConsumer implements AutoCloseable {
         long deadline = assignedOnce ? System.nanoTime() + WARM_UP_NANOS : Long.MAX_VALUE;
         try {
             while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
-                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL);
+                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(throttle.paused() ? POLL_PAUSED : POLL);
                 if (deadline == Long.MAX_VALUE && assignedOnce) {
                     deadline = System.nanoTime() + WARM_UP_NANOS;
                 }

@@ -26,11 +26,14 @@ public interface Engine extends SessionDrain.Sessions, AutoCloseable {
     /** Captured message bytes handed to sessions and not yet written or dropped (any thread). */
     long pendingBytes();
 
-    /**
-     * Every connection slot is held by a session waiting for more of the capture while others wait for a slot:
-     * pausing the input now would never end.
-     */
-    boolean slotsStarved();
+    /** Connections open to the target at once at most (--max-connections): further sessions wait their turn. */
+    int connectionSlots();
+
+    /** Sessions holding a connection slot that cannot go on until more of the capture is consumed (any thread). */
+    int starvedSlots();
+
+    /** Sessions waiting for a connection slot (any thread). */
+    int sessionsWaitingForSlot();
 
     /** Sessions of the partitions {@code partitions} accepts that have not reached an outcome. */
     int liveSessions(IntPredicate partitions);

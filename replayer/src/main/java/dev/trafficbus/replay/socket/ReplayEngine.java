@@ -108,8 +108,18 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
-    public boolean slotsStarved() {
-        return sessions.starvedSlots() >= tuning.maxConnections() && limiter.waiting() > 0;
+    public int connectionSlots() {
+        return tuning.maxConnections();
+    }
+
+    @Override
+    public int starvedSlots() {
+        return sessions.starvedSlots();
+    }
+
+    @Override
+    public int sessionsWaitingForSlot() {
+        return limiter.waiting();
     }
 
     @Override

@@ -158,12 +158,18 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
-    public boolean slotsStarved() {
-        return sessions.starvedSlots() >= maxConnections && waitingSessions() > 0;
+    public int connectionSlots() {
+        return maxConnections;
+    }
+
+    @Override
+    public int starvedSlots() {
+        return sessions.starvedSlots();
     }
 
     /** Sessions waiting for a connection slot or a free endpoint. */
-    int waitingSessions() {
+    @Override
+    public int sessionsWaitingForSlot() {
         return waitingCount.get();
     }
 

@@ -262,7 +262,7 @@ class TcpSessionTest {
         }
         engine.flush();
         assertThat(next().has(PacketView.SYN)).isTrue();
-        int waiting = engine.loop.submit(engine::waitingSessions).get();
+        int waiting = engine.loop.submit(engine::sessionsWaitingForSlot).get();
         assertThat(waiting).isEqualTo(1);
     }
 
