@@ -7,10 +7,13 @@ package dev.trafficbus.replay.conversation;
  */
 public final class EndpointNames {
     private static final int MAX = 120;
-    /** One String per name for every message and session that asks for it (a bounded number of them). */
-    private static final java.util.concurrent.ConcurrentHashMap<String, String> NAMES =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** The names made so far, at most MAX_NAMES of them, found again by their bytes (open addressing). */
+    private static final String[] NAMES = new String[4096];
     private static final int MAX_NAMES = 1024;
+    private static final int PROBES = 16;
+    private static int names;
+    /** Each thread writes a name here first: one asked again (nearly every one) is found without a copy. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[MAX + 64]);
 
     private EndpointNames() {
     }
@@ -24,11 +27,14 @@ public final class EndpointNames {
         if (sp == 0 || sp >= len) {
             return null;
         }
-        StringBuilder b = new StringBuilder(Math.min(MAX, len) + 8);
-        for (int k = 0; k < sp; k++) {
-            b.append((char) (line[k] & 0xff));
+        byte[] b = SCRATCH.get();
+        if (b.length < sp + MAX + 8) {
+            b = new byte[sp + MAX + 8];
+            SCRATCH.set(b);
         }
-        b.append(' ');
+        System.arraycopy(line, 0, b, 0, sp);
+        int n = sp;
+        b[n++] = ' ';
         int t = sp + 1;
         int end = t;
         while (end < len && line[end] != ' ' && line[end] != '?' && line[end] != '#') {
@@ -44,12 +50,13 @@ public final class EndpointNames {
             t = slash;
         }
         if (t >= end) {
-            return shared(b.append('/').toString());
+            b[n++] = '/';
+            return named(b, n);
         }
         int seg = t;
-        while (seg < end && b.length() < MAX) {
+        while (seg < end && n < MAX) {
             if (line[seg] == '/') {
-                b.append('/');
+                b[n++] = '/';
                 seg++;
                 continue;
             }
@@ -58,26 +65,65 @@ public final class EndpointNames {
                 e++;
             }
             if (isId(line, seg, e)) {
-                b.append("{id}");
+                b[n++] = '{';
+                b[n++] = 'i';
+                b[n++] = 'd';
+                b[n++] = '}';
             } else {
-                for (int k = seg; k < e && b.length() < MAX; k++) {
-                    b.append((char) (line[k] & 0xff));
+                for (int k = seg; k < e && n < MAX; k++) {
+                    b[n++] = line[k];
                 }
             }
             seg = e;
         }
-        return shared(b.toString());
+        return named(b, n);
     }
 
-    private static String shared(String name) {
-        String known = NAMES.get(name);
-        if (known != null) {
-            return known;
+    /** The one String of name {@code b[0, n)} (Latin-1), made when it is new. */
+    private static String named(byte[] b, int n) {
+        int h = 0;
+        for (int k = 0; k < n; k++) {
+            h = 31 * h + b[k];
         }
-        if (NAMES.size() < MAX_NAMES) {
-            known = NAMES.putIfAbsent(name, name);
+        int mask = NAMES.length - 1;
+        int at = (h ^ (h >>> 16)) & mask;
+        // Read without a lock: a String is immutable, so one seen in the table is seen whole.
+        for (int i = 0; i < PROBES; i++) {
+            String known = NAMES[(at + i) & mask];
+            if (known == null) {
+                break;
+            }
+            if (sameText(known, b, n)) {
+                return known;
+            }
         }
-        return known != null ? known : name;
+        String name = new String(b, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+        synchronized (NAMES) {
+            for (int i = 0; i < PROBES && names < MAX_NAMES; i++) {
+                String known = NAMES[(at + i) & mask];
+                if (known == null) {
+                    NAMES[(at + i) & mask] = name;
+                    names++;
+                    break;
+                }
+                if (sameText(known, b, n)) {
+                    return known;
+                }
+            }
+        }
+        return name;
+    }
+
+    private static boolean sameText(String s, byte[] b, int n) {
+        if (s.length() != n) {
+            return false;
+        }
+        for (int k = 0; k < n; k++) {
+            if (s.charAt(k) != (char) (b[k] & 0xff)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A path segment that identifies one resource rather than naming a kind of them. */

@@ -62,7 +62,8 @@ public final class RunTimeline implements AnswerSink {
     private long captureStepMicros = FIRST_STEP_NANOS / 1000;
     private final ArrayList<long[]> captureSteps = new ArrayList<>();
     private long captured;
-    private final TreeMap<Integer, Long> statuses = new TreeMap<>();
+    /** Answers by status code (100-599 at [code]; anything else at [0]), counted without boxing per answer. */
+    private final long[] statuses = new long[600];
     private final TreeMap<String, Long> errorsByReason = new TreeMap<>();
     private final HashMap<String, Endpoint> endpoints = new HashMap<>();
     private final LatencySample allReplayed = new LatencySample(SAMPLES_PER_ENDPOINT);
@@ -154,7 +155,7 @@ public final class RunTimeline implements AnswerSink {
 
     @Override
     public synchronized void status(String endpoint, int code) {
-        statuses.merge(code, 1L, Long::sum);
+        statuses[code >= 100 && code < 600 ? code : 0]++;
         endpoint(endpoint).statusClasses[Math.min(5, Math.max(0, code / 100))]++;
     }
 
@@ -209,7 +210,11 @@ public final class RunTimeline implements AnswerSink {
         out.put("latencyMs", overall);
         out.put("endpoints", endpointRows());
         Map<String, Long> codes = new LinkedHashMap<>();
-        statuses.forEach((k, v) -> codes.put(Integer.toString(k), v));
+        for (int k = 1; k <= statuses.length; k++) {
+            if (statuses[k % statuses.length] > 0) {
+                codes.put(k == statuses.length ? "other" : Integer.toString(k), statuses[k % statuses.length]);
+            }
+        }
         out.put("statusCodes", codes);
         out.put("errors", new LinkedHashMap<>(errorsByReason));
         return out;

@@ -5,7 +5,6 @@ import dev.trafficbus.replay.conversation.SessionReplay;
 import dev.trafficbus.replay.conversation.Transport;
 import dev.trafficbus.replay.tls.TlsFailures;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -76,8 +75,12 @@ final class ReplaySession implements Transport {
 
     @Override
     public void send(byte[] bytes, long now) {
-        // A failed write shows up as exceptionCaught, like any other error on the connection.
-        channel.writeAndFlush(Unpooled.wrappedBuffer(bytes), channel.voidPromise());
+        // A failed write shows up as exceptionCaught, like any other error on the connection. Copied once into
+        // a pooled direct buffer: a wrapped heap array would be copied there by the channel all the same, through
+        // two views and a wrapper made per message.
+        ByteBuf out = channel.alloc().directBuffer(bytes.length);
+        out.writeBytes(bytes);
+        channel.writeAndFlush(out, channel.voidPromise());
     }
 
     @Override
