@@ -29,6 +29,9 @@ public interface Engine extends SessionDrain.Sessions, AutoCloseable {
     /** Connections open to the target at once at most (--max-connections): further sessions wait their turn. */
     int connectionSlots();
 
+    /** Connection slots held by sessions now (any thread). */
+    int slotsInUse();
+
     /** Sessions holding a connection slot that cannot go on until more of the capture is consumed (any thread). */
     int starvedSlots();
 

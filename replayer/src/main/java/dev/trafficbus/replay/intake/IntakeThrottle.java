@@ -35,10 +35,11 @@ final class IntakeThrottle {
         int slots = engine.connectionSlots();
         int starved = engine.starvedSlots();
         int waiting = engine.sessionsWaitingForSlot();
-        // Every slot held by a session waiting for its next captured message while others queue for a slot:
-        // the queued bytes can only drain after more input, so a pause would never end. Memory is then bounded
-        // by the capture up to the next message (or end) of one starved session, otherwise by maxBufferedBytes.
-        boolean stuck = starved >= slots && waiting > 0;
+        // Every slot in use held by a session waiting for its next captured message while others queue (for a
+        // slot, or for a free client endpoint on the tcp engine): the queued bytes can only drain after more
+        // input, so a pause would never end. Memory is then bounded by the capture up to the next message (or
+        // end) of one starved session, otherwise by maxBufferedBytes.
+        boolean stuck = waiting > 0 && starved > 0 && starved >= engine.slotsInUse();
         // A slot whose session needs more of the capture is fed first, up to four times as many queued sessions.
         int queueMost = starved > 0 ? 4 * slots : slots;
         if (!paused && !stuck && (pending > maxBufferedBytes || waiting >= queueMost)) {

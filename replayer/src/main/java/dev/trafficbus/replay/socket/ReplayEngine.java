@@ -113,6 +113,11 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
+    public int slotsInUse() {
+        return limiter.inUse();
+    }
+
+    @Override
     public int starvedSlots() {
         return sessions.starvedSlots();
     }

@@ -67,7 +67,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private final LongObjectHashMap<TcpSession> byEndpoint = new LongObjectHashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
     private final AtomicInteger waitingCount = new AtomicInteger();
-    private int active;
+    /** Written by the loop only; read by the consumer thread for its throttle. */
+    private volatile int active;
     private boolean retryScheduled;
     private boolean exhausted;
     private InterceptClient intercept;
@@ -160,6 +161,11 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     @Override
     public int connectionSlots() {
         return maxConnections;
+    }
+
+    @Override
+    public int slotsInUse() {
+        return active;
     }
 
     @Override
