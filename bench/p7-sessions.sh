@@ -8,7 +8,8 @@
 #
 #   bench/p7-sessions.sh        # makes bench/out/p7/capture-N.pcap once per N, then measures
 # Environment: P7_SMALL (100), P7_LARGE (10000), P7_HOLD (15 s between a session's two requests), P7_RUNS (3),
-#              P7_REPLAY_JAVA_OPTS (JVM options of the replayer only)
+#              P7_REPLAY_JAVA_OPTS (JVM options of the replayer only), P7_REPLAY_ARGS (more `replay` options, e.g.
+#              --kafka-property KEY=VALUE, split on spaces)
 set -euo pipefail
 
 BENCH=p7
@@ -97,9 +98,10 @@ many_nginx target "$TARGET_PORT"
 # replay N RUN: prints the replayer's VmRSS in MB at the plateau (max while ≥ 99 % of N connections are open)
 replay() {
   local n="$1" i="$2" report="$OUT/replay-$1-run$2.json"
+  # shellcheck disable=SC2086 # P7_REPLAY_ARGS is split on spaces on purpose
   JAVA_OPTS="${P7_REPLAY_JAVA_OPTS:-${JAVA_OPTS:-}}" "$ROOT/bin/trafficbus" replay --topic "tb.capture.p7n$n" \
       --target "127.0.0.1:$TARGET_PORT" --bootstrap-servers "$BOOTSTRAP" --speed 1 --until-end \
-      --group "p7-$n-run$i-$$" --max-connections $((n + 100)) --report "$report" \
+      --group "p7-$n-run$i-$$" --max-connections $((n + 100)) --report "$report" ${P7_REPLAY_ARGS:-} \
       > "$WORK/replay-$n-$i.out" 2> "$WORK/replay-$n-$i.err" &
   local pid=$!; PIDS+=("$pid")
   local best=0 open rss deadline=$((SECONDS + HOLD + 90))

@@ -1,11 +1,17 @@
 package dev.trafficbus.replay.conversation;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 /**
  * Finds where HTTP/1.x messages end in one direction of a connection, fed in whatever pieces the bytes
- * arrive: heads are scanned line by line (only a line's first bytes are kept, in one buffer made once),
- * bodies are skipped by length or by chunk without being looked at. What a head means for its body is
- * decided by the {@link Owner}, which knows the other direction (a response to HEAD has none).
- * Single-threaded; allocates nothing while reading.
+ * arrive: heads are scanned line by line (only a line's first bytes are kept), bodies are skipped by length or
+ * by chunk without being looked at. What a head means for its body is decided by the {@link Owner}, which knows
+ * the other direction (a response to HEAD has none).
+ * <p>
+ * The kept bytes live in buffers of the feeding thread, shared by every reader that thread feeds: a reader holds
+ * a copy of its own only while a head it has begun waits for the rest of its bytes (rare: a head mostly comes in
+ * one piece), so the many idle sessions of a large replay hold none. Single-threaded per reader; allocates nothing
+ * while reading, except that copy.
  */
 final class Http1Reader {
     /** Body framing an owner returns for a head: a length ≥ 0, or one of these. */
@@ -41,8 +47,30 @@ final class Http1Reader {
 
     private static final int MAX_HEAD = 64 * 1024;
 
+    /** The line buffer of {@link #LINE_BYTES} and the first-line buffer, one pair per feeding thread. */
+    private static final class Scratch {
+        final byte[] line = new byte[LINE_BYTES];
+        byte[] firstLine = new byte[64];
+        /** Lent to a reader's feed now: a feed inside another feed on this thread makes its own. */
+        boolean lent;
+    }
+
+    private static final int LINE_BYTES = 96;
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
+
     private final Owner owner;
-    private final byte[] line;
+    /** During a feed only: the thread's line buffer; null between feeds. */
+    private byte[] line;
+    /**
+     * Between feeds, only while a head is in progress: its kept first-line bytes, then the kept bytes of the line
+     * in progress; else null.
+     */
+    private byte[] held;
     private int lineLen;
     private int lineSeen;
     /** The line just ended was longer than the bytes kept of it. */
@@ -59,7 +87,7 @@ final class Http1Reader {
     private long contentLength;
     /** Where, in the bytes of the last {@link #feed}, the connection left HTTP/1.x (-1: it did not). */
     private int passedAt = -1;
-    /** Grown up to {@link #keepFirstLine} as long first lines come: most are short, and idle sessions are many. */
+    /** During a feed only: the thread's first-line buffer, at least {@link #keepFirstLine} long; else null. */
     private byte[] firstLine;
     private final int keepFirstLine;
     private int firstLineLen;
@@ -67,13 +95,61 @@ final class Http1Reader {
     /** {@code keepFirstLine}: bytes of each first line kept (the request target for reports). */
     Http1Reader(Owner owner, int keepFirstLine) {
         this.owner = owner;
-        this.line = new byte[96];
         this.keepFirstLine = Math.max(16, keepFirstLine);
-        this.firstLine = new byte[Math.min(64, this.keepFirstLine)];
     }
 
     /** Bytes of this direction, in order. */
     void feed(byte[] b, int off, int len, long now) {
+        Scratch s = SCRATCH.get();
+        if (s.lent) {
+            s = new Scratch();
+        }
+        s.lent = true;
+        borrow(s);
+        try {
+            read(b, off, len, now);
+        } finally {
+            giveBack(s);
+        }
+    }
+
+    /** Takes the thread's buffers for one feed, with what this reader kept of a head in progress. */
+    private void borrow(Scratch s) {
+        if (s.firstLine.length < keepFirstLine) {
+            s.firstLine = new byte[keepFirstLine];
+        }
+        line = s.line;
+        firstLine = s.firstLine;
+        if (held != null) {
+            System.arraycopy(held, 0, firstLine, 0, firstLineLen);
+            System.arraycopy(held, firstLineLen, line, 0, lineLen);
+            held = null;
+        }
+    }
+
+    /** Returns the buffers; keeps a copy of what a head in progress needs from them in the next feed. */
+    private void giveBack(Scratch s) {
+        boolean headOpen = mode == Mode.HEADER || (mode == Mode.FIRST_LINE && lineSeen > 0);
+        boolean lineOpen = lineSeen > 0 && (headOpen || mode == Mode.TRAILER || mode == Mode.CHUNK_SIZE
+                || mode == Mode.CHUNK_END);
+        int first = headOpen ? firstLineLen : 0;
+        if (!headOpen) {
+            firstLineLen = 0; // the head it belonged to was handled; nothing reads it any more
+        }
+        if (!lineOpen) {
+            lineLen = 0;
+        }
+        if (first + lineLen > 0) {
+            held = new byte[first + lineLen];
+            System.arraycopy(firstLine, 0, held, 0, first);
+            System.arraycopy(line, 0, held, first, lineLen);
+        }
+        line = null;
+        firstLine = null;
+        s.lent = false;
+    }
+
+    private void read(byte[] b, int off, int len, long now) {
         int i = off;
         int end = off + len;
         passedAt = -1;
@@ -150,7 +226,7 @@ final class Http1Reader {
         return contentLength;
     }
 
-    /** The kept start of the last first line (request line or status line). */
+    /** The kept start of the first line of the head being handled (request or status line); in {@link Owner#head} only. */
     byte[] firstLine() {
         return firstLine;
     }
@@ -159,7 +235,7 @@ final class Http1Reader {
         return firstLineLen;
     }
 
-    /** True when the last first line begins with {@code word} followed by a space. */
+    /** True when the first line of the head being handled begins with {@code word} and a space; in {@link Owner#head} only. */
     boolean firstWordIs(String word) {
         int n = word.length();
         if (firstLineLen <= n || firstLine[n] != ' ') {
@@ -213,9 +289,6 @@ final class Http1Reader {
             if (mode == Mode.CHUNK_SIZE) {
                 chunkSizeByte(c);
             } else if (mode == Mode.FIRST_LINE && lineSeen < keepFirstLine) {
-                if (lineSeen == firstLine.length) {
-                    firstLine = java.util.Arrays.copyOf(firstLine, Math.min(keepFirstLine, firstLine.length * 2));
-                }
                 firstLine[lineSeen] = c;
                 firstLineLen = lineSeen + 1;
             }

@@ -49,7 +49,8 @@ public final class SessionReplay extends ReplayedSession {
     private final HttpExchanges http;
     private final Conversation conversation;
     private final Transport transport;
-    private final ReplayRate.Turn rateTurn = new ReplayRate.Turn();
+    /** Made on the first wait for a rate's turn: most runs have no rate, and idle sessions are many. */
+    private ReplayRate.Turn rateTurn;
 
     private State state = State.WAITING_START;
     // messages.get(i) is message (i + firstKept); answered ones are dropped from the front now and then.
@@ -294,7 +295,7 @@ public final class SessionReplay extends ReplayedSession {
                         arm(due);
                         return;
                     }
-                    long turn = rateTurn.waitFor(shared.context.options().rate(), false, now);
+                    long turn = waitForRate(false, now);
                     if (turn != 0) {
                         arm(turn);
                         return;
@@ -350,13 +351,15 @@ public final class SessionReplay extends ReplayedSession {
                             transport.idle();
                             return;
                         }
-                        long turn = rateTurn.waitFor(shared.context.options().rate(), true, now);
+                        long turn = waitForRate(true, now);
                         if (turn != 0) {
                             arm(turn);
                             transport.idle();
                             return;
                         }
-                        rateTurn.taken();
+                        if (rateTurn != null) {
+                            rateTurn.taken();
+                        }
                         state = send(m, now) ? State.AWAITING_ANSWER : State.SENDING;
                     } else if (end != null) {
                         state = State.CLOSING;
@@ -450,6 +453,18 @@ public final class SessionReplay extends ReplayedSession {
             starved = now;
             shared.starvedSlots.addAndGet(now ? 1 : -1);
         }
+    }
+
+    /** As {@link ReplayRate.Turn#waitFor}, for this session's turn under the run's rate (none: 0). */
+    private long waitForRate(boolean forRequests, long now) {
+        ReplayRate rate = shared.context.options().rate();
+        if (rate == null) {
+            return 0;
+        }
+        if (rateTurn == null) {
+            rateTurn = new ReplayRate.Turn();
+        }
+        return rateTurn.waitFor(rate, forRequests, now);
     }
 
     private static boolean notYet(long due, long now) {

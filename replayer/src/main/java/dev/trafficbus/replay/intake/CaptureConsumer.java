@@ -127,6 +127,10 @@ public final class CaptureConsumer implements AutoCloseable {
         p.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "trafficbus-replay");
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+        // A fetch response is one array, outside the young generation once it is MBs, alive until its last record is
+        // read (for as long as a done partition stays paused): small fetches keep the heap small.
+        p.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(1 << 20));
+        p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(256 << 10));
         // The consumer's buffers as they are: a value is read in place, and the key (the flow, which the packets
         // say again) is not read at all, so neither is copied per record.
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());

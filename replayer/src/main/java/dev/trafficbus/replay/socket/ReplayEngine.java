@@ -14,6 +14,7 @@ import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -76,6 +77,8 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         template = new Bootstrap()
                 .channel(channelType)
                 .option(ChannelOption.TCP_NODELAY, true)
+                // One allocator for every connection (each keeps only its own handle), not one each.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         tuning.connectTimeout().toMillis()));
     }

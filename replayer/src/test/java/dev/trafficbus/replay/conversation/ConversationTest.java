@@ -70,6 +70,37 @@ class ConversationTest {
     }
 
     @Test
+    void headsSplitAcrossMessagesOfSessionsOnOneThreadKeepTheirOwnFirstLines() {
+        // Sessions on one thread read heads with the same buffers: a head cut between two messages must come out
+        // whole, whatever the other session read in between.
+        Conversation head = new Conversation(QUIET, TIMEOUT);
+        Conversation get = new Conversation(QUIET, TIMEOUT);
+        String h = "HEAD /alpha HTTP/1.1\r\nHost: x\r\n\r\n";
+        String g = "GET /beta HTTP/1.1\r\nHost: y\r\n\r\n";
+        head.sent(b(h), 0, 8, 0);
+        get.sent(b(g), 0, 22, 0);
+        head.sent(b(h), 8, h.length() - 8, MS);
+        get.sent(b(g), 22, g.length() - 22, MS);
+        assertThat(head.endpoint()).isEqualTo("HEAD /alpha");
+        assertThat(get.endpoint()).isEqualTo("GET /beta");
+        // The answer to HEAD has no body, whatever its Content-Length says: HEAD was read from the cut head.
+        byte[] toHead = b("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n");
+        byte[] toGet = b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        for (int i = 0; i < Math.max(toHead.length, toGet.length); i++) {
+            if (i < toHead.length) {
+                head.received(toHead, i, 1, 2 * MS);
+            }
+            if (i < toGet.length) {
+                get.received(toGet, i, 1, 2 * MS);
+            }
+        }
+        assertThat(head.judge(2 * MS, 0, false)).isEqualTo(Verdict.ANSWERED);
+        assertThat(head.judgement()).isEqualTo(Judgement.FRAMING);
+        assertThat(get.judge(2 * MS, 0, false)).isEqualTo(Verdict.ANSWERED);
+        assertThat(get.judgement()).isEqualTo(Judgement.FRAMING);
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredOneResponseEach() {
         String three = "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\nPOST /3 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
         assertFramedAtLastByte(three, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
