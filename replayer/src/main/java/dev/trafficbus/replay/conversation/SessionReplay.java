@@ -346,6 +346,11 @@ public final class SessionReplay extends ReplayedSession {
                         }
                         CapturedMessage m = messages.get(nextToSend - firstKept);
                         long due = shared.context.clock().dueAfter(startNanos, m.tsMicros - firstTsMicros);
+                        long sooner = shared.context.clock().liveAdvance(due, m.tsMicros);
+                        if (sooner > 0) {
+                            startNanos -= sooner; // its record came sooner than the session's start said
+                            due -= sooner;
+                        }
                         if (notYet(due, now)) {
                             arm(due);
                             transport.idle();

@@ -13,7 +13,8 @@ import dev.trafficbus.replay.ReplaySpeed;
  * capture as a burst. Each session is then started at its capture offset from that record divided by the
  * speed, and its messages at their offset from the session's first packet, measured from when the session
  * actually started (and moved on by however much longer its connection took to open than the captured one did).
- * At "max" speed everything is due at once.
+ * At "max" speed everything is due at once. At speed 1 within a few seconds of the capture (following a topic
+ * live), a session captured more recently than the clock's delay brings the clock forward to it.
  */
 public final class ReplayClock {
     private static final long NOT_STARTED = Long.MIN_VALUE;
@@ -21,6 +22,15 @@ public final class ReplayClock {
     private static final long HOLD_MAX_NANOS = 5_000_000_000L;
     /** How often a waiting session asks again. */
     private static final long HOLD_POLL_NANOS = 5_000_000L;
+    /** A clock this close behind the capture follows its live edge (speed 1). */
+    private static final long LIVE_LAG_MICROS = 5_000_000L;
+    /**
+     * How far behind the capture a live clock stays: more than the records of one forwarder batch lie apart
+     * (--batch-window 5 ms and linger.ms 10 by default), so the sessions of one batch keep their gaps.
+     */
+    private static final long KEPT_UP_SLACK_NANOS = 25_000_000L;
+    /** The clock comes forward only by more than this: not at every session. */
+    private static final long KEPT_UP_STEP_NANOS = 5_000_000L;
     private final double speed;
     private volatile boolean anchored;
     private volatile long anchorTsMicros;
@@ -70,7 +80,44 @@ public final class ReplayClock {
                 }
             }
         }
-        return anchorNanos + scaled(tsMicros - anchorTsMicros);
+        long due = anchorNanos + scaled(tsMicros - anchorTsMicros);
+        return keptUp(due, tsMicros);
+    }
+
+    /**
+     * Following a topic at its live edge, the clock would keep the delay of the session that anchored it for the
+     * whole run: one whose record came late (a producer's first send waits for its metadata, 400 ms) held every
+     * later request back as long. While the clock's delay behind the capture (by this host's wall clock) is
+     * under {@link #LIVE_LAG_MICROS}, a session whose record came sooner after its capture than that delay brings
+     * the clock forward to it, less {@link #KEPT_UP_SLACK_NANOS}; a replay of older records keeps its pace.
+     */
+    private long keptUp(long due, long tsMicros) {
+        if (liveAdvance(due, tsMicros) == 0) {
+            return due;
+        }
+        synchronized (this) {
+            long again = liveAdvance(anchorNanos + scaled(tsMicros - anchorTsMicros), tsMicros);
+            anchorNanos -= again; // another session may have brought it forward meanwhile
+            return anchorNanos + scaled(tsMicros - anchorTsMicros);
+        }
+    }
+
+    /**
+     * How much sooner than {@code due} something captured at {@code tsMicros} may be sent because the replay
+     * follows the capture live (speed 1, within {@link #LIVE_LAG_MICROS} of it): what its record arrived sooner
+     * than the clock's delay, less {@link #KEPT_UP_SLACK_NANOS}; 0 when it keeps its time. A session's messages
+     * come forward with it, so one late record does not hold back the rest of a long keep-alive session.
+     */
+    public long liveAdvance(long due, long tsMicros) {
+        if (speed != 1.0 || due == Long.MIN_VALUE) {
+            return 0;
+        }
+        long ahead = due - System.nanoTime() - KEPT_UP_SLACK_NANOS;
+        if (ahead <= KEPT_UP_STEP_NANOS) {
+            return 0;
+        }
+        long ageMicros = Math.max(0, System.currentTimeMillis() * 1000 - tsMicros);
+        return ageMicros + ahead / 1000 > LIVE_LAG_MICROS ? 0 : ahead;
     }
 
     private long dueBeforeSettled(long tsMicros, long now) {

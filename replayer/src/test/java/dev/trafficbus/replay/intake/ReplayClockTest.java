@@ -72,4 +72,30 @@ class ReplayClockTest {
         assertThat(max.sessionStartDue(SECOND_MICROS)).isEqualTo(Long.MIN_VALUE);
         assertThat(max.dueAfter(System.nanoTime(), SECOND_MICROS)).isEqualTo(Long.MIN_VALUE);
     }
+
+    @Test
+    void followingALiveTopicTheClockComesForwardToASessionThatCameSoonerThanTheFirst() {
+        long now = System.currentTimeMillis() * 1000;
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("1"));
+        // The first record reached the replayer 400 ms after its capture (the producer's first send).
+        clock.anchor(now - 400_000);
+        long first = clock.sessionStartDue(now - 400_000);
+        clock.dueAfter(first, 0);
+        // One captured 30 ms ago: 370 ms after the first, but there is no reason to wait 370 ms for it.
+        long asked = System.nanoTime();
+        long due = clock.sessionStartDue(now - 30_000);
+        assertThat(due - asked).as("due 25 ms on, not 370").isBetween(15 * MS, 40 * MS);
+        // One whose record came later after its capture (captured 5 ms before it) keeps its gap to it.
+        assertThat(due - clock.sessionStartDue(now - 35_000)).isEqualTo(5 * MS);
+    }
+
+    @Test
+    void replayingOlderRecordsAtSpeedOneKeepsThePaceOfTheCapture() {
+        long now = System.currentTimeMillis() * 1000;
+        ReplayClock clock = new ReplayClock(ReplaySpeed.parse("1"));
+        clock.anchor(now - 60 * SECOND_MICROS); // a minute behind the capture: not its live edge
+        long first = clock.sessionStartDue(now - 60 * SECOND_MICROS);
+        clock.dueAfter(first, 0);
+        assertThat(clock.sessionStartDue(now - SECOND_MICROS) - first).isBetween(59_000 * MS, 59_010 * MS);
+    }
 }
