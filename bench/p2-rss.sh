@@ -2,7 +2,7 @@
 # P2 memory: the resident memory of a live `forward --interface` as a production host sees it, beside GoReplay's
 # forwarder (`gor --input-raw :PORT --output-tcp` into a `gor --input-tcp --output-null` aggregator) capturing the
 # same veth at the same time. Both start with their defaults (bin/trafficbus's JVM settings for a live forward).
-#   idle:         VmRSS 30 s after start, nothing captured yet
+#   idle:         VmRSS 30 s after start, nothing captured yet, and where it is by mapping (/proc/PID/smaps)
 #   after warm-up: VmRSS 10 s after P2_WARMUP_PACKETS at 50,000 packets/s (the JIT has compiled the hot path)
 #   steady:       tcpreplay of P1's capture at P2_RSS_RATE packets/s for P2_RSS_MINUTES, VmRSS every 30 s; reports
 #                 the first and last minute's largest sample, the growth between them and the slope (MB per minute)
@@ -32,6 +32,17 @@ p1_capture_and_veth "$VA" "$VB"
 start_broker
 
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# breakdown FILE: where the resident set is, by mapping, from a copy of /proc/PID/smaps. "anonymous" is the heap, class
+# metadata, compiled code, the C heap and stacks (`jcmd PID VM.native_memory summary` splits it when the JVM runs with
+# -XX:NativeMemoryTracking=summary); the class archive counts whole, also the pages the JVM relocated at start.
+breakdown() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6; sub(/^.*\//, "", n)
+         k = (n == "" || n ~ /^\[/) ? "anonymous" : n ~ /^socket:/ ? "capture ring" : n ~ /\.jsa$/ ? "class archive" \
+           : n == "libjvm.so" ? "libjvm" : "other files"; next }
+       /^Rss:/ { v[k] += $2 }
+       END { printf "anonymous %.1f MB, class archive %.1f MB, libjvm %.1f MB, capture ring %.1f MB, other files %.1f MB",
+               v["anonymous"] / 1024, v["class archive"] / 1024, v["libjvm"] / 1024, v["capture ring"] / 1024, v["other files"] / 1024 }' "$1"
+}
 
 bin/trafficbus forward --interface "$VB" --port "$HTTP_PORT" --source p2-rss --bootstrap-servers "$BOOTSTRAP" \
   --status-interval 0 > "$WORK/forward.out" 2> "$WORK/forward.err" &
@@ -55,12 +66,16 @@ done
 grep -o "resident memory at most [^;]*" "$WORK/forward.err" | sed "s/^/$BENCH: forward: /" >&2 || true
 sleep 30
 IDLE_F="$(rss_mb "$FWD")"; IDLE_G="${GOR_FWD:+$(rss_mb "$GOR_FWD")}"
+cp "/proc/$FWD/smaps" "$WORK/smaps-idle"
 log "idle 30 s after start: forward $IDLE_F MB${GOR_FWD:+, gor $IDLE_G MB} (load $(cut -d' ' -f1-3 /proc/loadavg))"
+log "idle forward by mapping: $(breakdown "$WORK/smaps-idle")"
 
 tcpreplay -K -i "$VA" --pps=50000 --limit="$WARMUP_PACKETS" --loop=0 "$PCAP" > "$WORK/warmup.log" 2>&1
 sleep 10
 WARM_F="$(rss_mb "$FWD")"; WARM_G="${GOR_FWD:+$(rss_mb "$GOR_FWD")}"
+cp "/proc/$FWD/smaps" "$WORK/smaps-warm"
 log "idle after $WARMUP_PACKETS packets: forward $WARM_F MB${GOR_FWD:+, gor $WARM_G MB} (load $(cut -d' ' -f1-3 /proc/loadavg))"
+log "warmed-up forward by mapping: $(breakdown "$WORK/smaps-warm")"
 
 SECS=$((MINUTES * 60))
 tcpreplay -K -i "$VA" --pps="$RATE" --limit="$((RATE * SECS))" --loop=0 "$PCAP" > "$WORK/steady.log" 2>&1 &
@@ -87,5 +102,6 @@ summary() { # column name
     }' "$WORK/samples"
 }
 echo "P2-RSS idle: forward $IDLE_F MB${GOR_FWD:+, gor $IDLE_G MB}; after warm-up: forward $WARM_F MB${GOR_FWD:+, gor $WARM_G MB} (goal: forward idle <= 80 MB)"
+echo "P2-RSS forward by mapping, idle: $(breakdown "$WORK/smaps-idle"); after warm-up: $(breakdown "$WORK/smaps-warm")"
 echo "P2-RSS steady $RATE packets/s for $MINUTES min: $(summary 2 forward)${GOR_FWD:+; $(summary 3 gor)}"
 echo "P2-RSS load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -15,9 +15,10 @@ import java.util.Locale;
  */
 final class ResidentMemory {
     /**
-     * The JVM outside the heap, measured with a margin (JDK 17, started by bin/trafficbus, idle about 74 MB, with
-     * the broker down and the backlog full up to 88 MB, the heap counted full): its code and shared class archive,
-     * class metadata, compiled code, thread stacks and the C heap. The launcher caps the growing parts
+     * The JVM outside the heap, measured with a margin (JDK 17, started by bin/trafficbus, idle about 64 MB, with
+     * the broker down, the metrics endpoint on and the backlog full up to 78 MB, the heap counted full and the
+     * capture ring apart): its code and shared class archive, class metadata, compiled code, thread stacks and
+     * the C heap. The launcher caps the growing parts
      * (MaxMetaspaceSize, ReservedCodeCacheSize, MaxDirectMemorySize, MALLOC_ARENA_MAX).
      */
     static final long JVM_NATIVE_BYTES = 96L << 20;

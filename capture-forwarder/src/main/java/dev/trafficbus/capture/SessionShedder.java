@@ -18,8 +18,10 @@ final class SessionShedder {
     private static final long CLOSED_MICROS = 5_000_000L;
 
     private final CpuBudget budget;
-    private final byte[][] keys = new byte[MAX_FLOWS * 2][];
-    private final long[] expires = new long[MAX_FLOWS * 2];
+    // Made at the first shed session (384 KB a forwarder without a budget, or never over it, does not hold);
+    // read only while size > 0.
+    private byte[][] keys;
+    private long[] expires;
     private final int mask = MAX_FLOWS * 2 - 1;
     private int size;
     private int sweep;
@@ -101,6 +103,10 @@ final class SessionShedder {
     }
 
     private void insert(byte[] key, int hash, long expiry) {
+        if (keys == null) {
+            keys = new byte[MAX_FLOWS * 2][];
+            expires = new long[MAX_FLOWS * 2];
+        }
         int i = hash & mask;
         while (keys[i] != null) {
             i = (i + 1) & mask;
