@@ -123,10 +123,11 @@ public final class ForwardCommand implements Callable<Integer> {
 
     @Option(names = "--buffer-size", paramLabel = "SIZE",
             description = "Live: libpcap's kernel capture buffer, mapped into the process and resident in full from"
-                    + " the start, e.g. 16MB; it holds what arrives while the capture thread is held up, in blocks of"
-                    + " 256 KB that the kernel hands over at least every 10 ms, so the default holds about 160 ms of"
-                    + " traffic up to 100,000 packets/s: raise it when pcap_dropped grows (default: ${DEFAULT-VALUE}).")
-    private String bufferSize = "4MB";
+                    + " the start, e.g. 64MB; it holds what arrives while the capture thread is held up, in blocks of"
+                    + " 256 KB that the kernel hands over at least every 10 ms, so the default holds about 640 ms of"
+                    + " traffic up to 100,000 packets/s: raise it when pcap_dropped grows, lower it (4MB holds 160 ms)"
+                    + " only on a host whose CPU is never saturated (default: ${DEFAULT-VALUE}).")
+    private String bufferSize = "16MB";
 
     @Option(names = "--promisc",
             description = "Live: put the interface in promiscuous mode.")

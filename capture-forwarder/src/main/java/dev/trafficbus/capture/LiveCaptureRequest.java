@@ -38,7 +38,7 @@ public record LiveCaptureRequest(String interfaceName, Set<Integer> servicePorts
     /** Default of --snaplen: whole frames of any usual MTU. */
     public static final int DEFAULT_SNAPLEN = 65535;
     /** Default of --buffer-size (see {@link ForwardCommand}'s option for why this size). */
-    public static final int DEFAULT_BUFFER_BYTES = 4 << 20;
+    public static final int DEFAULT_BUFFER_BYTES = 16 << 20;
     /** Default of --max-pending. */
     public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
 
