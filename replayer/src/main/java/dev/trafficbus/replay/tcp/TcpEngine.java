@@ -64,6 +64,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private final int targetPort;
     private final int maxConnections;
     /** Live sessions by endpoint id: looked up for every relayed packet, so without a boxed key. */
+    /** Sessions by their endpoint, keyed by {@link #spread}. */
     private final LongObjectHashMap<TcpSession> byEndpoint = new LongObjectHashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
     private final AtomicInteger waitingCount = new AtomicInteger();
@@ -247,7 +248,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         s.endpoint = id;
         endpoints.address(id, s.clientAddress, 0);
         s.clientPort = endpoints.port(id);
-        byEndpoint.put(id, s);
+        byEndpoint.put(spread(id), s);
         active++;
         return true;
     }
@@ -260,10 +261,19 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         }
     }
 
+    /**
+     * The map key of endpoint {@code id}. Endpoints are handed out in sequence, and the map places a key by its
+     * low bits: consecutive ids filled one run of slots, and every removal shifted the rest of the run back
+     * (2.6 % of the tcp engine's CPU on P4). An odd multiplier is a bijection that scatters them.
+     */
+    private static long spread(long id) {
+        return id * 0x9E3779B97F4A7C15L;
+    }
+
     /** A session reached its outcome: frees its endpoint (into quarantine) and slot, starts waiting ones. */
     void finished(TcpSession s) {
         if (s.endpoint >= 0) {
-            byEndpoint.remove(s.endpoint);
+            byEndpoint.remove(spread(s.endpoint));
             endpoints.release(s.endpoint, System.nanoTime());
             s.endpoint = -1;
             active--;
@@ -350,7 +360,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
             return;
         }
         long id = endpoints.idOf(b, relayed.dstAddressOffset(), relayed.dstPort());
-        TcpSession s = id < 0 ? null : byEndpoint.get(id);
+        TcpSession s = id < 0 ? null : byEndpoint.get(spread(id));
         if (s == null) {
             counters.problem(ReplayProblem.RELAYED_AFTER_END); // e.g. a retransmission that crossed our final RST
             return;
