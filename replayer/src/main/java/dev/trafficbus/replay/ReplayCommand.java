@@ -74,7 +74,7 @@ public final class ReplayCommand implements Callable<Integer> {
     TopicOptions topicOptions = new TopicOptions();
 
     @Option(names = "--speed", defaultValue = "1", paramLabel = "FACTOR|max",
-            description = "1 keeps the captured gaps from the first session on (the clock starts when the first session is due, not at start-up), 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
+            description = "1 keeps the captured gaps from the first session on (the clock starts when the first session is due, not at start-up; following a topic live it keeps up with the capture), 2.5 is 2.5 times faster, max sends as fast as the target answers (default: ${DEFAULT-VALUE}).")
     String speed;
 
     @Option(names = "--from", paramLabel = "TIME",
@@ -190,7 +190,7 @@ public final class ReplayCommand implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--max-buffered-mb", defaultValue = "256", paramLabel = "MB",
-            description = "Captured bytes waiting to be sent before reading pauses (default: ${DEFAULT-VALUE}).")
+            description = "Captured bytes waiting to be sent before reading pauses; reading also pauses while as many sessions wait for a connection as --max-connections allows (default: ${DEFAULT-VALUE}).")
     long maxBufferedMb;
 
     @Option(names = "--io-threads", defaultValue = "0", paramLabel = "N",
