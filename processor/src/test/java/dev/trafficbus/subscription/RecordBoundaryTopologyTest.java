@@ -1,9 +1,7 @@
 package dev.trafficbus.subscription;
 
-import dev.trafficbus.bus.Topics;
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.avro.Direction;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
@@ -95,13 +93,10 @@ class RecordBoundaryTopologyTest extends TopologyFixture {
         in.pipeInput(s.packets.get(0).key(), new byte[] {1, 2, 3});
         in.pipeInput(new byte[] {9}, s.packets.get(0).value());
         pipe("web1", s);
-        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(Topics.DEADLETTER,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
+        List<TestRecord<byte[], byte[]>> dead = deadLetters();
         assertThat(dead).hasSize(2);
-        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
-                .isEqualTo("undecodable");
-        assertThat(new String(dead.get(1).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
-                .isEqualTo("bad-flow-key");
+        assertThat(header(dead.get(0), DeadLetterHeaders.DEADLETTER_REASON)).isEqualTo("undecodable");
+        assertThat(header(dead.get(1), DeadLetterHeaders.DEADLETTER_REASON)).isEqualTo("bad-flow-key");
         assertThat(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_TOPIC).value())
                 .isEqualTo("tb.capture.web1".getBytes());
         assertThat(dead.get(0).value()).isEqualTo(new byte[] {1, 2, 3});
@@ -125,13 +120,10 @@ class RecordBoundaryTopologyTest extends TopologyFixture {
         pipeRecords("web1", List.of(new TestSession.Packet(s.packets.get(0).key(), mixed, s.packets.get(0).micros(),
                 true, null, null, 0)));
         pipeRecords("web1", TestSession.batch(s.packets.subList(4, s.packets.size()), 4));
-        List<TestRecord<byte[], byte[]>> dead = driver.createOutputTopic(Topics.DEADLETTER,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
+        List<TestRecord<byte[], byte[]>> dead = deadLetters();
         assertThat(dead).hasSize(1);
-        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_REASON).value()))
-                .isEqualTo("packet-truncated");
-        assertThat(new String(dead.get(0).headers().lastHeader(DeadLetterHeaders.DEADLETTER_PACKET).value()))
-                .isEqualTo("4");
+        assertThat(header(dead.get(0), DeadLetterHeaders.DEADLETTER_REASON)).isEqualTo("packet-truncated");
+        assertThat(header(dead.get(0), DeadLetterHeaders.DEADLETTER_PACKET)).isEqualTo("4");
         assertThat(ipPackets(dead)).containsExactly(truncated);
         List<byte[]> expected = s.packets.stream().map(TestSession.Packet::ip).toList();
         assertThat(ipPackets(out("a"))).containsExactlyElementsOf(expected);

@@ -2,6 +2,7 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.RecordHeaderNames;
+import dev.trafficbus.bus.Topics;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -84,8 +85,22 @@ abstract class TopologyFixture {
     }
 
     List<TestRecord<byte[], byte[]>> out(String name) {
-        return driver.createOutputTopic("tb.sub." + name, new ByteArrayDeserializer(), new ByteArrayDeserializer())
+        return read("tb.sub." + name);
+    }
+
+    /** The records dead-lettered since the last call. */
+    List<TestRecord<byte[], byte[]>> deadLetters() {
+        return read(Topics.DEADLETTER);
+    }
+
+    private List<TestRecord<byte[], byte[]>> read(String topic) {
+        return driver.createOutputTopic(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer())
                 .readRecordsToList();
+    }
+
+    /** Header {@code name} of {@code r} as text (the dead-letter headers are). */
+    static String header(TestRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
     TestSession session(int port, String request) {
