@@ -247,7 +247,7 @@ public final class CaptureConsumer implements AutoCloseable {
         long deadline = assignedOnce ? System.nanoTime() + WARM_UP_NANOS : Long.MAX_VALUE;
         try {
             while (!stopping && System.nanoTime() < deadline && early.size() < WARM_UP_MAX_RECORDS) {
-                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(throttle.paused() ? POLL_PAUSED : POLL);
+                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL);
                 if (deadline == Long.MAX_VALUE && assignedOnce) {
                     deadline = System.nanoTime() + WARM_UP_NANOS;
                 }

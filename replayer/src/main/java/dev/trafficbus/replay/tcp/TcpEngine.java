@@ -63,8 +63,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private final byte[] target;
     private final int targetPort;
     private final int maxConnections;
-    /** Live sessions by endpoint id: looked up for every relayed packet, so without a boxed key. */
-    /** Sessions by their endpoint, keyed by {@link #spread}. */
+    /** Live sessions by endpoint, keyed by {@link #spread}: looked up for every relayed packet, so not boxed. */
     private final LongObjectHashMap<TcpSession> byEndpoint = new LongObjectHashMap<>();
     private final ArrayDeque<TcpSession> waiting = new ArrayDeque<>();
     private final AtomicInteger waitingCount = new AtomicInteger();
