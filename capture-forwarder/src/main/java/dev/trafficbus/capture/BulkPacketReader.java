@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  * and the crossing into Java is paid once per read. The memory holds {@code packetsPerRead} packets of the full
  * snap length, so libpcap can never write past it; packets it counted that still do not come out are reported to the
  * sink, never hidden.
- * One thread reads; {@link PcapHandle#breakLoop} from another ends a read early.
+ * One thread reads; {@link PcapHandle#breakLoop} from another ends the next read.
  */
 final class BulkPacketReader implements AutoCloseable {
     /** Receives each frame of a read, in capture order. */
@@ -42,12 +42,18 @@ final class BulkPacketReader implements AutoCloseable {
     private static final int SEEK_SET = 0;
     private static final int IOFBF = 0;
     private static final long STDIO_BUFFER = 64 * 1024;
+    /** Longest wait for packets in one {@link #read}: an idle capture wakes this often to look at its ring size. */
+    static final int IDLE_WAIT_MILLIS = 250;
+    private static final short POLLIN = 1;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_ATTACH_FILTER = 26;
 
     private final Pointer pcap;
     private final Memory memory;
     private final ByteBuffer records;
     private final Pointer stream;
     private final Pointer dumper;
+    private final Memory pollFd;
     private final int packetsPerRead;
     private final byte[] frame;
     private int readFrom = FILE_HEADER;
@@ -72,14 +78,34 @@ final class BulkPacketReader implements AutoCloseable {
             LibC.fclose(stream);
             throw new IllegalStateException("pcap_dump_fopen failed: " + LibPcap.pcap_geterr(pcap));
         }
+        Memory errbuf = new Memory(256);
+        if (LibPcap.pcap_setnonblock(pcap, 1, errbuf) != 0) {
+            LibPcap.pcap_dump_close(dumper);
+            throw new IllegalStateException("pcap_setnonblock failed: " + errbuf.getString(0));
+        }
+        this.pollFd = new Memory(8); // struct pollfd { int fd; short events; short revents; }
+        pollFd.setInt(0, LibPcap.pcap_get_selectable_fd(pcap));
+        pollFd.setShort(4, POLLIN);
+        pollFd.setShort(6, (short) 0);
     }
 
     /**
-     * Waits for packets (up to the handle's read timeout) and hands each to {@code sink}; returns how many libpcap
-     * delivered (0 after a timeout), {@link #BROKEN} or {@link #FAILED}.
+     * Hands each packet libpcap has ready to {@code sink}, or, with none ready, waits up to {@link #IDLE_WAIT_MILLIS}
+     * for some; returns how many came (0 after a wait), {@link #BROKEN} or {@link #FAILED}. The handle does not wait
+     * itself (libpcap's own wait on a TPACKET_V3 ring lasts until a packet comes, however long), so an idle capture
+     * still comes back to its caller a few times a second.
      */
     int read(FrameSink sink) {
+        return read(sink, IDLE_WAIT_MILLIS);
+    }
+
+    /** {@link #read(FrameSink)} waiting at most {@code waitMillis} when no packet is ready. */
+    int read(FrameSink sink, int waitMillis) {
         int n = LibPcap.pcap_dispatch(pcap, packetsPerRead, LibPcap.DUMP, dumper);
+        if (n == 0) {
+            LibC.poll(pollFd, 1, waitMillis);
+            return 0;
+        }
         LibC.fflush(stream);
         long end = LibC.ftell(stream);
         int walked = walk(sink, (int) end);
@@ -113,6 +139,25 @@ final class BulkPacketReader implements AutoCloseable {
             sink.frame(frame, captured, wire, seconds * 1_000_000L + micros);
         }
         return count;
+    }
+
+    /**
+     * Makes the handle take no more packets, keeping those its ring holds: a kernel filter that accepts nothing, set
+     * on the socket itself (libpcap's own pcap_setfilter would apply it to the packets already in the ring too). For
+     * a handle being replaced, read to its end.
+     */
+    void stopIntake() {
+        int fd = LibPcap.pcap_fileno(pcap);
+        Memory reject = new Memory(8); // struct sock_filter { BPF_RET | BPF_K, 0, 0, 0 }: accept 0 bytes
+        reject.clear();
+        reject.setShort(0, (short) 0x06);
+        Memory program = new Memory(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+        program.clear();
+        program.setShort(0, (short) 1);
+        program.setPointer(8, reject);
+        if (LibC.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, program, 16) != 0) {
+            throw new IllegalStateException("setsockopt(SO_ATTACH_FILTER) failed (errno " + Native.getLastError() + ")");
+        }
     }
 
     /** libpcap's message after {@link #FAILED}. */
@@ -161,6 +206,12 @@ final class BulkPacketReader implements AutoCloseable {
         static native void pcap_dump_close(Pointer dumper);
 
         static native String pcap_geterr(Pointer pcap);
+
+        static native int pcap_fileno(Pointer pcap);
+
+        static native int pcap_get_selectable_fd(Pointer pcap);
+
+        static native int pcap_setnonblock(Pointer pcap, int nonblock, Pointer errbuf);
     }
 
     private static final class LibC {
@@ -179,5 +230,9 @@ final class BulkPacketReader implements AutoCloseable {
         static native int fseek(Pointer file, long offset, int whence);
 
         static native int fclose(Pointer file);
+
+        static native int poll(Pointer fds, long count, int timeoutMillis);
+
+        static native int setsockopt(int fd, int level, int name, Pointer value, int length);
     }
 }

@@ -122,11 +122,13 @@ public final class ForwardCommand implements Callable<Integer> {
     private int snaplen = LiveCaptureRequest.DEFAULT_SNAPLEN;
 
     @Option(names = "--buffer-size", paramLabel = "SIZE",
-            description = "Live: libpcap's kernel capture buffer, mapped into the process and resident in full from"
-                    + " the start, e.g. 64MB; it holds what arrives while the capture thread is held up, in blocks of"
-                    + " 256 KB that the kernel hands over at least every 10 ms, so the default holds about 640 ms of"
-                    + " traffic up to 100,000 packets/s: raise it when pcap_dropped grows, lower it (4MB holds 160 ms)"
-                    + " only on a host whose CPU is never saturated (default: ${DEFAULT-VALUE}).")
+            description = "Live: libpcap's kernel capture buffer while traffic comes, mapped into the process and"
+                    + " resident in full, e.g. 64MB; an idle forwarder (under 20 packets a second) holds 2 MB instead,"
+                    + " grows to this in its first busy second and gives it back after a quiet minute. It holds what"
+                    + " arrives while the capture thread is held up, in blocks of 256 KB that the kernel hands over at"
+                    + " least every 10 ms, so the default holds about 640 ms of traffic up to 100,000 packets/s: raise"
+                    + " it when pcap_dropped grows, lower it (4MB holds 160 ms) only on a host whose CPU is never"
+                    + " saturated (default: ${DEFAULT-VALUE}).")
     private String bufferSize = "16MB";
 
     @Option(names = "--promisc",

@@ -29,17 +29,17 @@ import java.util.stream.Collectors;
  */
 final class InterfaceHandle {
     /**
-     * libpcap hands over what it has at least this often: on a quiet link a packet otherwise waits in the kernel until
-     * its block fills. 50 ms held a packet 25 ms on average at 10,000 packets/s; 10 ms costs an idle forwarder about
-     * 100 wake-ups a second.
+     * The kernel hands over a block of the ring at least this often: on a quiet link a packet otherwise waits in the
+     * kernel until its block fills. 50 ms held a packet 25 ms on average at 10,000 packets/s. (The forwarder itself
+     * wakes only when a block is handed over, or every {@link BulkPacketReader#IDLE_WAIT_MILLIS} when none is.)
      */
     private static final int READ_TIMEOUT_MILLIS = 10;
 
     private InterfaceHandle() {
     }
 
-    /** An activated handle on {@code request}'s interface, filtering with {@code filter}. */
-    static PcapHandle open(LiveCaptureRequest request, String filter) {
+    /** An activated handle on {@code request}'s interface with a ring of {@code bufferBytes}, filtering with {@code filter}. */
+    static PcapHandle open(LiveCaptureRequest request, String filter, int bufferBytes) {
         String name = request.interfaceName();
         if (name == null || name.isBlank()) {
             throw new UserInputException("no interface given: name one with --interface, e.g. --interface eth0");
@@ -49,7 +49,7 @@ final class InterfaceHandle {
         try {
             handle = new PcapHandle.Builder(name)
                     .snaplen(request.snaplen())
-                    .bufferSize(request.bufferBytes())
+                    .bufferSize(bufferBytes)
                     .promiscuousMode(request.promiscuous() ? PcapNetworkInterface.PromiscuousMode.PROMISCUOUS
                             : PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
                     .timeoutMillis(READ_TIMEOUT_MILLIS)

@@ -6,18 +6,25 @@ import org.pcap4j.core.PcapNativeException;
 import org.pcap4j.core.PcapStat;
 
 /**
- * libpcap's own counters of a live handle (pcap_stats): packets the kernel passed the filter (ps_recv), dropped
- * for lack of buffer space (ps_drop) and dropped by the interface or driver (ps_ifdrop). They are unsigned
- * 32-bit and wrap, so each sample adds its difference to a 64-bit total. {@link #sample} is called from one
- * thread at a time; the totals may be read from any.
+ * libpcap's own counters of a live capture (pcap_stats): packets the kernel passed the filter (ps_recv, drops
+ * included), dropped for lack of buffer space (ps_drop) and dropped by the interface or driver (ps_ifdrop). They
+ * are unsigned 32-bit and wrap, so each sample adds its difference to a 64-bit total. When a resized ring replaces
+ * the handle ({@link #replace}), the packets both rings took are counted once ({@link #duplicates}). {@link #sample} is called from one thread at a time; the totals may be read from any.
  */
 final class KernelStats {
     private static final long WRAP = 1L << 32;
 
-    private final PcapHandle handle;
+    private PcapHandle handle;
     private long lastReceived;
     private long lastDropped;
     private long lastIfDropped;
+    // The current handle's totals, and those of the handles before it.
+    private long handleReceived;
+    private long handleDropped;
+    private long handleIfDropped;
+    private long baseReceived;
+    private long baseDropped;
+    private long baseIfDropped;
     private volatile long received;
     private volatile long dropped;
     private volatile long ifDropped;
@@ -37,12 +44,37 @@ final class KernelStats {
         long r = stat.getNumPacketsReceived();
         long d = stat.getNumPacketsDropped();
         long i = stat.getNumPacketsDroppedByIf();
-        received += Math.floorMod(r - lastReceived, WRAP);
-        dropped += Math.floorMod(d - lastDropped, WRAP);
-        ifDropped += Math.floorMod(i - lastIfDropped, WRAP);
+        handleReceived += Math.floorMod(r - lastReceived, WRAP);
+        handleDropped += Math.floorMod(d - lastDropped, WRAP);
+        handleIfDropped += Math.floorMod(i - lastIfDropped, WRAP);
         lastReceived = r;
         lastDropped = d;
         lastIfDropped = i;
+        publish();
+    }
+
+    /** Counts from {@code next} on; the old handle, still open, has stopped taking packets and been read to its end. */
+    synchronized void replace(PcapHandle next) {
+        sample();
+        baseReceived += handleReceived;
+        baseDropped += handleDropped;
+        baseIfDropped += handleIfDropped;
+        handle = next;
+        handleReceived = handleDropped = handleIfDropped = 0;
+        lastReceived = lastDropped = lastIfDropped = 0;
+        publish();
+    }
+
+    /** {@code count} packets the new ring gave were skipped, the old one having given them. */
+    synchronized void duplicates(long count) {
+        baseReceived -= count;
+        publish();
+    }
+
+    private void publish() {
+        received = baseReceived + handleReceived;
+        dropped = baseDropped + handleDropped;
+        ifDropped = baseIfDropped + handleIfDropped;
     }
 
     /** ps_recv: packets that passed the filter in the kernel, captured or not. */

@@ -5,8 +5,6 @@ import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.pcap4j.core.NotOpenException;
-import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +31,7 @@ public final class LiveCapture implements AutoCloseable {
 
     private final LiveCaptureRequest request;
     private final String topic;
-    private final PcapHandle handle;
+    private final CaptureRing captureRing;
     private final CapturePublisher publisher;
     private final PendingRing ring;
     private final LiveCaptureLoop loop;
@@ -41,7 +39,6 @@ public final class LiveCapture implements AutoCloseable {
     private final CpuBudget cpuBudget;
     private final SessionShedder shedder;
     private final KernelStats kernel;
-    private final BulkPacketReader reader;
     private final LiveSender sender;
     private final LiveCaptureMetrics metrics;
     private final MetricsEndpoint endpoint;
@@ -52,27 +49,26 @@ public final class LiveCapture implements AutoCloseable {
     private volatile String stoppedBecause;
     private boolean ran;
 
-    private LiveCapture(LiveCaptureRequest request, String topic, PcapHandle handle, CapturePublisher publisher,
+    private LiveCapture(LiveCaptureRequest request, String topic, CaptureRing captureRing, CapturePublisher publisher,
                         MetricsEndpoint endpoint, RecordLimit limit) {
         this.request = request;
         this.topic = topic;
-        this.handle = handle;
+        this.captureRing = captureRing;
         this.publisher = publisher;
         this.endpoint = endpoint;
         this.ring = new PendingRing(request.maxPendingBytes());
         this.redaction = new FlowRedaction(request.redaction());
         this.cpuBudget = new CpuBudget(request.cpuBudget());
         this.shedder = new SessionShedder(cpuBudget);
-        this.loop = new LiveCaptureLoop(new PacketClassifier(InterfaceHandle.linkLayer(handle),
+        this.loop = new LiveCaptureLoop(new PacketClassifier(captureRing.linkLayer(),
                 request.servicePorts(), redaction), publisher, ring, shedder, limit);
-        this.kernel = new KernelStats(handle);
-        this.reader = new BulkPacketReader(handle, request.snaplen());
+        this.kernel = captureRing.kernel();
         PublishLatency latency = new PublishLatency(endpoint == null ? null
                 : endpoint.timer("publish_latency", "source", request.source()));
         this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
                 limit.maxValueBytes(), "trafficbus-send-" + topic);
         this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
-                latency, redaction, cpuBudget, shedder, ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()));
+                captureRing, latency, redaction, cpuBudget, shedder, ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()));
         if (endpoint != null) {
             metrics.register(endpoint, flushTimeoutDrops::get);
             endpoint.health(() -> capturing, "capturing on " + request.interfaceName());
@@ -90,6 +86,11 @@ public final class LiveCapture implements AutoCloseable {
      * {@link UserInputException} for anything the user must fix.
      */
     public static LiveCapture open(LiveCaptureRequest request) {
+        return open(request, RingSizing.forBuffer(request.bufferBytes(), System.nanoTime()));
+    }
+
+    /** {@link #open(LiveCaptureRequest)} with the capture ring resized by {@code sizing}. */
+    static LiveCapture open(LiveCaptureRequest request, RingSizing sizing) {
         Set<Integer> ports = PcapForwarder.checkPorts(request.servicePorts());
         String topic;
         try {
@@ -111,7 +112,7 @@ public final class LiveCapture implements AutoCloseable {
         String servers = config.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "").trim();
         check(!servers.isEmpty(), "no Kafka bootstrap servers given");
         String filter = CaptureFilter.build(ports, request.requestsOnly(), servers, request.userFilter());
-        PcapHandle handle = InterfaceHandle.open(request, filter);
+        CaptureRing captureRing = CaptureRing.open(request, filter, sizing);
         MetricsEndpoint endpoint = null;
         CapturePublisher publisher = null;
         try {
@@ -124,7 +125,7 @@ public final class LiveCapture implements AutoCloseable {
             publisher = new CapturePublisher(topic, request.source(), config);
             publisher.loadMetadata();
             // Announced once the metrics are registered: a reader of this line finds every meter.
-            LiveCapture capture = new LiveCapture(request, topic, handle, publisher, endpoint,
+            LiveCapture capture = new LiveCapture(request, topic, captureRing, publisher, endpoint,
                     RecordLimit.of(described, CapturePublisher.producerSettings(config, request.source())));
             LOG.info("capturing on {} with filter '{}' into {}; masking {} before publishing; {}{}",
                     request.interfaceName(), filter, topic, request.redaction().describe(),
@@ -139,7 +140,7 @@ public final class LiveCapture implements AutoCloseable {
             if (endpoint != null) {
                 endpoint.close();
             }
-            handle.close();
+            captureRing.close();
             throw e;
         }
     }
@@ -208,8 +209,8 @@ public final class LiveCapture implements AutoCloseable {
         try {
             while (!stopRequested) {
                 // BROKEN: a stop; a timeout returns 0; both loop back to check the flag.
-                if (reader.read(loop) == BulkPacketReader.FAILED) {
-                    stoppedBecause = reader.error();
+                if (captureRing.read(loop) == BulkPacketReader.FAILED) {
+                    stoppedBecause = captureRing.error();
                     return;
                 }
             }
@@ -243,11 +244,7 @@ public final class LiveCapture implements AutoCloseable {
      */
     public void stop() {
         stopRequested = true;
-        try {
-            handle.breakLoop();
-        } catch (NotOpenException e) {
-            // Already closed: nothing to stop.
-        }
+        captureRing.breakLoop();
     }
 
     /** The counters now (final once {@link #run} has returned). */
@@ -294,8 +291,7 @@ public final class LiveCapture implements AutoCloseable {
         if (!ran) {
             publisher.close(Duration.ZERO);
         }
-        reader.close();
-        handle.close();
+        captureRing.close();
         if (!sender.running()) {
             ring.close(); // a sender stuck past the flush time keeps it: the process is ending anyway
         }

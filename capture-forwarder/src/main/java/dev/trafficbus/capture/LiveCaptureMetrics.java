@@ -15,6 +15,7 @@ final class LiveCaptureMetrics {
     private final CapturePublisher publisher;
     private final PendingRing ring;
     private final KernelStats kernel;
+    private final CaptureRing captureRing;
     private final PublishLatency latency;
     private final FlowRedaction redaction;
     private final CpuBudget cpuBudget;
@@ -26,7 +27,7 @@ final class LiveCaptureMetrics {
     private long lastLatencySum;
 
     LiveCaptureMetrics(String source, String interfaceName, LiveCaptureLoop loop, CapturePublisher publisher,
-                       PendingRing ring, KernelStats kernel, PublishLatency latency, FlowRedaction redaction,
+                       PendingRing ring, KernelStats kernel, CaptureRing captureRing, PublishLatency latency, FlowRedaction redaction,
                        CpuBudget cpuBudget, SessionShedder shedder, ResidentMemory.Bound memoryBound) {
         this.source = source;
         this.interfaceName = interfaceName;
@@ -34,6 +35,7 @@ final class LiveCaptureMetrics {
         this.publisher = publisher;
         this.ring = ring;
         this.kernel = kernel;
+        this.captureRing = captureRing;
         this.latency = latency;
         this.redaction = redaction;
         this.cpuBudget = cpuBudget;
@@ -72,6 +74,9 @@ final class LiveCaptureMetrics {
         endpoint.functionCounter("pcap_received", kernel, KernelStats::received, src);
         endpoint.functionCounter("pcap_dropped", kernel, KernelStats::dropped, src);
         endpoint.functionCounter("pcap_interface_dropped", kernel, KernelStats::interfaceDropped, src);
+        // libpcap's ring now (2 MB idle, --buffer-size busy) and how often it changed.
+        endpoint.gauge("capture_ring_bytes", captureRing, CaptureRing::ringBytes, src);
+        endpoint.functionCounter("capture_ring_resizes", captureRing, CaptureRing::resizes, src);
         // One counter per rule, also at 0: the metrics say what is masked.
         var rules = redaction.rules();
         for (int i = 0; i < rules.ruleCount(); i++) {
@@ -99,11 +104,11 @@ final class LiveCaptureMetrics {
         lastLatencySum = lat[1];
         return String.format(Locale.ROOT, "forward %s on %s: captured %d (%.0f/s), published %d in %d records, pending %s (%d queued),"
                         + " dropped pending-full %d, skipped %d, publish errors %d, kernel received %d dropped %d"
-                        + " if-dropped %d, publish latency avg %.1f ms max %.1f ms, redacted %d fields (%d unchecked),"
+                        + " if-dropped %d, capture ring %s, publish latency avg %.1f ms max %.1f ms, redacted %d fields (%d unchecked),"
                         + " cpu %.1f%%, cpu-budget dropped %d in %d sessions, resident %s of at most %s",
                 source, interfaceName, captured, rate, publisher.published(), publisher.recordsPublished(), ByteSize.format(ring.pendingBytes()),
                 ring.queued(), loop.droppedPendingFull(), loop.skippedTotal(), publisher.failed(), kernel.received(),
-                kernel.dropped(), kernel.interfaceDropped(), avgMillis, lat[2] / 1000.0, redaction.fieldsRedacted(),
+                kernel.dropped(), kernel.interfaceDropped(), ByteSize.format(captureRing.ringBytes()), avgMillis, lat[2] / 1000.0, redaction.fieldsRedacted(),
                 redaction.unchecked(), cpuBudget.usage() * 100, loop.droppedCpuBudget(), shedder.sessionsShed(),
                 ByteSize.format(Math.max(0, ResidentMemory.residentBytes())), ByteSize.format(memoryBound.total()));
     }

@@ -152,6 +152,70 @@ class LiveCaptureTest {
     }
 
     @Test
+    void theRingGrowsWithTrafficAndShrinksWhenQuietLosingAndDoublingNoPacket() throws Exception {
+        String source = "live-ring";
+        String filter = CaptureFilter.build(PORTS, false, cluster.bootstrapServers(), null);
+        Path dump = temp.resolve("ring.pcap");
+        LiveCaptureRequest request = LiveCaptureRequest.of(lab.captureInterface(), PORTS, source,
+                kafka(cluster.bootstrapServers())).withMetricsPort(0);
+        // The forwarder's rule with a quiet time short enough for a test: grown by each burst, shrunk after it.
+        RingSizing sizing = new RingSizing(request.bufferBytes(), RingSizing.BUSY_PACKETS, Duration.ofSeconds(1),
+                System.nanoTime());
+        LiveSummary summary;
+        List<String> paths = new ArrayList<>();
+        List<String> rings = new ArrayList<>();
+        String scrape;
+        Process tcpdump = startTcpdump(dump, filter);
+        try (LiveCapture capture = LiveCapture.open(request, sizing)) {
+            RunningCapture running = RunningCapture.start(capture);
+            rings.add(ringOf(capture.statusLine()) + " after 0 resizes");
+            for (String burst : List.of("r1", "r2")) {
+                paths.addAll(lab.burst(burst, 20, 10));
+                Thread.sleep(3000); // the last FIN/ACKs, then a quiet second and the shrink
+                rings.add(ringOf(capture.statusLine()) + " after " + resizes(capture, source) + " resizes");
+            }
+            scrape = httpGet("http://127.0.0.1:" + capture.metricsPort() + "/metrics");
+            summary = running.stop();
+        } finally {
+            stopTcpdump(tcpdump);
+        }
+        long seen = countPackets(dump);
+
+        // Each burst grew the ring and the quiet after it shrank it back.
+        assertThat(rings).containsExactly("2.0 MB after 0 resizes", "2.0 MB after 2 resizes", "2.0 MB after 4 resizes");
+        assertThat(scrape).contains("trafficbus_forward_capture_ring_bytes{source=\"" + source + "\"} " + (2 << 20) + ".0");
+        assertThat(paths).hasSize(400);
+        assertThat(summary.captured()).as("packets captured, tcpdump saw " + seen).isEqualTo(seen);
+        assertThat(summary.published()).isEqualTo(seen);
+        assertThat(summary.kernelReceived()).isEqualTo(seen);
+        assertThat(summary.kernelDropped()).isZero();
+        assertThat(summary.dropped()).isZero();
+        assertThat(summary.accounted()).isTrue();
+        List<TopicPackets.Packet> packets = TopicPackets.of(readAll(cluster.bootstrapServers(), "tb.capture." + source));
+        assertThat(packets).hasSize((int) seen);
+        assertConsecutiveSequences(packets, seen);
+        // Each IP packet is unique (its IP id counts up); a packet given by both rings would be there twice.
+        assertThat(packets.stream().map(p -> new String(p.ip(), StandardCharsets.ISO_8859_1)).distinct().count())
+                .as("no packet published twice").isEqualTo(seen);
+        Map<FlowKey, byte[]> streams = clientStreams(packets);
+        assertThat(streams).hasSize(40);
+    }
+
+    private static long resizes(LiveCapture capture, String source) throws IOException {
+        String scrape = httpGet("http://127.0.0.1:" + capture.metricsPort() + "/metrics");
+        Matcher m = Pattern.compile("trafficbus_forward_capture_ring_resizes_total\\{source=\"" + source
+                + "\"} ([0-9]+)\\.0").matcher(scrape);
+        assertThat(m.find()).as(scrape).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    private static String ringOf(String statusLine) {
+        Matcher m = Pattern.compile("capture ring ([0-9.]+ [KMG]?B)").matcher(statusLine);
+        assertThat(m.find()).as(statusLine).isTrue();
+        return m.group(1);
+    }
+
+    @Test
     void credentialsAreMaskedBeforePublishingAndMetricsCountThemPerRule() throws Exception {
         String source = "live-secrets";
         LiveCaptureRequest request = LiveCaptureRequest.of(lab.captureInterface(), PORTS, source,
