@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -104,6 +105,40 @@ class ReleaseArchiveTest {
         List<String> expected = new ArrayList<>(COMMANDS);
         expected.add("help");
         assertThat(listed).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void aCommandMakesItsClassArchiveOnceThenMapsItButNotBesideAnAgent() throws Exception {
+        Path cache = Files.createDirectories(scratch.resolve("class-archives"));
+        Map<String, String> env = new HashMap<>(environment);
+        env.put("TRAFFICBUS_CACHE_DIR", cache.toString());
+        List<String> replayHelp = List.of(home.resolve("bin/trafficbus").toString(), "replay", "--help");
+        CommandRun.Result making = CommandRun.run(replayHelp, scratch, env, Duration.ofMinutes(1));
+        assertThat(making.exitCode()).as(making.output()).isZero();
+        assertThat(fileNames(cache)).as("made by the first run, named by its process")
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).matches("replay-[0-9]+\\.jsa\\.[0-9]+");
+        for (int run = 0; run < 2; run++) {
+            CommandRun.Result mapping = CommandRun.run(replayHelp, scratch, env, Duration.ofMinutes(1));
+            assertThat(mapping.exitCode()).as(mapping.output()).isZero();
+            assertThat(mapping.output()).isEqualTo(making.output());
+            assertThat(fileNames(cache)).as("adopted once its maker had gone")
+                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).matches("replay-[0-9]+\\.jsa");
+        }
+        // A JVM making an archive refuses to start beside a native agent (here the JDK's debugger).
+        Path other = Files.createDirectories(scratch.resolve("class-archives-agent"));
+        env.put("TRAFFICBUS_CACHE_DIR", other.toString());
+        env.put("JAVA_OPTS", "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0");
+        CommandRun.Result withAgent = CommandRun.run(List.of(home.resolve("bin/trafficbus").toString(), "forward",
+                "--help"), scratch, env, Duration.ofMinutes(1));
+        assertThat(withAgent.exitCode()).as(withAgent.output()).isZero();
+        assertThat(withAgent.output()).contains("Usage");
+        assertThat(fileNames(other)).isEmpty();
+    }
+
+    private static List<String> fileNames(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test
