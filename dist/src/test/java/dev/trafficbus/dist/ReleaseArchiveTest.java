@@ -1,6 +1,8 @@
 package dev.trafficbus.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -108,31 +110,78 @@ class ReleaseArchiveTest {
     }
 
     @Test
-    void aCommandMakesItsClassArchiveOnceThenMapsItButNotBesideAnAgent() throws Exception {
-        Path cache = Files.createDirectories(scratch.resolve("class-archives"));
-        Map<String, String> env = new HashMap<>(environment);
-        env.put("TRAFFICBUS_CACHE_DIR", cache.toString());
-        List<String> replayHelp = List.of(home.resolve("bin/trafficbus").toString(), "replay", "--help");
-        CommandRun.Result making = CommandRun.run(replayHelp, scratch, env, Duration.ofMinutes(1));
-        assertThat(making.exitCode()).as(making.output()).isZero();
-        assertThat(fileNames(cache)).as("made by the first run, named by its process")
-                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).matches("replay-[0-9]+\\.jsa\\.[0-9]+");
-        for (int run = 0; run < 2; run++) {
-            CommandRun.Result mapping = CommandRun.run(replayHelp, scratch, env, Duration.ofMinutes(1));
-            assertThat(mapping.exitCode()).as(mapping.output()).isZero();
-            assertThat(mapping.output()).isEqualTo(making.output());
-            assertThat(fileNames(cache)).as("adopted once its maker had gone")
-                    .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING).matches("replay-[0-9]+\\.jsa");
+    void aForwardMakesItsClassArchiveOnceThenMapsItButNotForHelpOrBesideAnAgent() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "a live forward on lo needs root (CI runs as root)");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
         }
-        // A JVM making an archive refuses to start beside a native agent (here the JDK's debugger).
-        Path other = Files.createDirectories(scratch.resolve("class-archives-agent"));
-        env.put("TRAFFICBUS_CACHE_DIR", other.toString());
-        env.put("JAVA_OPTS", "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0");
-        CommandRun.Result withAgent = CommandRun.run(List.of(home.resolve("bin/trafficbus").toString(), "forward",
-                "--help"), scratch, env, Duration.ofMinutes(1));
-        assertThat(withAgent.exitCode()).as(withAgent.output()).isZero();
-        assertThat(withAgent.output()).contains("Usage");
-        assertThat(fileNames(other)).isEmpty();
+        Path brokerLog = scratch.resolve("archive-broker.log");
+        Process broker = CommandRun.start(List.of(home.resolve("bin/trafficbus").toString(), "broker", "--listen",
+                "127.0.0.1:" + port), scratch, environment, brokerLog);
+        try {
+            awaitLine(broker, brokerLog, "broker ready at 127.0.0.1:" + port);
+            Path cache = Files.createDirectories(scratch.resolve("class-archives"));
+            Map<String, String> env = new HashMap<>(environment);
+            env.put("TRAFFICBUS_CACHE_DIR", cache.toString());
+            CommandRun.Result help = CommandRun.run(List.of(home.resolve("bin/trafficbus").toString(), "forward",
+                    "--help"), scratch, env, Duration.ofMinutes(1));
+            assertThat(help.exitCode()).as(help.output()).isZero();
+            assertThat(fileNames(cache)).as("help archives nothing").isEmpty();
+
+            List<String> forward = List.of(home.resolve("bin/trafficbus").toString(), "forward", "--interface", "lo",
+                    "--port", "1", "--source", "archive", "--bootstrap-servers", "127.0.0.1:" + port,
+                    "--status-interval", "0");
+            runUntilCapturing(forward, env, "making");
+            assertThat(fileNames(cache)).as("made by the first run as it ended, named by its process")
+                    .singleElement(STRING).matches("forward-[0-9]+\\.jsa\\.[0-9]+");
+            String made = fileNames(cache).get(0);
+            assertThat(Files.size(cache.resolve(made))).as("a whole forward's classes").isGreaterThan(6L << 20);
+            String maps = runUntilCapturing(forward, env, "mapping");
+            String adopted = made.substring(0, made.lastIndexOf('.'));
+            assertThat(fileNames(cache)).as("adopted once its maker had gone").containsExactly(adopted);
+            assertThat(maps).as("the second run maps it").contains(cache.resolve(adopted).toString());
+
+            // A JVM making an archive refuses to start beside a native agent (here the JDK's debugger).
+            Path other = Files.createDirectories(scratch.resolve("class-archives-agent"));
+            env.put("TRAFFICBUS_CACHE_DIR", other.toString());
+            env.put("JAVA_OPTS", "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0");
+            runUntilCapturing(forward, env, "agent");
+            assertThat(fileNames(other)).isEmpty();
+        } finally {
+            broker.destroy();
+            if (!broker.waitFor(1, TimeUnit.MINUTES)) {
+                broker.destroyForcibly();
+            }
+        }
+    }
+
+    /** Starts {@code command}, waits until it captures, stops it with SIGTERM; returns its /proc maps while it ran. */
+    private static String runUntilCapturing(List<String> command, Map<String, String> env, String name)
+            throws Exception {
+        Path log = scratch.resolve("forward-" + name + ".log");
+        Process p = CommandRun.start(command, scratch, env, log);
+        try {
+            awaitLine(p, log, "capturing on lo");
+            String maps = Files.readString(Path.of("/proc/" + p.pid() + "/maps"));
+            p.destroy();
+            assertThat(p.waitFor(1, TimeUnit.MINUTES)).as("forward stops on SIGTERM").isTrue();
+            assertThat(Files.readString(log)).as(name).doesNotContain("CDS").doesNotContain("[cds");
+            return maps;
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitLine(Process p, Path log, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!Files.readString(log).contains(line)) {
+            assertThat(p.isAlive()).as("still running, waiting for '%s':%n%s", line, Files.readString(log)).isTrue();
+            assertThat(System.nanoTime()).as("'%s' within 2 minutes:%n%s", line, Files.readString(log))
+                    .isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 
     private static List<String> fileNames(Path dir) throws IOException {
