@@ -16,6 +16,14 @@ import java.util.concurrent.CompletableFuture;
  */
 final class CaptureRing implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureRing.class);
+    /** While the old ring is read to its end, a read waits this long for the kernel to retire its last block. */
+    private static final int DRAIN_WAIT_MILLIS = 5;
+
+    /**
+     * STEADY: one ring. OPENING: a new ring is being opened on a thread of its own; the old ring's packets are
+     * remembered. JOINING: the old ring is closed; the new ring's first packets are checked against it.
+     */
+    private enum Phase { STEADY, OPENING, JOINING }
 
     private final LiveCaptureRequest request;
     private final String filter;
@@ -27,17 +35,12 @@ final class CaptureRing implements AutoCloseable {
     private volatile int ringBytes;
     private volatile long resizes;
     private volatile boolean stopping;
-    /** STEADY: one ring; OPENING: a new ring is being opened, the old one remembered; JOINING: the new ring's first packets are checked against the old one's. */
-    private enum Phase { STEADY, OPENING, JOINING }
-
-    /** While the old ring is read to its end, a read waits this long for the kernel to retire its last block. */
-    private static final int DRAIN_WAIT_MILLIS = 5;
-
     private Phase phase = Phase.STEADY;
     private RingHandover handover;
     private BulkPacketReader.FrameSink handoverSink;
-    private volatile int wantedBytes;
+    private int wantedBytes;
     private CompletableFuture<Opened> opening;
+    private int openingBytes;
     private long lastKernelDropped;
     private String error;
 
@@ -94,17 +97,20 @@ final class CaptureRing implements AutoCloseable {
             // From here on the old ring's packets may be in the new ring too: remember them.
             handover = new RingHandover();
             handoverSink = handover.remembering(sink);
-            opening = startOpening(wantedBytes);
+            openingBytes = wantedBytes;
+            opening = startOpening(openingBytes);
             phase = Phase.OPENING;
         }
         if (phase == Phase.OPENING && opening.isDone() && n != BulkPacketReader.BROKEN) {
             Opened next = opening.getNow(null);
             opening = null;
             if (next == null || next.bytes != wantedBytes) {
-                if (next != null) {
+                if (next == null) {
+                    refused(openingBytes); // logged by the opener
+                } else {
                     next.close(); // the traffic changed its mind while the ring opened
                 }
-                phase = Phase.STEADY; // refused: logged and told to the sizing by the opener
+                phase = Phase.STEADY;
                 handover = null;
                 handoverSink = null;
                 return n;
@@ -135,8 +141,9 @@ final class CaptureRing implements AutoCloseable {
                 if (next != null) {
                     next.close();
                 }
-                refused(bytes, e.getMessage());
-                future.complete(null);
+                LOG.warn("capture ring of {} on {} not opened, keeping {}: {}", ByteSize.format(bytes),
+                        request.interfaceName(), ByteSize.format(ringBytes), e.getMessage());
+                future.complete(null); // the reading thread tells the sizing
             }
         }, "trafficbus-capture-ring");
         opener.setDaemon(true);
@@ -144,11 +151,10 @@ final class CaptureRing implements AutoCloseable {
         return future;
     }
 
-    private void refused(int bytes, String why) {
+    /** On the reading thread: the ring stays as it is, and the sizing knows. */
+    private void refused(int bytes) {
         sizing.refused(bytes, System.nanoTime());
         wantedBytes = ringBytes;
-        LOG.warn("capture ring of {} on {} not opened, keeping {}: {}", ByteSize.format(bytes),
-                request.interfaceName(), ByteSize.format(ringBytes), why);
     }
 
     /**
@@ -163,7 +169,9 @@ final class CaptureRing implements AutoCloseable {
             phase = Phase.STEADY;
             handover = null;
             handoverSink = null;
-            refused(next.bytes, e.getMessage());
+            LOG.warn("capture ring on {} not handed over, keeping {}: {}", request.interfaceName(),
+                    ByteSize.format(ringBytes), e.getMessage());
+            refused(next.bytes);
             return n;
         }
         long stopped = System.nanoTime();
