@@ -38,7 +38,6 @@ final class CaptureRing implements AutoCloseable {
     private Phase phase = Phase.STEADY;
     private RingHandover handover;
     private BulkPacketReader.FrameSink handoverSink;
-    private int wantedBytes;
     private CompletableFuture<Opened> opening;
     private int openingBytes;
     private long lastKernelDropped;
@@ -52,7 +51,6 @@ final class CaptureRing implements AutoCloseable {
         this.linkLayer = InterfaceHandle.linkLayer(handle);
         this.kernel = new KernelStats(handle);
         this.ringBytes = sizing.initialBytes();
-        this.wantedBytes = ringBytes;
         try {
             this.reader = new BulkPacketReader(handle, request.snaplen());
         } catch (RuntimeException e) {
@@ -78,9 +76,7 @@ final class CaptureRing implements AutoCloseable {
         if (phase == Phase.JOINING) {
             kernel.duplicates(handover.skipped() - skippedBefore);
             if (!handover.skipping()) {
-                phase = Phase.STEADY;
-                handover = null;
-                handoverSink = null;
+                steady();
             }
         }
         if (n == BulkPacketReader.FAILED) {
@@ -88,31 +84,26 @@ final class CaptureRing implements AutoCloseable {
             return n;
         }
         long kernelDropped = kernel.dropped();
-        int resize = sizing.observe(Math.max(0, n), kernelDropped != lastKernelDropped, System.nanoTime());
+        sizing.observe(Math.max(0, n), kernelDropped != lastKernelDropped, System.nanoTime());
         lastKernelDropped = kernelDropped;
-        if (resize > 0) {
-            wantedBytes = resize;
-        }
-        if (phase == Phase.STEADY && wantedBytes != ringBytes && !stopping) {
+        if (phase == Phase.STEADY && sizing.bytes() != ringBytes && !stopping) {
             // From here on the old ring's packets may be in the new ring too: remember them.
             handover = new RingHandover();
             handoverSink = handover.remembering(sink);
-            openingBytes = wantedBytes;
+            openingBytes = sizing.bytes();
             opening = startOpening(openingBytes);
             phase = Phase.OPENING;
         }
         if (phase == Phase.OPENING && opening.isDone() && n != BulkPacketReader.BROKEN) {
             Opened next = opening.getNow(null);
             opening = null;
-            if (next == null || next.bytes != wantedBytes) {
+            if (next == null || next.bytes != sizing.bytes()) {
                 if (next == null) {
-                    refused(openingBytes); // logged by the opener
+                    sizing.refused(openingBytes, System.nanoTime()); // logged by the opener
                 } else {
                     next.close(); // the traffic changed its mind while the ring opened
                 }
-                phase = Phase.STEADY;
-                handover = null;
-                handoverSink = null;
+                steady();
                 return n;
             }
             return handOver(next, sink, n);
@@ -151,10 +142,11 @@ final class CaptureRing implements AutoCloseable {
         return future;
     }
 
-    /** On the reading thread: the ring stays as it is, and the sizing knows. */
-    private void refused(int bytes) {
-        sizing.refused(bytes, System.nanoTime());
-        wantedBytes = ringBytes;
+    /** Back to one ring, whatever came of a resize. */
+    private void steady() {
+        phase = Phase.STEADY;
+        handover = null;
+        handoverSink = null;
     }
 
     /**
@@ -166,12 +158,10 @@ final class CaptureRing implements AutoCloseable {
             reader.stopIntake();
         } catch (RuntimeException e) {
             next.close();
-            phase = Phase.STEADY;
-            handover = null;
-            handoverSink = null;
+            steady();
             LOG.warn("capture ring on {} not handed over, keeping {}: {}", request.interfaceName(),
                     ByteSize.format(ringBytes), e.getMessage());
-            refused(next.bytes);
+            sizing.refused(next.bytes, System.nanoTime());
             return n;
         }
         long stopped = System.nanoTime();
@@ -182,6 +172,7 @@ final class CaptureRing implements AutoCloseable {
             int got = reader.read(handoverSink, DRAIN_WAIT_MILLIS);
             if (got == BulkPacketReader.FAILED || got == BulkPacketReader.BROKEN || stopping) {
                 next.close(); // the old ring ended or a stop came: the new one is not needed
+                steady();
                 if (got == BulkPacketReader.FAILED) {
                     error = reader.error();
                     return got;

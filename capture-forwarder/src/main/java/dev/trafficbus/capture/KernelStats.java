@@ -9,7 +9,8 @@ import org.pcap4j.core.PcapStat;
  * libpcap's own counters of a live capture (pcap_stats): packets the kernel passed the filter (ps_recv, drops
  * included), dropped for lack of buffer space (ps_drop) and dropped by the interface or driver (ps_ifdrop). They
  * are unsigned 32-bit and wrap, so each sample adds its difference to a 64-bit total. When a resized ring replaces
- * the handle ({@link #replace}), the packets both rings took are counted once ({@link #duplicates}). {@link #sample} is called from one thread at a time; the totals may be read from any.
+ * the handle ({@link #replace}), the packets both rings took are counted once ({@link #duplicates}). {@link #sample}
+ * is called from one thread at a time; the totals may be read from any.
  */
 final class KernelStats {
     private static final long WRAP = 1L << 32;

@@ -67,7 +67,7 @@ public final class LiveCapture implements AutoCloseable {
                 : endpoint.timer("publish_latency", "source", request.source()));
         this.sender = new LiveSender(ring, publisher, latency, request.batchWindow(), request.batchMaxPackets(),
                 limit.maxValueBytes(), "trafficbus-send-" + topic);
-        this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring, kernel,
+        this.metrics = new LiveCaptureMetrics(request.source(), request.interfaceName(), loop, publisher, ring,
                 captureRing, latency, redaction, cpuBudget, shedder, ResidentMemory.bound(request.maxPendingBytes(), request.bufferBytes()));
         if (endpoint != null) {
             metrics.register(endpoint, flushTimeoutDrops::get);

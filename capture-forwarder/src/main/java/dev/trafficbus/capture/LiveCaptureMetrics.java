@@ -27,14 +27,14 @@ final class LiveCaptureMetrics {
     private long lastLatencySum;
 
     LiveCaptureMetrics(String source, String interfaceName, LiveCaptureLoop loop, CapturePublisher publisher,
-                       PendingRing ring, KernelStats kernel, CaptureRing captureRing, PublishLatency latency, FlowRedaction redaction,
+                       PendingRing ring, CaptureRing captureRing, PublishLatency latency, FlowRedaction redaction,
                        CpuBudget cpuBudget, SessionShedder shedder, ResidentMemory.Bound memoryBound) {
         this.source = source;
         this.interfaceName = interfaceName;
         this.loop = loop;
         this.publisher = publisher;
         this.ring = ring;
-        this.kernel = kernel;
+        this.kernel = captureRing.kernel();
         this.captureRing = captureRing;
         this.latency = latency;
         this.redaction = redaction;

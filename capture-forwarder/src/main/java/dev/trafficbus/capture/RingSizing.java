@@ -58,6 +58,11 @@ final class RingSizing {
         return Duration.ofNanos(quietAfterNanos);
     }
 
+    /** The ring the state asks for now. */
+    int bytes() {
+        return state == State.BUSY ? busyBytes : idleBytes;
+    }
+
     /** The ring to open at start. */
     int initialBytes() {
         return idleBytes;
