@@ -238,6 +238,10 @@ class Http2ReplayTest {
                 .containsEntry("stream-reset", e.requests() - served);
         assertThat(s.answersJudged("framing")).as(s.summaryLine()).isEqualTo(s.messagesSent());
         assertThat(s.answersJudged("timeout")).isZero();
+        // The messages sent after the GOAWAY got frames back, but none of their requests an answer.
+        assertThat(s.messagesUnanswered()).as(s.summaryLine()).isPositive()
+                .isLessThanOrEqualTo(e.requests() - served);
+        assertThat(s.exitCode()).isEqualTo(ReplaySummary.EXIT_INCOMPLETE);
     }
 
     @Test

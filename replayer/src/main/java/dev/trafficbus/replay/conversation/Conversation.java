@@ -80,6 +80,9 @@ public final class Conversation implements Http1Reader.Owner {
     private boolean greeting;
     private long sentAtNanos;
     private long received;
+    /** HTTP/2: the session's refused and answered streams when the current message was sent. */
+    private long h2ResetsAtSend;
+    private long h2AnsweredAtSend;
     private long lastReadNanos;
     private boolean closed;
     private boolean endpointPending;
@@ -142,6 +145,8 @@ public final class Conversation implements Http1Reader.Owner {
         }
         owedNothing = false;
         if (protocol == Protocol.HTTP2) {
+            h2ResetsAtSend = h2.targetResets();
+            h2AnsweredAtSend = h2.streamsAnswered();
             if (fed(h2, true, b, off, len)) {
                 owedNothing = h2.nothingAwaited();
             }
@@ -328,7 +333,15 @@ public final class Conversation implements Http1Reader.Owner {
      * nothing to a request stays unanswered.
      */
     public boolean answered() {
-        return received > 0 || owedNothing;
+        return (received > 0 || owedNothing) && !everyStreamRefused();
+    }
+
+    /**
+     * HTTP/2: the target reset or refused (GOAWAY) streams while this message waited and answered none to its end:
+     * the frames that said so are bytes back, but no request of the message got its answer.
+     */
+    public boolean everyStreamRefused() {
+        return h2 != null && h2.targetResets() > h2ResetsAtSend && h2.streamsAnswered() == h2AnsweredAtSend;
     }
 
     /** Bytes of the current answer so far. */

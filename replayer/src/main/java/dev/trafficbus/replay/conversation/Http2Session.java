@@ -29,6 +29,8 @@ final class Http2Session implements FramedSession, Http2Reader.Owner {
     private boolean serverSettings;
     private int goAwayLast = Integer.MAX_VALUE;
     private long streamsEnded;
+    /** Client streams the server finished answering (its END_STREAM after the client's). */
+    private long streamsAnswered;
     private long resets;
     private long targetResets;
 
@@ -99,6 +101,11 @@ final class Http2Session implements FramedSession, Http2Reader.Owner {
     /** Client streams answered completely (END_STREAM or RST_STREAM), for tests and reports. */
     long streamsEnded() {
         return streamsEnded;
+    }
+
+    /** Client streams the server answered to their end, for telling a refused message from an answered one. */
+    long streamsAnswered() {
+        return streamsAnswered;
     }
 
     /** Streams reset by either side or refused by a GOAWAY. */
@@ -240,6 +247,7 @@ final class Http2Session implements FramedSession, Http2Reader.Owner {
     private void close(int k) {
         streamsEnded++;
         if ((states[k] & CLIENT_ENDED) != 0) {
+            streamsAnswered++;
             awaited--;
             remove(k);
         } else {

@@ -68,6 +68,8 @@ public final class SessionReplay extends ReplayedSession {
     /** An answer byte went unseen (relayed without payload, or a hole): HTTP reading stops for this session. */
     private boolean answerUnseen;
     private boolean unanswered;
+    /** A message whose every HTTP/2 stream the target reset or refused: the session is not answered in full. */
+    private boolean refused;
     private boolean interrupted;
     private ReplayProblem failReason;
     private boolean starved;
@@ -320,6 +322,8 @@ public final class SessionReplay extends ReplayedSession {
                             if (awaiting >= 0) {
                                 if (conversation.answered()) {
                                     shared.counters.messagesAnswered.increment();
+                                } else if (conversation.everyStreamRefused()) {
+                                    refused = true; // its streams are counted as stream-reset
                                 }
                                 shared.answers.judged(awaited(), conversation, now, null);
                             }
@@ -448,7 +452,7 @@ public final class SessionReplay extends ReplayedSession {
         shared.counters.problem(ReplayProblem.STREAM_RESET, conversation.streamsResetByTarget());
         ReplayProblem error = failReason != null ? failReason : unanswered ? ReplayProblem.RESPONSE_TIMEOUT
                 : interrupted ? ReplayProblem.INTERRUPTED : null;
-        recordEnd(shared.context, outcome, !unanswered, http, error, interrupted);
+        recordEnd(shared.context, outcome, !unanswered && !refused, http, error, interrupted);
         shared.finished(this);
     }
 

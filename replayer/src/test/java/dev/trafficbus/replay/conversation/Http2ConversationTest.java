@@ -132,6 +132,39 @@ class Http2ConversationTest {
     }
 
     @Test
+    void aMessageWhoseEveryStreamTheTargetResetsOrRefusesIsNotAnswered() {
+        // Both streams of the message reset by the server: frames came back, no request got its answer.
+        Conversation c = new Conversation(QUIET, TIMEOUT);
+        byte[] message = cat(PREFACE, settings(), get(1), get(3));
+        c.sent(message, 0, message.length, 0);
+        byte[] resets = cat(SERVER_SETTINGS, frame(Http2Reader.RST_STREAM, 0, 1, int32(7)),
+                frame(Http2Reader.RST_STREAM, 0, 3, int32(7)));
+        c.received(resets, 0, resets.length, MS);
+        assertThat(c.judge(MS, resets.length, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.judgement()).isEqualTo(Judgement.FRAMING);
+        assertThat(c.answered()).isFalse();
+        assertThat(c.everyStreamRefused()).isTrue();
+
+        // One stream answered, one reset: the message is answered, the reset is counted apart.
+        message = cat(get(5), get(7));
+        c.sent(message, 0, message.length, 2 * MS);
+        byte[] mixed = cat(answer(5, 10), frame(Http2Reader.RST_STREAM, 0, 7, int32(7)));
+        c.received(mixed, 0, mixed.length, 3 * MS);
+        assertThat(c.judge(3 * MS, mixed.length, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.answered()).as("stream 5 answered").isTrue();
+        assertThat(c.everyStreamRefused()).isFalse();
+
+        // After the server's GOAWAY (last stream 7) a request opens stream 9: refused, though a frame comes back.
+        message = get(9);
+        c.sent(message, 0, message.length, 4 * MS);
+        byte[] goAway = frame(Http2Reader.GOAWAY, 0, 0, cat(int32(7), int32(0)));
+        c.received(goAway, 0, goAway.length, 5 * MS);
+        assertThat(c.judge(5 * MS, goAway.length, true)).isEqualTo(Verdict.ANSWERED);
+        assertThat(c.answered()).as("stream 9 refused by the GOAWAY").isFalse();
+        assertThat(c.streamsResetByTarget()).as("streams 1, 3, 7 reset, 9 refused").isEqualTo(4);
+    }
+
+    @Test
     void aServerStoppedByTheClientsWindowHasAnsweredAllItCan() {
         byte[] post = cat(PREFACE, settings(4, 100), frame(Http2Reader.HEADERS, 0x5, 1, HEADER_BLOCK));
         byte[] full = cat(SERVER_SETTINGS, frame(Http2Reader.HEADERS, 0x4, 1, new byte[] {(byte) 0x88}),
