@@ -9,7 +9,8 @@ import org.pcap4j.core.PcapStat;
  * libpcap's own counters of a live capture (pcap_stats): packets the kernel passed the filter (ps_recv, drops
  * included), dropped for lack of buffer space (ps_drop) and dropped by the interface or driver (ps_ifdrop). They
  * are unsigned 32-bit and wrap, so each sample adds its difference to a 64-bit total. When a resized ring replaces
- * the handle ({@link #replace}), the packets both rings took are counted once ({@link #duplicates}). {@link #sample}
+ * the handle ({@link #replace}), the packets both rings took are counted once ({@link #duplicates}), and so are the
+ * interface's drops of the hand-over. {@link #sample}
  * is called from one thread at a time; the totals may be read from any.
  */
 final class KernelStats {
@@ -62,7 +63,15 @@ final class KernelStats {
         baseIfDropped += handleIfDropped;
         handle = next;
         handleReceived = handleDropped = handleIfDropped = 0;
-        lastReceived = lastDropped = lastIfDropped = 0;
+        lastReceived = lastDropped = 0;
+        // ps_ifdrop is the interface's counter since the handle opened, and the new handle opened while the old
+        // one still counted: only the interface's drops from now on are new.
+        lastIfDropped = 0;
+        try {
+            lastIfDropped = next.getStats().getNumPacketsDroppedByIf();
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            // counted from its opening, as before
+        }
         publish();
     }
 
