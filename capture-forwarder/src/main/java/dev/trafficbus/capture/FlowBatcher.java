@@ -2,6 +2,7 @@ package dev.trafficbus.capture;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 
 import java.time.Duration;
@@ -230,8 +231,7 @@ final class FlowBatcher {
     }
 
     private static int hash(byte[] key) {
-        int h = Arrays.hashCode(key) * 0x9E3779B9;
-        return h ^ (h >>> 16);
+        return FlowKey.hash(key);
     }
 
     /** The slot of {@code key}'s open batch, or -1. */

@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.packet.PacketView;
 
 import java.util.Arrays;
@@ -89,8 +90,7 @@ final class SessionShedder {
     }
 
     private static int hash(byte[] key) {
-        int h = Arrays.hashCode(key) * 0x9E3779B9;
-        return h ^ (h >>> 16);
+        return FlowKey.hash(key);
     }
 
     private int find(byte[] key, int hash) {

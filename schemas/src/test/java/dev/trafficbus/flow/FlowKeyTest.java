@@ -73,4 +73,24 @@ class FlowKeyTest {
         view.wrap(otherServer, 0, otherServer.length);
         assertThat(key.matches(view, true)).isFalse();
     }
+
+    @Test
+    void flowsBehindOneClientAddressSpreadOverATableByTheirPortsAlone() throws Exception {
+        InetAddress server = InetAddress.getByName("10.0.0.1");
+        InetAddress client = InetAddress.getByName("10.0.0.2");
+        java.util.Set<Integer> hashes = new java.util.HashSet<>();
+        for (int port = 1024; port < 65536; port++) {
+            hashes.add(FlowKey.of(server, 80, client, port).hashCode());
+        }
+        assertThat(hashes).as("one hash per client port").hasSize(65536 - 1024);
+        // 3,000 connections open at once from consecutive ports, in a table of 4,096 slots.
+        int[] slots = new int[4096];
+        int most = 0;
+        for (int port = 40000; port < 43000; port++) {
+            byte[] key = FlowKey.of(server, 80, client, port).toBytes();
+            assertThat(FlowKey.hash(key)).isEqualTo(FlowKey.parse(key).hashCode());
+            most = Math.max(most, ++slots[FlowKey.hash(key) & 4095]);
+        }
+        assertThat(most).as("flows in the fullest slot").isLessThanOrEqualTo(8);
+    }
 }
