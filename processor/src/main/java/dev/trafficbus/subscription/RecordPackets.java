@@ -1,7 +1,6 @@
 package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 
@@ -48,7 +47,7 @@ final class RecordPackets {
             start[i] = reader.packetStart();
             end[i] = reader.packetEnd();
             micros[i] = reader.timestampMicros();
-            clientToServer[i] = reader.direction() == Direction.CLIENT_TO_SERVER;
+            clientToServer[i] = reader.clientToServer();
             PacketStatus s = view.wrap(reader.packetArray(), reader.packetOffset(), reader.packetLength(),
                     Math.max(reader.originalLength(), reader.packetLength()));
             status[i] = s;

@@ -2,7 +2,6 @@ package dev.trafficbus.subscription;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.bus.CapturedPacketCodec;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.subscription.http.FirstRequest;
@@ -307,7 +306,7 @@ final class SubscriptionProcessor implements Processor<byte[], byte[], byte[], R
             heldReader.read(list.get(e).value());
             packetCounts[e] = heldReader.packetCount();
             do {
-                if (heldReader.direction() == Direction.CLIENT_TO_SERVER
+                if (heldReader.clientToServer()
                         && heldView.wrap(heldReader.packetArray(), heldReader.packetOffset(), heldReader.packetLength(),
                         Math.max(heldReader.originalLength(), heldReader.packetLength())) == PacketStatus.TCP) {
                     search.add(heldView.seq(), heldView.array(), heldView.payloadOffset(), heldView.payloadLength());

@@ -247,7 +247,7 @@ public final class CapturedPacketCodec {
             starts[i] = pos;
             times[i] = readLong();
             long dir = readLong();
-            if (dir < 0 || dir >= DIRECTIONS.length) {
+            if (dir != CLIENT_TO_SERVER_INDEX && dir != SERVER_TO_CLIENT_INDEX) {
                 throw new IllegalArgumentException("direction index " + dir + " out of range");
             }
             directions[i] = (byte) dir;
@@ -324,7 +324,15 @@ public final class CapturedPacketCodec {
         }
 
         public Direction direction() {
-            return DIRECTIONS[directions[packetIndex]];
+            return clientToServer() ? Direction.CLIENT_TO_SERVER : Direction.SERVER_TO_CLIENT;
+        }
+
+        /**
+         * True when the current packet went from client to server: {@link #direction()} without the generated enum,
+         * whose first use parses Avro's schema (a sixth of a replay's start-up on its consumer thread).
+         */
+        public boolean clientToServer() {
+            return directions[packetIndex] == CLIENT_TO_SERVER_INDEX;
         }
 
         /** The array that holds the packet bytes (the record value itself). */
@@ -347,7 +355,5 @@ public final class CapturedPacketCodec {
         public long sequence() {
             return sequences[packetIndex];
         }
-
-        private static final Direction[] DIRECTIONS = Direction.values();
     }
 }

@@ -2,7 +2,6 @@ package dev.trafficbus.replay.intake;
 
 import dev.trafficbus.bus.CapturedPacketCodec;
 import dev.trafficbus.bus.CopyHeader;
-import dev.trafficbus.bus.avro.Direction;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayProblem;
@@ -115,7 +114,7 @@ public final class CaptureRecordReader {
 
     /** True when the loaded packet went from the client to the server. */
     public boolean clientToServer() {
-        return reader.direction() == Direction.CLIENT_TO_SERVER;
+        return reader.clientToServer();
     }
 
     /** The reason a packet of {@code status} is skipped, or null for a usable TCP packet. */
