@@ -190,13 +190,24 @@ class TlsReplayTest {
         assertThat(log.stream().filter(l -> l.endsWith(" .")).count()).as("requests on the one full handshake")
                 .isBetween(1L, 5L);
 
-        // --tls-full-handshakes: every session pays the full handshake, as nginx sees it too.
+        // --tls-full-handshakes: every session pays the full handshake, as nginx sees it too; one connection at a
+        // time, so each starts after the one before it got its session.
         String again = publish("tls-full");
         before = log(plainTls).size();
         o = replay(again, dir.resolve("tls-full.json"), "--target", "https://127.0.0.1:" + plainTls,
-                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost", "--tls-full-handshakes");
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost", "--tls-full-handshakes",
+                "--max-connections", "1");
         assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("TLS handshakes full=16 resumed=0 unknown=0");
+        assertThat(logSince(plainTls, before)).hasSize(http.expected.size()).allMatch(l -> l.endsWith(" ."));
+
+        // The same with the JDK's TLS, which keeps sessions of its own: nginx sees no session reused either.
+        String jdk = publish("tls-full-jdk");
+        before = log(plainTls).size();
+        o = replay(jdk, dir.resolve("tls-full-jdk.json"), "--target", "https://127.0.0.1:" + plainTls,
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost", "--tls-full-handshakes",
+                "--max-connections", "1", "--tls-provider", "jdk");
+        assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
         assertThat(logSince(plainTls, before)).hasSize(http.expected.size()).allMatch(l -> l.endsWith(" ."));
     }
 

@@ -38,6 +38,8 @@ final class SessionResumption {
     void addTo(ChannelPipeline p, SslHandler ssl, String name, int port) {
         ssl.handshakeFuture().addListener(f -> counted(f, ssl));
         if (!resume) {
+            // The JDK's engine caches every session by host and port: a session given up is not offered again.
+            ssl.handshakeFuture().addListener(f -> ssl.engine().getSession().invalidate());
             p.addLast(ssl);
             return;
         }

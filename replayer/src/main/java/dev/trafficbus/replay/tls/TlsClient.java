@@ -7,6 +7,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContextOption;
+import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -85,7 +86,13 @@ public final class TlsClient {
             if (settings.certFile() != null) {
                 b.keyManager(settings.certFile().toFile(), settings.keyFile().toFile());
             }
-            return b.build();
+            SslContext built = b.build();
+            if (!settings.resume() && built.sessionContext() instanceof OpenSslSessionContext sessions) {
+                // Without resumption a connection must not find the session an earlier one stored either (by host
+                // and port, TLS 1.3 tickets included): nothing is stored.
+                sessions.setSessionCacheEnabled(false);
+            }
+            return built;
         } catch (SSLException | IllegalArgumentException e) {
             throw new UserInputException("TLS files cannot be used (" + files() + "): " + rootMessage(e)
                     + "; give PEM certificates and a PKCS#8 PEM key (openssl pkcs8 -topk8 -nocrypt)", e);
