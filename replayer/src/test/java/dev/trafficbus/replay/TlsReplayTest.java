@@ -195,8 +195,8 @@ class TlsReplayTest {
         String again = publish("tls-full");
         before = log(plainTls).size();
         o = replay(again, dir.resolve("tls-full.json"), "--target", "https://127.0.0.1:" + plainTls,
-                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost", "--tls-full-handshakes",
-                "--max-connections", "1");
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost",
+                "--tls-full-handshakes", "--max-connections", "1");
         assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
         assertThat(o.out()).contains("TLS handshakes full=16 resumed=0 unknown=0");
         assertThat(logSince(plainTls, before)).hasSize(http.expected.size()).allMatch(l -> l.endsWith(" ."));
@@ -205,8 +205,8 @@ class TlsReplayTest {
         String jdk = publish("tls-full-jdk");
         before = log(plainTls).size();
         o = replay(jdk, dir.resolve("tls-full-jdk.json"), "--target", "https://127.0.0.1:" + plainTls,
-                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost", "--tls-full-handshakes",
-                "--max-connections", "1", "--tls-provider", "jdk");
+                "--target-ca", pki.resolve("ca.pem").toString(), "--tls-server-name", "localhost",
+                "--tls-full-handshakes", "--max-connections", "1", "--tls-provider", "jdk");
         assertThat(o.exitCode()).as(o.out() + o.err()).isZero();
         assertThat(logSince(plainTls, before)).hasSize(http.expected.size()).allMatch(l -> l.endsWith(" ."));
     }

@@ -6,6 +6,8 @@ import dev.trafficbus.packet.TestPackets;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
+import java.util.HashSet;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -78,7 +80,7 @@ class FlowKeyTest {
     void flowsBehindOneClientAddressSpreadOverATableByTheirPortsAlone() throws Exception {
         InetAddress server = InetAddress.getByName("10.0.0.1");
         InetAddress client = InetAddress.getByName("10.0.0.2");
-        java.util.Set<Integer> hashes = new java.util.HashSet<>();
+        Set<Integer> hashes = new HashSet<>();
         for (int port = 1024; port < 65536; port++) {
             hashes.add(FlowKey.of(server, 80, client, port).hashCode());
         }

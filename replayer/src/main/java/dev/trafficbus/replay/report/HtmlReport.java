@@ -357,7 +357,8 @@ public final class HtmlReport {
                 .forEach((k, v) -> reasons.put("captured → in window: " + k, v));
         ((Map<String, Object>) l.getOrDefault("notReplayedByOutcome", Map.of()))
                 .forEach((k, v) -> reasons.put("in window → replayed: " + k, v));
-        reasons.put("replayed → answered: a message timed out, or the target refused its every HTTP/2 stream", l.getOrDefault("replayedNotAllAnswered", 0));
+        reasons.put("replayed → answered: a message timed out, or the target refused its every HTTP/2 stream",
+                l.getOrDefault("replayedNotAllAnswered", 0));
         reasons.put("note: replayed whole past the window end", l.getOrDefault("continuedAfterWindowEnd", 0));
         reasons.put("note: replayed with holes in the capture", l.getOrDefault("incompleteCaptures", 0));
         table(b, reasons);
