@@ -109,7 +109,7 @@ final class FlowBatcher {
      * closes. {@code tcpFlags} are the packet's TCP flags; {@code pendingBytes} is handed back with the batch.
      */
     void add(byte[] key, byte[] encodedPacket, int tcpFlags, long captureMicros, long pendingBytes) {
-        int hash = hash(key);
+        int hash = FlowKey.hash(key);
         int slot = find(key, hash);
         Batch b = slot >= 0 ? table[slot] : null;
         boolean clientSyn = (tcpFlags & (PacketView.SYN | PacketView.ACK)) == PacketView.SYN;
@@ -228,10 +228,6 @@ final class FlowBatcher {
         if (pool.size() < POOL_LIMIT && b.largestValue <= POOLED_VALUE_LIMIT) {
             pool.addLast(b);
         }
-    }
-
-    private static int hash(byte[] key) {
-        return FlowKey.hash(key);
     }
 
     /** The slot of {@code key}'s open batch, or -1. */

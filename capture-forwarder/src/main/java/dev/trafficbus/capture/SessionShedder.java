@@ -39,7 +39,7 @@ final class SessionShedder {
             return false;
         }
         boolean clientSyn = clientToServer && (tcpFlags & (PacketView.SYN | PacketView.ACK)) == PacketView.SYN;
-        int hash = hash(key);
+        int hash = FlowKey.hash(key);
         int slot = size == 0 ? -1 : find(key, hash);
         if (slot >= 0) {
             if (clientSyn && !budget.over()) {
@@ -89,10 +89,6 @@ final class SessionShedder {
         }
     }
 
-    private static int hash(byte[] key) {
-        return FlowKey.hash(key);
-    }
-
     private int find(byte[] key, int hash) {
         for (int i = hash & mask; keys[i] != null; i = (i + 1) & mask) {
             if (Arrays.equals(keys[i], key)) {
@@ -121,7 +117,7 @@ final class SessionShedder {
         int hole = slot;
         keys[hole] = null;
         for (int j = (hole + 1) & mask; keys[j] != null; j = (j + 1) & mask) {
-            int home = hash(keys[j]) & mask;
+            int home = FlowKey.hash(keys[j]) & mask;
             if (((j - home) & mask) >= ((j - hole) & mask)) {
                 keys[hole] = keys[j];
                 expires[hole] = expires[j];
