@@ -137,6 +137,27 @@ class MiddlewareReplayTest {
         }
     }
 
+    /**
+     * A program that takes its time over each request (150 ms here, with up to 1 s allowed) is handed the
+     * requests of many sessions at once, as GoReplay feeds it: a session waiting for it holds no other session
+     * of its event loop, so with 16 sessions it holds far more than the run's two event loops.
+     */
+    @Test
+    void aSlowMiddlewareIsGivenTheRequestsOfManySessionsAtOnce(@TempDir Path dir) throws Exception {
+        Path held = dir.resolve("held.txt");
+        try (RecordingHttpServer server = new RecordingHttpServer()) {
+            CommandOutput o = replay(topic(), server, "--io-threads", "2", "--middleware-timeout", "1s",
+                    "--middleware", python("slow_answers.py") + " " + held);
+            assertThat(o.exitCode()).as(o.err()).isZero();
+            assertThat(problem(o, "middleware-timeout")).as(o.out()).isZero();
+            assertThat(problem(o, "middleware-dropped")).as(o.out()).isZero();
+            assertThat(count(server.requests.stream().map(RecordingHttpServer.Request::path)))
+                    .isEqualTo(capturedPaths(1));
+            assertThat(Integer.parseInt(Files.readString(held).trim()))
+                    .as("requests the middleware held at once (16 sessions, 2 event loops)").isGreaterThanOrEqualTo(8);
+        }
+    }
+
     @Test
     void aMiddlewareThatExitsStopsTheRunWithAClearMessage() throws Exception {
         try (RecordingHttpServer server = new RecordingHttpServer()) {

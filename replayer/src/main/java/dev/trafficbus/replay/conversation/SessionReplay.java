@@ -5,6 +5,7 @@ import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.ReplayRate;
 import dev.trafficbus.replay.intake.ReplayedSession;
 import dev.trafficbus.replay.intake.SessionOutcome;
+import dev.trafficbus.replay.middleware.Middleware;
 import dev.trafficbus.replay.report.RunTimeline;
 import dev.trafficbus.session.SessionEnd;
 import dev.trafficbus.session.SessionKey;
@@ -20,7 +21,8 @@ import java.util.function.Function;
  * its start, opens a connection through its {@link Transport}, writes message k, waits until its answer is
  * complete, then message k+1 at its captured time, and closes as the capture did. The states and their
  * transitions are all in {@link #advance()}:
- * WAITING_START → WAITING_SLOT → CONNECTING → (AWAITING_ANSWER ⇄ SENDING)* → CLOSING → DONE, or FAILED.
+ * WAITING_START → WAITING_SLOT → CONNECTING → (AWAITING_ANSWER ⇄ SENDING [→ REWRITING])* → CLOSING → DONE, or
+ * FAILED.
  * Events (from the consumer thread: posted in batches; from the transport and timers: on the loop) only record
  * facts and call {@link #advance()}; side effects go through the transport and the shared counters. Bound to
  * one event loop, so it needs no locks.
@@ -34,6 +36,8 @@ public final class SessionReplay extends ReplayedSession {
         CONNECTING,
         /** Connected; the next message is not captured or not due yet. */
         SENDING,
+        /** The message due is with the --middleware; waiting for what it makes of it (the loop goes on). */
+        REWRITING,
         /** A message (or the server's greeting, index -1) was written; waiting for its answer. */
         AWAITING_ANSWER,
         /** The capture ended; the transport closes the connection. */
@@ -369,7 +373,7 @@ public final class SessionReplay extends ReplayedSession {
                         if (rateTurn != null) {
                             rateTurn.taken();
                         }
-                        state = send(m, now) ? State.AWAITING_ANSWER : State.SENDING;
+                        state = send(m, now);
                     } else if (end != null) {
                         state = State.CLOSING;
                         transport.close(end.clientReset(), now);
@@ -381,7 +385,9 @@ public final class SessionReplay extends ReplayedSession {
                     }
                 }
                 default -> {
-                    return; // CONNECTING and CLOSING move on the transport's events; DONE and FAILED are final
+                    // CONNECTING and CLOSING move on the transport's events, REWRITING on the middleware's;
+                    // DONE and FAILED are final.
+                    return;
                 }
             }
         }
@@ -401,16 +407,45 @@ public final class SessionReplay extends ReplayedSession {
         return messages.get(awaiting - firstKept);
     }
 
-    /** Writes the next message; false when the middleware left it out (counted there): no answer to await. */
-    private boolean send(CapturedMessage m, long now) {
+    /**
+     * Sends the next message, rewritten: the state it leaves the session in. SENDING when there is no answer to
+     * await (the filters or the middleware left it out, counted there); REWRITING while a middleware decides.
+     */
+    private State send(CapturedMessage m, long now) {
         awaiting = nextToSend++;
-        int len = m.bytes.length;
+        if (http == null) {
+            return write(m, m.bytes, now);
+        }
         // Rewritten when sent, so the requests it holds are known to be sent now.
-        byte[] out = http != null ? http.rewrite(m.bytes, m.tsMicros) : m.bytes;
+        byte[] out = http.rewrite(m.bytes, m.tsMicros);
+        if (out == HttpExchanges.TO_MIDDLEWARE) {
+            http.toMiddleware(m.bytes, m.tsMicros).thenAcceptAsync(o -> fromMiddleware(m, o), loop);
+            return State.REWRITING;
+        }
+        return write(m, out, now);
+    }
+
+    /** The middleware decided on message {@code m}: what it passed is sent, unless the target closed meanwhile. */
+    private void fromMiddleware(CapturedMessage m, Middleware.Outcome o) {
+        if (state != State.REWRITING) {
+            return; // the session ended while the program decided
+        }
+        byte[] out = http.fromMiddleware(o, m.tsMicros);
+        if (out != null && targetClosed) {
+            fail(closeReason);
+            return;
+        }
+        state = write(m, out, System.nanoTime());
+        advance();
+    }
+
+    /** Writes {@code out} for message {@code m} (null: nothing to send); the state that follows. */
+    private State write(CapturedMessage m, byte[] out, long now) {
+        int len = m.bytes.length;
         m.bytes = null;
         shared.pendingBytes.addAndGet(-len);
         if (out == null) {
-            return false;
+            return State.SENDING;
         }
         conversation.prepare(out, 0, out.length);
         transport.send(out, now);
@@ -429,7 +464,7 @@ public final class SessionReplay extends ReplayedSession {
             messages.subList(0, awaiting - firstKept).clear();
             firstKept = awaiting;
         }
-        return true;
+        return State.AWAITING_ANSWER;
     }
 
     private void finish(State terminal, SessionOutcome outcome) {

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The HTTP side of one replayed session: rewrites its requests, reads the target's responses and, when
@@ -14,6 +15,9 @@ import java.util.List;
  * request order, also when pipelined). Runs on the session's event loop.
  */
 public final class HttpExchanges implements HttpRequestStream.Listener, Http2RequestStream.Listener {
+    /** What {@link #rewrite} returns for a message that goes to the middleware first (compared by identity). */
+    public static final byte[] TO_MIDDLEWARE = new byte[0];
+
     /** One request as sent, with when it was captured and sent. */
     public static final class Request {
         public final String method;
@@ -110,9 +114,10 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
     }
 
     /**
-     * Rewrites one captured client message (captured at {@code tsMicros}); null when the middleware did not return
-     * it (counted there) or the filters left out all it held: it is not to be sent. A message that starts an
-     * HTTP/1.x request goes through the middleware first.
+     * Rewrites one captured client message (captured at {@code tsMicros}); null when the filters left out all it
+     * held: it is not to be sent. A message that starts an HTTP/1.x request a middleware is to see is not rewritten
+     * yet: {@link #TO_MIDDLEWARE} says to hand it to {@link #toMiddleware} and send what {@link #fromMiddleware}
+     * makes of the outcome.
      */
     public byte[] rewrite(byte[] message, long tsMicros) {
         messageTsMicros = tsMicros;
@@ -138,19 +143,32 @@ public final class HttpExchanges implements HttpRequestStream.Listener, Http2Req
         flushEarly();
         messageId = 0;
         if (middleware != null && stream.passReason() == null && Middleware.startsRequest(message)) {
-            Middleware.Outcome o = middleware.request(message, tsMicros);
-            long id = o instanceof Middleware.Passed p ? p.id() : ((Middleware.Lost) o).id();
-            if (fedIds != null) {
-                fedIds.add(new long[] {id, tsMicros});
-                productionToMiddleware();
-            }
-            if (!(o instanceof Middleware.Passed passed)) {
-                return null;
-            }
-            message = passed.bytes();
-            messageId = id;
+            return TO_MIDDLEWARE;
         }
         return nothingLeft(message, stream.rewrite(message));
+    }
+
+    /** Feeds the message {@link #rewrite} returned {@link #TO_MIDDLEWARE} for; completes on the program's thread. */
+    public CompletableFuture<Middleware.Outcome> toMiddleware(byte[] message, long tsMicros) {
+        return middleware.request(message, tsMicros);
+    }
+
+    /**
+     * What to send for the message handed to {@link #toMiddleware} (captured at {@code tsMicros}), now that the
+     * middleware decided: its bytes rewritten, or null when it left the message out (counted there) or the filters
+     * left out all it held. Called on the session's loop, before anything else of this session is rewritten.
+     */
+    public byte[] fromMiddleware(Middleware.Outcome o, long tsMicros) {
+        long id = o instanceof Middleware.Passed p ? p.id() : ((Middleware.Lost) o).id();
+        if (fedIds != null) {
+            fedIds.add(new long[] {id, tsMicros});
+            productionToMiddleware();
+        }
+        if (!(o instanceof Middleware.Passed passed)) {
+            return null;
+        }
+        messageId = id;
+        return nothingLeft(passed.bytes(), stream.rewrite(passed.bytes()));
     }
 
     /** Null (not to be sent, no answer to await) when the filters left out everything the message held. */

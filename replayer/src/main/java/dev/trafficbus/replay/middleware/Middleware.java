@@ -16,10 +16,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A GoReplay-compatible middleware program, started once per run with {@code sh -c COMMAND}: every request is
@@ -129,13 +127,15 @@ public final class Middleware implements AutoCloseable {
     }
 
     /**
-     * Feeds one request (captured at {@code tsMicros}) and waits for what the middleware makes of it. Blocks the
-     * caller for at most the timeout. A request lost is counted once its reason is known.
+     * Feeds one request (captured at {@code tsMicros}); the future completes with what the middleware makes of it,
+     * on the thread that learns it, at the latest after the timeout. It never blocks the caller: requests of many
+     * sessions are with the program at once, as GoReplay feeds it. A request lost is counted once its reason is
+     * known.
      */
-    public Outcome request(byte[] message, long tsMicros) {
+    public CompletableFuture<Outcome> request(byte[] message, long tsMicros) {
         if (exited) {
             counters.problem(ReplayProblem.MIDDLEWARE_EXITED);
-            return EXITED;
+            return CompletableFuture.completedFuture(EXITED);
         }
         CompletableFuture<Outcome> answer = new CompletableFuture<>();
         long id;
@@ -145,20 +145,8 @@ public final class Middleware implements AutoCloseable {
             pending.put(id, answer);
             lines.add(encode(id, tsMicros * 1000L, message));
         }
-        Outcome o;
-        try {
-            o = answer.get(timeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            answer.complete(WAITED);
-            o = answer.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            answer.complete(WAITED);
-            o = answer.join();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e); // never completed exceptionally
-        }
-        return o instanceof Lost l ? new Lost(l.reason(), id) : o;
+        answer.completeOnTimeout(WAITED, timeoutNanos, TimeUnit.NANOSECONDS);
+        return answer.thenApply(o -> o instanceof Lost l ? new Lost(l.reason(), id) : o);
     }
 
     /** Request {@code id} is decided as lost for {@code reason}: counted once, its waiter (if any) told. */
