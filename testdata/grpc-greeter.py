@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A gRPC server and client (Debian's python3-grpcio) for the HTTP/2 fixtures and replay tests.
 
-  grpc-greeter.py serve PORT          serves tb.test.Greeter on 127.0.0.1:PORT; prints one line per call:
+  grpc-greeter.py serve PORT [HOST]   serves tb.test.Greeter on HOST (127.0.0.1):PORT; prints one line per call:
                                       "call /tb.test.Greeter/Method x-tb=VALUE" (flushed), then answers
   grpc-greeter.py calls PORT          the calls the capture holds (see CALLS), each channel one connection
 
@@ -56,7 +56,7 @@ def read_number(msg):
     return n
 
 
-def serve(port):
+def serve(port, host="127.0.0.1"):
     lock = threading.Lock()
 
     def log(method, context):
@@ -88,7 +88,7 @@ def serve(port):
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port("127.0.0.1:%d" % port)
+    server.add_insecure_port("%s:%d" % (host, port))
     server.start()
     print("serving %d" % port, flush=True)
     server.wait_for_termination()
@@ -110,4 +110,4 @@ def calls(port):
 
 
 if __name__ == "__main__":
-    {"serve": serve, "calls": calls}[sys.argv[1]](int(sys.argv[2]))
+    {"serve": serve, "calls": calls}[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])

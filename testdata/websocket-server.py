@@ -2,7 +2,7 @@
 # A WebSocket service for the replay fixtures (python3-websockets): /echo answers every message with the same
 # message, /sink answers nothing. Every message received is logged to LOG as one line
 # "PATH KIND BYTES SHA256-PREFIX MONOTONIC-SECONDS" (KIND text or binary). Prints the port it listens on.
-# Usage: websocket-server.py PORT LOG   (PORT 0: any free port)
+# Usage: websocket-server.py PORT LOG [HOST]   (PORT 0: any free port; HOST 127.0.0.1 unless given)
 import asyncio
 import hashlib
 import sys
@@ -26,7 +26,8 @@ async def handler(ws, path=None):
 
 async def main():
     # No pings of its own: what the server sends is only what the clients ask for.
-    async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), ping_interval=None) as server:
+    async with websockets.serve(handler, sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1", int(sys.argv[1]),
+                                  ping_interval=None) as server:
         print(server.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
 

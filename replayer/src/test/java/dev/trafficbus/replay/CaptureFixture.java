@@ -32,6 +32,41 @@ public final class CaptureFixture {
     record Packet(long micros, byte[] ip, boolean clientToServer, int clientPort, boolean clientSyn) {
     }
 
+    /** Lines of {@code file} counted by what {@code key} makes of them (null: not counted), as in {@link PathCounts}. */
+    public static Map<String, Long> countLines(Path file, java.util.function.Function<String, String> key)
+            throws Exception {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        for (String line : java.nio.file.Files.readAllLines(file)) {
+            String k = key.apply(line);
+            if (k != null) {
+                m.merge(k, 1L, Long::sum);
+            }
+        }
+        return m;
+    }
+
+    /** A fixture's .expected file: the captured service's port, and how many requests each path had there. */
+    public record PathCounts(int port, Map<String, Long> paths) {
+        public long requests() {
+            return paths.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** Reads testdata/{@code name}.expected: a line "port N", then one "PATH COUNT" line per path. */
+    public static PathCounts pathCounts(String name) throws Exception {
+        int port = 0;
+        Map<String, Long> paths = new java.util.TreeMap<>();
+        for (String line : java.nio.file.Files.readAllLines(testdata().resolve(name + ".expected"))) {
+            String[] f = line.split(" ");
+            if (f[0].equals("port")) {
+                port = Integer.parseInt(f[1]);
+            } else {
+                paths.put(f[0], Long.parseLong(f[1]));
+            }
+        }
+        return new PathCounts(port, paths);
+    }
+
     /** One request line of the .expected file. */
     record Expected(int clientPort, String method, String path, long bodyBytes, String bodySha256) {
     }

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.replay.CaptureFixture.PathCounts;
 import dev.trafficbus.replay.socket.SocketReplay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -19,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
+import static dev.trafficbus.replay.CaptureFixture.countLines;
+import static dev.trafficbus.replay.CaptureFixture.pathCounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -59,29 +61,8 @@ class Http2ReplayTest {
         processes.clear();
     }
 
-    /** The .expected file of a fixture: its port, and how many requests each path had at the server. */
-    record Expected(int port, Map<String, Long> paths) {
-        long requests() {
-            return paths.values().stream().mapToLong(Long::longValue).sum();
-        }
-    }
-
-    static Expected expected(String name) throws Exception {
-        int port = 0;
-        Map<String, Long> paths = new TreeMap<>();
-        for (String line : Files.readAllLines(CaptureFixture.testdata().resolve(name + ".expected"))) {
-            String[] f = line.split(" ");
-            if (f[0].equals("port")) {
-                port = Integer.parseInt(f[1]);
-            } else {
-                paths.put(f[0], Long.parseLong(f[1]));
-            }
-        }
-        return new Expected(port, paths);
-    }
-
     /** Publishes fixture {@code name} to a new topic named after it and {@code run}; returns the topic. */
-    static String publish(String name, Expected e, String run) throws Exception {
+    static String publish(String name, PathCounts e, String run) throws Exception {
         CaptureFixture capture = CaptureFixture.packetsOf(name, e.port());
         String topic = "tb.capture." + name + "." + run;
         kafka.createTopic(topic, 2);
@@ -89,7 +70,7 @@ class Http2ReplayTest {
         return topic;
     }
 
-    static long sessions(String name, Expected e) throws Exception {
+    static long sessions(String name, PathCounts e) throws Exception {
         return CaptureFixture.packetsOf(name, e.port()).synTimes().size();
     }
 
@@ -108,18 +89,6 @@ class Http2ReplayTest {
         assertThat(s.answersJudged("silence")).isZero();
         assertThat(s.answersJudged("timeout")).isZero();
         assertThat(s.problemsByReason()).as(s.summaryLine()).isEmpty();
-    }
-
-    /** Lines of a file counted by what {@code key} makes of them (null: not counted). */
-    static Map<String, Long> count(Path file, Function<String, String> key) throws Exception {
-        Map<String, Long> m = new TreeMap<>();
-        for (String line : Files.readAllLines(file)) {
-            String k = key.apply(line);
-            if (k != null) {
-                m.merge(k, 1L, Long::sum);
-            }
-        }
-        return m;
     }
 
     /** nginx-light with http2 on a plain port (prior knowledge), files of other sizes than production's. */
@@ -199,12 +168,12 @@ class Http2ReplayTest {
     }
 
     static Map<String, Long> grpcCalls(Path log) throws Exception {
-        return count(log, l -> l.startsWith("call ") ? l.split(" ")[1] : null);
+        return countLines(log, l -> l.startsWith("call ") ? l.split(" ")[1] : null);
     }
 
     @Test
     void nghttpAndH2loadAgainstNginxReplayEveryStreamOnceJudgedByFraming() throws Exception {
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         String topic = publish("h2c-nginx", e, "framing");
         Path prefix = dir.resolve("nginx");
         int port = startNginx(prefix);
@@ -214,7 +183,7 @@ class Http2ReplayTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
 
         assertAllFramed(s, sessions("h2c-nginx", e));
-        Map<String, Long> got = count(prefix.resolve("logs/access.log"), l -> l.split(" ")[1]);
+        Map<String, Long> got = countLines(prefix.resolve("logs/access.log"), l -> l.split(" ")[1]);
         assertThat(got).isEqualTo(e.paths());
         assertThat(e.requests()).isGreaterThanOrEqualTo(205);
         // One answer judged by silence would cost the 2 s quiet period.
@@ -225,7 +194,7 @@ class Http2ReplayTest {
     void streamsTheServerRefusesAfterItsGoAwayAreCountedAsStreamResets() throws Exception {
         // h2load sent 100 requests on each of its two connections; this nginx says GOAWAY after 50 of them and
         // answers none of those that follow on the connection.
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         String topic = publish("h2c-nginx", e, "refused");
         Path prefix = dir.resolve("nginx-refusing");
         int port = startNginx(prefix, "keepalive_requests 50;");
@@ -246,7 +215,7 @@ class Http2ReplayTest {
 
     @Test
     void anUpgradeToH2cIsFollowedIntoHttp2() throws Exception {
-        Expected e = expected("h2c-upgrade");
+        PathCounts e = pathCounts("h2c-upgrade");
         String topic = publish("h2c-upgrade", e, "framing");
         int port = LocalServers.freePort();
         Path log = startGoServer(port, dir.resolve("upgrade.log"));
@@ -254,12 +223,12 @@ class Http2ReplayTest {
         ReplaySummary s = replay(topic, port, ReplayOptions.defaults());
 
         assertAllFramed(s, sessions("h2c-upgrade", e));
-        assertThat(count(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null)).isEqualTo(e.paths());
+        assertThat(countLines(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null)).isEqualTo(e.paths());
     }
 
     @Test
     void grpcCallsReplayOnceEachJudgedByFraming() throws Exception {
-        Expected e = expected("grpc-calls");
+        PathCounts e = pathCounts("grpc-calls");
         String topic = publish("grpc-calls", e, "framing");
         int port = LocalServers.freePort();
         Path log = dir.resolve("grpc.log");
@@ -277,7 +246,7 @@ class Http2ReplayTest {
 
     @Test
     void aHeaderRewriteReachesNginxOnEveryHttp2Request() throws Exception {
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         String topic = publish("h2c-nginx", e, "rewrite");
         Path prefix = dir.resolve("nginx-rewrite");
         int port = startNginx(prefix);
@@ -288,14 +257,14 @@ class Http2ReplayTest {
         List<String> log = Files.readAllLines(prefix.resolve("logs/access.log"));
         assertThat(log).hasSize((int) e.requests());
         assertThat(log).allMatch(l -> l.endsWith(" rewritten"), "every request carries the header");
-        assertThat(count(prefix.resolve("logs/access.log"), l -> l.split(" ")[1])).isEqualTo(e.paths());
+        assertThat(countLines(prefix.resolve("logs/access.log"), l -> l.split(" ")[1])).isEqualTo(e.paths());
     }
 
     @Test
     void aServerWithATinyHeaderTableStillReadsTheReencodedRequests() throws Exception {
         // Go's server announces SETTINGS_HEADER_TABLE_SIZE 64: the client's captured encoding (a 4096-byte table)
         // would not decode there; the replay's own encoding uses no table.
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         String topic = publish("h2c-nginx", e, "tiny-table");
         int port = LocalServers.freePort();
         Path log = startGoServer(port, dir.resolve("tiny-table.log"), "-header-table", "64");
@@ -303,14 +272,14 @@ class Http2ReplayTest {
         ReplaySummary s = replay(topic, port, setHeader("X-TB: tiny"));
 
         assertAllFramed(s, sessions("h2c-nginx", e));
-        Map<String, Long> got = count(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null);
+        Map<String, Long> got = countLines(log, l -> l.startsWith("request ") ? l.split(" ")[3] : null);
         assertThat(got).isEqualTo(e.paths());
         assertThat(Files.readAllLines(log).stream().filter(l -> l.startsWith("request "))).allMatch(l -> l.endsWith("x-tb=tiny"));
     }
 
     @Test
     void responseRecordsHoldEachGrpcCallsAnswersFromBothServers() throws Exception {
-        Expected e = expected("grpc-calls");
+        PathCounts e = pathCounts("grpc-calls");
         String topic = publish("grpc-calls", e, "responses");
         String responses = "tb.responses.grpc-h2";
         kafka.createTopic(responses, 1);
@@ -343,7 +312,7 @@ class Http2ReplayTest {
 
     @Test
     void aSessionCapturedMidConnectionIsCountedAndReplayedAsCaptured() throws Exception {
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         CaptureFixture all = CaptureFixture.packetsOf("h2c-nginx", e.port());
         // The last connection (h2load's second client), from its tenth client segment with data on: its preface,
         // SETTINGS and the requests that filled the client's HPACK table are not in the capture.
@@ -365,7 +334,7 @@ class Http2ReplayTest {
 
     @Test
     void aHeaderRewriteReachesTheGrpcServerOnEveryCall() throws Exception {
-        Expected e = expected("grpc-calls");
+        PathCounts e = pathCounts("grpc-calls");
         String topic = publish("grpc-calls", e, "rewrite");
         int port = LocalServers.freePort();
         Path log = dir.resolve("grpc-rewrite.log");
@@ -390,7 +359,7 @@ class Http2ReplayTest {
 
     @Test
     void theReportHasARowPerGrpcMethodWithItsStatuses() throws Exception {
-        Expected e = expected("grpc-calls");
+        PathCounts e = pathCounts("grpc-calls");
         String topic = publish("grpc-calls", e, "endpoints");
         int port = LocalServers.freePort();
         startGrpcServer(port, dir.resolve("grpc-endpoints.log"));
@@ -410,7 +379,7 @@ class Http2ReplayTest {
 
     @Test
     void theReportHasARowPerHttp2PathTemplateWithItsStatuses() throws Exception {
-        Expected e = expected("h2c-nginx");
+        PathCounts e = pathCounts("h2c-nginx");
         String topic = publish("h2c-nginx", e, "endpoints");
         int port = startNginx(dir.resolve("nginx-endpoints"));
         dev.trafficbus.replay.report.RunTimeline timeline = new dev.trafficbus.replay.report.RunTimeline();

@@ -57,12 +57,8 @@ public final class LocalServers {
         }
     }
 
-    /**
-     * Starts nginx-light in {@code prefix} (logs/ and html/ below it) with {@code http} as the body of its
-     * http block, and waits for {@code port}, which {@code http} listens on; the caller stops the process.
-     */
-    public static Process nginx(Path prefix, String http, int port) throws Exception {
-        String nginx = executable("nginx", "nginx-light");
+    /** Writes {@code prefix}/nginx.conf: one worker in the foreground, logs under {@code prefix}, {@code http} in it. */
+    public static void nginxConfig(Path prefix, String http) throws IOException {
         Files.createDirectories(prefix.resolve("logs"));
         Files.createDirectories(prefix.resolve("html"));
         Files.writeString(prefix.resolve("nginx.conf"), """
@@ -78,6 +74,15 @@ public final class LocalServers {
                 """.formatted(
                 // As root, workers would run as nobody and could not read the test's private directory.
                 "root".equals(System.getProperty("user.name")) ? "user root;" : "", http));
+    }
+
+    /**
+     * Starts nginx-light in {@code prefix} (logs/ and html/ below it) with {@code http} as the body of its
+     * http block, and waits for {@code port}, which {@code http} listens on; the caller stops the process.
+     */
+    public static Process nginx(Path prefix, String http, int port) throws Exception {
+        String nginx = executable("nginx", "nginx-light");
+        nginxConfig(prefix, http);
         Process p = new ProcessBuilder(nginx, "-p", prefix + "/", "-c", prefix.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
         try {

@@ -84,7 +84,7 @@ class RequestFilterTest {
 
     @Test
     void allowUrlOnAGrpcCaptureReplaysOnlyThatMethodsCalls() throws Exception {
-        Http2ReplayTest.Expected e = Http2ReplayTest.expected("grpc-calls");
+        CaptureFixture.PathCounts e = CaptureFixture.pathCounts("grpc-calls");
         String topic = "tb.capture.filter-grpc";
         kafka.createTopic(topic, 2);
         CaptureFixture.packetsOf("grpc-calls", e.port()).publish(kafka.bootstrapServers(), topic, "grpc", 1);

@@ -327,7 +327,7 @@ class TlsReplayTest {
         assertThat(withCert).hasSize(http.expected.size()).allMatch(l -> l.contains(" 200 SUCCESS "));
     }
 
-    private static String publishH2(String name, Http2ReplayTest.Expected e) throws Exception {
+    private static String publishH2(String name, CaptureFixture.PathCounts e) throws Exception {
         String topic = "tb.capture." + name;
         kafka.createTopic(topic, 2);
         CaptureFixture.packetsOf("h2c-nginx", e.port()).publish(kafka.bootstrapServers(), topic, "h2", 1);
@@ -336,7 +336,7 @@ class TlsReplayTest {
 
     @Test
     void anH2cCaptureReplaysAsH2OverTlsWithEveryRequestArrivingOnce() throws Exception {
-        Http2ReplayTest.Expected e = Http2ReplayTest.expected("h2c-nginx");
+        CaptureFixture.PathCounts e = CaptureFixture.pathCounts("h2c-nginx");
         String topic = publishH2("tls-h2", e);
         Path log = dir.resolve("nginx/logs/h2.log");
         int before = Files.exists(log) ? Files.readAllLines(log).size() : 0;
@@ -371,7 +371,7 @@ class TlsReplayTest {
     @Test
     void anH2SessionToATargetWithoutH2IsCountedAlpnRefused() throws Exception {
         for (String provider : List.of("openssl", "jdk")) {
-            Http2ReplayTest.Expected e = Http2ReplayTest.expected("h2c-nginx");
+            CaptureFixture.PathCounts e = CaptureFixture.pathCounts("h2c-nginx");
             String topic = publishH2("tls-h2-refused-" + provider, e);
             Path report = dir.resolve("tls-h2-refused-" + provider + ".json");
             int before = log(plainTls).size();

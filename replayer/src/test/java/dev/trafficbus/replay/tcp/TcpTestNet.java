@@ -46,6 +46,7 @@ final class TcpTestNet implements AutoCloseable {
     private Process intercept;
     private Process tlsIntercept;
     private final List<Process> extraIntercepts = new ArrayList<>();
+    private final List<Process> servers = new ArrayList<>();
 
     TcpTestNet() throws Exception {
         lockChannel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -198,6 +199,23 @@ final class TcpTestNet implements AutoCloseable {
         extraIntercepts.add(startIntercept(port, ANSWERS_FILTER, "--with-payload"));
     }
 
+    /** Starts one more intercept on {@code port} relaying the payload of the answers {@code filter} captures. */
+    void startPayloadIntercept(int port, String filter) throws Exception {
+        extraIntercepts.add(startIntercept(port, filter, "--with-payload"));
+    }
+
+    /**
+     * Starts {@code command} in the test namespace (its output in {@code name}.out of the net's directory) and waits
+     * until it listens on {@link #TEST_IP}:{@code port}; stopped with nginx and redis.
+     */
+    void startServer(String name, int port, List<String> command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", TEST_NS));
+        cmd.addAll(command);
+        servers.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".out").toFile())
+                .start());
+        waitForPort(TEST_IP, port);
+    }
+
     /** Stops the intercepts started by {@link #startExtraIntercept}. */
     void stopExtraIntercepts() {
         extraIntercepts.forEach(TcpTestNet::stop);
@@ -334,6 +352,8 @@ final class TcpTestNet implements AutoCloseable {
     void stopServers() {
         stop(nginx);
         stop(redis);
+        servers.forEach(TcpTestNet::stop);
+        servers.clear();
         nginx = null;
         redis = null;
     }
