@@ -143,7 +143,8 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--middleware-responses",
             description = "Also give the middleware each request's production answer (type 2, from the capture) and the "
-                    + "test server's answer (type 3), under the request's id, as GoReplay's track-response options do.")
+                    + "test server's answer (type 3), under the request's id, as GoReplay's track-response options do "
+                    + "(tcp engine: the test server's answers need intercept --with-payload).")
     boolean middlewareResponses;
 
     @Option(names = "--capture-responses",
@@ -203,9 +204,6 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (middleware != null && tcp.tcpEngine()) {
-            throw new UserInputException("--middleware works with the socket engine only: drop --engine tcp");
-        }
         if (middlewareResponses && middleware == null) {
             throw new UserInputException("--middleware-responses needs --middleware 'CMD ARGS' to give the answers to");
         }

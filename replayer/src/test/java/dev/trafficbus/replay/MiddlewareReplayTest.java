@@ -168,14 +168,6 @@ class MiddlewareReplayTest {
         }
     }
 
-    @Test
-    void middlewareIsRefusedWithTheTcpEngine() {
-        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "127.0.0.1:1",
-                "--bootstrap-servers", "127.0.0.1:1", "--engine", "tcp", "--middleware", "cat");
-        assertThat(o.exitCode()).isEqualTo(2);
-        assertThat(o.err()).contains("--middleware works with the socket engine only");
-    }
-
     /** GoReplay's own echo middlewares (examples/middleware in its source), run unchanged. */
     @Test
     void goReplaysEchoExamplesPassEveryRequestThroughUnchanged(@TempDir Path dir) throws Exception {

@@ -142,8 +142,9 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         boolean clientSyn = first != null && first.hasFlag(PacketView.SYN) && !first.hasFlag(PacketView.ACK);
         SynOptions syn = clientSyn ? SynOptions.of(first) : SynOptions.FABRICATED;
         // Answers come headers-only unless intercept relays payloads: requests are read as HTTP only where the
-        // run needs it (rewrites, response records), not for the report's status codes alone (a cost per request).
-        HttpExchanges http = options.http().isEmpty() && context.responses() == null ? null : context.newExchanges();
+        // run needs it (rewrites, response records, a middleware), not for the report's status codes alone (a cost
+        // per request).
+        HttpExchanges http = context.newExchanges();
         return sessions.open(key, firstTsMicros, partition, offset, source, loop, http,
                 s -> new TcpSession(this, s, syn));
     }
