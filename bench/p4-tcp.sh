@@ -6,7 +6,9 @@
 # P-assist (ip_forward=0) where an intercept relays them:
 #   tcp engine: `replay --engine tcp --speed max --until-end`, the project's `intercept` on P-assist;
 #   reference:  tcpcopy 1.3 offline `-a 1` from the same pcap, tcpcopy's intercept 1.0 on P-assist.
-# Every run gets fresh namespaces and a fresh nginx, so no TIME_WAIT or log of an earlier run is seen by the next.
+# Every run gets fresh namespaces and a fresh nginx, so no TIME_WAIT or log of an earlier run is seen by the next. A
+# warm-up run of each Java tool comes first (printed, not in the medians): a fresh build's first run makes its class
+# archive.
 # Measures per run: requests/s (requests nginx logged / time from the first logged request to the last; also from
 # the replayer's start), lost requests (requests in the capture − requests logged; goal 0), CPU seconds of the
 # replayer and of its intercept, and CPU µs per logged request. tcpcopy idles 120 s after its pcap ends: it is stopped
@@ -224,28 +226,25 @@ run_tcpcopy() {
   echo "$t0 $ru $rs $(python3 -c "print($icpu1 - $icpu0)")" > "$WORK/run.out"
 }
 
-# --- interleaved runs: for each run, each capture, each tool (the order of the tools alternates) -------------------
-: > "$WORK/results"
-for i in $(seq 1 "$RUNS"); do
-  for c in $CAPTURES; do
-    order="$TOOLS"
-    [ $((i % 2)) = 0 ] && order="$(echo "$TOOLS" | tr ' ' '\n' | tac | tr '\n' ' ')"
-    for t in $order; do
-      tcp_net_up "$P"
-      load="$(uptime | sed 's/.*load average: //')"
-      p4_nginx "target-$t-$c-$i" "$TEST_NS" 1000000
-      wait_listen "$TEST_IP" 80 20
-      case "$t" in
-        tcp) run_tcp "$c" "$i" ;;
-        tcp-base) run_tcp "$c" "$i" "${P4_BASE_ROOT:?tcp-base needs P4_BASE_ROOT, a built checkout}" tcp-base ;;
-        tcpcopy) run_tcpcopy "$c" "$i" ;;
-        *) log "unknown tool $t in P4_TOOLS (tcp, tcp-base, tcpcopy)"; exit 2 ;;
-      esac
-      stop_pid "$NGINX_PID"
-      tcp_net_down "$P"
-      read -r t0 ru rs icpu < "$WORK/run.out"
-      python3 - "$WORK/nginx-target-$t-$c-$i/logs/access.log" "${EXPECTED[$c]}" "$t0" "$ru" "$rs" "$icpu" \
-          "$t" "$c" "$i" "$load" "$WORK/results" <<'PY'
+# one_run TOOL CAPTURE RUN RESULTS: one run of TOOL on CAPTURE in fresh namespaces and a fresh nginx; appends its
+# figures to RESULTS and prints them
+one_run() {
+  local t="$1" c="$2" i="$3" load
+  tcp_net_up "$P"
+  load="$(uptime | sed 's/.*load average: //')"
+  p4_nginx "target-$t-$c-$i" "$TEST_NS" 1000000
+  wait_listen "$TEST_IP" 80 20
+  case "$t" in
+    tcp) run_tcp "$c" "$i" ;;
+    tcp-base) run_tcp "$c" "$i" "${P4_BASE_ROOT:?tcp-base needs P4_BASE_ROOT, a built checkout}" tcp-base ;;
+    tcpcopy) run_tcpcopy "$c" "$i" ;;
+    *) log "unknown tool $t in P4_TOOLS (tcp, tcp-base, tcpcopy)"; exit 2 ;;
+  esac
+  stop_pid "$NGINX_PID"
+  tcp_net_down "$P"
+  read -r t0 ru rs icpu < "$WORK/run.out"
+  python3 - "$WORK/nginx-target-$t-$c-$i/logs/access.log" "${EXPECTED[$c]}" "$t0" "$ru" "$rs" "$icpu" \
+      "$t" "$c" "$i" "$load" "$4" <<'PY'
 import json, sys
 log, expected, t0, ru, rs, icpu, tool, cap, run, load, results = sys.argv[1:]
 ts = [float(l.split()[0]) for l in open(log) if l.strip()]
@@ -258,10 +257,28 @@ r = dict(tool=tool, capture=cap, run=int(run), load=load, logged=n, lost=int(exp
          replayer_cpu=rcpu, intercept_cpu=icpu, cpu_us_per_request=(rcpu + icpu) * 1e6 / n if n else float('nan'))
 with open(results, 'a') as f:
     f.write(json.dumps(r) + '\n')
-print(f"P4 {cap} run {run} {tool}: {r['rate']:.0f} req/s ({r['rate_from_start']:.0f} from start, {since_start:.1f} s), "
+label = f"run {run}" if int(run) > 0 else "warm-up run (a fresh build makes its class archive; not in the medians)"
+print(f"P4 {cap} {label} {tool}: {r['rate']:.0f} req/s ({r['rate_from_start']:.0f} from start, {since_start:.1f} s), "
       f"lost {r['lost']}, CPU replayer {rcpu:.2f} s + intercept {icpu:.2f} s = {r['cpu_us_per_request']:.0f} us/request; "
       f"load {load}")
 PY
+}
+
+# --- a warm-up run of each Java tool: the first run of a fresh build makes its class archive (bin/trafficbus), a
+# cost paid once per build or install and JDK, not per replay; it is printed and kept out of the medians ----------
+first_capture="${CAPTURES%% *}"
+for t in $TOOLS; do
+  case "$t" in tcp|tcp-base) one_run "$t" "$first_capture" 0 "$WORK/warmup" ;; esac
+done
+
+# --- interleaved runs: for each run, each capture, each tool (the order of the tools alternates) -------------------
+: > "$WORK/results"
+for i in $(seq 1 "$RUNS"); do
+  for c in $CAPTURES; do
+    order="$TOOLS"
+    [ $((i % 2)) = 0 ] && order="$(echo "$TOOLS" | tr ' ' '\n' | tac | tr '\n' ' ')"
+    for t in $order; do
+      one_run "$t" "$c" "$i" "$WORK/results"
     done
   done
 done

@@ -5,7 +5,8 @@
 # the same nginx over as many connections as the replay may open (--max-connections), pinned the same way.
 # GoReplay (`gor`, same pcap, as many workers) replays the same capture into the same nginx in every run too; it does
 # not exit at the end of a file, so its requests are counted by the nginx (stub_status) until they stop coming.
-# Every figure comes with the process's CPU time (user + system) per request: the machine may be shared.
+# Every figure comes with the process's CPU time (user + system) per request: the machine may be shared. A warm-up
+# replay first (printed, not counted): a fresh build's first run makes its class archive.
 # Goals (medians of P5_RUNS interleaved runs): 20,000 requests/s, and ≥ 0.5 × ab -k's requests/s, 0 lost.
 #
 #   bench/p5-replay.sh          # makes bench/out/p5/capture.pcap once, then measures
@@ -96,6 +97,15 @@ run_gor() {
   GOR_CPU="$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')"
   GOR_US="$(awk -v c="$GOR_CPU" -v n="$after" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / n : 0)}')"
 }
+
+# --- a warm-up replay: the first run of a fresh build makes its class archive (bin/trafficbus), a cost paid once
+# per build or install and JDK, not per replay; printed, kept out of the medians ----------------------------------
+JAVA_OPTS="${P5_REPLAY_JAVA_OPTS:-${JAVA_OPTS:-}}" /usr/bin/time -f '%U %S' -o "$WORK/replay0.time" \
+    taskset -c 0,1 "$ROOT/bin/trafficbus" replay --topic tb.capture.p5 --target "127.0.0.1:$TARGET_PORT" \
+    --bootstrap-servers "$BOOTSTRAP" --speed max --until-end --group "p5-warmup-$$" \
+    --max-connections "$MAX_CONNECTIONS" ${P5_REPLAY_ARGS:-} > "$WORK/replay0.out" 2> "$WORK/replay0.err" \
+  || { log "warm-up replay failed (exit $?):"; cat "$WORK/replay0.out" "$WORK/replay0.err" >&2; exit 1; }
+log "warm-up run (a fresh build makes its class archive; not in the medians): $(cpu_seconds "$WORK/replay0.time") CPU s; $(head -1 "$WORK/replay0.out")"
 
 # --- replay runs -------------------------------------------------------------------------------------------
 RATES=(); AB_RATES=(); GOR_RATES=(); LOST=0; GOR_LOSTS=(); US=(); AB_US=(); GOR_USS=()
