@@ -78,6 +78,9 @@ public final class SessionReplay extends ReplayedSession {
     private ReplayProblem failReason;
     private boolean starved;
 
+    /** What the middleware made of the message in REWRITING, once it decided. */
+    private Middleware.Outcome decided;
+
     private ScheduledFuture<?> timer;
     private long timerAt;
 
@@ -384,10 +387,22 @@ public final class SessionReplay extends ReplayedSession {
                         return;
                     }
                 }
+                case REWRITING -> {
+                    if (decided == null) {
+                        return; // the middleware's outcome wakes the session
+                    }
+                    Middleware.Outcome o = decided;
+                    decided = null;
+                    CapturedMessage m = awaited();
+                    byte[] out = http.fromMiddleware(o, m.tsMicros);
+                    if (out != null && targetClosed) {
+                        fail(closeReason);
+                        return;
+                    }
+                    state = write(m, out, now);
+                }
                 default -> {
-                    // CONNECTING and CLOSING move on the transport's events, REWRITING on the middleware's;
-                    // DONE and FAILED are final.
-                    return;
+                    return; // CONNECTING and CLOSING move on the transport's events; DONE and FAILED are final
                 }
             }
         }
@@ -419,24 +434,18 @@ public final class SessionReplay extends ReplayedSession {
         // Rewritten when sent, so the requests it holds are known to be sent now.
         byte[] out = http.rewrite(m.bytes, m.tsMicros);
         if (out == HttpExchanges.TO_MIDDLEWARE) {
-            http.toMiddleware(m.bytes, m.tsMicros).thenAcceptAsync(o -> fromMiddleware(m, o), loop);
+            http.toMiddleware(m.bytes, m.tsMicros).thenAcceptAsync(this::fromMiddleware, loop);
             return State.REWRITING;
         }
         return write(m, out, now);
     }
 
-    /** The middleware decided on message {@code m}: what it passed is sent, unless the target closed meanwhile. */
-    private void fromMiddleware(CapturedMessage m, Middleware.Outcome o) {
-        if (state != State.REWRITING) {
-            return; // the session ended while the program decided
+    /** The middleware decided on the message it was given (on the loop). */
+    private void fromMiddleware(Middleware.Outcome o) {
+        if (state == State.REWRITING) { // else the session ended while the program decided
+            decided = o;
+            advance();
         }
-        byte[] out = http.fromMiddleware(o, m.tsMicros);
-        if (out != null && targetClosed) {
-            fail(closeReason);
-            return;
-        }
-        state = write(m, out, System.nanoTime());
-        advance();
     }
 
     /** Writes {@code out} for message {@code m} (null: nothing to send); the state that follows. */
