@@ -4,7 +4,6 @@ import dev.trafficbus.flow.FlowKey;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
-import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.conversation.EngineSessions;
@@ -44,7 +43,6 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     final EngineContext context;
     final ReplayCounters counters;
     final ReplayClock clock;
-    final ReplayOptions options;
     /** What every session shares: counters, answers, the mailbox, the sessions without an outcome. */
     private final EngineSessions sessions;
     final EventLoop loop;
@@ -86,7 +84,6 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         this.context = ctx;
         this.counters = ctx.counters();
         this.clock = ctx.clock();
-        this.options = ctx.options();
         this.sessions = new EngineSessions(ctx);
         this.endpoints = endpoints;
         this.target = target.getAddress().getAddress();
