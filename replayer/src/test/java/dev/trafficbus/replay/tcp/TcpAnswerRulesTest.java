@@ -1,7 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.replay.CaptureFixture;
-import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -10,14 +10,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -124,13 +122,7 @@ class TcpAnswerRulesTest extends TcpNetTest {
     }
 
     private ReplaySummary replay(String topic, int port, ReplayTuning tuning, int interceptPort, int instance) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", kafka.bootstrapServers());
-        ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, port), ReplaySpeed.MAX,
-                "g-" + topic, true, false);
-        ReplaySummary s = new TcpReplay(r, tuning.withDrainTimeout(Duration.ofSeconds(20)),
-                options(instance, interceptPort)).run();
-        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
-        return s;
+        return run(request(topic, port, ReplaySpeed.MAX), tuning.withDrainTimeout(Duration.ofSeconds(20)),
+                ReplayOptions.defaults(), options(instance, interceptPort));
     }
 }

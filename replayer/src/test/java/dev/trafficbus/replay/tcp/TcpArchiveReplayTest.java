@@ -7,7 +7,6 @@ import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayCommand;
 import dev.trafficbus.replay.ReplayOptions;
-import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +30,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -201,7 +198,7 @@ class TcpArchiveReplayTest extends TcpNetTest {
         // A quarter of the captured pace: the 1.25 s capture takes 5 s, so the stop comes mid-run. No drain time:
         // what runs at the stop is cut off, as a crash would leave it.
         ReplayTuning noDrain = ReplayTuning.defaults().withDrainTimeout(Duration.ofMillis(1));
-        TcpReplay first = new TcpReplay(request(topic, new ReplaySpeed(0.25)), noDrain, ReplayOptions.defaults(),
+        TcpReplay first = new TcpReplay(request(topic, 80, new ReplaySpeed(0.25)), noDrain, ReplayOptions.defaults(),
                 options(0));
         CompletableFuture<ReplaySummary> running = CompletableFuture.supplyAsync(first::run);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -226,17 +223,9 @@ class TcpArchiveReplayTest extends TcpNetTest {
         assertThat(duplicates).isBetween(0L, s1.sessionsReplayed() + s1.problemsByReason().getOrDefault("interrupted", 0L));
     }
 
-    private ReplayRequest request(String topic, ReplaySpeed speed) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", kafka.bootstrapServers());
-        return new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, 80), speed, "g-" + topic, true, false);
-    }
-
     private ReplaySummary replay(String topic, ReplaySpeed speed, ReplayOptions options, TcpEngineOptions tcp,
                                  ReplayTuning tuning) {
-        ReplaySummary s = new TcpReplay(request(topic, speed), tuning, options, tcp).run();
-        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
-        return s;
+        return run(request(topic, 80, speed), tuning, options, tcp);
     }
 
     private static Instant instant(long micros) {

@@ -2,7 +2,6 @@ package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayProblem;
-import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -11,14 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -58,7 +55,7 @@ class TcpMiddlewareTest extends TcpNetTest {
     void aRequestTheMiddlewareLeavesOutNeverArrivesAndIsCounted(@TempDir Path dir) throws Exception {
         Path dropped = dir.resolve("dropped.txt");
 
-        ReplaySummary s = replay(publish(), middleware("drop_tenth.py " + dropped), 12);
+        ReplaySummary s = replay(publish(), middleware("drop_tenth.py", dropped.toString()), 12);
 
         List<String> droppedLines = Files.readAllLines(dropped);
         assertThat(droppedLines).hasSize(3); // of 30: the 10th, 20th and 30th the program read
@@ -92,21 +89,16 @@ class TcpMiddlewareTest extends TcpNetTest {
         return topic;
     }
 
-    private static ReplayOptions middleware(String program) {
-        return ReplayOptions.defaults().withMiddleware(new MiddlewareCommand(
-                "python3 " + FIXTURES.resolve(program.split(" ")[0]).toAbsolutePath()
-                        + program.substring(program.split(" ")[0].length()), Duration.ofSeconds(3), false));
+    /** Options running the middleware fixture {@code program} with {@code args}. */
+    private static ReplayOptions middleware(String program, String... args) {
+        String command = String.join(" ", "python3", FIXTURES.resolve(program).toAbsolutePath().toString(),
+                String.join(" ", args)).strip();
+        return ReplayOptions.defaults().withMiddleware(new MiddlewareCommand(command, Duration.ofSeconds(3), false));
     }
 
     private ReplaySummary replay(String topic, ReplayOptions options, int instance) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", kafka.bootstrapServers());
-        ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, 80), ReplaySpeed.MAX,
-                "g-" + topic, true, false);
-        ReplaySummary s = new TcpReplay(r, ReplayTuning.defaults().withDrainTimeout(Duration.ofSeconds(20)), options,
-                options(instance)).run();
-        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
-        return s;
+        return run(request(topic, 80, ReplaySpeed.MAX), ReplayTuning.defaults().withDrainTimeout(Duration.ofSeconds(20)),
+                options, options(instance));
     }
 
     /** Request length by URI from access-log lines "addr:port uri length". */

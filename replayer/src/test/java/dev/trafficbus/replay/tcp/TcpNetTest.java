@@ -1,6 +1,11 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.bus.TestKafkaCluster;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplaySpeed;
+import dev.trafficbus.replay.ReplaySummary;
+import dev.trafficbus.replay.ReplayTuning;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
@@ -9,10 +14,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -63,6 +70,21 @@ abstract class TcpNetTest {
                 List.of(TcpTestNet.INTERCEPT_IP + ":" + interceptPort), net.token.toFile(), instance);
         o.handshakeTimeout = Duration.ofSeconds(15);
         return o;
+    }
+
+    /** A replay of {@code topic} to the test server's {@code port} at {@code speed}, to its end, in a group of its own. */
+    ReplayRequest request(String topic, int port, ReplaySpeed speed) {
+        Properties c = new Properties();
+        c.put("bootstrap.servers", kafka.bootstrapServers());
+        return new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, port), speed, "g-" + topic, true,
+                false);
+    }
+
+    /** Runs a tcp-engine replay and prints its summary line, so that the test's output shows every run. */
+    static ReplaySummary run(ReplayRequest r, ReplayTuning tuning, ReplayOptions options, TcpEngineOptions tcp) {
+        ReplaySummary s = new TcpReplay(r, tuning, options, tcp).run();
+        System.out.println("tcp replay of " + r.topic() + ": " + s.summaryLine());
+        return s;
     }
 
     /** A new one-partition topic. */

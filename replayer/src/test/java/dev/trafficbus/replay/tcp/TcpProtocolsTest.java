@@ -2,7 +2,7 @@ package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.replay.CaptureFixture;
 import dev.trafficbus.replay.LocalServers;
-import dev.trafficbus.replay.ReplayRequest;
+import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -11,13 +11,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -139,16 +137,11 @@ class TcpProtocolsTest extends TcpNetTest {
     }
 
     private ReplaySummary replay(String topic, int port, int instance) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", kafka.bootstrapServers());
-        ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, port), ReplaySpeed.MAX,
-                "g-" + topic, true, false);
         // A 2 s quiet period: one answer judged by silence would show in the counts and the time.
         ReplayTuning tuning = ReplayTuning.defaults().withQuietPeriod(Duration.ofSeconds(2))
                 .withResponseTimeout(Duration.ofSeconds(20)).withDrainTimeout(Duration.ofSeconds(20));
-        ReplaySummary s = new TcpReplay(r, tuning, options(instance, PAYLOAD_INTERCEPT_PORT)).run();
-        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
-        return s;
+        return run(request(topic, port, ReplaySpeed.MAX), tuning, ReplayOptions.defaults(),
+                options(instance, PAYLOAD_INTERCEPT_PORT));
     }
 
     /** The server's log lines "PATH KIND BYTES SHA256-PREFIX TIME" counted without their time. */

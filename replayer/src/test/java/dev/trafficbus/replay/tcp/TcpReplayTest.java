@@ -1,6 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayRequest;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
@@ -299,12 +300,7 @@ class TcpReplayTest extends TcpNetTest {
     }
 
     private ReplaySummary replay(String topic, int port, ReplaySpeed speed, TcpEngineOptions tcp) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", kafka.bootstrapServers());
-        ReplayRequest r = new ReplayRequest(topic, c, new InetSocketAddress(TcpTestNet.TEST_IP, port), speed,
-                "g-" + topic, true, false);
-        ReplaySummary s = new TcpReplay(r, ReplayTuning.defaults().withDrainTimeout(java.time.Duration.ofSeconds(20)), tcp).run();
-        System.out.println("tcp replay of " + topic + ": " + s.summaryLine());
-        return s;
+        return run(request(topic, port, speed), ReplayTuning.defaults().withDrainTimeout(java.time.Duration.ofSeconds(20)),
+                ReplayOptions.defaults(), tcp);
     }
 }
