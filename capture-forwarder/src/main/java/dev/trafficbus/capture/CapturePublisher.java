@@ -121,6 +121,30 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /**
+     * {@link #encodePacket} into one array reused for every packet: the live capture's path, where the pending
+     * ring copies the bytes at once, so a packet costs no allocation. One thread.
+     */
+    static final class PacketEncoder {
+        private byte[] bytes = new byte[2048];
+
+        /** Encodes the packet in {@code view} into {@link #bytes()}; returns its length. */
+        int encode(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
+            int length = view.ipLength();
+            int size = CapturedPacketCodec.encodedPacketSize(timestampMicros, clientToServer, length, length, sequence);
+            if (size > bytes.length) {
+                bytes = new byte[Math.max(size, bytes.length * 2)];
+            }
+            return CapturedPacketCodec.encodePacketInto(bytes, 0, timestampMicros, clientToServer, view.array(),
+                    view.ipOffset(), length, length, sequence);
+        }
+
+        /** The array the last {@link #encode} wrote, from index 0. */
+        byte[] bytes() {
+            return bytes;
+        }
+    }
+
+    /**
      * Hands a record of {@code packets} packets to the producer; false (and its packets counted as failed) when
      * the producer refused it at once.
      */

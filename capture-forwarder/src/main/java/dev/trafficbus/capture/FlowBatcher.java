@@ -109,25 +109,35 @@ final class FlowBatcher {
      * closes. {@code tcpFlags} are the packet's TCP flags; {@code pendingBytes} is handed back with the batch.
      */
     void add(byte[] key, byte[] encodedPacket, int tcpFlags, long captureMicros, long pendingBytes) {
-        int hash = FlowKey.hash(key);
-        int slot = find(key, hash);
+        add(key, key.length, encodedPacket, encodedPacket.length, tcpFlags, captureMicros, pendingBytes);
+    }
+
+    /**
+     * {@link #add(byte[], byte[], int, long, long)} of the key in {@code key[0, keyLength)} and the packet in
+     * {@code encodedPacket[0, packetLength)}; both are copied, so the caller may reuse the arrays.
+     */
+    void add(byte[] key, int keyLength, byte[] encodedPacket, int packetLength, int tcpFlags, long captureMicros,
+             long pendingBytes) {
+        int hash = FlowKey.hash(key, keyLength);
+        int slot = find(key, keyLength, hash);
         Batch b = slot >= 0 ? table[slot] : null;
         boolean clientSyn = (tcpFlags & (PacketView.SYN | PacketView.ACK)) == PacketView.SYN;
         // +1: the packet count in front of the value may take one byte more.
-        if (b != null && (clientSyn || b.builder.valueSize() + encodedPacket.length + 1 > maxValueBytes)) {
+        if (b != null && (clientSyn || b.builder.valueSize() + packetLength + 1 > maxValueBytes)) {
             emit(b, slot);
             b = null;
         }
         if (b == null) {
-            b = open(key, hash, captureMicros);
+            // The one copy of the key a record keeps (it becomes the record's key).
+            b = open(Arrays.copyOf(key, keyLength), hash, captureMicros);
         }
-        b.builder.add(encodedPacket);
+        b.builder.add(encodedPacket, 0, packetLength);
         b.pendingBytes += pendingBytes;
         // A FIN does not end the record: the peer's FIN and the last ACK follow within a round trip, and a short
         // connection in one record instead of two or three halves the per-record cost of Kafka (bench/p2-live.sh).
         if ((tcpFlags & PacketView.RST) != 0 || b.builder.count() >= maxPackets
                 || windowMicros == 0 || b.builder.valueSize() >= maxValueBytes) {
-            emit(b, find(key, hash));
+            emit(b, find(b.key, b.key.length, hash));
         }
     }
 
@@ -140,7 +150,7 @@ final class FlowBatcher {
                 if (nowMicros - head.openedAt < windowMicros) {
                     return;
                 }
-                emit(head, find(head.key, head.hash));
+                emit(head, find(head.key, head.key.length, head.hash));
             }
             popHead();
         }
@@ -153,7 +163,7 @@ final class FlowBatcher {
             boolean live = head.open && head.generation == fifoGeneration[fifoHead];
             popHead();
             if (live) {
-                emit(head, find(head.key, head.hash));
+                emit(head, find(head.key, head.key.length, head.hash));
             }
         }
     }
@@ -231,14 +241,14 @@ final class FlowBatcher {
     }
 
     /** The slot of {@code key}'s open batch, or -1. */
-    private int find(byte[] key, int hash) {
+    private int find(byte[] key, int keyLength, int hash) {
         int mask = table.length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask) {
             Batch e = table[i];
             if (e == null) {
                 return -1;
             }
-            if (e.hash == hash && Arrays.equals(e.key, key)) {
+            if (e.hash == hash && Arrays.equals(e.key, 0, e.key.length, key, 0, keyLength)) {
                 return i;
             }
         }

@@ -19,6 +19,7 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
     private final PendingRing ring;
     private final SessionShedder shedder;
     private final RecordLimit limit;
+    private final CapturePublisher.PacketEncoder encoded = new CapturePublisher.PacketEncoder();
     // Written by the capture thread only, read by the status line and the metrics endpoint.
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong pendingFull = new AtomicLong();
@@ -54,8 +55,8 @@ final class LiveCaptureLoop implements BulkPacketReader.FrameSink {
             cpuBudget.lazySet(cpuBudget.get() + 1);
             return;
         }
-        byte[] packet = CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence());
-        if (!ring.offer(key, packet, micros, view.flags())) {
+        int length = encoded.encode(micros, clientToServer, view, publisher.nextSequence());
+        if (!ring.offer(key, encoded.bytes(), length, micros, view.flags())) {
             pendingFull.lazySet(pendingFull.get() + 1);
         }
     }

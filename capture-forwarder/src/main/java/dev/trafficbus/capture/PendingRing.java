@@ -28,7 +28,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PendingRing implements AutoCloseable {
     /** Receives the packets {@link #drain} takes, in capture order. */
     interface Sink {
-        void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags);
+        /**
+         * One packet: its flow key in {@code key[0, keyLength)}, its encoded bytes in {@code packet[0,
+         * packetLength)}. Both arrays are the ring's own, reused for the next packet: copy what is kept.
+         */
+        void accept(byte[] key, int keyLength, byte[] packet, int packetLength, long timestampMicros, int tcpFlags);
     }
 
     private static final int HEADER = 14;
@@ -47,6 +51,9 @@ final class PendingRing implements AutoCloseable {
     private final AtomicLong offered = new AtomicLong(); // packets written (writer only)
     private final AtomicLong taken = new AtomicLong(); // packets read or discarded (reader only)
     private long rewindMarker = -1; // where the last rewind left its marker (writer only)
+    // The reader's arrays each drained packet is copied into: no allocation per packet (keys are at most 255 bytes).
+    private final byte[] drainedKey = new byte[255];
+    private byte[] drainedValue = new byte[2048];
     private boolean closed;
 
     /** Reserves a region of {@code maxPendingBytes} (at most 2047 MB). */
@@ -72,11 +79,11 @@ final class PendingRing implements AutoCloseable {
     }
 
     /**
-     * Capture thread: queues one encoded packet of flow {@code key} with its TCP flags (the low 8 bits are kept),
-     * or returns false (nothing kept) when a bound is reached.
+     * Capture thread: queues one encoded packet, {@code value[0, valueLength)}, of flow {@code key} with its TCP
+     * flags (the low 8 bits are kept), or returns false (nothing kept) when a bound is reached.
      */
-    boolean offer(byte[] key, byte[] value, long timestampMicros, int tcpFlags) {
-        int bytes = cost(key.length, value.length);
+    boolean offer(byte[] key, byte[] value, int valueLength, long timestampMicros, int tcpFlags) {
+        int bytes = cost(key.length, valueLength);
         // Only this thread adds; the others only subtract, so the check cannot be overtaken upward.
         if (pendingBytes.get() + bytes > maxPendingBytes) {
             return false;
@@ -125,12 +132,12 @@ final class PendingRing implements AutoCloseable {
             rewindMarker = wrapFrom;
         }
         int o = (int) (at % capacity);
-        region.putInt(o, value.length);
+        region.putInt(o, valueLength);
         region.put(o + 4, (byte) key.length);
         region.put(o + 5, (byte) tcpFlags);
         region.putLong(o + 6, timestampMicros);
         region.put(o + HEADER, key);
-        region.put(o + HEADER + key.length, value);
+        region.put(o + HEADER + key.length, value, 0, valueLength);
         pendingBytes.addAndGet(bytes);
         offered.lazySet(offered.get() + 1);
         head.lazySet(at + bytes); // publishes the entry to the reader
@@ -149,15 +156,16 @@ final class PendingRing implements AutoCloseable {
             int keyLength = region.get(o + 4) & 0xFF;
             int tcpFlags = region.get(o + 5) & 0xFF;
             long time = region.getLong(o + 6);
-            byte[] key = new byte[keyLength];
-            byte[] value = new byte[valueLength];
-            region.get(o + HEADER, key);
-            region.get(o + HEADER + keyLength, value);
+            if (valueLength > drainedValue.length) {
+                drainedValue = new byte[Math.max(valueLength, drainedValue.length * 2)];
+            }
+            region.get(o + HEADER, drainedKey, 0, keyLength);
+            region.get(o + HEADER + keyLength, drainedValue, 0, valueLength);
             t += cost(keyLength, valueLength);
             tail.lazySet(t);
             taken.lazySet(taken.get() + 1);
             n++;
-            sink.accept(key, value, time, tcpFlags);
+            sink.accept(drainedKey, keyLength, drainedValue, valueLength, time, tcpFlags);
         }
         return n;
     }

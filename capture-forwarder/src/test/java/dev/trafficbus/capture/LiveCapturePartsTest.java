@@ -30,18 +30,18 @@ class LiveCapturePartsTest {
         try (PendingRing ring = new PendingRing(1000)) {
             byte[] key = new byte[40];
             int accepted = 0;
-            while (ring.offer(key, new byte[60], accepted, 0)) {
+            while (ring.offer(key, new byte[60], 60, accepted, 0)) {
                 accepted++;
             }
             assertThat(accepted).isEqualTo(8);
             assertThat(ring.pendingBytes()).isEqualTo(8 * 120);
             List<Long> times = new ArrayList<>();
-            assertThat(ring.drain((k, v, t, f) -> times.add(t), 3)).isEqualTo(3);
+            assertThat(ring.drain((k, kl, v, vl, t, f) -> times.add(t), 3)).isEqualTo(3);
             assertThat(times).containsExactly(0L, 1L, 2L);
             // Taken by the sender is not yet acknowledged: the bytes still count.
-            assertThat(ring.offer(key, new byte[60], 99, 0)).isFalse();
+            assertThat(ring.offer(key, new byte[60], 60, 99, 0)).isFalse();
             ring.release(120);
-            assertThat(ring.offer(key, new byte[60], 10, 0)).isTrue();
+            assertThat(ring.offer(key, new byte[60], 60, 10, 0)).isTrue();
             assertThat(ring.queued()).isEqualTo(6);
             assertThat(ring.discard()).isEqualTo(6);
             assertThat(ring.pendingBytes()).isEqualTo(2 * 120); // the 2 still with the sender
@@ -53,16 +53,18 @@ class LiveCapturePartsTest {
     void ringKeepsOrderAndContentAcrossLapsAndRefusesWhenItsRegionIsFull() {
         try (PendingRing ring = new PendingRing(1000)) {
             List<String> seen = new ArrayList<>();
-            PendingRing.Sink sink = (k, v, t, f) -> {
-                seen.add(new String(k) + "/" + new String(v) + "/" + t + "/" + f);
-                ring.release(PendingRing.cost(k.length, v.length));
+            PendingRing.Sink sink = (k, kl, v, vl, t, f) -> {
+                seen.add(new String(k, 0, kl) + "/" + new String(v, 0, vl) + "/" + t + "/" + f);
+                ring.release(PendingRing.cost(kl, vl));
             };
+            // The capture thread encodes every packet into one array larger than the packet: only the length given
+            // is queued.
+            byte[] encoded = new byte[256];
             // Many laps, never caught up: entries that do not fit before the region's end go to its beginning.
             long next = 0;
             long expected = 0;
             for (int round = 0; round < 200; round++) {
-                while (ring.offer(("k" + next).getBytes(), ("value-" + next + "-" + "x".repeat((int) (next % 97))).getBytes(),
-                        next, (int) (next & 0xFF))) {
+                while (ring.offer(("k" + next).getBytes(), encoded, encodeInto(encoded, next), next, (int) (next & 0xFF))) {
                     next++;
                 }
                 seen.clear();
@@ -79,22 +81,30 @@ class LiveCapturePartsTest {
             }
             assertThat(next).isGreaterThan(500);
             // A packet larger than the region never fits; the TCP flags travel with the packet (SYN, FIN, RST).
-            assertThat(ring.offer(new byte[1], new byte[2000], 0, 0)).isFalse();
+            assertThat(ring.offer(new byte[1], new byte[2000], 2000, 0, 0)).isFalse();
             ring.drain(sink, Integer.MAX_VALUE);
             assertThat(ring.isEmpty()).isTrue();
             assertThat(ring.pendingBytes()).isZero();
         }
     }
 
+    /** Writes packet {@code n}'s test value at the start of {@code encoded}, the rest of it filler; returns its length. */
+    private static int encodeInto(byte[] encoded, long n) {
+        byte[] value = ("value-" + n + "-" + "x".repeat((int) (n % 97))).getBytes();
+        java.util.Arrays.fill(encoded, (byte) '#');
+        System.arraycopy(value, 0, encoded, 0, value.length);
+        return value.length;
+    }
+
     @Test
     void ringNeverRefusesWhileItsRegionHasRoomWhateverTheReaderKeepsUpWith() {
         java.util.Random random = new java.util.Random(14);
         try (PendingRing ring = new PendingRing(10_000)) {
-            PendingRing.Sink sink = (k, v, t, f) -> ring.release(PendingRing.cost(k.length, v.length));
+            PendingRing.Sink sink = (k, kl, v, vl, t, f) -> ring.release(PendingRing.cost(kl, vl));
             for (int i = 0; i < 200_000; i++) {
                 int size = 20 + random.nextInt(380);
                 long before = ring.pendingBytes();
-                boolean accepted = ring.offer(new byte[13], new byte[size], i, 0);
+                boolean accepted = ring.offer(new byte[13], new byte[size], size, i, 0);
                 // Room for the entry and for the most a wrap leaves unused at the region's end and a skip past a
                 // rewind's marker in the middle (an entry each).
                 if (before + PendingRing.cost(13, size) + 2 * PendingRing.cost(13, 400) <= 10_000) {

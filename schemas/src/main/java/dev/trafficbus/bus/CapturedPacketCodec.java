@@ -59,10 +59,26 @@ public final class CapturedPacketCodec {
      */
     public static byte[] encodePacket(long timestampMicros, boolean clientToServer, byte[] packet, int off, int len,
                                       int originalLength, long sequence) {
-        int direction = directionIndex(clientToServer);
-        byte[] out = new byte[packetSize(timestampMicros, direction, len, originalLength, sequence)];
-        writePacket(out, 0, timestampMicros, direction, packet, off, len, originalLength, sequence);
+        byte[] out = new byte[encodedPacketSize(timestampMicros, clientToServer, len, originalLength, sequence)];
+        encodePacketInto(out, 0, timestampMicros, clientToServer, packet, off, len, originalLength, sequence);
         return out;
+    }
+
+    /** The bytes {@link #encodePacketInto} writes for these fields and a packet of {@code len} bytes. */
+    public static int encodedPacketSize(long timestampMicros, boolean clientToServer, int len, int originalLength,
+                                        long sequence) {
+        return packetSize(timestampMicros, directionIndex(clientToServer), len, originalLength, sequence);
+    }
+
+    /**
+     * {@link #encodePacket(long, boolean, byte[], int, int, int, long)} into {@code out} from {@code at}, which must
+     * have {@link #encodedPacketSize} bytes left: a live capture encodes every packet into one reused array.
+     * Returns where the packet ends.
+     */
+    public static int encodePacketInto(byte[] out, int at, long timestampMicros, boolean clientToServer,
+                                       byte[] packet, int off, int len, int originalLength, long sequence) {
+        return writePacket(out, at, timestampMicros, directionIndex(clientToServer), packet, off, len,
+                originalLength, sequence);
     }
 
     /** The Avro enum index of {@link Direction#CLIENT_TO_SERVER} or {@link Direction#SERVER_TO_CLIENT}. */
@@ -75,15 +91,15 @@ public final class CapturedPacketCodec {
                 + varLongSize(originalLength) + varLongSize(sequence);
     }
 
-    private static void writePacket(byte[] out, int p, long timestampMicros, int direction, byte[] packet,
-                                    int off, int len, int originalLength, long sequence) {
+    private static int writePacket(byte[] out, int p, long timestampMicros, int direction, byte[] packet,
+                                   int off, int len, int originalLength, long sequence) {
         p = writeLong(out, p, timestampMicros);
         p = writeLong(out, p, direction);
         p = writeLong(out, p, len);
         System.arraycopy(packet, off, out, p, len);
         p += len;
         p = writeLong(out, p, originalLength);
-        writeLong(out, p, sequence);
+        return writeLong(out, p, sequence);
     }
 
     /**

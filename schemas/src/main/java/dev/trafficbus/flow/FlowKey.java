@@ -149,9 +149,14 @@ public final class FlowKey {
      * spreads them over the bits a table's mask keeps.
      */
     public static int hash(byte[] key) {
+        return hash(key, key.length);
+    }
+
+    /** {@link #hash(byte[])} of the key in {@code key[0, length)}. */
+    public static int hash(byte[] key, int length) {
         int h = 0x811C9DC5;
-        for (byte b : key) {
-            h = (h ^ (b & 0xFF)) * 0x01000193;
+        for (int i = 0; i < length; i++) {
+            h = (h ^ (key[i] & 0xFF)) * 0x01000193;
         }
         h ^= h >>> 16;
         h *= 0x85EBCA6B;
