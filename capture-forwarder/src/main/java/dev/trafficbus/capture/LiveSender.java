@@ -9,11 +9,13 @@ import java.util.concurrent.locks.LockSupport;
  * the records to the producer, so the capture thread never waits for Kafka: when the
  * producer's buffer is full (broker slow or down) this thread waits in {@code send} and the ring fills instead,
  * up to its bounds. Polls with short sleeps rather than being woken per packet, which would cost a system call per
- * packet at high rates; a sleep never lasts more than a quarter of the window, so batches close close to it.
+ * packet at high rates; a sleep never lasts more than a quarter of the window, so batches close close to it. Busy, it
+ * sleeps that quarter (1.25 ms with the default window, at most 2 ms): each wake-up costs a context switch, and at
+ * 500 us they were a quarter of this thread's CPU at 100,000 packets/s (bench/p2-live.sh).
  */
 final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePublisher.DeliveryListener {
     private static final int DRAIN_MAX = 4096;
-    private static final long BUSY_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long BUSY_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long IDLE_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long MIN_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final int POLLS_BEFORE_IDLE = 200;
@@ -80,8 +82,9 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
     }
 
     @Override
-    public void accept(byte[] key, byte[] packet, long timestampMicros, int tcpFlags) {
-        int bytes = PendingRing.cost(key.length, packet.length);
+    public void accept(byte[] key, int keyLength, byte[] packet, int packetLength, long timestampMicros,
+                       int tcpFlags) {
+        int bytes = PendingRing.cost(keyLength, packetLength);
         if (aborted) {
             // Taken from the ring just as the flush time ran out: it joins the ones discarded.
             ring.release(bytes);
@@ -91,7 +94,7 @@ final class LiveSender implements PendingRing.Sink, FlowBatcher.Sink, CapturePub
         if (timestampMicros > newestCaptureMicros) {
             newestCaptureMicros = timestampMicros;
         }
-        batcher.add(key, packet, tcpFlags, timestampMicros, bytes);
+        batcher.add(key, keyLength, packet, packetLength, tcpFlags, timestampMicros, bytes);
     }
 
     @Override
