@@ -138,7 +138,7 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--max-pending", paramLabel = "SIZE",
             description = "Live: captured bytes held while Kafka is slow or down before packets are dropped"
                     + " (counted as pending-full), e.g. 256MB; held off the heap in a region reserved at start, so resident"
-                    + " memory stays under --max-pending + --buffer-size + heap (-Xmx32m from bin/trafficbus) + 96 MB of JVM"
+                    + " memory stays under --max-pending + --buffer-size + heap (-Xmx32m from bin/trafficbus) + 128 MB of JVM"
                     + " (the start-up line prints the figure, /metrics exports it beside the resident set)"
                     + " (default: ${DEFAULT-VALUE}).")
     private String maxPending = "256MB";

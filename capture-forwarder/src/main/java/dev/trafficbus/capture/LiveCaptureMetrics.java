@@ -67,6 +67,7 @@ final class LiveCaptureMetrics {
         // Resident memory: the bound computed at start and VmRSS now.
         endpoint.gauge("memory_bound_bytes", memoryBound, ResidentMemory.Bound::total, src);
         endpoint.gauge("resident_memory_bytes", this, m -> ResidentMemory.residentBytes(), src);
+        endpoint.gauge("resident_memory_peak_bytes", this, m -> ResidentMemory.peakResidentBytes(), src);
         for (SkipReason reason : SkipReason.values()) {
             endpoint.functionCounter("packets_skipped", loop, l -> l.skipped(reason),
                     "source", source, "reason", reason.label());
