@@ -112,17 +112,9 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /**
-     * The encoded packet ({@link CapturedPacketCodec#encodePacket}) of the whole IP packet in {@code view}:
-     * straight from the frame bytes, one allocation.
-     */
-    static byte[] encodePacket(long timestampMicros, boolean clientToServer, PacketView view, long sequence) {
-        int length = view.ipLength();
-        return CapturedPacketCodec.encodePacket(timestampMicros, clientToServer, view.array(), view.ipOffset(), length, length, sequence);
-    }
-
-    /**
-     * {@link #encodePacket} into one array reused for every packet: the live capture's path, where the pending
-     * ring copies the bytes at once, so a packet costs no allocation. One thread.
+     * Encodes the whole IP packet of a {@link PacketView} ({@link CapturedPacketCodec#encodePacketInto}) into one
+     * array reused for every packet: the pending ring or the flow batcher copies the bytes at once, so a packet
+     * costs no allocation. One thread.
      */
     static final class PacketEncoder {
         private byte[] bytes = new byte[2048];

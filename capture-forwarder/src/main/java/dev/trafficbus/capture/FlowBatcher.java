@@ -105,16 +105,10 @@ final class FlowBatcher {
     }
 
     /**
-     * Adds one encoded packet ({@link CapturedPacketCodec#encodePacket}) of flow {@code key}; emits what this
-     * closes. {@code tcpFlags} are the packet's TCP flags; {@code pendingBytes} is handed back with the batch.
-     */
-    void add(byte[] key, byte[] encodedPacket, int tcpFlags, long captureMicros, long pendingBytes) {
-        add(key, key.length, encodedPacket, encodedPacket.length, tcpFlags, captureMicros, pendingBytes);
-    }
-
-    /**
-     * {@link #add(byte[], byte[], int, long, long)} of the key in {@code key[0, keyLength)} and the packet in
-     * {@code encodedPacket[0, packetLength)}; both are copied, so the caller may reuse the arrays.
+     * Adds one encoded packet ({@link CapturedPacketCodec#encodePacket}), {@code encodedPacket[0, packetLength)},
+     * of the flow whose key is {@code key[0, keyLength)}; emits what this closes. Both are copied, so the caller
+     * may reuse the arrays. {@code tcpFlags} are the packet's TCP flags; {@code pendingBytes} is handed back with
+     * the batch.
      */
     void add(byte[] key, int keyLength, byte[] encodedPacket, int packetLength, int tcpFlags, long captureMicros,
              long pendingBytes) {

@@ -32,6 +32,7 @@ final class PcapImportLoop implements FlowBatcher.Sink {
     private final BooleanSupplier stopRequested;
     private final TimestampWindow timestamps;
     private final RecordLimit limit;
+    private final CapturePublisher.PacketEncoder encoded = new CapturePublisher.PacketEncoder();
     private final long[] skipped = new long[SkipReason.values().length];
     private final long[] decapsulated = new long[Encapsulation.values().length];
     private long packetsRead;
@@ -110,9 +111,9 @@ final class PcapImportLoop implements FlowBatcher.Sink {
         PacketView view = classifier.view();
         boolean clientToServer = classifier.clientToServer();
         batcher.advanceTo(micros);
-        batcher.add(FlowKey.keyBytes(view, clientToServer),
-                CapturePublisher.encodePacket(micros, clientToServer, view, publisher.nextSequence()),
-                view.flags(), micros, 0);
+        byte[] key = FlowKey.keyBytes(view, clientToServer);
+        int length = encoded.encode(micros, clientToServer, view, publisher.nextSequence());
+        batcher.add(key, key.length, encoded.bytes(), length, view.flags(), micros, 0);
         if (pipeline.refused()) {
             stoppedBecause = publisher.firstError() != null ? publisher.firstError() : "the sending thread failed";
             return false;

@@ -29,6 +29,8 @@ class FlowBatcherTest {
 
     private final List<Emitted> emitted = new ArrayList<>();
     private final CapturedPacketCodec.Reader reader = new CapturedPacketCodec.Reader();
+    private final byte[] keyArray = new byte[255];
+    private byte[] packetArray = new byte[2048];
 
     private FlowBatcher batcher(Duration window, int maxPackets, int maxBytes) {
         return new FlowBatcher(window, maxPackets, maxBytes, (key, value, firstMicros, packets, pending) -> {
@@ -52,8 +54,24 @@ class FlowBatcherTest {
                 payloadBytes, payloadBytes, sequence);
     }
 
-    private static void add(FlowBatcher b, String flow, long sequence, int flags, long micros) {
-        b.add(key(flow), packet(sequence, 40), flags, micros, 10);
+    private void add(FlowBatcher b, String flow, long sequence, int flags, long micros) {
+        add(b, flow, packet(sequence, 40), flags, micros, 10);
+    }
+
+    /**
+     * Hands the batcher the key and the packet at the start of arrays reused for every packet and longer than
+     * either, as the pending ring does: it must copy exactly the lengths it is given.
+     */
+    private void add(FlowBatcher b, String flow, byte[] packet, int flags, long micros, long pendingBytes) {
+        byte[] key = key(flow);
+        if (packet.length > packetArray.length) {
+            packetArray = new byte[packet.length + 64];
+        }
+        java.util.Arrays.fill(keyArray, (byte) '#');
+        java.util.Arrays.fill(packetArray, (byte) '#');
+        System.arraycopy(key, 0, keyArray, 0, key.length);
+        System.arraycopy(packet, 0, packetArray, 0, packet.length);
+        b.add(keyArray, key.length, packetArray, packet.length, flags, micros, pendingBytes);
     }
 
     @Test
@@ -116,10 +134,10 @@ class FlowBatcherTest {
         FlowBatcher b = batcher(Duration.ofSeconds(1), 64, max);
         int encoded = packet(0, 290).length;
         for (int i = 0; i < 7; i++) {
-            b.add(key("a"), packet(i, 290), ACK, i, encoded);
+            add(b, "a", packet(i, 290), ACK, i, encoded);
         }
-        b.add(key("a"), packet(7, 5000), ACK, 7, 5000);
-        b.add(key("a"), packet(8, 290), ACK, 8, encoded);
+        add(b, "a", packet(7, 5000), ACK, 7, 5000);
+        add(b, "a", packet(8, 290), ACK, 8, encoded);
         b.flushAll();
         // 3 packets of about 300 bytes fit in 1000; the 5000-byte one is a record of its own.
         assertThat(emitted).extracting(Emitted::sequences).containsExactly(List.of(0L, 1L, 2L), List.of(3L, 4L, 5L),
