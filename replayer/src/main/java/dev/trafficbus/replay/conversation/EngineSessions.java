@@ -4,12 +4,12 @@ import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.EngineContext;
 import dev.trafficbus.replay.intake.LoopMailbox;
 import dev.trafficbus.replay.intake.ReplayCounters;
+import dev.trafficbus.replay.intake.StarvedSlots;
 import dev.trafficbus.session.SessionKey;
 import io.netty.channel.EventLoop;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
@@ -29,7 +29,7 @@ public final class EngineSessions {
     /** Captured message bytes handed to sessions and not yet written or dropped. */
     final AtomicLong pendingBytes = new AtomicLong();
     /** Sessions holding a connection slot that cannot go on until more of the capture is consumed. */
-    final AtomicInteger starvedSlots = new AtomicInteger();
+    final StarvedSlots starved = new StarvedSlots();
     /** The consumer thread's events for the sessions, handed over once per poll. */
     final LoopMailbox mailbox = new LoopMailbox();
     private final Set<SessionReplay> live = ConcurrentHashMap.newKeySet();
@@ -74,7 +74,12 @@ public final class EngineSessions {
 
     /** Sessions holding a slot and waiting for more of the capture. */
     public int starvedSlots() {
-        return starvedSlots.get();
+        return starved.total();
+    }
+
+    /** True when a session holding a slot waits for more of {@code partition}. */
+    public boolean starvedOn(int partition) {
+        return starved.waitOn(partition);
     }
 
     public int liveSessions() {

@@ -14,6 +14,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -77,6 +78,8 @@ public final class SessionReplay extends ReplayedSession {
     private boolean interrupted;
     private ReplayProblem failReason;
     private boolean starved;
+    /** The starved count of the session's partition, once it first starved. */
+    private AtomicInteger starvedOn;
 
     /** What the middleware made of the message in REWRITING, once it decided. */
     private Middleware.Outcome decided;
@@ -500,11 +503,14 @@ public final class SessionReplay extends ReplayedSession {
         shared.finished(this);
     }
 
-    /** Keeps the starved count in step: the consumer must not pause while every slot starves. */
+    /** Keeps the starved counts in step: the consumer reads on what a starved slot waits for. */
     private void setStarved(boolean now) {
         if (starved != now) {
             starved = now;
-            shared.starvedSlots.addAndGet(now ? 1 : -1);
+            if (starvedOn == null) {
+                starvedOn = shared.starved.of(partition);
+            }
+            shared.starved.change(starvedOn, now ? 1 : -1);
         }
     }
 

@@ -136,7 +136,7 @@ public final class CaptureConsumer implements AutoCloseable {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         this.consumer = new KafkaConsumer<>(p);
-        this.throttle = new IntakeThrottle(consumer, engine, tuning.maxBufferedBytes());
+        this.throttle = new IntakeThrottle(engine, tuning.maxBufferedBytes());
     }
 
     /** Asks {@link #run} to return soon (any thread). */
@@ -187,7 +187,8 @@ public final class CaptureConsumer implements AutoCloseable {
             }
             engine.flush();
             now = System.nanoTime();
-            throttle.update(now, plans.values());
+            throttle.update(now);
+            throttle.apply(consumer, plans);
             if (bounded && now - lastFraction >= SWEEP_EVERY_NANOS) {
                 lastFraction = now;
                 updateFraction();

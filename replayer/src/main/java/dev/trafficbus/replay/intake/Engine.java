@@ -11,7 +11,7 @@ import java.util.function.IntPredicate;
  * (ordinary sockets, or raw packets answered through intercept). The intake reads the topic, decides which
  * sessions are replayed and feeds them; the engine paces, sends and judges answers.
  */
-public interface Engine extends SessionDrain.Sessions, AutoCloseable {
+public interface Engine extends SessionDrain.Sessions, IntakeLoad, AutoCloseable {
     /**
      * Consumer thread: opens the replay of session {@code key}, whose first record is {@code offset} of
      * {@code partition} (-1: not tracked for commits), captured by {@code source}; {@code first} is the packet
@@ -22,21 +22,6 @@ public interface Engine extends SessionDrain.Sessions, AutoCloseable {
 
     /** Consumer thread: hands the events posted since the last call to the engine's threads. */
     void flush();
-
-    /** Captured message bytes handed to sessions and not yet written or dropped (any thread). */
-    long pendingBytes();
-
-    /** Connections open to the target at once at most (--max-connections): further sessions wait their turn. */
-    int connectionSlots();
-
-    /** Connection slots held by sessions now (any thread). */
-    int slotsInUse();
-
-    /** Sessions holding a connection slot that cannot go on until more of the capture is consumed (any thread). */
-    int starvedSlots();
-
-    /** Sessions waiting for a connection slot (any thread). */
-    int sessionsWaitingForSlot();
 
     /** Sessions of the partitions {@code partitions} accepts that have not reached an outcome. */
     int liveSessions(IntPredicate partitions);

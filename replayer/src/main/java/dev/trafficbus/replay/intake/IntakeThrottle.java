@@ -3,34 +3,38 @@ package dev.trafficbus.replay.intake;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 
-import java.util.Collection;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Holds the topic back while the consumer has read far enough ahead, and lets it go again at half of that; keeps
- * the time it held the topic back, so that a flow does not look idle for having waited. Far enough is more
- * captured bytes waiting to be sent than the run may buffer, or as many sessions waiting for a connection slot
- * as there are slots (four times as many while a slot's session waits for more of the capture): at --speed max
- * the consumer would otherwise read the whole topic into sessions that wait their turn (25,000 of 30,000 at
- * once for 50 connections), and the collector copies what they hold again and again while they wait.
+ * Decides when the topic is held back: while the consumer has read far enough ahead, until it is back at half
+ * of that; keeps the time it held the topic back, so that a flow does not look idle for having waited. Far
+ * enough is more captured bytes waiting to be sent than the run may buffer, or as many sessions waiting for a
+ * connection slot as there are slots: at --speed max the consumer would otherwise read the whole topic into
+ * sessions that wait their turn (25,000 of 30,000 at once for 50 connections), and the collector copies what
+ * they hold again and again while they wait. A partition that a slot's session waits on is read all the same
+ * while only the queue is long: each partition is read in its own order, and a capture spread over six read
+ * at once had 7–36 of 50 slots waiting for their next message while the topic was held back for the others.
  */
 final class IntakeThrottle {
-    private final Consumer<?, ?> consumer;
-    private final Engine engine;
+    private final IntakeLoad engine;
     private final long maxBufferedBytes;
     private boolean paused;
+    /** Paused at the last {@link #apply}: the partitions held back then are to be let go. */
+    private boolean wasPaused;
+    /** Held back for memory: no partition is read, not even one a slot waits on. */
+    private boolean full;
     private long pausedSince;
     private long pausedTotal;
 
-    IntakeThrottle(Consumer<?, ?> consumer, Engine engine, long maxBufferedBytes) {
-        this.consumer = consumer;
+    IntakeThrottle(IntakeLoad engine, long maxBufferedBytes) {
         this.engine = engine;
         this.maxBufferedBytes = maxBufferedBytes;
     }
 
-    /** Pauses or resumes the consumer for what the engine holds now; partitions of {@code plans} done stay paused. */
-    void update(long now, Collection<PartitionPlan> plans) {
+    /** Holds the topic back or lets it go for what the engine holds now. */
+    void update(long now) {
         long pending = engine.pendingBytes();
         int slots = engine.connectionSlots();
         int starved = engine.starvedSlots();
@@ -40,24 +44,37 @@ final class IntakeThrottle {
         // input, so a pause would never end. Memory is then bounded by the capture up to the next message (or
         // end) of one starved session, otherwise by maxBufferedBytes.
         boolean stuck = waiting > 0 && starved > 0 && starved >= engine.slotsInUse();
-        // A slot whose session needs more of the capture is fed first, up to four times as many queued sessions.
-        int queueMost = starved > 0 ? 4 * slots : slots;
-        if (!paused && !stuck && (pending > maxBufferedBytes || waiting >= queueMost)) {
+        full = !stuck && pending > maxBufferedBytes;
+        if (!paused && !stuck && (full || waiting >= slots)) {
             paused = true;
             pausedSince = now;
-        } else if (paused && (stuck || (pending <= maxBufferedBytes / 2 && waiting <= queueMost / 2))) {
+        } else if (paused && (stuck || (pending <= maxBufferedBytes / 2 && waiting <= slots / 2))) {
             end(now);
-            Set<TopicPartition> resume = new HashSet<>(consumer.paused());
-            for (PartitionPlan p : plans) {
-                if (p.done) {
-                    resume.remove(p.tp);
-                }
-            }
-            consumer.resume(resume);
         }
-        if (paused) {
-            consumer.pause(consumer.assignment()); // again after a rebalance added partitions
+    }
+
+    /** True when {@code partition} is read now: the topic is not held back, or a slot waits on the partition. */
+    boolean reads(int partition) {
+        return !paused || (!full && engine.starvedOn(partition));
+    }
+
+    /**
+     * Pauses and resumes {@code consumer}'s partitions as {@link #reads} says; partitions whose plan is done stay
+     * paused.
+     */
+    void apply(Consumer<?, ?> consumer, Map<TopicPartition, PartitionPlan> plans) {
+        if (!paused && !wasPaused) {
+            return;
         }
+        wasPaused = paused;
+        List<TopicPartition> hold = new ArrayList<>();
+        List<TopicPartition> read = new ArrayList<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            PartitionPlan plan = plans.get(tp);
+            ((plan == null || !plan.done) && reads(tp.partition()) ? read : hold).add(tp);
+        }
+        consumer.pause(hold);
+        consumer.resume(read);
     }
 
     /** Ends a pause (a new loop pass resumes every partition itself). */
@@ -68,7 +85,7 @@ final class IntakeThrottle {
         }
     }
 
-    /** True while the topic is held back. */
+    /** True while the topic is held back (but for the partitions {@link #reads} names). */
     boolean paused() {
         return paused;
     }

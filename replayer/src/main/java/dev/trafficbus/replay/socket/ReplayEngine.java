@@ -126,6 +126,11 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
     }
 
     @Override
+    public boolean starvedOn(int partition) {
+        return sessions.starvedOn(partition);
+    }
+
+    @Override
     public int sessionsWaitingForSlot() {
         return limiter.waiting();
     }

@@ -171,6 +171,11 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         return sessions.starvedSlots();
     }
 
+    @Override
+    public boolean starvedOn(int partition) {
+        return sessions.starvedOn(partition);
+    }
+
     /** Sessions waiting for a connection slot or a free endpoint. */
     @Override
     public int sessionsWaitingForSlot() {
