@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.capture.live.BulkPacketReader;
 import dev.trafficbus.packet.LinkLayer;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;

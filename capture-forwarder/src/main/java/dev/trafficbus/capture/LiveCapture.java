@@ -1,5 +1,6 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.capture.live.BulkPacketReader;
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.TopicState;
 import dev.trafficbus.cli.UserInputException;

@@ -1,5 +1,7 @@
 package dev.trafficbus.capture;
 
+import dev.trafficbus.capture.live.BulkPacketReader;
+
 import java.util.HashMap;
 import java.util.Map;
 

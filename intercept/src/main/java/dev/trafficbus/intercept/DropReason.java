@@ -22,6 +22,8 @@ public enum DropReason {
     TRUNCATED("truncated"),
     /** Header fields that contradict each other. */
     MALFORMED("malformed"),
+    /** libpcap handed the packet over, but it could not be read back from the capture's memory (expected never). */
+    UNREADABLE("unreadable"),
     /** Relaying failed unexpectedly (a bug; logged). */
     RELAY_ERROR("relay-error");
 

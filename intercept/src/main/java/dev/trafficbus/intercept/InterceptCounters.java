@@ -49,6 +49,10 @@ public final class InterceptCounters {
         captured.increment();
     }
 
+    void countCaptured(int packets) {
+        captured.add(packets);
+    }
+
     void countRelayed(int packets) {
         relayed.add(packets);
         framesSent.increment();

@@ -1,9 +1,9 @@
 package dev.trafficbus.intercept;
 
+import dev.trafficbus.capture.live.BulkPacketReader;
+import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.LibpcapRequirement;
 import dev.trafficbus.packet.LinkLayer;
-
-import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.packet.PacketStatus;
 import dev.trafficbus.packet.PacketView;
 import org.pcap4j.core.BpfProgram;
@@ -13,7 +13,6 @@ import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.PcapNativeException;
 import org.pcap4j.core.PcapNetworkInterface;
 import org.pcap4j.core.Pcaps;
-import org.pcap4j.core.RawPacketListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Live capture of the test server's responses on one interface: libpcap with the user's BPF filter, link layer
- * stripped and IP/TCP headers read from the raw bytes, each TCP packet handed to the {@link ResponseRouter}.
- * {@link #open} must run in the network namespace to capture in; {@link #run} blocks until {@link #stop}.
+ * Live capture of the test server's responses on one interface: libpcap with the user's BPF filter, read in bulk
+ * as the forwarder reads it ({@link BulkPacketReader}), link layer stripped and IP/TCP headers read from the raw
+ * bytes, each TCP packet handed to the {@link ResponseRouter}. {@link #open} must run in the network namespace to
+ * capture in; {@link #run} blocks until {@link #stop}.
  */
-final class ResponseCapture implements RawPacketListener, AutoCloseable {
+final class ResponseCapture implements BulkPacketReader.FrameSink, AutoCloseable {
     /** Whole packets even when the sender used segmentation offload (super-packets of up to 64 KiB and more). */
     static final int SNAPLEN = 262144;
     private static final int BUFFER_BYTES = 32 << 20;
@@ -37,6 +37,7 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseCapture.class);
 
     private final PcapHandle handle;
+    private final BulkPacketReader reader;
     private final LinkLayer linkLayer;
     private final ResponseRouter router;
     private final InterceptCounters counters;
@@ -52,6 +53,7 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
     private ResponseCapture(PcapHandle handle, LinkLayer linkLayer, ResponseRouter router, InterceptCounters counters,
                             boolean withPayload, String filter) {
         this.handle = handle;
+        this.reader = new BulkPacketReader(handle, SNAPLEN);
         this.filter = filter;
         this.linkLayer = linkLayer;
         this.router = router;
@@ -150,15 +152,16 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
 
     /** Captures until {@link #stop}; returns normally then, throws when libpcap fails (e.g. the interface went away). */
     void run() throws PcapNativeException {
-        try {
-            handle.loop(-1, this);
-        } catch (InterruptedException e) {
-            if (!stopping) {
-                Thread.currentThread().interrupt();
+        while (!stopping) {
+            int n = reader.read(this);
+            if (n == BulkPacketReader.BROKEN) {
+                return;
             }
-        } catch (NotOpenException e) {
-            if (!stopping) {
-                throw new IllegalStateException("capture handle closed unexpectedly", e);
+            if (n == BulkPacketReader.FAILED) {
+                if (stopping) {
+                    return;
+                }
+                throw new PcapNativeException("capturing on the interface failed: " + reader.error());
             }
         }
     }
@@ -174,16 +177,15 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
     }
 
     @Override
-    public void gotPacket(byte[] frame) {
+    public void frame(byte[] frame, int capturedLength, int wireLength, long micros) {
         counters.countCaptured();
-        int ipOffset = linkLayer.ipOffset(frame, frame.length);
+        int ipOffset = linkLayer.ipOffset(frame, capturedLength);
         if (ipOffset < 0) {
             counters.countDropped(ipOffset == LinkLayer.TRUNCATED ? DropReason.TRUNCATED : DropReason.NOT_IP);
             return;
         }
-        Integer original = handle.getOriginalLength();
-        int captured = frame.length - ipOffset;
-        int wire = original == null ? captured : Math.max(captured, original - ipOffset);
+        int captured = capturedLength - ipOffset;
+        int wire = Math.max(captured, wireLength - ipOffset);
         PacketStatus status = view.wrap(frame, ipOffset, captured, wire);
         if (status != PacketStatus.TCP) {
             counters.countDropped(dropReason(status));
@@ -198,7 +200,7 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
             router.route(frame, ipOffset, length, view.dstAddressOffset(), view.addressLength(), view.dstPort(),
                     System.nanoTime());
         } catch (RuntimeException e) {
-            // Thrown into libpcap's callback it would be lost; count it and keep capturing.
+            // One packet's failure must not end the capture: counted, logged now and then, and the capture goes on.
             counters.countDropped(DropReason.RELAY_ERROR);
             long now = System.nanoTime();
             if (now - lastErrorLog > ERROR_LOG_NANOS) {
@@ -216,6 +218,12 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
             case TRUNCATED: return DropReason.TRUNCATED;
             default: return DropReason.MALFORMED;
         }
+    }
+
+    @Override
+    public void unreadable(int count) {
+        counters.countCaptured(count);
+        counters.countDropped(DropReason.UNREADABLE, count);
     }
 
     /** Packets the kernel dropped before libpcap read them (its buffer was full), or -1 when unknown. */
@@ -241,6 +249,7 @@ final class ResponseCapture implements RawPacketListener, AutoCloseable {
         }
         kernelDropsAtClose = kernelDrops();
         closed = true;
+        reader.close();
         handle.close();
     }
 

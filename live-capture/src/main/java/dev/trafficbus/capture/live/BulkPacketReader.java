@@ -1,4 +1,4 @@
-package dev.trafficbus.capture;
+package dev.trafficbus.capture.live;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -21,9 +21,9 @@ import java.nio.ByteOrder;
  * sink, never hidden.
  * One thread reads; {@link PcapHandle#breakLoop} from another ends the next read.
  */
-final class BulkPacketReader implements AutoCloseable {
+public final class BulkPacketReader implements AutoCloseable {
     /** Receives each frame of a read, in capture order. */
-    interface FrameSink {
+    public interface FrameSink {
         /** {@code frame[0, capturedLength)} is the frame, {@code wireLength} its length on the wire. */
         void frame(byte[] frame, int capturedLength, int wireLength, long micros);
 
@@ -32,9 +32,9 @@ final class BulkPacketReader implements AutoCloseable {
     }
 
     /** {@link #read} result when {@code breakLoop} ended the read. */
-    static final int BROKEN = -2;
+    public static final int BROKEN = -2;
     /** {@link #read} result when libpcap failed; {@link #error} says why. */
-    static final int FAILED = -1;
+    public static final int FAILED = -1;
 
     private static final int FILE_HEADER = 24;
     private static final int RECORD_HEADER = 16;
@@ -43,7 +43,7 @@ final class BulkPacketReader implements AutoCloseable {
     private static final int IOFBF = 0;
     private static final long STDIO_BUFFER = 64 * 1024;
     /** Longest wait for packets in one {@link #read}: an idle capture wakes this often to look at its ring size. */
-    static final int IDLE_WAIT_MILLIS = 250;
+    public static final int IDLE_WAIT_MILLIS = 250;
     private static final short POLLIN = 1;
     private static final int SOL_SOCKET = 1;
     private static final int SO_ATTACH_FILTER = 26;
@@ -60,7 +60,8 @@ final class BulkPacketReader implements AutoCloseable {
     private String error;
     private boolean closed;
 
-    BulkPacketReader(PcapHandle handle, int snaplen) {
+    /** A reader of {@code handle} (open, live, not read by anyone else) for frames of at most {@code snaplen} bytes. */
+    public BulkPacketReader(PcapHandle handle, int snaplen) {
         this.pcap = nativeHandle(handle);
         this.packetsPerRead = (int) Math.max(16, Math.min(1024, MEMORY_BUDGET / (RECORD_HEADER + snaplen)));
         long size = FILE_HEADER + (long) packetsPerRead * (RECORD_HEADER + snaplen) + 4096;
@@ -95,12 +96,12 @@ final class BulkPacketReader implements AutoCloseable {
      * itself (libpcap's own wait on a TPACKET_V3 ring lasts until a packet comes, however long), so an idle capture
      * still comes back to its caller a few times a second.
      */
-    int read(FrameSink sink) {
+    public int read(FrameSink sink) {
         return read(sink, IDLE_WAIT_MILLIS);
     }
 
     /** {@link #read(FrameSink)} waiting at most {@code waitMillis} when no packet is ready. */
-    int read(FrameSink sink, int waitMillis) {
+    public int read(FrameSink sink, int waitMillis) {
         int n = LibPcap.pcap_dispatch(pcap, packetsPerRead, LibPcap.DUMP, dumper);
         if (n == 0) {
             LibC.poll(pollFd, 1, waitMillis);
@@ -146,7 +147,7 @@ final class BulkPacketReader implements AutoCloseable {
      * on the socket itself (libpcap's own pcap_setfilter would apply it to the packets already in the ring too). For
      * a handle being replaced, read to its end.
      */
-    void stopIntake() {
+    public void stopIntake() {
         int fd = LibPcap.pcap_fileno(pcap);
         Memory reject = new Memory(8); // struct sock_filter { BPF_RET | BPF_K, 0, 0, 0 }: accept 0 bytes
         reject.clear();
@@ -161,11 +162,12 @@ final class BulkPacketReader implements AutoCloseable {
     }
 
     /** libpcap's message after {@link #FAILED}. */
-    String error() {
+    public String error() {
         return error;
     }
 
-    int packetsPerRead() {
+    /** Most packets one read hands over. */
+    public int packetsPerRead() {
         return packetsPerRead;
     }
 
