@@ -131,7 +131,7 @@ final class FlowBatcher {
         // connection in one record instead of two or three halves the per-record cost of Kafka (bench/p2-live.sh).
         if ((tcpFlags & PacketView.RST) != 0 || b.builder.count() >= maxPackets
                 || windowMicros == 0 || b.builder.valueSize() >= maxValueBytes) {
-            emit(b, find(b.key, b.key.length, hash));
+            emit(b, slotOf(b));
         }
     }
 
@@ -144,7 +144,7 @@ final class FlowBatcher {
                 if (nowMicros - head.openedAt < windowMicros) {
                     return;
                 }
-                emit(head, find(head.key, head.key.length, head.hash));
+                emit(head, slotOf(head));
             }
             popHead();
         }
@@ -157,7 +157,7 @@ final class FlowBatcher {
             boolean live = head.open && head.generation == fifoGeneration[fifoHead];
             popHead();
             if (live) {
-                emit(head, find(head.key, head.key.length, head.hash));
+                emit(head, slotOf(head));
             }
         }
     }
@@ -232,6 +232,11 @@ final class FlowBatcher {
         if (pool.size() < POOL_LIMIT && b.largestValue <= POOLED_VALUE_LIMIT) {
             pool.addLast(b);
         }
+    }
+
+    /** The slot of {@code b}'s flow's open batch, or -1. */
+    private int slotOf(Batch b) {
+        return find(b.key, b.key.length, b.hash);
     }
 
     /** The slot of {@code key}'s open batch, or -1. */

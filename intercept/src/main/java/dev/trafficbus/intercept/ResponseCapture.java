@@ -32,7 +32,7 @@ final class ResponseCapture implements BulkPacketReader.FrameSink, AutoCloseable
     static final int SNAPLEN = 262144;
     private static final int BUFFER_BYTES = 32 << 20;
     /** Longest a captured packet waits in the kernel for more to be handed over with it. */
-    static final int BLOCK_WAIT_MILLIS = 1;
+    private static final int BLOCK_WAIT_MILLIS = 1;
     private static final long ERROR_LOG_NANOS = 10_000_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(ResponseCapture.class);
 

@@ -42,7 +42,7 @@ public final class BulkPacketReader implements AutoCloseable {
     private static final int SEEK_SET = 0;
     private static final int IOFBF = 0;
     private static final long STDIO_BUFFER = 64 * 1024;
-    /** Longest wait for packets in one {@link #read}: an idle capture wakes this often to look at its ring size. */
+    /** Longest wait for packets in one {@link #read}: an idle capture comes back to its caller this often. */
     public static final int IDLE_WAIT_MILLIS = 250;
     private static final short POLLIN = 1;
     private static final int SOL_SOCKET = 1;
