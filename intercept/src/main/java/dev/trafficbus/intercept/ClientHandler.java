@@ -21,8 +21,8 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One replayer connection's protocol: HELLO (token and version checked) → WELCOME, then REGISTER/UNREGISTER of
- * routes; anything else, a bad token, a late HELLO, a malformed frame or a route overlapping another replayer's gets
+ * One replayer connection's protocol: HELLO (token and version checked) → WELCOME, then REGISTER (answered
+ * REGISTERED) and UNREGISTER of routes; anything else, a bad token, a late HELLO, a malformed frame or a route overlapping another replayer's gets
  * REFUSED and the connection closes.
  * Receives whole frames (length prefix included) from a length-field decoder.
  */
@@ -111,6 +111,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                             + " --instance");
                     break;
                 }
+                ByteBuf registered = ctx.alloc().buffer(FrameWriter.routeSize(route));
+                ByteBuffer view = registered.nioBuffer(0, FrameWriter.routeSize(route));
+                FrameWriter.registered(view, route);
+                registered.writerIndex(view.position());
+                ctx.writeAndFlush(registered);
                 LOG.info("replayer {} registered {}", link, route);
                 break;
             }

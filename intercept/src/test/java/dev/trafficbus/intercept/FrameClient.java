@@ -2,6 +2,7 @@ package dev.trafficbus.intercept;
 
 import dev.trafficbus.intercept.frame.FrameReader;
 import dev.trafficbus.intercept.frame.FrameWriter;
+import dev.trafficbus.intercept.frame.InterceptFrames;
 import dev.trafficbus.intercept.frame.Route;
 
 import java.io.DataInputStream;
@@ -36,6 +37,20 @@ final class FrameClient implements AutoCloseable {
         ByteBuffer b = ByteBuffer.allocate(FrameWriter.routeSize(route));
         FrameWriter.register(b, route);
         send(b);
+    }
+
+    /** REGISTERs {@code route} and waits for intercept's REGISTERED of it: the route is in place when this returns. */
+    void registerAndAwait(Route route) throws IOException {
+        register(route);
+        ByteBuffer answer = next(3000);
+        if (answer == null || FrameReader.type(answer) != InterceptFrames.REGISTERED) {
+            throw new AssertionError("REGISTER of " + route + " answered by "
+                    + (answer == null ? "a close" : describe(answer)) + ", not REGISTERED");
+        }
+        Route echoed = FrameReader.readRoute(answer);
+        if (!echoed.equals(route)) {
+            throw new AssertionError("REGISTERED " + echoed + " for a REGISTER of " + route);
+        }
     }
 
     void sendRaw(byte[] bytes) throws IOException {

@@ -150,8 +150,7 @@ class InterceptRelayTest {
                 () -> new ServerSocket(8080, 50, InetAddress.getByName(AssistNetwork.SERVER_IP)));
              Intercept intercept = start(settings("tcp and src port 8080", Duration.ofMillis(1500), 1000));
              FrameClient replayer = welcomed(intercept)) {
-            replayer.register(Route.parse("10.99.0.0/24"));
-            Thread.sleep(100); // REGISTER has no answer; let it land before the SYN goes out
+            replayer.registerAndAwait(Route.parse("10.99.0.0/24")); // in place before the SYN goes out
 
             AtomicInteger port = new AtomicInteger();
             CompletableFuture<Boolean> connected = fakeClientConnect("10.99.0.5", port);
@@ -179,9 +178,8 @@ class InterceptRelayTest {
                 () -> new ServerSocket(8080, 50, InetAddress.getByName(AssistNetwork.SERVER_IP6)));
              Intercept intercept = start(settings("tcp and src port 8080", Duration.ofMillis(1500), 1000));
              FrameClient replayer = welcomed(intercept)) {
-            replayer.register(Route.parse("10.99.0.0/16"));
-            replayer.register(Route.parse("[fd99::]/64"));
-            Thread.sleep(100);
+            replayer.registerAndAwait(Route.parse("10.99.0.0/16"));
+            replayer.registerAndAwait(Route.parse("[fd99::]/64"));
             AtomicInteger port = new AtomicInteger();
             CompletableFuture<Boolean> connected = fakeClientConnect("fd99::5", AssistNetwork.SERVER_IP6, port);
             byte[] synAck = awaitSynAck(replayer, "fd99::5", port, 5000);

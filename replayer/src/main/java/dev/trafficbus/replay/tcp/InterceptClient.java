@@ -53,7 +53,8 @@ final class InterceptClient implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 2_000;
     // intercept PINGs an idle channel every 10 s: this much silence means its host is gone (no FIN ever comes).
     static final long READ_IDLE_MILLIS = 35_000;
-    // intercept checks a REGISTER for route overlaps as soon as it arrives: a refusal comes within this time.
+    // intercept answers a REGISTER at once, REGISTERED or REFUSED; one older than the REGISTERED frame answers only
+    // a refusal, and this is how long we wait for one before going on without an answer.
     static final long REGISTER_GRACE_MILLIS = 500;
 
     /** Receives a relayed packet (IP header first) on the engine thread. */
@@ -136,7 +137,7 @@ final class InterceptClient implements AutoCloseable {
     // WELCOME only says the token was good; the REGISTER sent after it can still be refused (overlapping route).
     private void awaitRegistration() {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTER_GRACE_MILLIS);
-        while (refusal == null && System.nanoTime() - deadline < 0) {
+        while (refusal == null && !allRegistered() && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -148,6 +149,15 @@ final class InterceptClient implements AutoCloseable {
             close();
             failIfRefused();
         }
+    }
+
+    private boolean allRegistered() {
+        for (Link l : links) {
+            if (!l.registered) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Runs {@code action} (on the engine thread) when an intercept refuses us after welcoming us. */
@@ -210,6 +220,8 @@ final class InterceptClient implements AutoCloseable {
         volatile Channel channel;
         volatile boolean ready;
         volatile boolean refused;
+        /** The intercept said REGISTERED for our route (once; a reconnection registers again, unwaited). */
+        volatile boolean registered;
         long backoff = MIN_BACKOFF_MILLIS;
 
         Link(InetSocketAddress address) {
@@ -285,6 +297,10 @@ final class InterceptClient implements AutoCloseable {
                     case InterceptFrames.PACKETS -> deliver(frame);
                     case InterceptFrames.WELCOME -> welcomed(ctx);
                     case InterceptFrames.REFUSED -> refused(ctx, FrameReader.readRefused(frame));
+                    case InterceptFrames.REGISTERED -> {
+                        FrameReader.readRoute(frame); // well-formed, or a bad frame
+                        link.registered = true;
+                    }
                     case InterceptFrames.PING -> {
                         // keep-alive; nothing to answer
                     }

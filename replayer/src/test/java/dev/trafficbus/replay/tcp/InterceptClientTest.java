@@ -77,6 +77,52 @@ class InterceptClientTest {
     }
 
     @Test
+    void theStartEndsAsSoonAsTheInterceptSaysRegistered() throws Exception {
+        // An intercept that answers REGISTER needs no grace for a refusal that might still come.
+        Route route = Route.parse("10.99.0.0/16:2048-6143");
+        List<Socket> accepted = new CopyOnWriteArrayList<>();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    Socket s = server.accept();
+                    accepted.add(s);
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    in.readFully(new byte[in.readInt()]); // HELLO
+                    ByteBuffer welcome = ByteBuffer.allocate(16);
+                    FrameWriter.welcome(welcome, false);
+                    s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                    in.readFully(new byte[in.readInt()]); // REGISTER
+                    ByteBuffer registered = ByteBuffer.allocate(FrameWriter.routeSize(route));
+                    FrameWriter.registered(registered, route);
+                    s.getOutputStream().write(registered.array(), 0, registered.position());
+                } catch (IOException e) {
+                    // server closed
+                }
+            }, "registering-intercept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            InterceptClient client = new InterceptClient(group,
+                    List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort())), "t",
+                    "test", route, null, (b, o, l) -> { }, new ReplayCounters());
+            try {
+                long t0 = System.nanoTime();
+                client.start(Duration.ofSeconds(5));
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("start without waiting out the grace")
+                        .isLessThan(Duration.ofMillis(InterceptClient.REGISTER_GRACE_MILLIS));
+                assertThat(client.connected()).isEqualTo(1);
+            } finally {
+                client.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void aRegisterRefusedAfterTheWelcomeEndsTheStartWithTheReason() throws Exception {
         // intercept welcomes a good token, then refuses a route that overlaps another replayer's.
         String reason = "route 10.99.0.0/16:2048-6143 overlaps the route of replayer other; give each replayer its own --instance";

@@ -83,11 +83,11 @@ public final class FrameReader {
         return new String(c.bytes(c.left()), StandardCharsets.UTF_8);
     }
 
-    /** Reads the route of a REGISTER or UNREGISTER frame. */
+    /** Reads the route of a REGISTER, REGISTERED or UNREGISTER frame. */
     public static Route readRoute(ByteBuffer frame) {
         byte type = type(frame);
-        if (type != InterceptFrames.REGISTER && type != InterceptFrames.UNREGISTER) {
-            throw new FrameException("expected REGISTER or UNREGISTER, got frame type " + type);
+        if (type != InterceptFrames.REGISTER && type != InterceptFrames.REGISTERED && type != InterceptFrames.UNREGISTER) {
+            throw new FrameException("expected REGISTER, REGISTERED or UNREGISTER, got frame type " + type);
         }
         Cursor c = new Cursor(frame, type);
         int family = c.u8();

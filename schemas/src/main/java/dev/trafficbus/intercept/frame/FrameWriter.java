@@ -55,7 +55,7 @@ public final class FrameWriter {
         out.put(bytes);
     }
 
-    /** Frame size of a REGISTER/UNREGISTER for this route. */
+    /** Frame size of a REGISTER/REGISTERED/UNREGISTER for this route. */
     public static int routeSize(Route route) {
         return HEADER + 1 + route.addressLength() + 1 + 2 + 2;
     }
@@ -63,6 +63,11 @@ public final class FrameWriter {
     /** REGISTER: responses to this route go to the sender from now on. */
     public static void register(ByteBuffer out, Route route) {
         route(out, InterceptFrames.REGISTER, route);
+    }
+
+    /** REGISTERED: intercept has the route of a REGISTER in place (its answer when it does not refuse it). */
+    public static void registered(ByteBuffer out, Route route) {
+        route(out, InterceptFrames.REGISTERED, route);
     }
 
     /** UNREGISTER: the sender gives a route up. */

@@ -15,6 +15,9 @@ package dev.trafficbus.intercept.frame;
  *   <li>{@link #REGISTER} / {@link #UNREGISTER} client→intercept: a route, {@code address}, {@code u8 prefixLength},
  *       {@code u16 firstPort}, {@code u16 lastPort}: responses whose destination IP is in the prefix and whose
  *       destination port is in the range go to this client.</li>
+ *   <li>{@link #REGISTERED} intercept→client: the route of a REGISTER it accepted, in the same form. A client
+ *       knows its route is in place when it comes (a conflicting route gets REFUSED instead); intercepts before
+ *       this frame sent nothing, so a client that gets neither within a short grace goes on.</li>
  *   <li>{@link #PACKETS} intercept→client: {@code u16 count}, then per packet {@code u16 length} and the bytes
  *       from the IP header on (IP + TCP headers, plus payload when WELCOME said so).</li>
  *   <li>{@link #PING} either way, empty body: keep-alive; the peer answers nothing.</li>
@@ -36,6 +39,7 @@ public final class InterceptFrames {
     public static final byte UNREGISTER = 5;
     public static final byte PACKETS = 6;
     public static final byte PING = 7;
+    public static final byte REGISTERED = 8;
 
     private InterceptFrames() {
     }

@@ -55,6 +55,11 @@ class FrameCodecTest {
         buf.flip();
         assertThat(FrameReader.type(buf)).isEqualTo(InterceptFrames.REGISTER);
         assertThat(FrameReader.readRoute(buf)).isEqualTo(route);
+        ByteBuffer answer = ByteBuffer.allocate(FrameWriter.routeSize(route));
+        FrameWriter.registered(answer, route);
+        answer.flip();
+        assertThat(FrameReader.type(answer)).isEqualTo(InterceptFrames.REGISTERED);
+        assertThat(FrameReader.readRoute(answer)).isEqualTo(route);
 
         byte[] inside = {10, 99, (byte) 200, 3};
         byte[] outside = {10, 98, 0, 3};
