@@ -80,7 +80,9 @@ final class TcpSender {
             engine.rttSample(sinceSynNanos); // the SYN was not retransmitted: a clean sample
         }
         rtx.restart(engine.rtoNanos(), now);
-        emitAck();
+        // Owed, not sent: a first request due now carries it (a data segment may complete the handshake), which
+        // spares the test server a packet per connection; with nothing to send the ACK leaves on the next flush.
+        sendAck();
     }
 
     /** The server sent something: the connection is making progress (for the idle timeout). */

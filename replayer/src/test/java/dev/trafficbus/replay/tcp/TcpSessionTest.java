@@ -120,15 +120,19 @@ class TcpSessionTest {
         engine.loop.submit(() -> engine.onRelayed(copy, 0, copy.length)).get();
     }
 
-    /** Completes the handshake of the SYN just sent; returns the client's ACK. */
+    /**
+     * Completes the handshake of the SYN just sent; returns the client's first segment after it, which
+     * acknowledges the SYN-ACK: the first request when one can be sent at once, else a pure ACK.
+     */
     private Seg handshake(Seg syn, long serverIss, int window) throws Exception {
         assertThat(syn.has(PacketView.SYN)).isTrue();
         fromServer(syn, serverIss, TcpSeq.add(syn.seq(), 1), PacketView.SYN | PacketView.ACK, window, 0,
                 SegmentWriter.OPT_MSS);
-        Seg ack = next();
-        assertThat(ack.flags()).isEqualTo(PacketView.ACK);
-        assertThat(ack.ack()).isEqualTo(TcpSeq.add(serverIss, 1));
-        return ack;
+        Seg first = next();
+        assertThat(first.has(PacketView.ACK)).isTrue();
+        assertThat(first.has(PacketView.SYN | PacketView.FIN | PacketView.RST)).isFalse();
+        assertThat(first.ack()).isEqualTo(TcpSeq.add(serverIss, 1));
+        return first;
     }
 
     private static byte[] bytes(String s) {
@@ -151,8 +155,7 @@ class TcpSessionTest {
         s.end(CLOSED);
         engine.flush();
         Seg syn = next();
-        handshake(syn, 1000, 65535);
-        Seg data = next();
+        Seg data = handshake(syn, 1000, 65535);
         assertThat(data.len()).isEqualTo(6);
         fromServer(data, 1001, TcpSeq.add(data.seq(), 6), PacketView.ACK | PacketView.PSH, 65535, 7, 0);
         Seg fin = next();
@@ -165,6 +168,33 @@ class TcpSessionTest {
         assertThat(rst.has(PacketView.RST)).isTrue();
         awaitDone(1);
         assertThat(counters.sessionsReplayed.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void theFirstRequestCarriesTheAckOfTheHandshake() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes("GET / HTTP/1.1\r\n\r\n"), 0);
+        engine.flush();
+        Seg syn = next();
+        Seg first = handshake(syn, 3000, 65535);
+        assertThat(first.len()).as("no pure ACK before the request: it completes the handshake itself").isEqualTo(18);
+        assertThat(first.seq()).isEqualTo(TcpSeq.add(syn.seq(), 1));
+        fromServer(first, 3001, TcpSeq.add(first.seq(), 18), PacketView.ACK, 65535, 0, 0); // taken, nothing owed
+        Seg after = nextWithin(300);
+        assertThat(after).as("and no ACK of its own after it: %s", after).isNull();
+    }
+
+    @Test
+    void theHandshakeIsAcknowledgedAloneWhenTheFirstMessageIsTheServers() throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.expectedResponse(-1, 20, true); // a server that speaks first (SMTP, MySQL): our message waits for it
+        s.message(0, bytes("EHLO replay\r\n"), 0);
+        engine.flush();
+        Seg syn = next();
+        Seg ack = handshake(syn, 4000, 65535);
+        assertThat(ack.len()).as("a pure ACK, so the server does not wait for one").isZero();
     }
 
     @Test
@@ -191,8 +221,7 @@ class TcpSessionTest {
         s.expectedResponse(0, 5, true);
         engine.flush();
         Seg syn = next();
-        handshake(syn, 0xfffffffeL, 65535); // the server's next byte is 0xffffffff
-        Seg data = next();
+        Seg data = handshake(syn, 0xfffffffeL, 65535); // the server's next byte is 0xffffffff
         fromServer(data, 0xffffffffL, TcpSeq.add(data.seq(), data.len()), PacketView.ACK, 65535, 0, 0);
         // rcvNxt is 0xffffffff; a reset one below it after the data wrapped: one byte of answer, then RST at rcvNxt - 1
         fromServer(data, 0xffffffffL, TcpSeq.add(data.seq(), data.len()), PacketView.ACK, 65535, 1, 0);
@@ -274,8 +303,7 @@ class TcpSessionTest {
         s.expectedResponse(0, 100, true);
         engine.flush();
         Seg syn = next();
-        handshake(syn, 7000, 65535);
-        Seg data = next();
+        Seg data = handshake(syn, 7000, 65535);
         fromServer(data, 7001, TcpSeq.add(data.seq(), data.len()), PacketView.FIN | PacketView.ACK, 65535, 0, 0);
         Seg rst = next();
         assertThat(rst.has(PacketView.RST)).as("the server's half-closed connection is freed").isTrue();
@@ -292,9 +320,8 @@ class TcpSessionTest {
         s.message(0, new byte[5000], 0);
         engine.flush();
         Seg syn = next();
-        Seg ack = handshake(syn, 9000, 2920); // two segments' worth
-        long una = ack.seq();
-        Seg first = next();
+        Seg first = handshake(syn, 9000, 2920); // two segments' worth
+        long una = first.seq();
         Seg second = next();
         assertThat(first.len() + second.len()).isEqualTo(2920);
         // The newer ACK (all taken, window now closed) overtakes the older one (half taken, window open).
