@@ -1,10 +1,7 @@
 package dev.trafficbus.replay.tcp;
 
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.Set;
+import io.netty.util.collection.LongObjectHashMap;
+
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -13,8 +10,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * the quarantine time (the test server may still hold it in TIME_WAIT or see late packets).
  * Instances own disjoint port blocks, so replayers sharing one range never collide either.
  * Single-threaded (the engine thread).
+ * <p>
+ * Kept without an object per endpoint: a run of many short sessions holds every endpoint it released in the last
+ * minute (55,000 on P4's short capture), and as boxed map entries they were old-generation garbage for the
+ * collector to trace. Releases come in time order and all wait the same quarantine, so they expire in the order
+ * they were queued: the oldest is checked on every acquire.
  */
 public final class ClientEndpoints {
+    private static final Object BUSY = "busy";
+    private static final Object QUARANTINED = "quarantined";
+
     /** Number of port blocks, one per replayer instance. */
     public static final int BLOCKS = 15;
     /** Ports per block. */
@@ -27,10 +32,14 @@ public final class ClientEndpoints {
     private final long total;
     private final long quarantineNanos;
     private final long networkLow;
-    private final Set<Long> busy = new HashSet<>();
-    private final Map<Long, Long> quarantined = new HashMap<>();
+    /** Every endpoint not free to hand out: {@link #BUSY} or {@link #QUARANTINED}. */
+    private final LongObjectHashMap<Object> held = new LongObjectHashMap<>();
+    /** Quarantined endpoints in release order, each with the nanoTime it is free again: id, until, id, until, ... */
+    private long[] released = new long[2 * 64];
+    private int releasedHead;
+    private int releasedCount;
+    private int busy;
     private long cursor;
-    private long lastPrune;
 
     /** Endpoints of {@code range} in the port block of {@code instance}. */
     public ClientEndpoints(ClientRange range, int instance, long quarantineNanos) {
@@ -64,24 +73,16 @@ public final class ClientEndpoints {
      * or quarantined.
      */
     public long acquire(long nowNanos) {
-        if (nowNanos - lastPrune > 1_000_000_000L) {
-            prune(nowNanos);
-        }
+        expire(nowNanos);
         long tries = Math.min(total, 1_000_000);
         for (long i = 0; i < tries; i++) {
             long id = cursor;
             cursor = cursor + 1 == total ? 0 : cursor + 1;
-            if (busy.contains(id)) {
+            if (held.containsKey(id)) {
                 continue;
             }
-            Long until = quarantined.get(id);
-            if (until != null) {
-                if (until - nowNanos > 0) {
-                    continue;
-                }
-                quarantined.remove(id);
-            }
-            busy.add(id);
+            held.put(id, BUSY);
+            busy++;
             return id;
         }
         return -1;
@@ -89,14 +90,35 @@ public final class ClientEndpoints {
 
     /** Gives an endpoint back; it is reused only after the quarantine. */
     public void release(long id, long nowNanos) {
-        if (busy.remove(id)) {
-            quarantined.put(id, nowNanos + quarantineNanos);
+        if (held.get(id) != BUSY) {
+            return;
         }
+        held.put(id, QUARANTINED);
+        busy--;
+        if (2 * releasedCount == released.length) {
+            long[] grown = new long[2 * released.length];
+            for (int i = 0; i < releasedCount; i++) {
+                int at = (2 * (releasedHead + i)) % released.length;
+                grown[2 * i] = released[at];
+                grown[2 * i + 1] = released[at + 1];
+            }
+            released = grown;
+            releasedHead = 0;
+        }
+        int at = (2 * (releasedHead + releasedCount)) % released.length;
+        released[at] = id;
+        released[at + 1] = nowNanos + quarantineNanos;
+        releasedCount++;
     }
 
     /** Endpoints in use. */
     public int inUse() {
-        return busy.size();
+        return busy;
+    }
+
+    /** Endpoints released and not yet free again. */
+    int quarantined() {
+        return releasedCount;
     }
 
     /** Writes the endpoint's address into {@code out} at {@code off}. */
@@ -136,13 +158,16 @@ public final class ClientEndpoints {
         return v;
     }
 
-    private void prune(long nowNanos) {
-        lastPrune = nowNanos;
-        Iterator<Long> it = quarantined.values().iterator();
-        while (it.hasNext()) {
-            if (it.next() - nowNanos <= 0) {
-                it.remove();
+    /** Frees the quarantined endpoints whose time is up: the oldest releases, at the head of the queue. */
+    private void expire(long nowNanos) {
+        while (releasedCount > 0) {
+            int at = 2 * releasedHead;
+            if (released[at + 1] - nowNanos > 0) {
+                return;
             }
+            held.remove(released[at]);
+            releasedHead = releasedHead + 1 == released.length / 2 ? 0 : releasedHead + 1;
+            releasedCount--;
         }
     }
 }

@@ -66,6 +66,31 @@ class ClientEndpointsTest {
     }
 
     @Test
+    void quarantinedEndpointsComeBackInTheOrderTheyWereReleased() {
+        ClientEndpoints e = new ClientEndpoints(ClientRange.parse("10.99.0.0/30"), 0, 1_000L);
+        long total = 2L * ClientEndpoints.BLOCK_SIZE;
+        long[] ids = new long[(int) total];
+        for (int i = 0; i < total; i++) {
+            ids[i] = e.acquire(0);
+        }
+        // Every endpoint released, one per nanosecond: the queue grows far past its first size.
+        for (int i = 0; i < total; i++) {
+            e.release(ids[i], i);
+        }
+        e.release(ids[0], total); // a second release of an endpoint not in use changes nothing
+        assertThat(e.inUse()).isZero();
+        assertThat(e.quarantined()).isEqualTo((int) total);
+        assertThat(e.acquire(999)).as("the first release is free at 1,000").isEqualTo(-1);
+        assertThat(e.acquire(1_000)).isEqualTo(ids[0]);
+        assertThat(e.acquire(1_000)).as("the second one is free a nanosecond later").isEqualTo(-1);
+        assertThat(e.acquire(1_001)).isEqualTo(ids[1]);
+        assertThat(e.quarantined()).isEqualTo((int) total - 2);
+        assertThat(e.acquire(total + 1_000)).as("all free once the last one's time is up").isNotEqualTo(-1);
+        assertThat(e.quarantined()).isZero();
+        assertThat(e.inUse()).isEqualTo(3);
+    }
+
+    @Test
     void ipv6RangesWork() throws Exception {
         ClientRange range = ClientRange.parse("fd99::/64");
         ClientEndpoints e = new ClientEndpoints(range, 0, 0);
