@@ -83,25 +83,9 @@ class InterceptClientTest {
         List<Socket> accepted = new CopyOnWriteArrayList<>();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    Socket s = server.accept();
-                    accepted.add(s);
-                    DataInputStream in = new DataInputStream(s.getInputStream());
-                    in.readFully(new byte[in.readInt()]); // HELLO
-                    ByteBuffer welcome = ByteBuffer.allocate(16);
-                    FrameWriter.welcome(welcome, false);
-                    s.getOutputStream().write(welcome.array(), 0, welcome.position());
-                    in.readFully(new byte[in.readInt()]); // REGISTER
-                    ByteBuffer registered = ByteBuffer.allocate(FrameWriter.routeSize(route));
-                    FrameWriter.registered(registered, route);
-                    s.getOutputStream().write(registered.array(), 0, registered.position());
-                } catch (IOException e) {
-                    // server closed
-                }
-            }, "registering-intercept");
-            acceptor.setDaemon(true);
-            acceptor.start();
+            ByteBuffer registered = ByteBuffer.allocate(FrameWriter.routeSize(route));
+            FrameWriter.registered(registered, route);
+            answerTheRegister(server, accepted, registered);
             InterceptClient client = new InterceptClient(group,
                     List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort())), "t",
                     "test", route, null, (b, o, l) -> { }, new ReplayCounters());
@@ -130,25 +114,9 @@ class InterceptClientTest {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ReplayCounters counters = new ReplayCounters();
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    Socket s = server.accept();
-                    accepted.add(s);
-                    DataInputStream in = new DataInputStream(s.getInputStream());
-                    in.readFully(new byte[in.readInt()]); // HELLO
-                    ByteBuffer welcome = ByteBuffer.allocate(16);
-                    FrameWriter.welcome(welcome, false);
-                    s.getOutputStream().write(welcome.array(), 0, welcome.position());
-                    in.readFully(new byte[in.readInt()]); // REGISTER
-                    ByteBuffer refused = ByteBuffer.allocate(FrameWriter.refusedSize(reason));
-                    FrameWriter.refused(refused, reason);
-                    s.getOutputStream().write(refused.array(), 0, refused.position());
-                } catch (IOException e) {
-                    // server closed
-                }
-            }, "refusing-intercept");
-            acceptor.setDaemon(true);
-            acceptor.start();
+            ByteBuffer refused = ByteBuffer.allocate(FrameWriter.refusedSize(reason));
+            FrameWriter.refused(refused, reason);
+            answerTheRegister(server, accepted, refused);
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
             InterceptClient client = new InterceptClient(group, List.of(address), "t", "test",
                     Route.parse("10.99.0.0/16:2048-6143"), null, (b, o, l) -> { }, counters);
@@ -166,5 +134,26 @@ class InterceptClientTest {
                 s.close();
             }
         }
+    }
+
+    /** An intercept on {@code server} that welcomes one replayer and answers its REGISTER with {@code answer}. */
+    private static void answerTheRegister(ServerSocket server, List<Socket> accepted, ByteBuffer answer) {
+        Thread acceptor = new Thread(() -> {
+            try {
+                Socket s = server.accept();
+                accepted.add(s);
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                in.readFully(new byte[in.readInt()]); // HELLO
+                ByteBuffer welcome = ByteBuffer.allocate(16);
+                FrameWriter.welcome(welcome, false);
+                s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                in.readFully(new byte[in.readInt()]); // REGISTER
+                s.getOutputStream().write(answer.array(), 0, answer.position());
+            } catch (IOException e) {
+                // server closed
+            }
+        }, "answering-intercept");
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 }
