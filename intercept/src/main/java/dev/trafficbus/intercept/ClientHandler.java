@@ -19,11 +19,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One replayer connection's protocol: HELLO (token and version checked) → WELCOME, then REGISTER (answered
- * REGISTERED) and UNREGISTER of routes; anything else, a bad token, a late HELLO, a malformed frame or a route overlapping another replayer's gets
- * REFUSED and the connection closes.
+ * REGISTERED) and UNREGISTER of routes; anything else, a bad token, a late HELLO, a malformed frame or a route
+ * overlapping another replayer's gets REFUSED and the connection closes.
  * Receives whole frames (length prefix included) from a length-field decoder.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter {
@@ -111,11 +112,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                             + " --instance");
                     break;
                 }
-                ByteBuf registered = ctx.alloc().buffer(FrameWriter.routeSize(route));
-                ByteBuffer view = registered.nioBuffer(0, FrameWriter.routeSize(route));
-                FrameWriter.registered(view, route);
-                registered.writerIndex(view.position());
-                ctx.writeAndFlush(registered);
+                ctx.writeAndFlush(frame(ctx, FrameWriter.routeSize(route), out -> FrameWriter.registered(out, route)));
                 LOG.info("replayer {} registered {}", link, route);
                 break;
             }
@@ -146,11 +143,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         helloDeadline.cancel(false);
         String name = hello.name().isBlank() ? "unnamed" : hello.name();
         link = new ClientLink(ctx.channel(), name, maxQueue, counters);
-        ByteBuf welcome = ctx.alloc().buffer(8);
-        ByteBuffer view = welcome.nioBuffer(0, 8);
-        FrameWriter.welcome(view, withPayload);
-        welcome.writerIndex(view.position());
-        ctx.writeAndFlush(welcome);
+        ctx.writeAndFlush(frame(ctx, 8, out -> FrameWriter.welcome(out, withPayload)));
         router.add(link);
         LOG.info("replayer {} connected", link);
     }
@@ -158,11 +151,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent && link != null && !closing) {
-            ByteBuf ping = ctx.alloc().buffer(FrameWriter.HEADER);
-            ByteBuffer view = ping.nioBuffer(0, FrameWriter.HEADER);
-            FrameWriter.ping(view);
-            ping.writerIndex(view.position());
-            ctx.writeAndFlush(ping);
+            ctx.writeAndFlush(frame(ctx, FrameWriter.HEADER, FrameWriter::ping));
         } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             counters.countRefused(RefusalReason.TLS);
             closing = true;
@@ -201,14 +190,19 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         closing = true;
         counters.countRefused(reason);
         LOG.warn("refused {}{}: {}", ctx.channel().remoteAddress(), link == null ? "" : " (" + link + ")", text);
-        int size = FrameWriter.refusedSize(text);
-        ByteBuf out = ctx.alloc().buffer(size);
-        ByteBuffer view = out.nioBuffer(0, size);
-        FrameWriter.refused(view, text);
-        out.writerIndex(view.position());
-        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(frame(ctx, FrameWriter.refusedSize(text), out -> FrameWriter.refused(out, text)))
+                .addListener(ChannelFutureListener.CLOSE);
         // A peer that never reads (or a TLS handshake that never ends) must not keep the connection open.
         ctx.executor().schedule(() -> ctx.close(), REFUSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** A buffer of at most {@code size} bytes holding the frame {@code writer} puts into it. */
+    private static ByteBuf frame(ChannelHandlerContext ctx, int size, Consumer<ByteBuffer> writer) {
+        ByteBuf buf = ctx.alloc().buffer(size);
+        ByteBuffer view = buf.nioBuffer(0, size);
+        writer.accept(view);
+        buf.writerIndex(view.position());
+        return buf;
     }
 
     /** What went wrong in a handshake, without echoing the peer's bytes (they may hold a token sent in clear). */

@@ -86,7 +86,8 @@ public final class FrameReader {
     /** Reads the route of a REGISTER, REGISTERED or UNREGISTER frame. */
     public static Route readRoute(ByteBuffer frame) {
         byte type = type(frame);
-        if (type != InterceptFrames.REGISTER && type != InterceptFrames.REGISTERED && type != InterceptFrames.UNREGISTER) {
+        if (type != InterceptFrames.REGISTER && type != InterceptFrames.REGISTERED
+                && type != InterceptFrames.UNREGISTER) {
             throw new FrameException("expected REGISTER, REGISTERED or UNREGISTER, got frame type " + type);
         }
         Cursor c = new Cursor(frame, type);
