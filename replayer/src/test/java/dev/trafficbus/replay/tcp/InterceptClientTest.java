@@ -9,6 +9,7 @@ import dev.trafficbus.replay.intake.ReplayCounters;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,12 +32,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The replayer's intercept channel against a real socket server that speaks the frame protocol. */
 @Timeout(30)
 class InterceptClientTest {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    /** The connections the fake intercepts accepted. */
+    private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void closeAll() throws IOException {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        for (Socket s : accepted) {
+            s.close();
+        }
+    }
+
     @Test
     void aChannelThatFallsSilentIsReplacedByANewOne() throws Exception {
         // An intercept host that vanished (power loss, cable) sends no FIN: only its missing PINGs tell.
-        List<Socket> accepted = new CopyOnWriteArrayList<>();
         Semaphore connections = new Semaphore(0);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ReplayCounters counters = new ReplayCounters();
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             Thread acceptor = new Thread(() -> {
@@ -68,11 +79,6 @@ class InterceptClientTest {
             } finally {
                 client.close();
             }
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            for (Socket s : accepted) {
-                s.close();
-            }
         }
     }
 
@@ -80,8 +86,6 @@ class InterceptClientTest {
     void theStartEndsAsSoonAsTheInterceptSaysRegistered() throws Exception {
         // An intercept that answers REGISTER needs no grace for a refusal that might still come.
         Route route = Route.parse("10.99.0.0/16:2048-6143");
-        List<Socket> accepted = new CopyOnWriteArrayList<>();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             ByteBuffer registered = ByteBuffer.allocate(FrameWriter.routeSize(route));
             FrameWriter.registered(registered, route);
@@ -98,11 +102,6 @@ class InterceptClientTest {
             } finally {
                 client.close();
             }
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            for (Socket s : accepted) {
-                s.close();
-            }
         }
     }
 
@@ -110,8 +109,6 @@ class InterceptClientTest {
     void aRegisterRefusedAfterTheWelcomeEndsTheStartWithTheReason() throws Exception {
         // intercept welcomes a good token, then refuses a route that overlaps another replayer's.
         String reason = "route 10.99.0.0/16:2048-6143 overlaps the route of replayer other; give each replayer its own --instance";
-        List<Socket> accepted = new CopyOnWriteArrayList<>();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ReplayCounters counters = new ReplayCounters();
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             ByteBuffer refused = ByteBuffer.allocate(FrameWriter.refusedSize(reason));
@@ -127,11 +124,6 @@ class InterceptClientTest {
                 assertThat(counters.problemCount(ReplayProblem.INTERCEPT_REFUSED)).isEqualTo(1);
             } finally {
                 client.close();
-            }
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            for (Socket s : accepted) {
-                s.close();
             }
         }
     }
