@@ -74,6 +74,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private boolean flushQueued;
     /** Sessions owing the server an ACK, sent at the flush unless a segment of theirs carried it first. */
     private final ArrayList<TcpSender> acksDue = new ArrayList<>();
+    /** Sessions whose close waits for the flush to choose between FIN and reset (before the ACKs: a reset carries one). */
+    private final ArrayList<TcpSession> closesDue = new ArrayList<>();
     private long srttNanos;
     private long rttVarNanos;
 
@@ -320,6 +322,12 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         flushLater();
     }
 
+    /** {@code s} is to close: {@link TcpSession#closeDue} chooses how at the next flush. */
+    void closeLater(TcpSession s) {
+        closesDue.add(s);
+        flushLater();
+    }
+
     private void flushLater() {
         if (!flushQueued) {
             // Everything the loop's current tasks send leaves together, after them (one system call per batch).
@@ -329,6 +337,13 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     }
 
     private void flushPackets() {
+        if (!closesDue.isEmpty()) {
+            long now = System.nanoTime();
+            for (int i = 0; i < closesDue.size(); i++) {
+                closesDue.get(i).closeDue(now);
+            }
+            closesDue.clear();
+        }
         for (int i = 0; i < acksDue.size(); i++) {
             acksDue.get(i).flushAck();
         }

@@ -15,7 +15,11 @@ import dev.trafficbus.session.TcpSeq;
  */
 final class TcpSession implements Transport {
     /** The connection's own states, below the conversation. */
-    enum Link { IDLE, SYN_SENT, OPEN, CLOSE_PENDING, FIN_SENT, CLOSED }
+    /**
+     * The connection's own states, below the conversation. CLOSE_PENDING waits for the server to acknowledge what
+     * was sent; CLOSE_DUE waits for the engine's flush to choose between our FIN and a reset alone.
+     */
+    enum Link { IDLE, SYN_SENT, OPEN, CLOSE_PENDING, CLOSE_DUE, FIN_SENT, CLOSED }
 
     private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
 
@@ -139,10 +143,16 @@ final class TcpSession implements Transport {
                 closed();
                 return;
             }
-            closeDeadline = now + CLOSE_WAIT_NANOS;
-            link = Link.FIN_SENT;
-            sender.close(now);
-            arm(closeDeadline);
+            // Chosen after every packet relayed with the last answer has been read: the server's FIN is often among
+            // them, and then no FIN of ours is needed (closeDue).
+            link = Link.CLOSE_DUE;
+            engine.closeLater(this);
+            return;
+        }
+        if (link == Link.CLOSE_DUE) {
+            if (serverRst) {
+                closed();
+            }
             return;
         }
         if (link == Link.FIN_SENT) {
@@ -156,6 +166,26 @@ final class TcpSession implements Transport {
             arm(closeDeadline); // a retransmit timer armed earlier may have replaced it
             sender.armRetransmit();
         }
+    }
+
+    /**
+     * The engine's flush after the close became due. A server that has closed its side already gets the reset alone,
+     * which ends the connection and frees its side (no TIME_WAIT kept there): our FIN would only be acknowledged
+     * before that same reset, a packet each way. Otherwise our FIN, then the close wait.
+     */
+    void closeDue(long now) {
+        if (link != Link.CLOSE_DUE) {
+            return; // reset by the server or released meanwhile
+        }
+        if (serverFin) {
+            sender.sendReset();
+            closed();
+            return;
+        }
+        closeDeadline = now + CLOSE_WAIT_NANOS;
+        link = Link.FIN_SENT;
+        sender.close(now);
+        arm(closeDeadline);
     }
 
     private void closed() {

@@ -113,11 +113,26 @@ class TcpSessionTest {
 
     /** The test server sends a segment to the client endpoint of {@code to}, relayed headers only. */
     private void fromServer(Seg to, long seq, long ack, int flags, int window, int payloadLen, int options) throws Exception {
-        byte[] payload = new byte[payloadLen];
-        int n = server.write(TARGET, to.src(), 80, to.srcPort(), seq, ack, flags, window, options, 1460, 7,
-                payload, 0, payloadLen);
-        byte[] copy = java.util.Arrays.copyOf(server.buffer(), n);
+        byte[] copy = segment(to, seq, ack, flags, window, payloadLen, options);
         engine.loop.submit(() -> engine.onRelayed(copy, 0, copy.length)).get();
+    }
+
+    /** A session of one request that the server answers in 7 bytes, then the client's close; returns the request. */
+    private Seg answeredThenClosed(String request, long serverIss) throws Exception {
+        engine();
+        SessionEvents s = open();
+        s.message(0, bytes(request), 0);
+        s.expectedResponse(0, 7, true);
+        s.end(CLOSED);
+        engine.flush();
+        return handshake(next(), serverIss, 65535);
+    }
+
+    /** A segment of the test server to the client endpoint of {@code to}, as intercept relays it. */
+    private byte[] segment(Seg to, long seq, long ack, int flags, int window, int payloadLen, int options) {
+        int n = server.write(TARGET, to.src(), 80, to.srcPort(), seq, ack, flags, window, options, 1460, 7,
+                new byte[payloadLen], 0, payloadLen);
+        return java.util.Arrays.copyOf(server.buffer(), n);
     }
 
     /**
@@ -148,14 +163,7 @@ class TcpSessionTest {
 
     @Test
     void aServerThatAcksOurFinButNeverClosesIsResetAfterTheCloseWait() throws Exception {
-        engine();
-        SessionEvents s = open();
-        s.message(0, bytes("PING\r\n"), 0);
-        s.expectedResponse(0, 7, true);
-        s.end(CLOSED);
-        engine.flush();
-        Seg syn = next();
-        Seg data = handshake(syn, 1000, 65535);
+        Seg data = answeredThenClosed("PING\r\n", 1000);
         assertThat(data.len()).isEqualTo(6);
         fromServer(data, 1001, TcpSeq.add(data.seq(), 6), PacketView.ACK | PacketView.PSH, 65535, 7, 0);
         Seg fin = next();
@@ -166,6 +174,41 @@ class TcpSessionTest {
         Seg rst = nextWithin(3_000);
         assertThat(rst).as("the test server's side is freed after the close wait").isNotNull();
         assertThat(rst.has(PacketView.RST)).isTrue();
+        awaitDone(1);
+        assertThat(counters.sessionsReplayed.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionTheServerClosedFirstIsEndedByTheResetAlone() throws Exception {
+        Seg data = answeredThenClosed("GET / HTTP/1.0\r\n\r\n", 3000);
+        // The answer and the server's FIN relayed together, as intercept hands them over in one block.
+        byte[] a = segment(data, 3001, TcpSeq.add(data.seq(), data.len()), PacketView.ACK | PacketView.PSH, 65535, 7, 0);
+        byte[] f = segment(data, 3008, TcpSeq.add(data.seq(), data.len()), PacketView.FIN | PacketView.ACK, 65535, 0, 0);
+        engine.loop.submit(() -> {
+            engine.onRelayed(a, 0, a.length);
+            engine.onRelayed(f, 0, f.length);
+        }).get();
+        Seg rst = next();
+        assertThat(rst.has(PacketView.RST)).as("a reset, no FIN to be acknowledged first").isTrue();
+        assertThat(rst.has(PacketView.FIN)).isFalse();
+        assertThat(rst.seq()).as("at our next sequence number").isEqualTo(TcpSeq.add(data.seq(), data.len()));
+        assertThat(rst.ack()).as("acknowledging the server's FIN").isEqualTo(3009);
+        awaitDone(1);
+        assertThat(counters.sessionsReplayed.sum()).isEqualTo(1);
+        assertThat(counters.sessionsFailed.sum()).isZero();
+        assertThat(nextWithin(200)).as("nothing after the reset").isNull();
+    }
+
+    @Test
+    void aConnectionStillOpenOnTheServersSideGetsOurFinFirst() throws Exception {
+        Seg data = answeredThenClosed("GET / HTTP/1.1\r\n\r\n", 5000);
+        fromServer(data, 5001, TcpSeq.add(data.seq(), data.len()), PacketView.ACK | PacketView.PSH, 65535, 7, 0);
+        Seg fin = next();
+        assertThat(fin.has(PacketView.FIN)).isTrue();
+        assertThat(fin.has(PacketView.RST)).isFalse();
+        fromServer(fin, 5008, TcpSeq.add(fin.seq(), 1), PacketView.FIN | PacketView.ACK, 65535, 0, 0);
+        Seg rst = next();
+        assertThat(rst.has(PacketView.RST)).as("the server's TIME_WAIT freed after the FINs").isTrue();
         awaitDone(1);
         assertThat(counters.sessionsReplayed.sum()).isEqualTo(1);
     }
