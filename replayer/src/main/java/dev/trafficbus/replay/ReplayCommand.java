@@ -2,6 +2,7 @@ package dev.trafficbus.replay;
 
 import dev.trafficbus.bus.Topics;
 import dev.trafficbus.cli.DurationConverter;
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.KafkaClientOptions;
 import dev.trafficbus.cli.TopicOptions;
 import dev.trafficbus.cli.UserInputException;
@@ -251,16 +252,21 @@ public final class ReplayCommand implements Callable<Integer> {
                 .withConnectTimeout(connectTimeout).withMaxConnections(maxConnections)
                 .withMaxBufferedBytes(maxBufferedMb << 20).withDrainTimeout(drainTimeout).withIoThreads(ioThreads);
 
-        if (respTopic != null) {
-            // The replayed topic first: a typo must not leave a responses topic behind.
-            TopicCheck.partitions(clientConfig, topic, tuning.brokerWait());
-            ResponsePublisher.createTopic(clientConfig, respTopic, topicOptions.spec(respTopic, Map.of()));
-        }
-        try (MetricsEndpoint metrics = metricsPort == null ? null : new MetricsEndpoint("replay").serve(metricsPort)) {
-            if (metrics != null) {
-                options = options.withMetrics(metrics);
+        // One admin client for the run's topic checks and the run record: each client costs its start-up (its
+        // classes, metrics and a thread) and a connection to the brokers.
+        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, tuning.brokerWait())) {
+            if (respTopic != null) {
+                // The replayed topic first: a typo must not leave a responses topic behind.
+                TopicCheck.partitions(admin, topic);
+                ResponsePublisher.createTopic(admin, respTopic, topicOptions.spec(respTopic, Map.of()));
             }
-            return replay(runId, request, tuning, options);
+            options = options.withAdmin(admin);
+            try (MetricsEndpoint metrics = metricsPort == null ? null : new MetricsEndpoint("replay").serve(metricsPort)) {
+                if (metrics != null) {
+                    options = options.withMetrics(metrics);
+                }
+                return replay(runId, request, tuning, options);
+            }
         }
     }
 
@@ -326,7 +332,7 @@ public final class ReplayCommand implements Callable<Integer> {
             System.out.flush();
             Map<String, Object> doc = RunReportWriter.document(runId, request, options, summary, replay.ledger(),
                     options.timeline());
-            RunReportWriter.publishRun(request.consumerConfig(), runId, doc);
+            RunReportWriter.publishRun(options.admin(), request.consumerConfig(), runId, doc);
             if (report != null) {
                 RunReportWriter.write(report, doc);
             }

@@ -1,5 +1,6 @@
 package dev.trafficbus.replay;
 
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.metrics.MetricsEndpoint;
 import dev.trafficbus.replay.http.HttpRewriteRules;
 import dev.trafficbus.replay.intake.ReplayRate;
@@ -22,10 +23,12 @@ import dev.trafficbus.replay.tls.TargetTls;
  * @param metrics               Prometheus endpoint to export the counters to, or null
  * @param tls                   TLS toward the target (socket engine), or null for plain TCP
  * @param middleware            program every HTTP request goes through before it is sent, or null
+ * @param admin                 the command's admin client, with which the run checks its topic, or null for the run
+ *                              to open one of its own
  */
 public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, HttpRewriteRules http,
                             String responsesTopic, String run, boolean allowProductionTarget, RunTimeline timeline,
-                            MetricsEndpoint metrics, TargetTls tls, MiddlewareCommand middleware) {
+                            MetricsEndpoint metrics, TargetTls tls, MiddlewareCommand middleware, KafkaAdmin admin) {
     public ReplayOptions {
         if (loops < 1) {
             throw new IllegalArgumentException("loops must be >= 1");
@@ -37,7 +40,7 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
     /** No window, no rate cap, one pass, no HTTP handling, nothing published. */
     public static ReplayOptions defaults() {
         return new ReplayOptions(ReplayWindow.ALL, null, 1, HttpRewriteRules.none(), null, null, false, null, null, null,
-                null);
+                null, null);
     }
 
     /**
@@ -50,54 +53,60 @@ public record ReplayOptions(ReplayWindow window, ReplayRate rate, int loops, Htt
 
     public ReplayOptions withWindow(ReplayWindow w) {
         return new ReplayOptions(w, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withRate(ReplayRate r) {
         return new ReplayOptions(window, r, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withLoops(int n) {
         return new ReplayOptions(window, rate, n, http, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withHttp(HttpRewriteRules h) {
         return new ReplayOptions(window, rate, loops, h, responsesTopic, run, allowProductionTarget, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     /** Publishes request/response records to {@code topic} under run id {@code runId}. */
     public ReplayOptions withResponses(String topic, String runId) {
         return new ReplayOptions(window, rate, loops, http, topic, runId, allowProductionTarget, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withAllowProductionTarget(boolean allow) {
         return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allow, timeline, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withTimeline(RunTimeline t) {
         return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, t, metrics, tls,
-                middleware);
+                middleware, admin);
     }
 
     /** Speaks TLS to the target; null for plain TCP. */
     public ReplayOptions withTls(TargetTls t) {
         return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics, t,
-                middleware);
+                middleware, admin);
     }
 
     public ReplayOptions withMetrics(MetricsEndpoint m) {
         return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, m, tls,
-                middleware);
+                middleware, admin);
     }
 
     /** Sends every HTTP request through {@code m} (null: none). */
     public ReplayOptions withMiddleware(MiddlewareCommand m) {
         return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics,
-                tls, m);
+                tls, m, admin);
+    }
+
+    /** Checks the topic with the command's admin client {@code a} instead of one of the run's own. */
+    public ReplayOptions withAdmin(KafkaAdmin a) {
+        return new ReplayOptions(window, rate, loops, http, responsesTopic, run, allowProductionTarget, timeline, metrics,
+                tls, middleware, a);
     }
 }

@@ -3,6 +3,7 @@ package dev.trafficbus.replay;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.trafficbus.bus.Topics;
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.report.HtmlReport;
 import dev.trafficbus.replay.report.RunRecordPublisher;
@@ -75,10 +76,10 @@ public final class RunReportWriter {
     }
 
     /** Publishes the ledger (without the timeline) to tb.runs; the outcome goes into {@code doc}. */
-    static void publishRun(Properties clientConfig, String run, Map<String, Object> doc) {
+    static void publishRun(KafkaAdmin admin, Properties clientConfig, String run, Map<String, Object> doc) {
         Map<String, Object> compact = new LinkedHashMap<>(doc);
         compact.remove("timeline");
-        String failure = RunRecordPublisher.publish(clientConfig, run, compact);
+        String failure = RunRecordPublisher.publish(admin, clientConfig, run, compact);
         doc.put("runRecord", failure == null ? "published to " + Topics.RUNS
                 : "not published to " + Topics.RUNS + ": " + failure);
         if (failure != null) {

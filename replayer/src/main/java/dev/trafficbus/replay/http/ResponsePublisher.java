@@ -41,11 +41,14 @@ public final class ResponsePublisher implements AutoCloseable {
     /** Records the broker refused or that could not be sent. */
     public final LongAdder failed = new LongAdder();
 
-    /** Creates {@code topic} if missing and a producer from {@code clientConfig} (bootstrap.servers and any security settings). */
-    public ResponsePublisher(Properties clientConfig, String topic, String run) {
+    /**
+     * Creates {@code topic} with {@code admin} if missing, and a producer from {@code clientConfig} (bootstrap.servers
+     * and any security settings).
+     */
+    public ResponsePublisher(KafkaAdmin admin, Properties clientConfig, String topic, String run) {
         this.run = run;
         this.topic = topic;
-        createTopic(clientConfig, topic, TopicSpec.of(topic, 0));
+        createTopic(admin, topic, TopicSpec.of(topic, 0));
         Properties p = new Properties();
         p.putAll(clientConfig);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -72,13 +75,11 @@ public final class ResponsePublisher implements AutoCloseable {
      * Creates the responses topic unless it exists: {@code settings} gives partitions and replication (name and
      * max.message.bytes are the publisher's); an existing topic with other settings is used as it is, said once.
      */
-    public static void createTopic(Properties clientConfig, String topic, TopicSpec settings) {
+    public static void createTopic(KafkaAdmin admin, String topic, TopicSpec settings) {
         TopicSpec spec = settings.named(topic).with(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES));
-        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, Duration.ofSeconds(30))) {
-            String kept = admin.ensure(spec, PARTITIONS).keptLine(settings.named(topic));
-            if (kept != null) {
-                System.err.println("trafficbus replay: " + kept);
-            }
+        String kept = admin.ensure(spec, PARTITIONS).keptLine(settings.named(topic));
+        if (kept != null) {
+            System.err.println("trafficbus replay: " + kept);
         }
     }
 

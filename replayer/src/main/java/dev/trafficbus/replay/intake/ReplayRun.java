@@ -1,5 +1,6 @@
 package dev.trafficbus.replay.intake;
 
+import dev.trafficbus.cli.KafkaAdmin;
 import dev.trafficbus.cli.ProgressDisplay;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.ReplayOptions;
@@ -86,11 +87,22 @@ public final class ReplayRun {
         }
         request.check();
         long t0 = System.nanoTime();
-        int partitions = TopicCheck.partitions(request.consumerConfig(), request.topic(), tuning.brokerWait());
+        int partitions;
+        ResponsePublisher responses = null;
+        KafkaAdmin own = options.admin() == null ? KafkaAdmin.connect(request.consumerConfig(), tuning.brokerWait()) : null;
+        try {
+            KafkaAdmin admin = own != null ? own : options.admin();
+            partitions = TopicCheck.partitions(admin, request.topic());
+            if (options.responsesTopic() != null) {
+                responses = new ResponsePublisher(admin, request.consumerConfig(), options.responsesTopic(), options.run());
+            }
+        } finally {
+            if (own != null) {
+                own.close();
+            }
+        }
         counters.attach(options.timeline(), options.metrics());
         ReplayProgress progress;
-        ResponsePublisher responses = options.responsesTopic() == null ? null
-                : new ResponsePublisher(request.consumerConfig(), options.responsesTopic(), options.run());
         Middleware middleware = startMiddleware(options.middleware());
         EngineContext ctx = new EngineContext(request, tuning, options, counters, new ReplayClock(request.speed()),
                 new OffsetLedger(), responses, middleware);

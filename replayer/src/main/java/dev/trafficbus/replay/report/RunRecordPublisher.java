@@ -12,7 +12,6 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -28,11 +27,14 @@ public final class RunRecordPublisher {
     private RunRecordPublisher() {
     }
 
-    /** Publishes {@code ledger} under {@code runId}; returns null on success, else why it failed. */
-    public static String publish(Properties clientConfig, String runId, Map<String, Object> ledger) {
+    /**
+     * Publishes {@code ledger} under {@code runId} with a producer for {@code clientConfig}, creating the topic with
+     * {@code admin} where it is missing; returns null on success, else why it failed.
+     */
+    public static String publish(KafkaAdmin admin, Properties clientConfig, String runId, Map<String, Object> ledger) {
         String created;
         try {
-            createTopic(clientConfig);
+            createTopic(admin);
             created = null;
         } catch (UserInputException e) {
             // Perhaps only creating topics is not allowed and the topic exists: try to publish anyway.
@@ -62,10 +64,8 @@ public final class RunRecordPublisher {
         }
     }
 
-    private static void createTopic(Properties clientConfig) {
-        try (KafkaAdmin admin = KafkaAdmin.connect(clientConfig, Duration.ofSeconds(WAIT_SECONDS))) {
-            admin.ensure(TopicSpec.of(Topics.RUNS, 1)
-                    .with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT), 1);
-        }
+    private static void createTopic(KafkaAdmin admin) {
+        admin.ensure(TopicSpec.of(Topics.RUNS, 1)
+                .with(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT), 1);
     }
 }
