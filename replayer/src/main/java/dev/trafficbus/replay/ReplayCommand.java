@@ -58,7 +58,8 @@ public final class ReplayCommand implements Callable<Integer> {
     String topic;
 
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT",
-            description = "Test server that receives the replayed sessions; https://HOST:PORT speaks TLS to it (socket engine).")
+            description = "Test server that receives the replayed sessions; https://HOST:PORT speaks TLS to it (the tcp engine "
+                    + "then needs intercept --with-payload).")
     String target;
 
     @Mixin
@@ -209,7 +210,7 @@ public final class ReplayCommand implements Callable<Integer> {
             throw new UserInputException("--middleware-responses needs --middleware 'CMD ARGS' to give the answers to");
         }
         tcp.validate();
-        TargetTls tls = tlsOptions.settings(target, tcp.tcpEngine());
+        TargetTls tls = tlsOptions.settings(target);
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         InetSocketAddress targetAddress = TargetAddress.parse(target);
         if (maxConnections < 1) {

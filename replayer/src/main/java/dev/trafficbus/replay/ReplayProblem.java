@@ -43,7 +43,7 @@ public enum ReplayProblem {
     /** The connection failed otherwise. */
     CONNECT_ERROR("connect-error"),
 
-    // ---- TLS to the target (socket engine, https targets) ----
+    // ---- TLS to the target (https targets) ----
     /** The TLS handshake failed otherwise (alert from the target, closed during it, no answer in time). */
     TLS_HANDSHAKE_FAILED("tls-handshake-failed"),
     /** The target's certificate is not signed by a trusted CA (the JVM's, or --target-ca). */
@@ -71,7 +71,10 @@ public enum ReplayProblem {
     TARGET_ERROR("target-error"),
     /** A replayed connection made no progress for --idle-timeout (tcp engine): reset. */
     IDLE_TIMEOUT("idle-timeout"),
-    /** Answer bytes relayed without payload (intercept without --with-payload) or lost: HTTP reading stopped. */
+    /**
+     * Answer bytes relayed without payload (intercept without --with-payload) or lost: HTTP reading stopped; a TLS
+     * session, which cannot decrypt them, fails.
+     */
     ANSWER_UNSEEN("answer-unseen"),
 
     // ---- HTTP: sessions passed through untouched ----

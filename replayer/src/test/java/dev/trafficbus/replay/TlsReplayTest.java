@@ -387,13 +387,4 @@ class TlsReplayTest {
             assertThat(logSince(plainTls, before)).isEmpty();
         }
     }
-
-    @Test
-    void theTcpEngineRefusesHttpsTargetsInOneLine() {
-        CommandOutput o = CommandOutput.run(new ReplayCommand(), "--topic", "t", "--target", "https://127.0.0.1:1",
-                "--bootstrap-servers", "x:1", "--engine", "tcp", "--intercept", "127.0.0.1:1", "--client-range", "10.99.0.0/16");
-        assertThat(o.exitCode()).isEqualTo(2);
-        assertThat(o.err()).isEqualTo("trafficbus replay: --engine tcp sends raw packets and cannot speak TLS: "
-                + "replay https targets with --engine socket" + System.lineSeparator());
-    }
 }

@@ -59,7 +59,8 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     static final class Target {
         @Option(names = "--target", paramLabel = "HOST:PORT",
-                description = "The test server to replay against; https://HOST:PORT speaks TLS to it (socket engine).")
+                description = "The test server to replay against; https://HOST:PORT speaks TLS to it (the tcp engine "
+                        + "then needs intercept --with-payload).")
         String address;
 
         @Option(names = "--demo-server",
@@ -115,7 +116,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         PrintStream err = this.err != null ? this.err : System.err;
         ReplaySpeed replaySpeed = ReplaySpeed.parse(speed);
         tcp.validate();
-        TargetTls tls = tlsOptions.settings(target.address, tcp.tcpEngine());
+        TargetTls tls = tlsOptions.settings(target.address);
         if (tls != null && target.demo) {
             throw new UserInputException("--demo-server speaks plain HTTP: drop the TLS options, or give --target https://HOST:PORT");
         }

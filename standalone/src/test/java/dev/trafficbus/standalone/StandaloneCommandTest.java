@@ -357,13 +357,6 @@ class StandaloneCommandTest {
                     .containsExactlyInAnyOrderElementsOf(sent.stream().map(r -> r.method() + " " + r.path()).toList());
             assertThat(run.out()).doesNotContain("tls-");
         }
-
-        CommandOutput tcp = CommandOutput.run(new StandaloneCommand(), "--pcap",
-                Fixtures.file("http-sessions.pcap").toString(), "--port", "8080", "--target", "https://127.0.0.1:1",
-                "--engine", "tcp", "--client-range", "10.99.0.0/16", "--intercept", "127.0.0.1:1");
-        assertThat(tcp.exitCode()).isEqualTo(2);
-        assertThat(tcp.err().strip()).isEqualTo("trafficbus standalone: --engine tcp sends raw packets and cannot "
-                + "speak TLS: replay https targets with --engine socket");
     }
 
     private static int closedPort() {

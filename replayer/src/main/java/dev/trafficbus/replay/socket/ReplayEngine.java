@@ -6,6 +6,7 @@ import dev.trafficbus.replay.ReplayOptions;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.conversation.EngineSessions;
 import dev.trafficbus.replay.conversation.SessionReplay;
+import dev.trafficbus.replay.conversation.TargetHandler;
 import dev.trafficbus.replay.intake.ReplayCounters;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
@@ -65,10 +66,7 @@ public final class ReplayEngine implements SessionTable.Opener, Engine {
         this.counters = ctx.counters();
         this.sessions = new EngineSessions(ctx);
         this.limiter = new ConnectionLimiter(tuning.maxConnections());
-        this.tls = options.tls() == null ? null : new TlsClient(options.tls(),
-                // The handshake is the target's first answer; queued behind others on a busy loop it takes longer
-                // than a connect.
-                Math.max(tuning.connectTimeout().toMillis(), tuning.responseTimeout().toMillis()), counters.tls);
+        this.tls = TlsClient.of(options, tuning, counters);
         nativeTransport = Epoll.isAvailable();
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends Channel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;

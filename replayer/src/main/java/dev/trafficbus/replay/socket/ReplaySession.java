@@ -2,6 +2,7 @@ package dev.trafficbus.replay.socket;
 
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.conversation.SessionReplay;
+import dev.trafficbus.replay.conversation.TargetHandler;
 import dev.trafficbus.replay.conversation.Transport;
 import dev.trafficbus.replay.tls.TlsFailures;
 import io.netty.buffer.ByteBuf;
@@ -9,7 +10,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.util.concurrent.FastThreadLocal;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -21,15 +21,7 @@ import java.util.Locale;
  * opened once the connection cap grants a slot. What the connection does is passed to the {@link SessionReplay},
  * which decides everything else. On the session's event loop, except {@link #slotGranted()}.
  */
-final class ReplaySession implements Transport {
-    /** Where answer bytes from direct buffers are copied to be read, one per event loop thread. */
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-            return new byte[16 * 1024];
-        }
-    };
-
+final class ReplaySession implements Transport, TargetHandler.Connection {
     private final ReplayEngine engine;
     private final SessionReplay session;
     private Channel channel;
@@ -119,29 +111,20 @@ final class ReplaySession implements Transport {
         session.connected(System.nanoTime());
     }
 
-    // ---- what the connection does (TargetHandler) ----
+    // ---- what the connection does (its TargetHandler) ----
 
-    void onRead(ByteBuf buf) {
-        int bytes = buf.readableBytes();
-        long now = System.nanoTime();
-        if (buf.hasArray()) {
-            session.received(buf.array(), buf.arrayOffset() + buf.readerIndex(), bytes, now);
-            return;
-        }
-        byte[] scratch = SCRATCH.get();
-        for (int done = 0; done < bytes; ) {
-            int n = Math.min(scratch.length, bytes - done);
-            buf.getBytes(buf.readerIndex() + done, scratch, 0, n);
-            session.received(scratch, 0, n, now);
-            done += n;
-        }
+    @Override
+    public void received(byte[] b, int off, int len, long now) {
+        session.received(b, off, len, now);
     }
 
-    void onInactive() {
+    @Override
+    public void inactive() {
         session.targetClosed(ReplayProblem.TARGET_CLOSED, System.nanoTime());
     }
 
-    void onError(Throwable cause) {
+    @Override
+    public void failed(Throwable cause) {
         ReplayProblem tls = TlsFailures.classify(cause);
         ReplayProblem reason = tls != null ? tls
                 : cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT)

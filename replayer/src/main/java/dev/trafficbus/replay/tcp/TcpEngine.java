@@ -8,11 +8,13 @@ import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.conversation.EngineSessions;
 import dev.trafficbus.replay.conversation.SessionReplay;
+import dev.trafficbus.replay.conversation.TargetHandler;
 import dev.trafficbus.replay.http.HttpExchanges;
 import dev.trafficbus.replay.intake.Engine;
 import dev.trafficbus.replay.intake.EngineContext;
 import dev.trafficbus.replay.intake.ReplayClock;
 import dev.trafficbus.replay.intake.ReplayCounters;
+import dev.trafficbus.replay.tls.TlsClient;
 import dev.trafficbus.session.SessionEvents;
 import dev.trafficbus.session.SessionKey;
 import dev.trafficbus.session.SessionTable;
@@ -76,6 +78,10 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     private final ArrayList<TcpSender> acksDue = new ArrayList<>();
     /** Sessions whose close waits for the flush to choose between FIN and reset (before the ACKs: a reset carries one). */
     private final ArrayList<TcpSession> closesDue = new ArrayList<>();
+    /** Null unless the target speaks TLS. */
+    private final TlsClient tls;
+    /** TLS connections waiting for an earlier handshake to the same name before starting their own. */
+    private final ArrayList<TcpTls> gated = new ArrayList<>();
     private long srttNanos;
     private long rttVarNanos;
 
@@ -98,6 +104,8 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         this.handshakeNanos = tcp.handshakeTimeout().toNanos();
         this.idleNanos = tcp.idleTimeout().toNanos();
         this.mtu = tcp.mtu();
+        // Asked here first, so that a plain TCP run loads none of the TLS classes.
+        this.tls = ctx.options().tls() == null ? null : TlsClient.of(ctx.options(), tuning, counters);
         this.sender = output != null ? output : new RawSender(this.target.length == 16);
         try {
             this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("trafficbus-tcp-engine", true),
@@ -112,6 +120,26 @@ final class TcpEngine implements SessionTable.Opener, Engine {
             m.functionCounter("tcp_packets_sent", packetsSent, LongAdder::sum);
             m.functionCounter("tcp_packets_relayed", packetsRelayed, LongAdder::sum);
         }
+    }
+
+    /** True when the target speaks TLS. */
+    boolean speaksTls() {
+        return tls != null;
+    }
+
+    /**
+     * TLS for a connection of a session whose first message is {@code first} (may be null), to a target that
+     * {@link #speaksTls}. Offers the server name and ALPN protocol the socket engine would.
+     */
+    TcpTls newTls(byte[] first, TcpTls.Wire wire, TargetHandler.Connection session) {
+        String name = tls.serverName(first, context.options().http().hostOverride(),
+                context.request().target().getHostString());
+        TcpTls t = new TcpTls(tls, name, targetPort, first, tls.insecure() ? counters : null, wire, session);
+        if (t.gated()) {
+            gated.add(t);
+            flushLater();
+        }
+        return t;
     }
 
     /** The event loop group intercept channels run on (the engine thread). */
@@ -337,6 +365,13 @@ final class TcpEngine implements SessionTable.Opener, Engine {
     }
 
     private void flushPackets() {
+        if (!gated.isEmpty()) {
+            // A handshake that ended in the tasks just run opened the gate of those waiting for it.
+            gated.removeIf(t -> {
+                t.runTasks();
+                return !t.gated();
+            });
+        }
         if (!closesDue.isEmpty()) {
             long now = System.nanoTime();
             for (int i = 0; i < closesDue.size(); i++) {

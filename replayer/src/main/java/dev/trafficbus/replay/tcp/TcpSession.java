@@ -3,7 +3,9 @@ package dev.trafficbus.replay.tcp;
 import dev.trafficbus.packet.PacketView;
 import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.conversation.SessionReplay;
+import dev.trafficbus.replay.conversation.TargetHandler;
 import dev.trafficbus.replay.conversation.Transport;
+import dev.trafficbus.replay.tls.TlsFailures;
 import dev.trafficbus.session.TcpSeq;
 
 /**
@@ -41,6 +43,10 @@ final class TcpSession implements Transport {
     private long startNanos;
     private long synDeadline;
     private long closeDeadline;
+    /** The session's first message (SNI and ALPN of its TLS), null when it has none. */
+    private byte[] first;
+    /** Null unless the target speaks TLS. */
+    private TcpTls tls;
 
     TcpSession(TcpEngine engine, SessionReplay session, SynOptions synOptions) {
         this.engine = engine;
@@ -56,6 +62,7 @@ final class TcpSession implements Transport {
         if (!engine.tryStart(this)) {
             return false; // the engine wakes the session when a slot or endpoint frees up
         }
+        this.first = first;
         startNanos = now;
         synDeadline = now + engine.handshakeNanos;
         link = Link.SYN_SENT;
@@ -66,6 +73,10 @@ final class TcpSession implements Transport {
 
     @Override
     public void send(byte[] bytes, long now) {
+        if (tls != null) {
+            tls.write(bytes); // its records reach sender through the peer
+            return;
+        }
         // Into our own sequence space: a rewrite that changes the length moves every later sequence number with it.
         sender.append(bytes);
         sender.pump(now);
@@ -73,6 +84,9 @@ final class TcpSession implements Transport {
 
     @Override
     public void close(boolean reset, long now) {
+        if (tls != null && !reset) {
+            tls.close(); // close_notify, sent before our FIN
+        }
         clientReset = reset;
         link = Link.CLOSE_PENDING;
         closing(now);
@@ -85,6 +99,9 @@ final class TcpSession implements Transport {
 
     @Override
     public void timer(long now) {
+        if (tls != null) {
+            tls.runTasks();
+        }
         if (link == Link.SYN_SENT) {
             if (now - synDeadline >= 0) {
                 session.openFailed(ReplayProblem.CONNECT_TIMEOUT);
@@ -109,6 +126,9 @@ final class TcpSession implements Transport {
             sender.sendReset();
         }
         link = Link.CLOSED;
+        if (tls != null) {
+            tls.release();
+        }
         engine.finished(this);
     }
 
@@ -210,6 +230,10 @@ final class TcpSession implements Transport {
                 rcvNxt = TcpSeq.add(v.seq(), 1);
                 sender.established(v, now - startNanos, now);
                 link = Link.OPEN;
+                if (engine.speaksTls()) {
+                    TlsPeer peer = new TlsPeer();
+                    tls = engine.newTls(first, peer, peer); // its ClientHello first; the session's writes wait for it
+                }
                 session.connected(now);
             }
             return;
@@ -274,10 +298,52 @@ final class TcpSession implements Transport {
      * missing ({@code seen}), else only their count.
      */
     private void answer(PacketView v, int len, int n, boolean seen, long now) {
+        if (tls != null) {
+            if (seen) {
+                tls.received(v.array(), v.payloadOffset() + len - n, n);
+            } else {
+                // Records cannot be decrypted without every byte of them: TLS needs intercept --with-payload.
+                session.fail(ReplayProblem.ANSWER_UNSEEN);
+            }
+            return;
+        }
         if (seen) {
             session.received(v.array(), v.payloadOffset() + len - n, n, now);
         } else {
             session.receivedUnseen(n, now);
+        }
+    }
+
+    /** What the connection's TLS produces: records to send, decrypted answers, failures. */
+    private final class TlsPeer implements TcpTls.Wire, TargetHandler.Connection {
+        @Override
+        public void ciphertext(byte[] bytes) {
+            if (link != Link.CLOSED) {
+                sender.append(bytes);
+            }
+        }
+
+        @Override
+        public void flush() {
+            if (link != Link.CLOSED) {
+                sender.pump(System.nanoTime());
+            }
+        }
+
+        @Override
+        public void received(byte[] b, int off, int len, long now) {
+            session.received(b, off, len, now);
+        }
+
+        @Override
+        public void inactive() {
+            // our own close of the TLS channel: the connection's end is TCP's
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            ReplayProblem tlsProblem = TlsFailures.classify(cause);
+            session.targetClosed(tlsProblem != null ? tlsProblem : ReplayProblem.TARGET_ERROR, System.nanoTime());
         }
     }
 

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * How the socket engine speaks TLS to the target: one TLS connection per captured session.
+ * How a replay speaks TLS to the target: one TLS connection per captured session, on either engine.
  *
  * @param serverName SNI and the name the certificate must carry, or null to take each session's Host header
  * @param caFile     PEM certificates to trust instead of the JVM's, or null

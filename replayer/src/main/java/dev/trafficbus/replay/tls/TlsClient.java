@@ -1,7 +1,10 @@
 package dev.trafficbus.replay.tls;
 
 import dev.trafficbus.cli.UserInputException;
+import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayTuning;
 import dev.trafficbus.replay.conversation.Http2Reader;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -55,6 +58,20 @@ public final class TlsClient {
         };
         this.context = build(ApplicationProtocolNames.HTTP_1_1);
         this.h2Context = build(ApplicationProtocolNames.HTTP_2);
+    }
+
+    /**
+     * The TLS client of a run whose options say TLS toward the target, or null for plain TCP; handshakes are counted
+     * in {@code counters}. Both engines make theirs here.
+     */
+    public static TlsClient of(ReplayOptions options, ReplayTuning tuning, ReplayCounters counters) {
+        if (options.tls() == null) {
+            return null;
+        }
+        // The handshake is the target's first answer; queued behind others on a busy loop it takes longer than a
+        // connect.
+        return new TlsClient(options.tls(), Math.max(tuning.connectTimeout().toMillis(),
+                tuning.responseTimeout().toMillis()), counters.tls);
     }
 
     /**

@@ -1,10 +1,13 @@
 package dev.trafficbus.replay.tls;
 
 import dev.trafficbus.replay.ReplayProblem;
+import dev.trafficbus.replay.intake.ReplayCounters;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.util.Locale;
@@ -12,6 +15,26 @@ import java.util.Locale;
 /** Names why a TLS connection to the target failed, in the replay's one problem vocabulary. */
 public final class TlsFailures {
     private TlsFailures() {
+    }
+
+    /**
+     * What a finished handshake means for the session: null when it succeeded (counted {@code tls-unverified} in
+     * {@code unverified} when that is not null), else the failure to report, a handshake failure all the same when
+     * the connection was closed or reset during it.
+     */
+    public static Throwable handshakeFailure(SslHandshakeCompletionEvent e, ReplayCounters unverified) {
+        if (e.isSuccess()) {
+            if (unverified != null) {
+                unverified.problem(ReplayProblem.TLS_UNVERIFIED);
+            }
+            return null;
+        }
+        if (classify(e.cause()) != null) {
+            return e.cause();
+        }
+        SSLHandshakeException h = new SSLHandshakeException("TLS handshake failed: " + e.cause());
+        h.initCause(e.cause());
+        return h;
     }
 
     /** The TLS problem {@code cause} is, or null when it is not a TLS failure. */

@@ -45,19 +45,16 @@ public final class TlsOptions {
     boolean fullHandshakes;
 
     /**
-     * The TLS settings for {@code target} (as typed), or null for plain TCP; a TLS option without TLS, or an
-     * https target with the tcp engine, is a {@link UserInputException}.
+     * The TLS settings for {@code target} (as typed), or null for plain TCP; a TLS option without TLS is a
+     * {@link UserInputException}.
      */
-    public TargetTls settings(String target, boolean tcpEngine) {
+    public TargetTls settings(String target) {
         boolean on = tls || isHttps(target);
         if (!on) {
             if (serverName != null || caFile != null || insecure || certFile != null || keyFile != null || fullHandshakes) {
                 throw new UserInputException("TLS options need a TLS target: use --target https://HOST:PORT or add --target-tls");
             }
             return null;
-        }
-        if (tcpEngine) {
-            throw new UserInputException("--engine tcp sends raw packets and cannot speak TLS: replay https targets with --engine socket");
         }
         return new TargetTls(serverName, caFile, insecure, certFile, keyFile, provider, !fullHandshakes);
     }
