@@ -134,6 +134,17 @@ final class InterceptClient implements AutoCloseable {
         awaitRegistration();
     }
 
+    /** The intercepts (as HOST:PORT) whose WELCOME said they relay headers only, without the answers' bytes. */
+    List<String> headersOnly() {
+        List<String> out = new ArrayList<>();
+        for (Link l : links) {
+            if (l.ready && !l.withPayload) {
+                out.add(l.show());
+            }
+        }
+        return out;
+    }
+
     // WELCOME only says the token was good; the REGISTER sent after it can still be refused (overlapping route).
     private void awaitRegistration() {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTER_GRACE_MILLIS);
@@ -222,6 +233,8 @@ final class InterceptClient implements AutoCloseable {
         volatile boolean refused;
         /** The intercept said REGISTERED for our route (once; a reconnection registers again, unwaited). */
         volatile boolean registered;
+        /** Its WELCOME said the packets it relays carry their payload (intercept --with-payload). */
+        volatile boolean withPayload;
         long backoff = MIN_BACKOFF_MILLIS;
 
         Link(InetSocketAddress address) {
@@ -295,7 +308,7 @@ final class InterceptClient implements AutoCloseable {
             try {
                 switch (FrameReader.type(frame)) {
                     case InterceptFrames.PACKETS -> deliver(frame);
-                    case InterceptFrames.WELCOME -> welcomed(ctx);
+                    case InterceptFrames.WELCOME -> welcomed(ctx, FrameReader.readWelcome(frame).withPayload());
                     case InterceptFrames.REFUSED -> refused(ctx, FrameReader.readRefused(frame));
                     case InterceptFrames.REGISTERED -> {
                         FrameReader.readRoute(frame); // well-formed, or a bad frame
@@ -313,7 +326,8 @@ final class InterceptClient implements AutoCloseable {
             }
         }
 
-        private void welcomed(ChannelHandlerContext ctx) {
+        private void welcomed(ChannelHandlerContext ctx, boolean withPayload) {
+            link.withPayload = withPayload;
             ByteBuffer reg = ByteBuffer.allocate(FrameWriter.routeSize(route));
             FrameWriter.register(reg, route);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(reg.flip()));

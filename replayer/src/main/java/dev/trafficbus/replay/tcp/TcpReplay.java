@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -107,12 +108,32 @@ public final class TcpReplay implements AutoCloseable {
                 engine.interruptAll(); // no answers will come for them: end them now, counted as interrupted
             });
             intercept.start(INTERCEPT_WAIT);
+            payloadCheck(intercept.headersOnly(), ctx.options());
             log.info("tcp engine: clients {} ports {}-{} (instance {}), {} intercept(s)", range, route.firstPort(),
                     route.lastPort(), instance, intercept.connected());
             return engine;
         } catch (RuntimeException | Error e) {
             engine.close();
             throw e;
+        }
+    }
+
+    /**
+     * An https target cannot be replayed through intercepts that relay headers only ({@code headersOnly}): its answers
+     * must be decrypted. Rewrites and response records still run without the bytes, reading fewer answers: said once.
+     */
+    private static void payloadCheck(List<String> headersOnly, ReplayOptions options) {
+        if (headersOnly.isEmpty()) {
+            return;
+        }
+        String which = "intercept " + String.join(", ", headersOnly) + " relays the answers' headers only";
+        if (options.tls() != null) {
+            throw new UserInputException("an https target's answers must be decrypted, but " + which
+                    + ": start it with --with-payload");
+        }
+        if (options.httpAware()) {
+            log.warn("{}: answers are judged by size and silence, not read as HTTP (counted answer-unseen); start it "
+                    + "with --with-payload to read them", which);
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.trafficbus.replay.tcp;
 
+import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.LocalServers;
 import dev.trafficbus.replay.ReplayOptions;
-import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -22,13 +22,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The tcp engine toward an HTTPS test server (root, namespaces, real intercept, a real nginx speaking TLS with a
  * certificate of a CA made for the run): plain HTTP captures go out in TLS from the fake client endpoints, SNI from
  * their Host header, the first handshake full and the others resuming its session, answers ending by their HTTP
  * framing once decrypted. Without the answers' payload (intercept without --with-payload) nothing can be decrypted:
- * every session fails as answer-unseen instead of waiting.
+ * the replay is refused at start, naming the fix.
  */
 @Timeout(180)
 class TcpTlsTest extends TcpNetTest {
@@ -140,12 +141,11 @@ class TcpTlsTest extends TcpNetTest {
     }
 
     @Test
-    void withoutTheAnswersPayloadTheSessionsFailAsAnswerUnseen() throws Exception {
-        ReplaySummary s = replayOverTls("unseen", HEADERS_INTERCEPT_PORT, 7);
-
-        assertThat(s.sessionsFailed()).as(s.summaryLine()).isEqualTo(3);
-        assertThat(s.problemsByReason().get(ReplayProblem.ANSWER_UNSEEN.label())).as(s.summaryLine()).isEqualTo(3);
-        assertThat(s.answersJudged("timeout")).as("failed at the first unseen bytes, not after waiting").isZero();
+    void anInterceptRelayingHeadersOnlyIsRefusedAtStartNamingTheFix() throws Exception {
+        assertThatThrownBy(() -> replayOverTls("unseen", HEADERS_INTERCEPT_PORT, 7))
+                .isInstanceOf(UserInputException.class)
+                .hasMessage("an https target's answers must be decrypted, but intercept " + TcpTestNet.INTERCEPT_IP
+                        + ":" + HEADERS_INTERCEPT_PORT + " relays the answers' headers only: start it with --with-payload");
         assertThat(accessLog()).isEmpty();
     }
 }
