@@ -127,6 +127,11 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         return tls != null;
     }
 
+    /** How long a TLS handshake may take (nanoseconds), when {@link #speaksTls}. */
+    long tlsHandshakeNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(tls.handshakeTimeoutMillis());
+    }
+
     /**
      * TLS for a connection of a session whose first message is {@code first} (may be null), to a target that
      * {@link #speaksTls}. Offers the server name and ALPN protocol the socket engine would.

@@ -24,6 +24,7 @@ final class TcpSession implements Transport {
     enum Link { IDLE, SYN_SENT, OPEN, CLOSE_PENDING, CLOSE_DUE, FIN_SENT, CLOSED }
 
     private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
+    private static final long TLS_TIMER_POLL_NANOS = 100_000_000L;
 
     private final TcpEngine engine;
     private final SessionReplay session;
@@ -47,6 +48,8 @@ final class TcpSession implements Transport {
     private byte[] first;
     /** Null unless the target speaks TLS. */
     private TcpTls tls;
+    /** When the TLS handshake fails for taking too long (its handler's timer runs on the session's). */
+    private long tlsDeadline;
 
     TcpSession(TcpEngine engine, SessionReplay session, SynOptions synOptions) {
         this.engine = engine;
@@ -100,7 +103,18 @@ final class TcpSession implements Transport {
     @Override
     public void timer(long now) {
         if (tls != null) {
-            tls.runTasks();
+            tls.runTasks(); // a handshake past its time fails here, through the session's failed()
+            if (session.finished()) {
+                return;
+            }
+            if (tls.handshaking()) {
+                if (now - tlsDeadline >= 0) {
+                    // The handler's own timer is not due yet: its handshake started later, after the one it waited
+                    // for (resumption). Looked at again shortly, until it is.
+                    tlsDeadline = now + TLS_TIMER_POLL_NANOS;
+                }
+                arm(tlsDeadline); // the session has one timer: an earlier one may have taken its place
+            }
         }
         if (link == Link.SYN_SENT) {
             if (now - synDeadline >= 0) {
@@ -233,6 +247,8 @@ final class TcpSession implements Transport {
                 if (engine.speaksTls()) {
                     TlsPeer peer = new TlsPeer();
                     tls = engine.newTls(first, peer, peer); // its ClientHello first; the session's writes wait for it
+                    tlsDeadline = now + engine.tlsHandshakeNanos() + 1_000_000L; // just after the handler's own
+                    arm(tlsDeadline);
                 }
                 session.connected(now);
             }

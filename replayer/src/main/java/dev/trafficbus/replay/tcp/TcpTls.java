@@ -54,6 +54,12 @@ final class TcpTls {
         return channel.isOpen() && channel.pipeline().get(SslHandler.class) == null;
     }
 
+    /** True until the handshake ended, well or not (also while gated). */
+    boolean handshaking() {
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        return channel.isOpen() && (ssl == null || !ssl.handshakeFuture().isDone());
+    }
+
     /** Runs what the channel's handlers left to run (an opened gate, a timer due). */
     void runTasks() {
         channel.runPendingTasks();

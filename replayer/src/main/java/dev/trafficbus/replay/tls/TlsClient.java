@@ -129,6 +129,11 @@ public final class TlsClient {
         p.addLast(new AlpnCheck(h2 ? ApplicationProtocolNames.HTTP_2 : ApplicationProtocolNames.HTTP_1_1));
     }
 
+    /** How long a handshake may take before the connection fails as tls-handshake-failed. */
+    public long handshakeTimeoutMillis() {
+        return handshakeTimeoutMillis;
+    }
+
     /** The name offered when neither --tls-server-name nor the session says one: the target's host. */
     public String serverName(byte[] firstMessage, String hostOverride, String targetHost) {
         if (settings.serverName() != null) {

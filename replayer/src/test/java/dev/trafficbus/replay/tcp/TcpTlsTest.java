@@ -3,6 +3,7 @@ package dev.trafficbus.replay.tcp;
 import dev.trafficbus.cli.UserInputException;
 import dev.trafficbus.replay.LocalServers;
 import dev.trafficbus.replay.ReplayOptions;
+import dev.trafficbus.replay.ReplayProblem;
 import dev.trafficbus.replay.ReplaySpeed;
 import dev.trafficbus.replay.ReplaySummary;
 import dev.trafficbus.replay.ReplayTuning;
@@ -35,7 +36,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TcpTlsTest extends TcpNetTest {
     private static final int PAYLOAD_INTERCEPT_PORT = 36531;
     private static final int HEADERS_INTERCEPT_PORT = 36532;
-    private static final String ANSWERS = "tcp and src port 443";
+    private static final String ANSWERS = "tcp and (src port 443 or src port 4443)";
+    /** A server on port 4443 that accepts connections and never says a word. */
+    private static final String SILENT = "import socket\n"
+            + "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            + "s.bind(('" + TcpTestNet.TEST_IP + "', 4443)); s.listen(64); held = []\n"
+            + "while True: held.append(s.accept())\n";
     @TempDir
     static Path dir;
     private Path nginx;
@@ -104,13 +110,20 @@ class TcpTlsTest extends TcpNetTest {
         return out;
     }
 
-    /** Publishes {@link #capture} and replays it over TLS through the intercept on {@code interceptPort}. */
+    /** Publishes {@link #capture} and replays it over TLS to port 443 through the intercept on {@code interceptPort}. */
     private ReplaySummary replayOverTls(String tag, int interceptPort, int instance) throws Exception {
+        return replayOverTls(tag, 443, interceptPort, instance, true);
+    }
+
+    /** The same to {@code port}; {@code resume} false: every session its own full handshake, none waiting. */
+    private ReplaySummary replayOverTls(String tag, int port, int interceptPort, int instance, boolean resume)
+            throws Exception {
         String topic = topic();
         PcapFixture.publish(kafka.bootstrapServers(), topic, capture(tag), 0);
-        TargetTls tls = new TargetTls(null, dir.resolve("ca.pem"), false, null, null, "auto", true);
-        return run(request(topic, 443, ReplaySpeed.MAX),
-                ReplayTuning.defaults().withQuietPeriod(Duration.ofSeconds(2)).withResponseTimeout(Duration.ofSeconds(5)),
+        TargetTls tls = new TargetTls(null, dir.resolve("ca.pem"), false, null, null, "auto", resume);
+        // Answers wait 3 s at most; a handshake max(connect, response) = 5 s.
+        return run(request(topic, port, ReplaySpeed.MAX),
+                ReplayTuning.defaults().withQuietPeriod(Duration.ofSeconds(2)).withResponseTimeout(Duration.ofSeconds(3)),
                 ReplayOptions.defaults().withTls(tls), options(instance, interceptPort));
     }
 
@@ -147,5 +160,21 @@ class TcpTlsTest extends TcpNetTest {
                 .hasMessage("an https target's answers must be decrypted, but intercept " + TcpTestNet.INTERCEPT_IP
                         + ":" + HEADERS_INTERCEPT_PORT + " relays the answers' headers only: start it with --with-payload");
         assertThat(accessLog()).isEmpty();
+    }
+
+    @Test
+    void aServerThatNeverAnswersTheHandshakeFailsTheSessionsWhenItsTimeIsUp() throws Exception {
+        net.startServer("silent", 4443, List.of("python3", "-c", SILENT));
+
+        // Full handshakes: each session's handshake starts with its connection, none waits for another's.
+        ReplaySummary s = replayOverTls("silent", 4443, PAYLOAD_INTERCEPT_PORT, 7, false);
+
+        assertThat(s.sessionsFailed()).as(s.summaryLine()).isEqualTo(3);
+        assertThat(s.problemsByReason().get(ReplayProblem.TLS_HANDSHAKE_FAILED.label())).as(s.summaryLine())
+                .isEqualTo(3);
+        assertThat(s.messagesAnswered()).isZero();
+        // At 5 s, between the first answer's 3 s timeout and the second's 6 s: the handshake's own time ended it.
+        assertThat(s.answersJudged("timeout")).as(s.summaryLine()).isEqualTo(3);
+        assertThat(s.seconds()).as("failed by the handshake timeout, not by the idle timeout").isLessThan(15);
     }
 }
