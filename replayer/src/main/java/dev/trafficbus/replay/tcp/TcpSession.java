@@ -16,7 +16,6 @@ import dev.trafficbus.session.TcpSeq;
  * Our sequence space and retransmission are the {@link TcpSender}'s. Runs on the engine thread only.
  */
 final class TcpSession implements Transport {
-    /** The connection's own states, below the conversation. */
     /**
      * The connection's own states, below the conversation. CLOSE_PENDING waits for the server to acknowledge what
      * was sent; CLOSE_DUE waits for the engine's flush to choose between our FIN and a reset alone.
