@@ -21,7 +21,7 @@ import dev.trafficbus.replay.tls.TargetTls;
  * @param allowProductionTarget replay even when the target is one of the captured servers
  * @param timeline              collects per-second figures for the run report, or null
  * @param metrics               Prometheus endpoint to export the counters to, or null
- * @param tls                   TLS toward the target (socket engine), or null for plain TCP
+ * @param tls                   TLS toward the target (either engine), or null for plain TCP
  * @param middleware            program every HTTP request goes through before it is sent, or null
  * @param admin                 the command's admin client, with which the run checks its topic, or null for the run
  *                              to open one of its own

@@ -104,8 +104,7 @@ final class TcpEngine implements SessionTable.Opener, Engine {
         this.handshakeNanos = tcp.handshakeTimeout().toNanos();
         this.idleNanos = tcp.idleTimeout().toNanos();
         this.mtu = tcp.mtu();
-        // Asked here first, so that a plain TCP run loads none of the TLS classes.
-        this.tls = ctx.options().tls() == null ? null : TlsClient.of(ctx.options(), tuning, counters);
+        this.tls = TlsClient.of(ctx.options(), tuning, counters);
         this.sender = output != null ? output : new RawSender(this.target.length == 16);
         try {
             this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("trafficbus-tcp-engine", true),
