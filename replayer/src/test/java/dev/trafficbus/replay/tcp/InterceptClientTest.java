@@ -53,13 +53,7 @@ class InterceptClientTest {
             Thread acceptor = new Thread(() -> {
                 try {
                     while (!server.isClosed()) {
-                        Socket s = server.accept();
-                        accepted.add(s);
-                        DataInputStream in = new DataInputStream(s.getInputStream());
-                        in.readFully(new byte[in.readInt()]); // HELLO
-                        ByteBuffer welcome = ByteBuffer.allocate(16);
-                        FrameWriter.welcome(welcome, false);
-                        s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                        welcome(server.accept(), accepted);
                         connections.release(); // then silence, the connection left open
                     }
                 } catch (IOException e) {
@@ -133,12 +127,7 @@ class InterceptClientTest {
         Thread acceptor = new Thread(() -> {
             try {
                 Socket s = server.accept();
-                accepted.add(s);
-                DataInputStream in = new DataInputStream(s.getInputStream());
-                in.readFully(new byte[in.readInt()]); // HELLO
-                ByteBuffer welcome = ByteBuffer.allocate(16);
-                FrameWriter.welcome(welcome, false);
-                s.getOutputStream().write(welcome.array(), 0, welcome.position());
+                DataInputStream in = welcome(s, accepted);
                 in.readFully(new byte[in.readInt()]); // REGISTER
                 s.getOutputStream().write(answer.array(), 0, answer.position());
             } catch (IOException e) {
@@ -147,5 +136,16 @@ class InterceptClientTest {
         }, "answering-intercept");
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /** Keeps {@code s} in {@code accepted}, reads its HELLO and welcomes it (headers only); returns its input. */
+    private static DataInputStream welcome(Socket s, List<Socket> accepted) throws IOException {
+        accepted.add(s);
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        in.readFully(new byte[in.readInt()]); // HELLO
+        ByteBuffer welcome = ByteBuffer.allocate(16);
+        FrameWriter.welcome(welcome, false);
+        s.getOutputStream().write(welcome.array(), 0, welcome.position());
+        return in;
     }
 }
